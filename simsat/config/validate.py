@@ -1,0 +1,101 @@
+"""Value checks on a composed config, run before anything expensive starts.
+
+Checks that belong to a domain object (orbits, stations, links, hardware) are done by building
+that object, so each rule lives in one place; the rest are checked here.
+"""
+
+from __future__ import annotations
+
+from simsat.config.schema import SimsatConfig
+from simsat.errors import ConfigError
+
+
+def _require(ok: bool, key: str, rule: str, value: object) -> None:
+    if not ok:
+        raise ConfigError(f"{key} {rule}, got {value!r}")
+
+
+def _check_fraction(key: str, value: float) -> None:
+    _require(0.0 < value < 1.0, key, "must be between 0 and 1", value)
+
+
+def validate_config(config: SimsatConfig) -> None:
+    """Raise ConfigError naming the first invalid key; return None when the config is valid."""
+    # Domain objects validate their own fields (imported here to keep config loading light).
+    from simsat.distill.weighting import get_weighting
+    from simsat.hardware.registry import default_registry
+    from simsat.mission.plan import build_orbits, build_stations
+    from simsat.world.links import LinkRates
+
+    build_orbits(config)
+    _require(len(config.ground_stations) >= 1, "ground_stations", "needs at least one station", [])
+    build_stations(config)
+    LinkRates(config.link.uplink_bps, config.link.downlink_bps)
+    default_registry().get(config.satellite.hardware)
+
+    p = config.satellite.power
+    _require(p.capacity_wh > 0, "satellite.power.capacity_wh", "must be > 0", p.capacity_wh)
+    _require(0 <= p.initial_soc <= 1, "satellite.power.initial_soc", "must be in [0, 1]", p.initial_soc)
+    _require(0 <= p.floor_soc < 1, "satellite.power.floor_soc", "must be in [0, 1)", p.floor_soc)
+    _require(
+        p.floor_soc <= p.resume_soc <= 1,
+        "satellite.power.resume_soc",
+        "must be in [floor_soc, 1]",
+        p.resume_soc,
+    )
+    _require(p.solar_w >= 0, "satellite.power.solar_w", "must be >= 0", p.solar_w)
+    _require(p.baseline_w >= 0, "satellite.power.baseline_w", "must be >= 0", p.baseline_w)
+    _require(p.step_s > 0, "satellite.power.step_s", "must be > 0", p.step_s)
+    _require(
+        config.satellite.model in ("resnet8", "resnet16"),
+        "satellite.model",
+        "must be one of resnet8, resnet16",
+        config.satellite.model,
+    )
+
+    d = config.data
+    _require(d.source in ("synthetic", "eurosat"), "data.source", "must be synthetic or eurosat", d.source)
+    if d.source == "eurosat":
+        _require(bool(d.path), "data.path", "must name a EuroSAT folder when data.source=eurosat", d.path)
+    _require(d.n_images >= 10, "data.n_images", "must be >= 10", d.n_images)
+    for key in ("ground_fraction", "validation_fraction", "test_fraction"):
+        _check_fraction(f"data.{key}", getattr(d, key))
+    total = d.ground_fraction + d.validation_fraction + d.test_fraction
+    _require(total < 1.0, "data fractions", "(ground + validation + test) must be < 1", round(total, 4))
+    _require(d.partition in ("iid", "dirichlet"), "data.partition", "must be iid or dirichlet", d.partition)
+    _require(d.alpha > 0, "data.alpha", "must be > 0", d.alpha)
+
+    k = config.distill
+    get_weighting(k.weighting)
+    _require(k.temperature > 0, "distill.temperature", "must be > 0", k.temperature)
+    _require(len(k.teachers) >= 1, "distill.teachers", "needs at least one teacher", [])
+    for i, t in enumerate(k.teachers):
+        _require(bool(t.name), f"distill.teachers[{i}].name", "must be a timm model name", t.name)
+        _require(t.input_size >= 16, f"distill.teachers[{i}].input_size", "must be >= 16", t.input_size)
+        _require(t.epochs >= 0, f"distill.teachers[{i}].epochs", "must be >= 0", t.epochs)
+        _require(t.lr > 0, f"distill.teachers[{i}].lr", "must be > 0", t.lr)
+        _require(t.batch_size >= 1, f"distill.teachers[{i}].batch_size", "must be >= 1", t.batch_size)
+    if k.weighting == "paper":
+        _require(len(k.teachers) == 2, "distill.teachers", "must hold 2 teachers for the paper rule", len(k.teachers))
+
+    tr = config.training
+    _require(tr.epochs >= 1, "training.epochs", "must be >= 1", tr.epochs)
+    _require(tr.batch_size >= 1, "training.batch_size", "must be >= 1", tr.batch_size)
+    _require(tr.lr > 0, "training.lr", "must be > 0", tr.lr)
+    _require(tr.weight_decay >= 0, "training.weight_decay", "must be >= 0", tr.weight_decay)
+
+    f = config.federation
+    _require(f.aggregation in ("fedavg",), "federation.aggregation", "must be fedavg", f.aggregation)
+    _require(f.buffer_size >= 1, "federation.buffer_size", "must be >= 1", f.buffer_size)
+    _require(f.max_labels_per_contact >= 0, "federation.max_labels_per_contact", "must be >= 0", f.max_labels_per_contact)
+
+    m = config.mission
+    _require(m.duration_hours > 0, "mission.duration_hours", "must be > 0", m.duration_hours)
+    _require(1 <= m.day_of_year <= 366, "mission.day_of_year", "must be in [1, 366]", m.day_of_year)
+    _require(m.contact_step_s > 0, "mission.contact_step_s", "must be > 0", m.contact_step_s)
+
+    r = config.ray
+    _require(r.num_cpus >= 1, "ray.num_cpus", "must be >= 1", r.num_cpus)
+    _require(0 < r.client_cpus <= r.num_cpus, "ray.client_cpus", "must be in (0, ray.num_cpus]", r.client_cpus)
+    _require(r.object_store_mb >= 78, "ray.object_store_mb", "must be >= 78 (Ray's minimum)", r.object_store_mb)
+    _require(config.run.threads >= 1, "run.threads", "must be >= 1", config.run.threads)

@@ -1,0 +1,101 @@
+"""The satellite: a thin Flower ClientApp over the plain onboard training function.
+
+Messages it answers (the ServerApp sends them when the simulated world says so):
+- ``query.identify``: which satellite (partition id) this node simulates;
+- ``train.deliver``: an uplink completed; store the global student and the knowledge packet;
+- ``train.compute``: the onboard computer trains now; keep the update until it is downlinked;
+- ``query.downlink``: a downlink started; hand over the pending update.
+The node's memory between messages is ``context.state`` (Flower keeps it per node).
+"""
+
+from __future__ import annotations
+
+from flwr.app import ConfigRecord, Context, Message, MetricRecord, RecordDict
+from flwr.clientapp import ClientApp
+
+from simsat.federation import payloads
+from simsat.mission.onboard import OnboardSetup, load_shard, train_onboard
+from simsat.mission.packets import KnowledgePacket
+
+_GLOBAL = "global"
+_KNOWLEDGE = "knowledge"
+_UPDATE = "update"
+
+
+def _partition(context: Context) -> int:
+    return int(context.node_config["partition-id"])
+
+
+def make_client_app(setup: OnboardSetup) -> ClientApp:
+    """Build the satellites' ClientApp; `setup` is small and travels with the app to Ray actors."""
+    app = ClientApp()
+
+    @app.query("identify")
+    def identify(msg: Message, context: Context) -> Message:
+        content = RecordDict({"node": ConfigRecord({"partition_id": _partition(context)})})
+        return Message(content=content, reply_to=msg)
+
+    @app.train("deliver")
+    def deliver(msg: Message, context: Context) -> Message:
+        packet = payloads.content_uplink(msg.content)
+        state = context.state
+        if packet.model is not None:
+            state[_GLOBAL] = msg.content.array_records[payloads.MODEL]
+            state[payloads.META] = ConfigRecord({"version": packet.version})
+        known = (
+            payloads.record_knowledge(state.array_records[_KNOWLEDGE])
+            if _KNOWLEDGE in state.array_records
+            else KnowledgePacket.empty(setup.num_classes)
+        )
+        merged = known.merge(packet.knowledge)
+        state[_KNOWLEDGE] = payloads.knowledge_record(merged)
+        reply = MetricRecord({"labels_held": len(merged)})
+        return Message(content=RecordDict({"ack": reply}), reply_to=msg)
+
+    @app.train("compute")
+    def compute(msg: Message, context: Context) -> Message:
+        state = context.state
+        sat = _partition(context)
+        images, ids = load_shard(setup.shards_dir, sat)
+        update, report = train_onboard(
+            setup,
+            satellite=sat,
+            images=images,
+            ids=ids,
+            global_model=payloads.record_model(state.array_records[_GLOBAL]),
+            version=int(state.config_records[payloads.META]["version"]),
+            knowledge=payloads.record_knowledge(state.array_records[_KNOWLEDGE]),
+        )
+        if report.num_examples > 0:
+            update_records = payloads.update_content(update)
+            state[_UPDATE] = update_records.array_records[payloads.MODEL]
+            state["update_meta"] = update_records.metric_records[payloads.META]
+        content = RecordDict(
+            {
+                "report": MetricRecord(
+                    {
+                        "num_examples": report.num_examples,
+                        "loss": report.loss,
+                        "wall_seconds": report.wall_seconds,
+                    }
+                )
+            }
+        )
+        return Message(content=content, reply_to=msg)
+
+    @app.query("downlink")
+    def downlink(msg: Message, context: Context) -> Message:
+        state = context.state
+        if _UPDATE not in state.array_records:
+            return Message(content=RecordDict(), reply_to=msg)
+        content = RecordDict(
+            {
+                payloads.MODEL: state.array_records[_UPDATE],
+                payloads.META: state.metric_records["update_meta"],
+            }
+        )
+        del state[_UPDATE]
+        del state["update_meta"]
+        return Message(content=content, reply_to=msg)
+
+    return app

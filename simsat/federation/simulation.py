@@ -1,0 +1,60 @@
+"""The one place that starts Flower's simulation engine (Ray)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+
+from flwr.clientapp import ClientApp
+from flwr.serverapp import ServerApp
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    address: str = ""  # empty: a local Ray started for this run
+    num_cpus: int = 2
+    client_cpus: float = 2.0
+    object_store_mb: int = 256
+
+
+def run_federation(
+    server_app: ServerApp, client_app: ClientApp, num_satellites: int, ray: RaySettings
+) -> None:
+    """Run the ServerApp and one ClientApp node per satellite on Flower's Ray backend."""
+    os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    from flwr.simulation import run_simulation
+
+    init_args: dict[str, object] = {
+        "include_dashboard": False,
+        "logging_level": logging.ERROR,
+        "log_to_driver": False,
+        "configure_logging": True,
+    }
+    if ray.address:
+        init_args["address"] = ray.address
+    else:
+        init_args["num_cpus"] = ray.num_cpus
+        init_args["object_store_memory"] = ray.object_store_mb * 1024 * 1024
+    backend_config = {
+        "init_args": init_args,
+        "client_resources": {"num_cpus": ray.client_cpus, "num_gpus": 0.0},
+    }
+    import ray as ray_lib
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            run_simulation(
+                server_app=server_app,
+                client_app=client_app,
+                num_supernodes=num_satellites,
+                backend_config=backend_config,  # type: ignore[arg-type]
+            )
+    finally:
+        if ray_lib.is_initialized():
+            ray_lib.shutdown()

@@ -1,0 +1,38 @@
+"""Ground-side knowledge: teachers' confidence-weighted soft labels for a satellite's images."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from simsat.distill.losses import knowledge_targets
+from simsat.distill.train import predict_logits
+from simsat.mission.packets import KnowledgePacket
+from simsat.models.inputs import Normalization
+
+
+def teacher_logits(
+    teachers: Sequence[torch.nn.Module], images: np.ndarray, norm: Normalization
+) -> list[torch.Tensor]:
+    return [predict_logits(teacher, images, norm) for teacher in teachers]
+
+
+def knowledge_packet(
+    logits: Sequence[torch.Tensor], ids: np.ndarray, rule: str, temperature: float
+) -> KnowledgePacket:
+    """Soft labels for the images `ids`, in sending order: most useful (highest KD weight) first.
+
+    Images every teacher is unsure of get zero weight under some rules; they are not sent.
+    """
+    knowledge = knowledge_targets(list(logits), rule, temperature)
+    packet = KnowledgePacket(
+        ids=np.asarray(ids, dtype=np.int64),
+        targets=knowledge.targets.numpy().astype(np.float16),
+        kd_weight=knowledge.kd_weight.numpy().astype(np.float32),
+        ce_weight=knowledge.ce_weight.numpy().astype(np.float32),
+    )
+    useful = np.flatnonzero(packet.kd_weight > 0)
+    order = useful[np.argsort(-packet.kd_weight[useful], kind="stable")]
+    return packet.take(order)

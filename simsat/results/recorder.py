@@ -1,0 +1,67 @@
+"""Writes a run's event log (events.jsonl) and per-evaluation metrics (metrics.csv) as it goes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any, TextIO
+
+METRIC_COLUMNS = (
+    "time_s",
+    "sim_hours",
+    "event",
+    "satellite",
+    "version",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "loss",
+    "bytes_up",
+    "bytes_down",
+    "battery_soc",
+    "staleness",
+)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe scalars (numpy numbers to Python, NaN to None)."""
+    if hasattr(value, "item") and callable(value.item):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+class Recorder:
+    """Appends events and metric rows to files in `folder`; keeps them in memory for plots."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._events: TextIO = (folder / "events.jsonl").open("w", encoding="utf-8")
+        self._metrics_file: TextIO = (folder / "metrics.csv").open("w", newline="", encoding="utf-8")
+        self._metrics = csv.DictWriter(self._metrics_file, fieldnames=METRIC_COLUMNS, extrasaction="ignore")
+        self._metrics.writeheader()
+        self.rows: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+
+    def event(self, kind: str, time_s: float, **fields: Any) -> None:
+        record = {"time_s": round(float(time_s), 3), "kind": kind}
+        record.update({k: _plain(v) for k, v in fields.items()})
+        self.events.append(record)
+        self._events.write(json.dumps(record) + "\n")
+
+    def metric(self, **fields: Any) -> None:
+        row = {k: _plain(v) for k, v in fields.items()}
+        row["sim_hours"] = round(float(row["time_s"]) / 3600.0, 4)
+        self.rows.append(row)
+        self._metrics.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in METRIC_COLUMNS})
+        self._metrics_file.flush()
+
+    def close(self) -> None:
+        self._events.close()
+        self._metrics_file.close()

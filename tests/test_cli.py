@@ -1,0 +1,78 @@
+"""The command line: scenario listing, and bad input rejected with one line and exit code 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simsat.cli.main import main
+
+BAD_INPUT = [
+    (["scenario=no_such_scenario"], "no_such_scenario"),
+    (["constellation.colour=red"], "colour"),
+    (["constellation.altitude_km=-500"], "constellation.altitude_km"),
+    (["ground_stations.0.min_elevation_deg=95"], "min_elevation_deg"),
+    (["constellation.planes=0"], "constellation.planes"),
+    (["link.uplink_bps=-1"], "uplink_bps"),
+    (["link.downlink_bps=0"], "downlink_bps"),
+    (["satellite.hardware=cray_1"], "cray_1"),
+    (["distill.weighting=telepathy"], "telepathy"),
+    (["data.alpha=-1"], "data.alpha"),
+    (["constellation.planes=many"], "constellation.planes"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "culprit"), BAD_INPUT)
+def test_bad_input_exits_2_with_one_line(
+    overrides: list[str], culprit: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_dir = tmp_path / "runs"
+    code = main(["run", f"run.output_dir={out_dir}", *overrides])
+    captured = capsys.readouterr()
+    assert code == 2
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert len(lines) == 1, captured.err
+    assert culprit in lines[0]
+    assert "Traceback" not in captured.err
+    assert not out_dir.exists() or not any(out_dir.iterdir())
+
+
+def test_console_script_bad_input_no_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "simsat.cli.main", "run", "constellation.altitude_km=-5",
+         f"run.output_dir={tmp_path / 'runs'}"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert "constellation.altitude_km" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_scenarios_lists_names_with_descriptions(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scenarios"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    names = {line.split()[0] for line in out}
+    assert {"quickstart", "tiny"} <= names
+    assert all(len(line.split(None, 1)) == 2 for line in out)
+
+
+def test_hardware_lists_builtin_profiles(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["hardware"]) == 0
+    out = capsys.readouterr().out
+    assert "jetson_nano_5w" in out and "GFLOP/s" in out
+
+
+def test_contacts_prints_plan(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["contacts", "scenario=tiny"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("satellite,station,start_s")
+    rows = [line.split(",") for line in lines[1:]]
+    assert rows, "a polar orbit over Svalbard has contacts within 3 hours"
+    for row in rows:
+        assert 0 < float(row[4]) < 20 * 60

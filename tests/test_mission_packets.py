@@ -1,0 +1,90 @@
+"""Packets, FedAvg, the ground segment's uplink budget, and Flower serialisation sizes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simsat.federation import payloads
+from simsat.mission.aggregation import fedavg
+from simsat.mission.ground import GroundSegment
+from simsat.mission.packets import KnowledgePacket, UpdatePacket, UplinkPacket
+
+
+def _knowledge(ids: list[int], classes: int = 10, weight: float = 1.0) -> KnowledgePacket:
+    n = len(ids)
+    targets = np.full((n, classes), 1.0 / classes, np.float16)
+    return KnowledgePacket(
+        ids=np.array(ids, np.int64),
+        targets=targets,
+        kd_weight=np.full(n, weight, np.float32),
+        ce_weight=np.full(n, 1 - weight / 2, np.float32),
+    )
+
+
+def test_merge_prefers_newer_and_sorts_by_id() -> None:
+    old = _knowledge([5, 1, 3], weight=0.2)
+    new = _knowledge([3, 7], weight=0.9)
+    merged = old.merge(new)
+    assert merged.ids.tolist() == [1, 3, 5, 7]
+    assert merged.kd_weight.tolist() == pytest.approx([0.2, 0.9, 0.2, 0.9])
+
+
+def test_fedavg_weights_by_examples_and_keeps_integer_dtype() -> None:
+    a = UpdatePacket(0, {"w": np.array([0.0, 4.0], np.float32), "n": np.array(2, np.int64)}, 1, 0.0)
+    b = UpdatePacket(0, {"w": np.array([4.0, 0.0], np.float32), "n": np.array(6, np.int64)}, 3, 0.0)
+    avg = fedavg([a, b])
+    assert avg["w"].tolist() == pytest.approx([3.0, 1.0])
+    assert avg["n"].dtype == np.int64 and int(avg["n"]) == 5
+
+
+def test_payload_round_trip_and_size_grows_with_labels() -> None:
+    model = {"conv.weight": np.random.default_rng(0).normal(size=(16, 3, 3, 3)).astype(np.float32)}
+    packet = UplinkPacket(3, model, _knowledge(list(range(100))))
+    back = payloads.content_uplink(payloads.uplink_content(packet))
+    assert back.version == 3
+    np.testing.assert_array_equal(back.model["conv.weight"], model["conv.weight"])
+    np.testing.assert_array_equal(back.knowledge.ids, packet.knowledge.ids)
+    small = payloads.uplink_bytes(UplinkPacket(3, model, _knowledge(list(range(10)))))
+    large = payloads.uplink_bytes(packet)
+    raw_per_label = 8 + 10 * 2 + 4 + 4  # id + float16 targets + two float32 weights
+    assert large - small == pytest.approx(90 * raw_per_label, rel=0.05)
+    assert small > model["conv.weight"].nbytes
+
+
+def test_build_uplink_fits_budget_and_resumes_queue() -> None:
+    model = {"w": np.zeros(1000, np.float32)}
+    ground = GroundSegment(model=model, knowledge=[_knowledge(list(range(500)))], buffer_size=1)
+    size = payloads.uplink_bytes
+    model_only = size(UplinkPacket(0, model, _knowledge([])))
+    budget = model_only + 100 * 36
+    packet = ground.build_uplink(0, -1, budget, size)
+    assert packet is not None and packet.model is not None
+    assert size(packet) <= budget
+    assert 90 <= len(packet.knowledge) <= 100
+    ground.mark_delivered(0, packet)
+    # The satellite now holds the current version: the next packet carries only new labels.
+    follow = ground.build_uplink(0, 0, 10_000_000, size)
+    assert follow is not None and follow.model is None
+    assert follow.knowledge.ids[0] == len(packet.knowledge)
+    assert len(follow.knowledge) == 500 - len(packet.knowledge)
+    ground.mark_delivered(0, follow)
+    assert ground.build_uplink(0, 0, 10_000_000, size) is None
+
+
+def test_model_larger_than_window_is_sent_alone() -> None:
+    model = {"w": np.zeros(10_000, np.float32)}
+    ground = GroundSegment(model=model, knowledge=[_knowledge([1, 2])], buffer_size=1)
+    packet = ground.build_uplink(0, -1, 1_000, payloads.uplink_bytes)
+    assert packet is not None and packet.model is not None and len(packet.knowledge) == 0
+
+
+def test_receive_aggregates_when_buffer_full() -> None:
+    ground = GroundSegment(model={"w": np.zeros(2, np.float32)}, knowledge=[_knowledge([])] * 2, buffer_size=2)
+    u0 = UpdatePacket(0, {"w": np.array([1.0, 1.0], np.float32)}, 10, 0.5)
+    u1 = UpdatePacket(0, {"w": np.array([3.0, 3.0], np.float32)}, 30, 0.5)
+    assert ground.receive(0, u0) is None
+    agg = ground.receive(1, u1)
+    assert agg is not None and agg.version == 1 and agg.satellites == [0, 1]
+    assert agg.staleness == [0, 0] and agg.num_examples == 40
+    assert ground.model["w"].tolist() == pytest.approx([2.5, 2.5])
