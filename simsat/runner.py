@@ -129,7 +129,7 @@ def _run(
         data.ground.fingerprint(),
         Path(config.data.cache_dir) / "teachers",
         config.seed,
-        progress=lambda done, total: progress("teachers", done, total),
+        progress=lambda name, done, total: progress(f"teacher {name} (images)", done, total),
     )
     teacher_report = []
     for spec, (teacher, meta) in zip(specs, teachers):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from abc import ABC, abstractmethod
 
-from flwr.app import Context, Message, RecordDict
+from flwr.app import Context, Message, Metadata, RecordDict
 from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid
 
@@ -101,6 +102,7 @@ class InProcessTransport(MessageTransport):
 
     def __init__(self, client_app: ClientApp, num_satellites: int) -> None:
         self.app = client_app
+        self._ids = itertools.count()
         self.contexts = [
             Context(
                 run_id=0,
@@ -113,7 +115,17 @@ class InProcessTransport(MessageTransport):
         ]
 
     def _exchange(self, satellite: int, message_type: str, content: RecordDict) -> Message:
-        message = Message(content=content, dst_node_id=satellite + 1, message_type=message_type)
-        reply = self.app(message, self.contexts[satellite])
+        metadata = Metadata(
+            run_id=0,
+            message_id=f"local-{next(self._ids)}",
+            src_node_id=0,
+            dst_node_id=satellite + 1,
+            reply_to_message_id="",
+            group_id="",
+            created_at=time.time(),
+            ttl=3600.0,
+            message_type=message_type,
+        )
+        reply = self.app(Message(content=content, metadata=metadata), self.contexts[satellite])
         self._check(reply, f"{message_type} (satellite {satellite})")
         return reply

@@ -17,6 +17,7 @@ from simsat.distill.losses import Knowledge
 from simsat.distill.train import TrainConfig, train_distill
 from simsat.mission.packets import KnowledgePacket, ModelArrays, TrainReport, UpdatePacket
 from simsat.models.inputs import Normalization
+from simsat.models.registry import create_student
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,7 @@ def load_shard(shards_dir: str, satellite: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def build_student(name: str, num_classes: int, weights: ModelArrays | None = None) -> torch.nn.Module:
-    import timm
-
-    from simsat.models.registry import register_timm_models
-
-    register_timm_models()
-    model = timm.create_model(name, num_classes=num_classes)
+    model = create_student(name, num_classes)
     if weights is not None:
         model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
     return model

@@ -163,6 +163,9 @@ class Operations:
             )
             yield from self._downlink(sat, window)
             yield from self._uplink(sat, window)
+            # The antenna keeps tracking the satellite until it sets.
+            if window.end_s > self.env.now:
+                yield self.env.timeout(window.end_s - self.env.now)
             self._event("contact_end", satellite=sat.index, station=window.station)
 
     def _send(

@@ -1,0 +1,149 @@
+"""Train teachers once and cache their weights on disk, keyed by everything that shapes them."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import timm
+import torch
+from torch import nn
+
+from simsat.distill.train import TrainConfig, train_supervised
+from simsat.errors import ConfigError
+from simsat.models.inputs import Normalization
+from simsat.models.teachers import ResizedInput, create_teacher, read_state_dict
+
+logger = logging.getLogger(__name__)
+
+TeacherProgress = Callable[[str, int, int], None]  # (teacher name, images done, images total)
+
+
+@dataclass(frozen=True)
+class TeacherSpec:
+    """One teacher: timm name, input size, fine-tuning schedule and optional local checkpoint."""
+
+    name: str
+    input_size: int = 64
+    epochs: int = 2
+    lr: float = 2e-3
+    batch_size: int = 64
+    checkpoint: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ConfigError("teacher name must not be empty")
+        if self.input_size < 8:
+            raise ConfigError(f"teacher {self.name}: input_size must be >= 8, got {self.input_size}")
+        if self.epochs < 0:
+            raise ConfigError(f"teacher {self.name}: epochs must be >= 0, got {self.epochs}")
+
+    def train_config(self, seed: int) -> TrainConfig:
+        return TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=seed)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def cache_key(spec: TeacherSpec, seed: int, data_fingerprint: str, norm: Normalization, num_classes: int) -> str:
+    """sha256 of a canonical JSON of everything that determines the trained weights."""
+    checkpoint_sha = None
+    if spec.checkpoint is not None:
+        path = Path(spec.checkpoint)
+        if not path.is_file():
+            raise ConfigError(f"teacher {spec.name}: checkpoint file not found: {path}")
+        checkpoint_sha = _file_sha256(path)
+    payload: dict[str, Any] = {
+        "spec": dataclasses.asdict(spec),
+        "checkpoint_sha256": checkpoint_sha,
+        "train": dataclasses.asdict(spec.train_config(seed)),
+        "seed": seed,
+        "data": data_fingerprint,
+        "norm": norm.as_dict(),
+        "num_classes": num_classes,
+        "torch": torch.__version__,
+        "timm": timm.__version__,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _save_atomic(state: dict[str, torch.Tensor], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(state, fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _load_cached(model: ResizedInput, path: Path) -> bool:
+    """Load a cached state_dict; False (and a warning) when the file is unusable."""
+    try:
+        model.model.load_state_dict(read_state_dict(path), strict=True)
+        return True
+    except (ConfigError, RuntimeError) as exc:
+        logger.warning("ignoring unusable teacher cache file %s: %s", path, exc)
+        return False
+
+
+def train_or_load_teachers(
+    specs: Sequence[TeacherSpec],
+    images: np.ndarray,
+    labels: np.ndarray,
+    norm: Normalization,
+    num_classes: int,
+    data_fingerprint: str,
+    cache_dir: Path,
+    seed: int,
+    progress: TeacherProgress | None = None,
+) -> list[tuple[nn.Module, dict[str, Any]]]:
+    """Per spec: the teacher (eval mode) and metadata {name, key, cache_file, cache_hit, train_seconds, ...}.
+
+    A cached state_dict is used when one exists for the key; otherwise the teacher is built
+    (from its checkpoint when given), fine-tuned for spec.epochs on (images, labels), and saved.
+    """
+    results: list[tuple[nn.Module, dict[str, Any]]] = []
+    for spec in specs:
+        key = cache_key(spec, seed, data_fingerprint, norm, num_classes)
+        path = Path(cache_dir) / f"{spec.name}-{key[:20]}.pt"
+        torch.manual_seed(seed)
+        checkpoint = Path(spec.checkpoint) if spec.checkpoint is not None else None
+        meta: dict[str, Any] = {"name": spec.name, "key": key, "cache_file": str(path), "input_size": spec.input_size}
+        if path.is_file():
+            model = create_teacher(spec.name, num_classes, spec.input_size)
+            if _load_cached(model, path):
+                logger.info("teacher %s loaded from cache %s", spec.name, path)
+                meta.update(cache_hit=True, train_seconds=0.0, images_per_s=0.0, mean_loss=float("nan"))
+                results.append((model.eval(), meta))
+                continue
+        model = create_teacher(spec.name, num_classes, spec.input_size, checkpoint)
+        report = None if progress is None else (lambda done, total, n=spec.name: progress(n, done, total))
+        start = time.perf_counter()
+        stats = train_supervised(model, images, labels, spec.train_config(seed), norm, report)
+        seconds = time.perf_counter() - start
+        _save_atomic(model.model.state_dict(), path)
+        logger.info("teacher %s trained in %.1f s (%.0f images/s), cached at %s", spec.name, seconds,
+                    stats.images_per_s, path)
+        meta.update(cache_hit=False, train_seconds=seconds, images_per_s=stats.images_per_s,
+                    mean_loss=stats.mean_loss)
+        results.append((model.eval(), meta))
+    return results

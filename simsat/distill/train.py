@@ -1,0 +1,237 @@
+"""Plain-PyTorch training and evaluation loops for students and teachers (CPU friendly).
+
+Images are converted once per call to a normalised float tensor; batches are drawn from a
+seeded permutation (no DataLoader); augmentation is per-image random flips / quarter turns.
+Same inputs and seed give identical weights on CPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from simsat.distill.augment import random_flip_rotate
+from simsat.distill.losses import Knowledge, weighted_kd_loss
+from simsat.distill.metrics import EvalResult, confusion_matrix, metrics_from_confusion
+from simsat.errors import ConfigError
+from simsat.models.inputs import Normalization, check_images, to_input
+
+__all__ = [
+    "EvalResult",
+    "TrainConfig",
+    "TrainStats",
+    "evaluate",
+    "predict_logits",
+    "train_distill",
+    "train_supervised",
+]
+
+logger = logging.getLogger(__name__)
+
+SCHEDULES = ("onecycle", "step", "constant")
+STEP_SIZE_EPOCHS = 7  # StepLR(7, 0.1) as in the paper
+STEP_GAMMA = 0.1
+
+Progress = Callable[[int, int], None]
+BatchLoss = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings (AdamW) shared by supervised and distillation training."""
+
+    epochs: int = 1
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 5e-4
+    schedule: str = "onecycle"  # "onecycle" | "step" (StepLR(7, 0.1) per epoch) | "constant"
+    augment: bool = True
+    channels_last: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0:
+            raise ConfigError(f"epochs must be >= 0, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
+        if not self.lr > 0:
+            raise ConfigError(f"lr must be > 0, got {self.lr}")
+        if self.weight_decay < 0:
+            raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay}")
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+
+
+@dataclass
+class TrainStats:
+    """What one training call did (mean_loss is NaN when nothing was trained)."""
+
+    images_seen: int
+    seconds: float
+    mean_loss: float
+    images_per_s: float
+
+
+def _batches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
+    """Shuffled index batches; a trailing batch of one image joins the previous one (BatchNorm)."""
+    perm = torch.randperm(n, generator=generator)
+    chunks = list(torch.split(perm, batch_size))
+    if len(chunks) > 1 and chunks[-1].numel() == 1:
+        last = chunks.pop()
+        chunks[-1] = torch.cat([chunks[-1], last])
+    return chunks
+
+
+def _scheduler(
+    opt: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int
+) -> tuple[torch.optim.lr_scheduler.LRScheduler | None, bool]:
+    """(scheduler, steps_per_batch)."""
+    if cfg.schedule == "onecycle":
+        total = max(cfg.epochs * steps_per_epoch, 1)
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total), True
+    if cfg.schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=STEP_SIZE_EPOCHS, gamma=STEP_GAMMA), False
+    return None, False
+
+
+def _fit(
+    model: nn.Module, x: torch.Tensor, cfg: TrainConfig, batch_loss: BatchLoss, progress: Progress | None
+) -> TrainStats:
+    """Shared loop: batch_loss(model, inputs, index) -> scalar loss for the images at index."""
+    n = int(x.shape[0])
+    if cfg.epochs == 0 or n == 0:
+        return TrainStats(images_seen=0, seconds=0.0, mean_loss=float("nan"), images_per_s=0.0)
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    model.to(memory_format=fmt)
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = len(_batches(n, cfg.batch_size, torch.Generator().manual_seed(0)))
+    sched, per_batch = _scheduler(opt, cfg, steps_per_epoch)
+    total_images = cfg.epochs * n
+    seen, loss_sum = 0, 0.0
+    start = time.perf_counter()
+    try:
+        for _ in range(cfg.epochs):
+            for idx in _batches(n, cfg.batch_size, gen):
+                xb = x[idx]
+                if cfg.augment:
+                    xb = random_flip_rotate(xb, gen)
+                loss = batch_loss(model, xb, idx)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if sched is not None and per_batch:
+                    sched.step()
+                seen += int(idx.numel())
+                loss_sum += float(loss.detach()) * int(idx.numel())
+                if progress is not None:
+                    progress(seen, total_images)
+            if sched is not None and not per_batch:
+                sched.step()
+    finally:
+        model.to(memory_format=torch.contiguous_format)
+    seconds = time.perf_counter() - start
+    return TrainStats(
+        images_seen=seen, seconds=seconds, mean_loss=loss_sum / seen, images_per_s=seen / max(seconds, 1e-9)
+    )
+
+
+def _labels_tensor(labels: np.ndarray, n: int, what: str = "labels") -> torch.Tensor:
+    arr = np.asarray(labels)
+    if arr.shape != (n,):
+        raise ConfigError(f"{what} must have shape ({n},), got {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ConfigError(f"{what} must be integers, got {arr.dtype}")
+    return torch.from_numpy(arr.astype(np.int64))
+
+
+def train_supervised(
+    model: nn.Module,
+    images: np.ndarray,
+    labels: np.ndarray,
+    cfg: TrainConfig,
+    norm: Normalization,
+    progress: Progress | None = None,
+) -> TrainStats:
+    """Cross-entropy training; progress(images_done, images_total) after every batch."""
+    x = to_input(images, norm, channels_last=cfg.channels_last)
+    y = _labels_tensor(labels, int(x.shape[0]))
+
+    def batch_loss(m: nn.Module, xb: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(m(xb), y[idx])
+
+    return _fit(model, x, cfg, batch_loss, progress)
+
+
+def train_distill(
+    model: nn.Module,
+    images: np.ndarray,
+    knowledge: Knowledge,
+    labels: np.ndarray | None,
+    temperature: float,
+    cfg: TrainConfig,
+    norm: Normalization,
+    progress: Progress | None = None,
+) -> TrainStats:
+    """Distillation on a knowledge packet (weighted_kd_loss); CE added where labels are given (>= 0)."""
+    x = to_input(images, norm, channels_last=cfg.channels_last)
+    n = int(x.shape[0])
+    if len(knowledge) != n:
+        raise ConfigError(f"knowledge covers {len(knowledge)} images but {n} images were given")
+    y = None if labels is None else _labels_tensor(labels, n)
+
+    def batch_loss(m: nn.Module, xb: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        return weighted_kd_loss(
+            m(xb),
+            knowledge.targets[idx],
+            knowledge.kd_weight[idx],
+            knowledge.ce_weight[idx],
+            None if y is None else y[idx],
+            temperature,
+        )
+
+    return _fit(model, x, cfg, batch_loss, progress)
+
+
+def predict_logits(model: nn.Module, images: np.ndarray, norm: Normalization, batch_size: int = 256) -> torch.Tensor:
+    """Logits (N, C) in eval mode without gradient; the model's train/eval mode is restored."""
+    check_images(images)
+    if batch_size < 1:
+        raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+    was_training = model.training
+    model.eval()
+    outs = []
+    try:
+        with torch.no_grad():
+            for start in range(0, images.shape[0], batch_size):
+                outs.append(model(to_input(images[start : start + batch_size], norm)))
+    finally:
+        model.train(was_training)
+    return torch.cat(outs)
+
+
+def evaluate(
+    model: nn.Module,
+    images: np.ndarray,
+    labels: np.ndarray,
+    norm: Normalization,
+    num_classes: int,
+    batch_size: int = 256,
+) -> EvalResult:
+    """Accuracy, macro precision / recall / F1, mean CE loss and confusion matrix."""
+    logits = predict_logits(model, images, norm, batch_size)
+    y = _labels_tensor(labels, int(logits.shape[0]))
+    if logits.shape[1] != num_classes:
+        raise ConfigError(f"model has {logits.shape[1]} outputs but num_classes is {num_classes}")
+    conf = confusion_matrix(y.numpy(), logits.argmax(dim=1).numpy(), num_classes)
+    loss = float(F.cross_entropy(logits, y))
+    return metrics_from_confusion(conf, loss)
