@@ -38,14 +38,14 @@ def _split_overrides(items: Sequence[str]) -> tuple[str, list[str]]:
 
 
 def _setup_logging(verbose: bool) -> None:
+    from rich.console import Console
     from rich.logging import RichHandler
 
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(show_path=False, rich_tracebacks=False)],
-        force=True,
-    )
+    level = logging.DEBUG if verbose else logging.INFO
+    handler = RichHandler(level=level, console=Console(stderr=True), show_path=False)
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    import flwr.common.logger  # noqa: F401  (flwr sets its logger's level on import)
+
     for noisy in ("flwr", "ray", "filelock", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
 
