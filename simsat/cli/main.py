@@ -43,11 +43,12 @@ def _setup_logging(verbose: bool) -> None:
 
     level = logging.DEBUG if verbose else logging.INFO
     handler = RichHandler(level=level, console=Console(stderr=True), show_path=False)
-    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    # Third-party libraries log warnings and errors only; simsat logs at `level`.
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[handler], force=True)
+    logging.getLogger("simsat").setLevel(level)
     import flwr.common.logger  # noqa: F401  (flwr sets its logger's level on import)
 
-    for noisy in ("flwr", "ray", "filelock", "matplotlib", "PIL"):
-        logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
+    logging.getLogger("flwr").setLevel(logging.WARNING if verbose else logging.ERROR)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
