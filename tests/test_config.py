@@ -1,0 +1,49 @@
+"""Every scenario composes and validates; overrides and config groups apply."""
+
+from __future__ import annotations
+
+import pytest
+
+from simsat.config.load import list_scenarios, load_config
+from simsat.errors import ConfigError
+
+
+@pytest.mark.parametrize("name", [name for name, _ in list_scenarios()])
+def test_every_scenario_is_valid(name: str) -> None:
+    extra = ["data.path=/some/eurosat"] if name == "eurosat" else []
+    config = load_config(name, extra)
+    assert config.name == name and config.description
+
+
+def test_quickstart_meets_its_brief() -> None:
+    config = load_config("quickstart")
+    assert config.constellation.planes * config.constellation.sats_per_plane >= 4
+    assert len(config.ground_stations) == 1 and config.mission.duration_hours >= 12
+    assert config.data.source == "synthetic"
+
+
+def test_overrides_and_group_choice() -> None:
+    config = load_config("quickstart", ["constellation=walker_24", "link=xband", "seed=7", "distill=paper"])
+    assert config.constellation.planes == 4 and config.constellation.sats_per_plane == 6
+    assert config.link.downlink_bps == 50e6 and config.seed == 7 and config.distill.weighting == "paper"
+
+
+def test_eurosat_scenario_requires_a_path() -> None:
+    with pytest.raises(ConfigError, match="data.path"):
+        load_config("eurosat")
+
+
+def test_scenario_file_by_path(tmp_path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("defaults:\n  - simsat_schema\n  - constellation: walker_2\n  - _self_\nname: mine\n"
+                    "description: my own\nmission: {duration_hours: 2}\n")
+    config = load_config(str(path))
+    assert config.name == "mine" and config.mission.duration_hours == 2
+    assert config.constellation.sats_per_plane == 2
+
+
+def test_scenario_cannot_name_python_objects(tmp_path) -> None:
+    path = tmp_path / "evil.yaml"
+    path.write_text("defaults:\n  - simsat_schema\n  - _self_\nsatellite:\n  _target_: os.system\n")
+    with pytest.raises(ConfigError, match="_target_"):
+        load_config(str(path))
