@@ -65,6 +65,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_distill(args: argparse.Namespace) -> int:
+    from simsat.cli.distill import run_distill
+
+    folder = run_distill(list(args.overrides))
+    print(folder)
+    return 0
+
+
 def _cmd_scenarios(args: argparse.Namespace) -> int:
     from simsat.config.load import list_scenarios
 
@@ -109,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario")
     run.add_argument("overrides", nargs="*", help="scenario=NAME and key=value overrides")
     run.set_defaults(func=_cmd_run)
+    distill = sub.add_parser("distill", help="run the centralized distillation experiment")
+    distill.add_argument("overrides", nargs="*", help="experiment=NAME and key=value overrides")
+    distill.set_defaults(func=_cmd_distill)
     sub.add_parser("scenarios", help="list scenarios").set_defaults(func=_cmd_scenarios)
     sub.add_parser("hardware", help="list hardware profiles").set_defaults(func=_cmd_hardware)
     contacts = sub.add_parser("contacts", help="print a scenario's contact plan (CSV)")

@@ -9,12 +9,13 @@ from simsat.data.partition import (
     synthetic_imageset,
     synthetic_mission,
 )
-from simsat.data.synthetic import CLASS_NAMES, generate_synthetic
+from simsat.data.synthetic import CLASS_NAMES, SyntheticNuisance, generate_synthetic, synthetic_labels
 
 __all__ = [
     "CLASS_NAMES",
     "ImageSet",
     "MissionData",
+    "SyntheticNuisance",
     "generate_synthetic",
     "load_eurosat",
     "load_eurosat_splits",
@@ -22,5 +23,6 @@ __all__ = [
     "partition_iid",
     "split_mission",
     "synthetic_imageset",
+    "synthetic_labels",
     "synthetic_mission",
 ]

@@ -1,7 +1,8 @@
 """EuroSAT RGB from any folder in the `<Class>/<Class>_<n>.jpg` layout, decoded once and cached.
 
 Ids are positions in the sorted list of relative paths, so they are stable for a given folder.
-The decoded arrays are cached as one .npz keyed by a hash of the file list (names, sizes, mtimes).
+The decoded arrays are cached as one uncompressed .npz file keyed by a hash of the folder, the relative
+file list, sizes and modification times; any change to the folder gives a new cache entry.
 """
 
 from __future__ import annotations
@@ -20,31 +21,42 @@ from PIL import Image
 from simsat.data.imageset import ImageSet
 from simsat.errors import ConfigError
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
-_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
+IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
+SPLITS: tuple[str, ...] = ("train", "validation", "test")
 
 
 def _scan(root: Path) -> tuple[tuple[str, ...], list[str]]:
+    """Sorted class folder names and sorted relative image paths under root."""
     if not root.is_dir():
         raise ConfigError(f"EuroSAT folder not found: {root}")
-    classes = tuple(sorted(p.name for p in root.iterdir() if p.is_dir()))
+    classes = tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")))
     if not classes:
         raise ConfigError(f"EuroSAT folder has no class subfolders: {root}")
     files = sorted(
         f"{c}/{name}"
         for c in classes
         for name in os.listdir(root / c)
-        if name.lower().endswith(_EXTENSIONS)
+        if name.lower().endswith(IMAGE_EXTENSIONS) and not name.startswith(".")
     )
     if not files:
-        raise ConfigError(f"EuroSAT folder has no images: {root}")
+        kinds = ", ".join(IMAGE_EXTENSIONS)
+        raise ConfigError(f"EuroSAT folder has no images ({kinds}) in its class subfolders: {root}")
     return classes, files
 
 
+def relative_paths(root: Path) -> list[str]:
+    """The sorted relative paths whose positions are the image ids."""
+    return _scan(Path(root))[1]
+
+
 def _decode(path: Path) -> np.ndarray:
-    with Image.open(path) as img:
-        return np.asarray(img.convert("RGB"), dtype=np.uint8)
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert("RGB"), dtype=np.uint8)
+    except OSError as exc:
+        raise ConfigError(f"cannot decode image {path}: {exc}") from exc
 
 
 def _cache_key(root: Path, files: list[str]) -> str:
@@ -55,75 +67,96 @@ def _cache_key(root: Path, files: list[str]) -> str:
     return digest.hexdigest()[:24]
 
 
-def load_eurosat(root: Path, cache_dir: Path | None = None, class_names: tuple[str, ...] | None = None) -> ImageSet:
-    """Every image under `root`; labels follow `class_names` (default: sorted folder names)."""
+def _decode_all(root: Path, files: list[str]) -> np.ndarray:
+    workers = min(8, max(2, os.cpu_count() or 2))
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # PIL releases the GIL while decoding
+        decoded = list(pool.map(_decode, (root / f for f in files), chunksize=64))
+    shapes = sorted({d.shape for d in decoded})
+    if len(shapes) != 1:
+        raise ConfigError(f"{root}: images have different sizes, e.g. {shapes[:3]}")
+    return np.stack(decoded)
+
+
+def _load_pixels(root: Path, files: list[str], cache_dir: Path | None) -> np.ndarray:
+    if cache_dir is None:
+        return _decode_all(root, files)
+    cache = Path(cache_dir) / f"eurosat-{_cache_key(root, files)}.npz"
+    if cache.is_file():
+        try:
+            with np.load(cache) as stored:
+                images = stored["images"]
+        except (OSError, ValueError, KeyError) as exc:
+            logger.warning("ignoring unreadable cache %s: %s", cache, exc)
+        else:
+            if images.shape[0] == len(files) and images.dtype == np.uint8:
+                logger.info("EuroSAT: %d images from cache %s", len(images), cache)
+                return images
+    images = _decode_all(root, files)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_name(f"{cache.stem}.{os.getpid()}.partial")
+    with partial.open("wb") as handle:
+        np.savez(handle, images=images)
+    partial.replace(cache)  # atomic: readers never see a half-written cache
+    logger.info("EuroSAT: decoded %d images from %s, cached in %s", len(images), root, cache)
+    return images
+
+
+def load_eurosat(
+    root: Path, cache_dir: Path | None = None, class_names: tuple[str, ...] | None = None
+) -> ImageSet:
+    """Every image under `root`; labels index `class_names` (default: sorted class folder names)."""
     root = Path(root)
     classes, files = _scan(root)
-    names = class_names or classes
+    names = tuple(class_names) if class_names else classes
     unknown = sorted(set(classes) - set(names))
     if unknown:
-        raise ConfigError(f"{root}: class folder(s) {unknown} not in the label map")
-    cache = None
-    if cache_dir is not None:
-        cache = Path(cache_dir) / f"eurosat-{_cache_key(root, files)}.npz"
-        if cache.is_file():
-            with np.load(cache) as data:
-                images = data["images"]
-            log.info("EuroSAT: %d images from cache %s", len(images), cache)
-            return _imageset(images, files, names)
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        decoded = list(pool.map(_decode, (root / f for f in files)))
-    shapes = {d.shape for d in decoded}
-    if len(shapes) != 1:
-        raise ConfigError(f"{root}: images have different sizes {sorted(shapes)[:3]}")
-    images = np.stack(decoded)
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp.npz")
-        np.savez(tmp, images=images)
-        tmp.replace(cache)
-    log.info("EuroSAT: decoded %d images from %s", len(images), root)
-    return _imageset(images, files, names)
-
-
-def _imageset(images: np.ndarray, files: list[str], names: tuple[str, ...]) -> ImageSet:
+        raise ConfigError(f"{root}: class folder(s) {unknown} not in the class list {list(names)}")
+    images = _load_pixels(root, files, cache_dir)
     index = {name: i for i, name in enumerate(names)}
     labels = np.array([index[f.split("/", 1)[0]] for f in files], dtype=np.int64)
-    return ImageSet(images, labels, np.arange(len(files), dtype=np.int64), tuple(names))
+    return ImageSet(images, labels, np.arange(len(files), dtype=np.int64), names)
 
 
-def relative_paths(root: Path) -> list[str]:
-    """The sorted relative paths whose positions are the image ids."""
-    return _scan(Path(root))[1]
-
-
-def load_eurosat_splits(
-    root: Path, split_dir: Path, cache_dir: Path | None = None
-) -> dict[str, ImageSet]:
-    """"train" / "validation" / "test" from CSV files (`Filename`, `Label`) and label_map.json."""
-    split_dir = Path(split_dir)
-    label_map_file = split_dir / "label_map.json"
-    if not label_map_file.is_file():
+def _read_label_map(split_dir: Path) -> tuple[str, ...]:
+    path = split_dir / "label_map.json"
+    if not path.is_file():
         raise ConfigError(f"split folder has no label_map.json: {split_dir}")
-    label_map = json.loads(label_map_file.read_text())
-    names = tuple(sorted(label_map, key=lambda k: int(label_map[k])))
+    try:
+        mapping = json.loads(path.read_text())
+        order = sorted(mapping, key=lambda name: int(mapping[name]))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"{path}: expected a JSON object of class name -> integer label ({exc})") from exc
+    if sorted(int(mapping[name]) for name in order) != list(range(len(order))):
+        raise ConfigError(f"{path}: labels must be 0..{len(order) - 1} without gaps or repeats")
+    return tuple(order)
+
+
+def _read_split(path: Path, root: Path, position: dict[str, int], data: ImageSet) -> np.ndarray:
+    if not path.is_file():
+        raise ConfigError(f"split file not found: {path}")
+    rows: list[int] = []
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"Filename", "Label"} - set(reader.fieldnames or ())
+        if missing:
+            raise ConfigError(f"{path}: missing column(s) {sorted(missing)}")
+        for line, row in enumerate(reader, start=2):
+            rel, label = (row["Filename"] or "").strip(), (row["Label"] or "").strip()
+            if rel not in position:
+                raise ConfigError(f"{path}:{line}: file {rel!r} not found under {root}")
+            if not label.isdigit() or int(label) >= len(data.class_names):
+                raise ConfigError(f"{path}:{line}: unknown label {label!r} (label_map has {len(data.class_names)})")
+            if int(label) != data.labels[position[rel]]:
+                raise ConfigError(f"{path}:{line}: label {label} disagrees with the folder of {rel!r}")
+            rows.append(position[rel])
+    return np.array(rows, dtype=np.int64)
+
+
+def load_eurosat_splits(root: Path, split_dir: Path, cache_dir: Path | None = None) -> dict[str, ImageSet]:
+    """"train" / "validation" / "test" sets from `<split>.csv` (columns Filename, Label) and
+    label_map.json in split_dir; class order follows the label map."""
+    root, split_dir = Path(root), Path(split_dir)
+    names = _read_label_map(split_dir)
     data = load_eurosat(root, cache_dir, class_names=names)
     position = {rel: i for i, rel in enumerate(relative_paths(root))}
-    result = {}
-    for split in ("train", "validation", "test"):
-        path = split_dir / f"{split}.csv"
-        if not path.is_file():
-            raise ConfigError(f"split file not found: {path}")
-        rows = []
-        with path.open(newline="") as f:
-            for line, row in enumerate(csv.DictReader(f), start=2):
-                rel, label = row.get("Filename"), row.get("Label")
-                if rel not in position:
-                    raise ConfigError(f"{path}:{line}: file {rel!r} not found under {root}")
-                if label is None or not label.strip().isdigit() or int(label) >= len(names):
-                    raise ConfigError(f"{path}:{line}: unknown label {label!r}")
-                if int(label) != data.labels[position[rel]]:
-                    raise ConfigError(f"{path}:{line}: label {label} disagrees with folder of {rel!r}")
-                rows.append(position[rel])
-        result[split] = data.subset(np.array(rows, dtype=np.int64))
-    return result
+    return {split: data.subset(_read_split(split_dir / f"{split}.csv", root, position, data)) for split in SPLITS}

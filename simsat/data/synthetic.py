@@ -1,278 +1,232 @@
-"""A procedural Earth-observation dataset: ten land-cover classes of RGB scenes, EuroSAT's names.
+"""Procedural Earth-observation dataset: ten EuroSAT-like land-cover classes of RGB scenes.
 
-Each image is drawn from its own generator seeded by (seed, index), so a prefix of a larger set
-equals a smaller set and any image can be regenerated alone. Scenes vary in orientation, scale,
-colour, illumination, haze, blur and sensor noise, and several classes are built to be confused
-(Pasture / HerbaceousVegetation, River / Highway, Industrial / Residential, AnnualCrop /
-PermanentCrop), so a classifier has to learn spatial structure, not colour statistics.
+Image i depends only on (seed, i): each image draws its random numbers from a Philox
+stream keyed by the seed with counter i, so a prefix of a larger set equals a smaller
+set. Labels are balanced: each block of ten consecutive images holds every class once,
+in a seeded order. See docs/synthetic_dataset.md for what the classes look like.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from functools import lru_cache
+from dataclasses import dataclass
 
 import numpy as np
 
+from simsat.data import synthetic_land as land
+from simsat.data import synthetic_urban as urban
+from simsat.data.synthetic_scenes import N_FIELDS, N_PARAMS, SceneBatch
+from simsat.data.synthetic_textures import NOISE_LEN, OCTAVES, TextureKit, fbm, gaussian_blur, smooth_step
+from simsat.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
 CLASS_NAMES: tuple[str, ...] = (
-    "AnnualCrop",
-    "Forest",
-    "HerbaceousVegetation",
-    "Highway",
-    "Industrial",
-    "Pasture",
-    "PermanentCrop",
-    "Residential",
-    "River",
-    "SeaLake",
+    "AnnualCrop", "Forest", "HerbaceousVegetation", "Highway", "Industrial",
+    "Pasture", "PermanentCrop", "Residential", "River", "SeaLake",
 )
 
-Rng = np.random.Generator
-Scene = Callable[[Rng, int], np.ndarray]  # returns float32 (H, W, 3) in 0..255
+RENDERERS: dict[int, Callable[[SceneBatch], np.ndarray]] = {
+    0: land.annual_crop, 1: land.forest, 2: land.herbaceous, 3: urban.highway,
+    4: urban.industrial, 5: land.pasture, 6: land.permanent_crop, 7: urban.residential,
+    8: land.river, 9: land.sea_lake,
+}
 
-_VEGETATION = np.array([[70, 105, 55], [95, 125, 60], [120, 135, 75], [85, 110, 70]], np.float32)
-_SOIL = np.array([[150, 125, 95], [170, 145, 110], [125, 105, 80], [185, 165, 130]], np.float32)
-_CROPS = np.array(
-    [[110, 140, 60], [175, 160, 95], [140, 115, 80], [95, 130, 70], [190, 175, 120], [150, 150, 85]],
-    np.float32,
-)
-_ROOFS = np.array([[170, 90, 75], [150, 80, 70], [135, 130, 130], [190, 120, 90], [110, 100, 100]], np.float32)
-_INDUSTRIAL = np.array([[200, 200, 200], [170, 175, 180], [120, 125, 130], [150, 165, 185], [215, 210, 200]], np.float32)
-_WATER = np.array([[35, 60, 90], [45, 75, 95], [30, 55, 70], [60, 85, 95]], np.float32)
+CONFUSERS: dict[int, tuple[int, int, int]] = {
+    0: (6, 2, 5), 1: (2, 5, 8), 2: (5, 0, 1), 3: (8, 0, 7), 4: (7, 3, 0),
+    5: (2, 1, 0), 6: (0, 2, 7), 7: (4, 3, 1), 8: (3, 9, 5), 9: (8, 1, 5),
+}
+"""Class whose scene may cover part of an image of each class (a mixed scene)."""
 
-
-@lru_cache(maxsize=256)
-def _interpolation(k: int, size: int) -> np.ndarray:
-    """(size, k) matrix of linear-interpolation weights from k grid points to `size` pixels."""
-    pos = np.linspace(0, k - 1, size)
-    i0 = np.minimum(pos.astype(np.int64), k - 2)
-    f = pos - i0
-    a = np.zeros((size, k), np.float32)
-    a[np.arange(size), i0] = 1 - f
-    a[np.arange(size), i0 + 1] = f
-    return a
+_CHUNK = 256
+_N_POST = 17
+_FINE = OCTAVES[-1]  # the finest noise octave is cropped from a seeded bank, not drawn per image
+_COARSE = NOISE_LEN - _FINE * _FINE
+_N_DRAWS = 2 * N_PARAMS + _N_POST + (N_FIELDS + 1) * _COARSE + 4  # + 4: two crop offsets
+_BLUR_LEVELS = 16
+_POST_BATCH = 32
+_HAZE = 255.0 * np.array([0.55, 0.60, 0.70], dtype=np.float32).reshape(1, 3, 1, 1)
+_CLOUD = 255.0 * np.array([0.90, 0.90, 0.92], dtype=np.float32).reshape(1, 3, 1, 1)
+_SEASON = np.array([1.3, 0.25, -0.1], dtype=np.float32).reshape(1, 3, 1, 1)
 
 
-@lru_cache(maxsize=8)
-def _centred_grid(size: int) -> tuple[np.ndarray, np.ndarray]:
-    y, x = np.mgrid[0:size, 0:size].astype(np.float32) - (size - 1) / 2
-    return y, x
+@dataclass(frozen=True)
+class SyntheticNuisance:
+    """Strength of the per-image nuisances; the defaults are the calibrated dataset."""
+
+    mix_probability: float = 0.2  # share of images partly covered by a confusable class's scene
+    mix_coverage: tuple[float, float] = (0.15, 0.45)  # share of such an image that is covered
+    season: tuple[float, float] = (-0.3, 0.8)  # vegetation from lusher (< 0) to drier, yellow (> 0)
+    brightness: float = 0.3  # illumination gain exp(U(-b, b))
+    tint: float = 0.14  # per-channel colour cast exp(U(-t, t))
+    haze: float = 0.35  # largest haze share (bright or dark, uneven across the image)
+    cloud_probability: float = 0.05  # share of images with a thin cloud
+    blur_px: tuple[float, float] = (0.3, 1.2)  # Gaussian blur sigma in pixels
+    sensor_noise: tuple[float, float] = (0.004, 0.024)  # Gaussian noise std, fraction of full scale
+
+    def __post_init__(self) -> None:
+        for name in ("mix_probability", "cloud_probability", "haze"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"nuisance.{name} must be in [0, 1], got {value}")
+        for name in ("brightness", "tint"):
+            if getattr(self, name) < 0.0:
+                raise ConfigError(f"nuisance.{name} must be >= 0, got {getattr(self, name)}")
+        for name, floor, ceiling in (("mix_coverage", 0.0, 1.0), ("season", -1.0, 2.0),
+                                     ("blur_px", 0.0, 8.0), ("sensor_noise", 0.0, 1.0)):
+            lo, hi = getattr(self, name)
+            if not floor <= lo <= hi <= ceiling:
+                raise ConfigError(
+                    f"nuisance.{name} must be (low, high) with {floor} <= low <= high <= {ceiling}, got {(lo, hi)}"
+                )
 
 
-def _upsample(grid: np.ndarray, size: int) -> np.ndarray:
-    """Bilinear upsampling of a small (k, k) grid to (size, size)."""
-    a = _interpolation(grid.shape[0], size)
-    return a @ grid @ a.T
+def _check_seed(seed: int) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**64:
+        raise ConfigError(f"seed must be an integer in [0, 2**64), got {seed!r}")
+    return int(seed)
 
 
-def _noise(rng: Rng, size: int, cells: int) -> np.ndarray:
-    """Smooth value noise in about [-1, 1] with `cells` features across the image."""
-    return _upsample(rng.uniform(-1, 1, (cells + 1, cells + 1)).astype(np.float32), size)
+def _stream(seed: int, domain: int, index: int) -> np.random.Generator:
+    """Independent counter-based random stream for (seed, domain, index)."""
+    return np.random.Generator(np.random.Philox(key=seed, counter=[0, 0, domain, index]))
 
 
-def _fractal(rng: Rng, size: int, base: int, octaves: int = 3) -> np.ndarray:
-    out = np.zeros((size, size), np.float32)
-    amp = 1.0
-    for o in range(octaves):
-        out += amp * _noise(rng, size, base * 2**o)
-        amp *= 0.5
-    return out / 1.75
+def synthetic_labels(n: int, seed: int) -> np.ndarray:
+    """Labels (int64, shape (n,)) of the first n synthetic images; balanced per block of ten."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ConfigError(f"n (number of synthetic images) must be an integer >= 0, got {n!r}")
+    seed = _check_seed(seed)
+    n_cls = len(CLASS_NAMES)
+    blocks = [_stream(seed, 1, b).permutation(n_cls) for b in range(-(-int(n) // n_cls))]
+    if not blocks:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate(blocks)[: int(n)].astype(np.int64)
 
 
-def _coords(rng: Rng, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel coordinates rotated by a random angle, in pixels from the centre."""
-    angle = rng.uniform(0, np.pi)
-    y, x = _centred_grid(size)
-    c, s = np.cos(angle), np.sin(angle)
-    return x * c + y * s, -x * s + y * c
+def _render_classes(labels: np.ndarray, params: np.ndarray, noise: np.ndarray,
+                    salt: np.ndarray, kit: TextureKit) -> np.ndarray:
+    out = np.empty((labels.size, 3, kit.size, kit.size), dtype=np.float32)
+    for cls, render in RENDERERS.items():
+        rows = np.flatnonzero(labels == cls)
+        if rows.size:
+            ctx = SceneBatch(params[rows], noise[rows], salt[rows], kit)
+            out[rows] = render(ctx)
+    return out
 
 
-def _pick(rng: Rng, palette: np.ndarray, jitter: float = 12.0) -> np.ndarray:
-    return palette[rng.integers(len(palette))] + rng.normal(0, jitter, 3).astype(np.float32)
+def _mix_mask(kit: TextureKit, post: np.ndarray, field: np.ndarray, nz: SyntheticNuisance) -> np.ndarray:
+    """Soft half-plane covering a random share of the image (B, H, W)."""
+    angle = (post[:, 2] * np.pi)[:, None, None]
+    across = np.cos(angle) * kit.y - np.sin(angle) * kit.x + 0.1 * field
+    lo, hi = nz.mix_coverage
+    threshold = (1.0 - 2.0 * (lo + (hi - lo) * post[:, 3]))[:, None, None]
+    return smooth_step(threshold - kit.pixel, threshold + kit.pixel, across)
 
 
-def _fill(mask_value: np.ndarray, colour: np.ndarray) -> np.ndarray:
-    return mask_value[..., None] * colour
+def _atmosphere(image: np.ndarray, post: np.ndarray, field: np.ndarray, nz: SyntheticNuisance) -> np.ndarray:
+    """Season shift, illumination, colour tint, haze and thin cloud on (B, 3, H, W), in place.
+
+    Scenes come in as reflectance-like values in [0, 1] and leave in 8-bit units (0..255).
+    """
+    p = post[:, :, None, None]
+    season = nz.season[0] + (nz.season[1] - nz.season[0]) * p[:, 4]
+    veg = np.maximum(image[:, 1] - 0.5 * (image[:, 0] + image[:, 2]), 0.0) * season
+    image += veg[:, None] * _SEASON
+    gain = 255.0 * np.exp(nz.brightness * (2.0 * p[:, 5] - 1.0))[:, None]
+    image *= gain * np.exp(nz.tint * (2.0 * post[:, 6:9] - 1.0))[:, :, None, None]
+    haze = np.clip(nz.haze * p[:, 9] ** 1.5 * (1.0 + 0.6 * p[:, 10] * field), 0.0, 0.9)
+    image += (_HAZE * (0.55 + 0.7 * p[:, 16, None]) - image) * haze[:, None]  # bright or dark haze
+    cloudy = np.flatnonzero(post[:, 11] < nz.cloud_probability)
+    if cloudy.size:
+        pc = p[cloudy]
+        cloud = smooth_step(0.0, 1.0, field[cloudy] - (0.5 + pc[:, 12])) * (0.3 + 0.5 * pc[:, 13])
+        image[cloudy] += (_CLOUD - image[cloudy]) * cloud[:, None]
+    return image
 
 
-def _textured(rng: Rng, size: int, colour: np.ndarray, cells: int, amount: float) -> np.ndarray:
-    return colour + _fractal(rng, size, cells)[..., None] * amount
+@dataclass(frozen=True)
+class _Banks:
+    """Seeded noise tiles that each image crops at its own random offset (cheaper than drawing)."""
+
+    sensor: np.ndarray  # (3, 2S, 2S) standard normal
+    fine: np.ndarray  # (N_FIELDS + 1, 3 * _FINE, 3 * _FINE) uniform in [-0.5, 0.5)
+
+    @staticmethod
+    def make(seed: int, size: int) -> _Banks:
+        sensor = _stream(seed, 2, 0).standard_normal((3, 2 * size, 2 * size), dtype=np.float32)
+        fine = _stream(seed, 3, 0).random((N_FIELDS + 1, 3 * _FINE, 3 * _FINE), dtype=np.float32) - 0.5
+        return _Banks(sensor, fine)
 
 
-def _annual_crop(rng: Rng, size: int) -> np.ndarray:
-    u, v = _coords(rng, size)
-    width = rng.uniform(7, 18)
-    field = np.floor(u / width + rng.uniform(0, 10)).astype(np.int64)
-    colours = np.stack([_pick(rng, _CROPS, 15) for _ in range(12)])
-    img = colours[field % 12]
-    rows = np.sin(v * rng.uniform(1.2, 2.2)) * rng.uniform(3, 9)  # drill rows along the field
-    img = img + rows[..., None]
-    if rng.random() < 0.5:  # a cross track splitting the fields
-        img = np.where((np.abs(v - rng.uniform(-20, 20)) < 1.0)[..., None], _pick(rng, _SOIL), img)
-    return img + _fractal(rng, size, 3)[..., None] * 10
+def _finish(image: np.ndarray, post: np.ndarray, extra: np.ndarray, offsets: np.ndarray,
+            nz: SyntheticNuisance, banks: _Banks, out: np.ndarray) -> None:
+    """Atmosphere, blur, sensor noise and quantisation of (b, 3, S, S) floats into out (b, S, S, 3)."""
+    image = _atmosphere(image, post, extra, nz)
+    blur_lo, blur_hi = nz.blur_px
+    level = np.floor(post[:, 14] * _BLUR_LEVELS) + 0.5  # few distinct kernels: built once each
+    image = gaussian_blur(image, blur_lo + (blur_hi - blur_lo) * level / _BLUR_LEVELS)
+    lo, hi = nz.sensor_noise
+    sigma = 255.0 * (lo + (hi - lo) * post[:, 15])
+    size = image.shape[2]
+    for row, (oy, ox) in enumerate(offsets):
+        image[row] += banks.sensor[:, oy : oy + size, ox : ox + size] * sigma[row]
+    np.clip(image, 0.0, 255.0, out=image)
+    out[...] = image.astype(np.uint8).transpose(0, 2, 3, 1)  # truncation: a -0.5 DN bias, harmless
 
 
-def _forest(rng: Rng, size: int) -> np.ndarray:
-    base = np.array([40, 70, 40], np.float32) + rng.normal(0, 8, 3).astype(np.float32)
-    crowns = _noise(rng, size, int(rng.integers(14, 22)))
-    canopy = _fractal(rng, size, 3)
-    img = base + crowns[..., None] * rng.uniform(14, 24) + canopy[..., None] * 12
-    gaps = _noise(rng, size, 5) > rng.uniform(0.55, 0.9)
-    return np.where(gaps[..., None], img + 25, img)
+def _render_chunk(indices: np.ndarray, labels: np.ndarray, seed: int, kit: TextureKit,
+                  nz: SyntheticNuisance, banks: _Banks, out: np.ndarray) -> None:
+    """Draw images `indices` (with their labels) into out, uint8 (len, S, S, 3)."""
+    count, size, fine = indices.size, kit.size, 2 * _FINE
+    draws = np.empty((count, _N_DRAWS), dtype=np.float32)
+    salt = np.empty(count, dtype=np.uint32)
+    noise = np.empty((count, N_FIELDS + 1, NOISE_LEN), dtype=np.float32)
+    for row, index in enumerate(indices):
+        rng = _stream(seed, 0, int(index))
+        draws[row] = rng.random(_N_DRAWS, dtype=np.float32)
+        salt[row] = rng.integers(0, 2**32, dtype=np.uint32)
+        fy, fx = int(draws[row, -2] * fine), int(draws[row, -1] * fine)
+        noise[row, :, _COARSE:] = banks.fine[:, fy : fy + _FINE, fx : fx + _FINE].reshape(N_FIELDS + 1, -1)
+    offsets = (draws[:, -4:-2] * size).astype(np.int64)  # sensor-noise crop
+    params = draws[:, : 2 * N_PARAMS].reshape(count, 2, N_PARAMS)
+    post = draws[:, 2 * N_PARAMS : 2 * N_PARAMS + _N_POST]
+    coarse = draws[:, 2 * N_PARAMS + _N_POST : -4].reshape(count, N_FIELDS + 1, _COARSE)
+    np.subtract(coarse, 0.5, out=noise[:, :, :_COARSE])
+    salt3 = salt[:, None, None]
+    image = _render_classes(labels, params[:, 0], noise[:, :N_FIELDS], salt3, kit)
+    extra = fbm(kit, noise[:, N_FIELDS], np.full(count, 0.6, dtype=np.float32))
+    mixed = np.flatnonzero(post[:, 0] < nz.mix_probability)
+    if mixed.size:
+        other = np.array([CONFUSERS[int(c)][int(k)] for c, k in
+                          zip(labels[mixed], np.minimum(post[mixed, 1] * 3, 2))], dtype=np.int64)
+        second = _render_classes(other, params[mixed, 1], -noise[mixed, N_FIELDS - 1 :: -1],
+                                 salt3[mixed] ^ np.uint32(0xA5A5A5A5), kit)
+        mask = _mix_mask(kit, post[mixed], extra[mixed], nz)[:, None]
+        image[mixed] += (second - image[mixed]) * mask
+    for lo in range(0, count, _POST_BATCH):  # small batches stay in the CPU cache
+        part = slice(lo, min(lo + _POST_BATCH, count))
+        _finish(image[part], post[part], extra[part], offsets[part], nz, banks, out[part])
 
 
-def _herbaceous(rng: Rng, size: int) -> np.ndarray:
-    green, brown = _pick(rng, _VEGETATION, 14), _pick(rng, _SOIL, 14)
-    mix = np.clip(_fractal(rng, size, int(rng.integers(5, 9)), 3) * 1.4 + 0.5, 0, 1)
-    img = _fill(mix, green) + _fill(1 - mix, brown)
-    return img + _noise(rng, size, int(rng.integers(16, 26)))[..., None] * rng.uniform(8, 14)
+def generate_synthetic(n: int, seed: int, image_size: int = 64,
+                       nuisance: SyntheticNuisance | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Generate n synthetic scenes: images uint8 (n, S, S, 3) and labels int64 (n,).
 
-
-def _pasture(rng: Rng, size: int) -> np.ndarray:
-    green = _pick(rng, _VEGETATION, 14) + np.array([5, 15, 0], np.float32)
-    patches = _noise(rng, size, int(rng.integers(2, 4)))
-    img = green + patches[..., None] * rng.uniform(8, 18)
-    img = img + _noise(rng, size, 10)[..., None] * rng.uniform(2, 5)
-    if rng.random() < 0.3:  # a hedge or fence line
-        u, _ = _coords(rng, size)
-        img = np.where((np.abs(u - rng.uniform(-25, 25)) < 1.2)[..., None], img - 30, img)
-    return img
-
-
-def _band(rng: Rng, size: int, wiggle: float) -> tuple[np.ndarray, np.ndarray]:
-    """Distance to a (possibly meandering) line across the image, and the along-track coordinate."""
-    u, v = _coords(rng, size)
-    centre = rng.uniform(-12, 12) + wiggle * np.sin(v / rng.uniform(6, 14) + rng.uniform(0, 6.3))
-    return np.abs(u - centre), v
-
-
-def _highway(rng: Rng, size: int) -> np.ndarray:
-    img = _herbaceous(rng, size) if rng.random() < 0.5 else _annual_crop(rng, size)
-    dist, along = _band(rng, size, wiggle=rng.uniform(0, 1.5))
-    half = rng.uniform(2.5, 5.5)
-    asphalt = np.array([105, 105, 110], np.float32) + rng.normal(0, 12, 3).astype(np.float32)
-    road = dist < half
-    img = np.where(road[..., None], asphalt, img)
-    dashes = road & (np.abs(dist - half / 2) < 0.5) & (np.sin(along * 0.8) > 0)
-    img = np.where(dashes[..., None], asphalt + 60, img)
-    verge = (dist >= half) & (dist < half + 1.5)
-    return np.where(verge[..., None], img * 0.8 + 30, img)
-
-
-def _river(rng: Rng, size: int) -> np.ndarray:
-    img = _herbaceous(rng, size) if rng.random() < 0.5 else _pasture(rng, size)
-    dist, _ = _band(rng, size, wiggle=rng.uniform(3, 9))
-    half = rng.uniform(2.5, 7)
-    water = _pick(rng, _WATER, 10)
-    if rng.random() < 0.3:  # silty water, easy to mistake for a road
-        water = water * 0.4 + np.array([100, 100, 95], np.float32) * 0.6
-    img = np.where((dist < half)[..., None], water + _noise(rng, size, 8)[..., None] * 6, img)
-    bank = (dist >= half) & (dist < half + 2)
-    return np.where(bank[..., None], img * 0.7 + 20, img)
-
-
-def _rectangles(
-    rng: Rng, size: int, img: np.ndarray, count: int, lo: int, hi: int, palette: np.ndarray
-) -> np.ndarray:
-    for _ in range(count):
-        h, w = rng.integers(lo, hi + 1, 2)
-        y, x = rng.integers(-2, size - 2, 2)
-        colour = _pick(rng, palette, 10)
-        img[max(y, 0) : y + h, max(x, 0) : x + w] = colour
-        shade = slice(max(y + h, 0), y + h + 2), slice(max(x, 0) + 1, x + w + 1)  # shadow
-        img[shade] *= 0.75
-    return img
-
-
-def _industrial(rng: Rng, size: int) -> np.ndarray:
-    ground = np.array([120, 118, 112], np.float32) + rng.normal(0, 10, 3).astype(np.float32)
-    img = _textured(rng, size, ground, 6, 12)
-    img = _rectangles(rng, size, img, int(rng.integers(3, 7)), 10, 26, _INDUSTRIAL)
-    if rng.random() < 0.5:  # parking lot rows
-        _, v = _coords(rng, size)
-        img = img + (np.sin(v * 1.6) > 0.7)[..., None] * 15
-    return img
-
-
-def _residential(rng: Rng, size: int) -> np.ndarray:
-    img = _textured(rng, size, _pick(rng, _VEGETATION, 12), 6, 15)
-    pitch = int(rng.integers(8, 12))
-    house = int(rng.integers(4, pitch - 2))
-    street = np.array([125, 120, 115], np.float32)
-    grid = np.zeros((size, size), bool)
-    off = rng.integers(0, pitch, 2)
-    grid[(np.arange(size) + off[0]) % pitch == 0, :] = True
-    grid[:, (np.arange(size) + off[1]) % pitch == 0] = True
-    img = np.where(grid[..., None], street, img)
-    for y in range(int(off[0]) % pitch + 2 - pitch, size, pitch):
-        for x in range(int(off[1]) % pitch + 2 - pitch, size, pitch):
-            if rng.random() < 0.85:
-                img[max(y, 0) : y + house, max(x, 0) : x + house] = _pick(rng, _ROOFS, 15)
-    return img
-
-
-def _permanent_crop(rng: Rng, size: int) -> np.ndarray:
-    img = _textured(rng, size, _pick(rng, _SOIL, 15), 4, 10)
-    u, v = _coords(rng, size)
-    row, tree = rng.uniform(3.5, 6.5), rng.uniform(2.5, 5)
-    dots = (np.cos(u * 2 * np.pi / row) > 0.3) & (np.cos(v * 2 * np.pi / tree) > rng.uniform(-0.6, 0.3))
-    canopy = _pick(rng, _VEGETATION, 10) - 15
-    img = np.where(dots[..., None], canopy + _noise(rng, size, 12)[..., None] * 8, img)
-    return img
-
-
-def _sea_lake(rng: Rng, size: int) -> np.ndarray:
-    water = _pick(rng, _WATER, 8)
-    img = water + _fractal(rng, size, 3)[..., None] * rng.uniform(3, 8)
-    if rng.random() < 0.45:  # a shore
-        u, v = _coords(rng, size)
-        coast = u + 4 * _noise(rng, size, 4) * 3 - rng.uniform(5, 28)
-        land = _herbaceous(rng, size)
-        img = np.where((coast > 0)[..., None], land, img)
-        img = np.where((np.abs(coast) < 1.5)[..., None], np.array([190, 180, 150], np.float32), img)
-    return img
-
-
-_SCENES: tuple[Scene, ...] = (
-    _annual_crop,
-    _forest,
-    _herbaceous,
-    _highway,
-    _industrial,
-    _pasture,
-    _permanent_crop,
-    _residential,
-    _river,
-    _sea_lake,
-)
-
-
-def _sensor(rng: Rng, img: np.ndarray) -> np.ndarray:
-    """Acquisition nuisances: orientation, illumination, colour cast, haze, blur, noise."""
-    img = np.rot90(img, int(rng.integers(4)))
-    if rng.random() < 0.5:
-        img = img[:, ::-1]
-    img = img * rng.uniform(0.75, 1.25) + rng.normal(0, 10, 3).astype(np.float32)
-    haze = rng.uniform(0, 0.35) if rng.random() < 0.4 else 0.0
-    img = img * (1 - haze) + haze * rng.uniform(170, 220)
-    if rng.random() < 0.35:
-        img = (img + np.roll(img, 1, 0) + np.roll(img, 1, 1) + np.roll(img, (1, 1), (0, 1))) / 4
-    img = img + rng.standard_normal(img.shape, dtype=np.float32) * rng.uniform(2, 8)
-    return np.clip(img, 0, 255).astype(np.uint8)
-
-
-def synthetic_image(seed: int, index: int, image_size: int = 64) -> tuple[np.ndarray, int]:
-    """Image number `index` of the dataset with this seed, and its label."""
-    label = index % len(CLASS_NAMES)
-    rng = np.random.default_rng([seed, index])
-    img = np.ascontiguousarray(_SCENES[label](rng, image_size), dtype=np.float32)
-    return _sensor(rng, img), label
-
-
-def generate_synthetic(n: int, seed: int, image_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """`n` images (uint8, (n, H, W, 3)) and labels (int64), classes balanced (label = index mod 10)."""
-    images = np.empty((n, image_size, image_size, 3), np.uint8)
-    labels = np.empty(n, np.int64)
-    for i in range(n):
-        images[i], labels[i] = synthetic_image(seed, i, image_size)
+    Same (n, seed, image_size, nuisance) gives byte-identical output on the same machine,
+    and the first m images of a set of n > m are the set of m.
+    """
+    labels = synthetic_labels(n, seed)
+    seed = _check_seed(seed)
+    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) or image_size < 16:
+        raise ConfigError(f"image_size must be an integer >= 16, got {image_size!r}")
+    nz = nuisance if nuisance is not None else SyntheticNuisance()
+    kit = TextureKit(int(image_size))
+    banks = _Banks.make(seed, kit.size)
+    images = np.empty((labels.size, kit.size, kit.size, 3), dtype=np.uint8)
+    for start in range(0, labels.size, _CHUNK):
+        stop = min(start + _CHUNK, labels.size)
+        _render_chunk(np.arange(start, stop), labels[start:stop], seed, kit, nz, banks, images[start:stop])
+    logger.debug("generated %d synthetic images (seed %d, %d px)", labels.size, seed, kit.size)
     return images, labels

@@ -1,0 +1,248 @@
+"""The paper's experiment on EuroSAT, in resumable pieces: every student x rule x seed, plus throughput.
+
+Composes configs/experiment/eurosat.yaml (data from ../shared/data by default) with any extra
+key=value overrides, trains or loads the cached teachers and their logits, then runs each
+missing piece (one student, rule and seed), saving it under <pieces>/<config hash>/pieces/.
+After every piece it times a bare torch loop (same model, batch size, channels_last, AdamW, no
+augmentation or progress, random tensors) and records the experiment/bare throughput ratio.
+Finally it writes <out>/eurosat_kd.json from all finished pieces of this config and copies the
+best distilled student of each model (chosen on validation) to <out>/<model>_kd.pt.
+
+    python bench/eurosat_kd.py                                   # all missing pieces (hours)
+    python bench/eurosat_kd.py --only resnet8:entropy:0,resnet8:none:0
+    python bench/eurosat_kd.py --prepare-only                    # teachers and their logits only
+    python bench/eurosat_kd.py --summary-only                    # rewrite the summary
+    python bench/eurosat_kd.py --limit 300 --epochs 2 --teacher-epochs 1 --out /tmp/kd-smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import shlex
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from simsat.cli.distill import load_experiment
+from simsat.experiment.central import environment, measure_costs, prepare, run_student, teacher_scores
+from simsat.experiment.config import ExperimentConfig
+from simsat.experiment.report import compare, mean_std
+from simsat.models.registry import create_student
+
+ROOT = Path(__file__).resolve().parents[1]
+logger = logging.getLogger("bench.eurosat_kd")
+
+
+def bare_images_per_s(model_name: str, num_classes: int, batch: int, size: int, steps: int, warmup: int = 3) -> float:
+    """Images/s of a plain training loop on random tensors (channels_last, AdamW, CE)."""
+    torch.manual_seed(0)
+    model = create_student(model_name, num_classes).to(memory_format=torch.channels_last).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=5e-4)
+    x = torch.randn(batch, 3, size, size).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, num_classes, (batch,))
+    for step in range(warmup + steps):
+        if step == warmup:
+            start = time.perf_counter()
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return steps * batch / (time.perf_counter() - start)
+
+
+def config_hash(cfg: ExperimentConfig) -> str:
+    """Hash of everything that shapes one piece (not the grid, output or progress settings)."""
+    d = dataclasses.asdict(cfg)
+    for key in ("seeds", "students", "rules", "output_dir", "progress", "threads", "efficiency", "description"):
+        d.pop(key)
+    d["data"].pop("cache_dir")
+    for key in ("path", "split_dir"):
+        d["data"][key] = str(Path(d["data"][key]).resolve()) if d["data"][key] else ""
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def write_json(path: Path, payload: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", default=str(ROOT / ".." / "shared" / "data" / "eurosat_rgb"))
+    p.add_argument("--splits", default=str(ROOT / ".." / "shared" / "data" / "eurosat_splits"),
+                   help="split folder; '' for a seeded stratified split")
+    p.add_argument("--experiment", default="eurosat")
+    p.add_argument("--only", default="", help="comma-separated model:rule:seed pieces")
+    p.add_argument("--limit", type=int, default=0, help="at most this many images per split (smoke tests)")
+    p.add_argument("--epochs", type=int, default=0, help="student epochs (default: the config's)")
+    p.add_argument("--teacher-epochs", type=int, default=-1, help="epochs of every teacher (default: the config's)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--bare-steps", type=int, default=30)
+    p.add_argument("--out", default=str(ROOT / "bench" / "results"), help="where the summary and best students go")
+    p.add_argument("--pieces", default=str(ROOT / ".simsat_cache" / "bench_eurosat_kd"),
+                   help="finished pieces, one folder per config hash (git-ignored by default)")
+    p.add_argument("--prepare-only", action="store_true")
+    p.add_argument("--summary-only", action="store_true")
+    p.add_argument("--remeasure-efficiency", action="store_true")
+    p.add_argument("overrides", nargs="*", help="key=value overrides of the experiment config")
+    return p.parse_args(argv)
+
+
+def build_config(args: argparse.Namespace) -> ExperimentConfig:
+    items = [f"experiment={args.experiment}", f"data.path={args.data}", f"data.split_dir={args.splits}",
+             f"data.cache_dir={ROOT / '.simsat_cache'}", "progress=false", f"threads={args.threads}"]
+    if args.limit:
+        items.append(f"data.max_per_split={args.limit}")
+    if args.epochs:
+        items.append(f"train.epochs={args.epochs}")
+    cfg = load_experiment([*items, *args.overrides])
+    if args.teacher_epochs >= 0:
+        for teacher in cfg.teachers:
+            teacher.epochs = args.teacher_epochs
+    return cfg
+
+
+def pieces(cfg: ExperimentConfig, only: str) -> list[tuple[str, str, int]]:
+    grid = [(m, r, s) for m in cfg.students for r in cfg.rules for s in cfg.seeds]
+    if not only:
+        return grid
+    chosen = []
+    for item in only.split(","):
+        parts = item.split(":")
+        if len(parts) != 3 or not parts[2].lstrip("-").isdigit():
+            raise SystemExit(f"--only: expected model:rule:seed, got {item!r}")
+        piece = (parts[0], parts[1], int(parts[2]))
+        if piece not in grid:
+            raise SystemExit(f"--only: {item!r} is not in the config's students x rules x seeds")
+        chosen.append(piece)
+    return chosen
+
+
+def piece_stem(model: str, rule: str, seed: int) -> str:
+    return f"{model}_{rule}_s{seed}"
+
+
+def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, command: str) -> None:
+    todo = [p for p in pieces(cfg, args.only) if not (folder / "pieces" / f"{piece_stem(*p)}.json").is_file()]
+    needs_prep = args.prepare_only or todo or not (folder / "teachers.json").is_file()
+    if not needs_prep:
+        logger.info("nothing to run: every requested piece is finished")
+        return
+    start = time.perf_counter()
+    prep = prepare(cfg)
+    if not (folder / "teachers.json").is_file():
+        write_json(folder / "teachers.json", {
+            "teachers": teacher_scores(prep), "prepare_seconds": prep.seconds, "command": command,
+            "normalize": prep.norm.as_dict(), "data": {"source": prep.data.source, "sizes": prep.data.sizes()},
+        })
+    if args.remeasure_efficiency or not (folder / "efficiency.json").is_file():
+        costs = measure_costs(prep)
+        write_json(folder / "efficiency.json", {"models": [c.as_row() for c in costs], "comparison": compare(costs),
+                                                "hardware": cfg.efficiency.hardware})
+    logger.info("prepared in %.0f s", time.perf_counter() - start)
+    if args.prepare_only:
+        return
+    size = int(prep.data.train.images.shape[1])
+    for model, rule, seed in todo:
+        record, result = run_student(prep, model, rule, seed)
+        bare = bare_images_per_s(model, prep.data.num_classes, cfg.train.batch_size, size, args.bare_steps)
+        record.update(bare_images_per_s=bare, throughput_ratio=record["images_per_s"] / bare, command=command,
+                      environment=environment())
+        stem = piece_stem(model, rule, seed)
+        (folder / "pieces").mkdir(exist_ok=True)
+        torch.save(result.state, folder / "pieces" / f"{stem}.pt")
+        write_json(folder / "pieces" / f"{stem}.json", record)
+        logger.info("%s done: test accuracy %.4f, %.0f images/s (bare loop %.0f, ratio %.2f)", stem,
+                    record["test"]["accuracy"], record["images_per_s"], bare, record["throughput_ratio"])
+
+
+def summarize_pieces(cfg: ExperimentConfig, folder: Path, out: Path, command: str) -> Path:
+    records = [json.loads(p.read_text()) for p in sorted((folder / "pieces").glob("*.json"))]
+    teachers = json.loads((folder / "teachers.json").read_text()) if (folder / "teachers.json").is_file() else {}
+    results: dict[str, dict[str, Any]] = {}
+    for model in cfg.students:
+        for rule in cfg.rules:
+            runs = sorted((r for r in records if r["model"] == model and r["rule"] == rule), key=lambda r: r["seed"])
+            if not runs:
+                continue
+            entry: dict[str, Any] = {"seeds": [r["seed"] for r in runs]}
+            for metric in ("accuracy", "precision", "recall", "f1"):
+                values = [r["test"][metric] for r in runs]
+                entry[f"test_{metric}"] = {**mean_std(values), "per_seed": values}
+            entry["validation_accuracy"] = {**mean_std([r["validation"]["accuracy"] for r in runs]),
+                                            "per_seed": [r["validation"]["accuracy"] for r in runs]}
+            entry["best_epoch"] = [r["best_epoch"] for r in runs]
+            entry["wall_seconds"] = [r["wall_seconds"] for r in runs]
+            entry["images_per_s"] = mean_std([r["images_per_s"] for r in runs])
+            entry["bare_images_per_s"] = mean_std([r["bare_images_per_s"] for r in runs])
+            entry["throughput_ratio"] = mean_std([r["throughput_ratio"] for r in runs])
+            results.setdefault(model, {})[rule] = entry
+    best: dict[str, Any] = {}
+    for model in cfg.students:
+        distilled = [r for r in records if r["model"] == model and r["rule"] != "none"]
+        if distilled:
+            pick = max(distilled, key=lambda r: (r["validation"]["accuracy"], -r["seed"]))
+            stem = piece_stem(pick["model"], pick["rule"], pick["seed"])
+            shutil.copyfile(folder / "pieces" / f"{stem}.pt", out / f"{model}_kd.pt")
+            best[model] = {"file": f"{model}_kd.pt", "rule": pick["rule"], "seed": pick["seed"],
+                           "validation_accuracy": pick["validation"]["accuracy"],
+                           "test_accuracy": pick["test"]["accuracy"], "chosen_on": "validation accuracy"}
+    prepare_s = sum(teachers.get("prepare_seconds", {}).values()) if teachers else 0.0
+    expected = len(cfg.students) * len(cfg.rules) * len(cfg.seeds)
+    efficiency = folder / "efficiency.json"
+    payload = {
+        "experiment": cfg.name,
+        "command": command,
+        "full_command": "python bench/eurosat_kd.py",
+        "config_hash": folder.name,
+        "config": dataclasses.asdict(cfg),
+        "normalize": teachers.get("normalize"),
+        "normalize_note": "images scaled to 0..1, then (x - mean) / std per RGB channel",
+        "data": teachers.get("data"),
+        "pieces_done": len(records),
+        "pieces_expected": expected,
+        "wall_seconds_total": prepare_s + sum(r["wall_seconds"] for r in records),
+        "teacher_prepare_seconds": teachers.get("prepare_seconds"),
+        "teachers": [{k: t[k] for k in ("name", "input_size", "epochs")} | {
+            "test_accuracy": t["test"]["accuracy"], "test_f1": t["test"]["f1"],
+            "validation_accuracy": t["validation"]["accuracy"]} for t in teachers.get("teachers", [])],
+        "results": results,
+        "best_students": best,
+        "efficiency": json.loads(efficiency.read_text()) if efficiency.is_file() else None,
+        "environment": environment(),
+        "piece_environments": sorted({json.dumps(r["environment"], sort_keys=True) for r in records}),
+    }
+    path = out / "eurosat_kd.json"
+    write_json(path, payload)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    command = shlex.join(["python", "bench/eurosat_kd.py", *(sys.argv[1:] if argv is None else argv)])
+    cfg = build_config(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    folder = Path(args.pieces) / config_hash(cfg)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not args.summary_only:
+        run_pieces(cfg, args, folder, command)
+    print(summarize_pieces(cfg, folder, out, command))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""`simsat distill [experiment=NAME|path.yaml] [key=value ...]`: the centralized distillation experiment.
+
+Composes configs/experiment/<NAME>.yaml (with its recipe group) and the overrides with Hydra's
+compose API, validates it against simsat.experiment.config.ExperimentConfig, runs it and
+returns the finished output folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from simsat.config.load import _first_line
+from simsat.config.paths import configs_dir
+from simsat.errors import ConfigError
+from simsat.experiment.config import ExperimentConfig, validate_experiment
+
+DEFAULT_EXPERIMENT = "synthetic"
+SCHEMA_NAME = "experiment_schema"
+
+
+def experiments_dir() -> Path:
+    """configs/experiment/ (follows SIMSAT_CONFIGS)."""
+    return configs_dir() / "experiment"
+
+
+def experiment_file(name: str) -> Path:
+    """Resolve an experiment name (in configs/experiment/) or a path to an experiment YAML file."""
+    if name.endswith((".yaml", ".yml")):
+        path = Path(name).expanduser().resolve()
+        if not path.is_file():
+            raise ConfigError(f"experiment file not found: {name}")
+        return path
+    path = experiments_dir() / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in experiments_dir().glob("*.yaml")))
+        raise ConfigError(f"unknown experiment '{name}' (known: {known})")
+    return path
+
+
+def split_overrides(items: Sequence[str]) -> tuple[str, list[str]]:
+    """(experiment name, remaining key=value overrides)."""
+    experiment = DEFAULT_EXPERIMENT
+    overrides = []
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"expected key=value, got '{item}'")
+        key, value = item.split("=", 1)
+        if key == "experiment":
+            experiment = value
+        else:
+            overrides.append(item)
+    return experiment, overrides
+
+
+def compose_experiment(experiment: str, overrides: Sequence[str] = ()) -> DictConfig:
+    """Compose the experiment file with key=value overrides (recipe=paper swaps the recipe group)."""
+    path = experiment_file(experiment)
+    ConfigStore.instance().store(name=SCHEMA_NAME, node=ExperimentConfig)
+    GlobalHydra.instance().clear()
+    # the experiment's own folder holds the recipe group, even for a file given by path
+    search = f"hydra.searchpath=[file://{experiments_dir()}]"
+    try:
+        with initialize_config_dir(config_dir=str(path.parent), version_base=None):
+            return compose(config_name=path.stem, overrides=[search, *overrides])
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(f"experiment '{experiment}': {_first_line(exc)}") from exc
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def load_experiment(items: Sequence[str]) -> ExperimentConfig:
+    """experiment=NAME and key=value items -> a validated ExperimentConfig."""
+    experiment, overrides = split_overrides(items)
+    cfg = compose_experiment(experiment, overrides)
+    try:
+        config = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"experiment '{experiment}': {_first_line(exc)}") from exc
+    assert isinstance(config, ExperimentConfig)
+    validate_experiment(config)
+    return config
+
+
+def run_distill(overrides: list[str]) -> Path:
+    """Load, validate and run the experiment; return its finished output folder."""
+    config = load_experiment(overrides)
+    import torch
+
+    from simsat.cli.progress import RichProgress
+    from simsat.experiment.central import run_experiment
+
+    if config.threads > 0:
+        torch.set_num_threads(config.threads)
+    with RichProgress(enabled=config.progress) as progress:
+        return run_experiment(config, progress)

@@ -1,0 +1,116 @@
+"""Teacher logits for every augmented view of the training images, computed once and cached.
+
+Student augmentation draws, per image, one of the 8 symmetries of a square (4 flip
+combinations for non-square images), as simsat.distill.augment does. Teachers run in eval
+mode, so their logits on a view are a fixed function of (image, view): computing them for all
+views once gives exactly the logits an on-the-fly teacher pass would give on the student's
+augmented batch, at 8 teacher passes per image for the whole experiment instead of one per
+image, epoch, student, rule and seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from simsat.distill.augment import _dihedral, _flips
+
+logger = logging.getLogger(__name__)
+
+ViewProgress = Callable[[int, int], None]
+
+
+def view_count(height: int, width: int, augment: bool) -> int:
+    """Number of distinct augmented views: 8 (square), 4 (non-square) or 1 (no augmentation)."""
+    if not augment:
+        return 1
+    return 8 if height == width else 4
+
+
+def view_op(x: torch.Tensor, code: int, n_views: int) -> torch.Tensor:
+    """View `code` of a (B, C, H, W) batch; code 0 is the identity."""
+    return _dihedral(x, code) if n_views == 8 else _flips(x, code)
+
+
+def apply_views(x: torch.Tensor, codes: torch.Tensor, n_views: int) -> torch.Tensor:
+    """Image i of the batch turned into view codes[i]; the memory format of `x` is kept."""
+    if n_views == 1:
+        return x
+    out = torch.empty_like(x)
+    for code in range(n_views):
+        idx = torch.nonzero(codes == code).squeeze(1)
+        if idx.numel():
+            out[idx] = view_op(x[idx], code, n_views)
+    return out
+
+
+def compute_view_logits(
+    teacher: nn.Module,
+    x: torch.Tensor,
+    n_views: int,
+    batch_size: int = 256,
+    progress: ViewProgress | None = None,
+) -> torch.Tensor:
+    """(n_views, N, C) logits of `teacher` (eval mode, no gradient) on every view of `x`."""
+    was_training = teacher.training
+    teacher.eval()
+    n = int(x.shape[0])
+    outs: list[torch.Tensor] = []
+    try:
+        with torch.no_grad():
+            for code in range(n_views):
+                chunks = []
+                for start in range(0, n, batch_size):
+                    chunks.append(teacher(view_op(x[start : start + batch_size], code, n_views)).float())
+                    if progress is not None:
+                        progress(code * n + min(start + batch_size, n), n_views * n)
+                outs.append(torch.cat(chunks))
+    finally:
+        teacher.train(was_training)
+    return torch.stack(outs)
+
+
+def _save_atomic(tensor: torch.Tensor, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(tensor, fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cached_view_logits(
+    teacher: nn.Module,
+    teacher_key: str,
+    name: str,
+    x: torch.Tensor,
+    images_fingerprint: str,
+    n_views: int,
+    cache_dir: Path,
+    progress: ViewProgress | None = None,
+) -> tuple[torch.Tensor, bool]:
+    """(logits (n_views, N, C), cache hit) for a teacher identified by its cache key."""
+    digest = hashlib.sha256(f"{teacher_key}|{images_fingerprint}|views{n_views}|v1".encode()).hexdigest()
+    path = Path(cache_dir) / f"{name}-{teacher_key[:12]}-views{n_views}-{digest[:16]}.pt"
+    if path.is_file():
+        try:
+            logits = torch.load(path, map_location="cpu", weights_only=True)
+            if isinstance(logits, torch.Tensor) and logits.shape[:2] == (n_views, x.shape[0]):
+                logger.info("teacher %s: view logits loaded from %s", name, path)
+                return logits, True
+        except Exception as exc:  # noqa: BLE001 - an unreadable cache file is recomputed
+            logger.warning("ignoring unusable logits cache %s: %s", path, exc)
+    logits = compute_view_logits(teacher, x, n_views, progress=progress)
+    _save_atomic(logits, path)
+    logger.info("teacher %s: logits on %d views of %d images cached at %s", name, n_views, x.shape[0], path)
+    return logits, False

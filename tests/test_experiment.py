@@ -1,0 +1,268 @@
+"""`simsat distill`: the centralized experiment end to end on a tiny synthetic setting, and its parts."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import timm
+import torch
+from torch import nn
+
+import simsat  # noqa: F401  (registers resnet8 / resnet16 in timm)
+from simsat.cli.distill import load_experiment, run_distill
+from simsat.cli.main import main
+from simsat.data import synthetic_imageset
+from simsat.distill.train import TrainConfig, evaluate
+from simsat.errors import ConfigError
+from simsat.experiment.data import load_experiment_data
+from simsat.experiment.student import train_student
+from simsat.experiment.views import apply_views, compute_view_logits
+from simsat.models.cost import count_flops
+from simsat.models.inputs import Normalization, to_input
+from simsat.models.teachers import create_teacher
+
+RULES = ("paper", "entropy", "none")
+SEEDS = (0, 1)
+
+
+def tiny_overrides(tmp: Path) -> list[str]:
+    return [
+        "data.n_images=300",
+        "train.epochs=3",
+        "teachers=[{name: efficientvit_b0, input_size: 32, epochs: 1},"
+        " {name: mobilevit_xxs, input_size: 32, epochs: 1}]",
+        f"rules=[{','.join(RULES)}]",
+        f"seeds=[{','.join(map(str, SEEDS))}]",
+        "students=[resnet8]",
+        f"output_dir={tmp / 'runs'}",
+        f"data.cache_dir={tmp / 'cache'}",
+        "progress=false",
+        "threads=1",
+        "efficiency.batch_sizes=[1,8]",
+        "efficiency.repeats=2",
+        "efficiency.warmup=1",
+    ]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("distill")
+    overrides = tiny_overrides(tmp)
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = main(["distill", "experiment=synthetic", *overrides])
+    capture = buffer.getvalue().splitlines()
+    folder = Path(capture[-1])
+    return {
+        "code": code,
+        "folder": folder,
+        "tmp": tmp,
+        "overrides": overrides,
+        "results": json.loads((folder / "results.json").read_text()),
+        "efficiency": json.loads((folder / "efficiency.json").read_text()),
+    }
+
+
+def test_cli_prints_the_finished_folder_last(run: dict[str, Any]) -> None:
+    folder: Path = run["folder"]
+    assert run["code"] == 0
+    assert folder.is_dir() and folder.parent == run["tmp"] / "runs"
+    assert folder.name.startswith("synthetic-")
+    assert not list(folder.parent.glob("*.partial"))
+
+
+def test_every_file_is_written(run: dict[str, Any]) -> None:
+    folder: Path = run["folder"]
+    expected = ["config.yaml", "results.json", "results.csv", "efficiency.json", "efficiency.csv",
+                "efficiency_comparison.csv", "confusion_teacher_efficientvit_b0.png",
+                "confusion_teacher_mobilevit_xxs.png"]
+    for rule in RULES:
+        for seed in SEEDS:
+            expected += [f"confusion_resnet8_{rule}_s{seed}.png", f"students/resnet8_{rule}_s{seed}.pt"]
+    for name in expected:
+        path = folder / name
+        assert path.is_file() and path.stat().st_size > 0, name
+    assert (folder / "confusion_resnet8_none_s0.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with (folder / "results.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["role"] for r in rows].count("teacher") == 2
+    assert [r["role"] for r in rows].count("student") == len(RULES) * len(SEEDS)
+    assert "efficientvit_b0" in (folder / "config.yaml").read_text()
+
+
+def test_results_hold_metrics_for_students_and_teachers(run: dict[str, Any]) -> None:
+    r = run["results"]
+    assert r["data"]["sizes"] == {"train": 210, "validation": 50, "test": 40}
+    assert len(r["teachers"]) == 2
+    for record in [*r["runs"], *r["teachers"]]:
+        for split in ("validation", "test"):
+            scores = record[split]
+            conf = np.array(scores["confusion"])
+            assert conf.shape == (10, 10)
+            assert conf.sum() == r["data"]["sizes"][split]
+            assert scores["accuracy"] == pytest.approx(np.trace(conf) / conf.sum())
+            recalls = [pc["recall"] for pc in scores["per_class"].values()]
+            assert len(recalls) == 10 and 0 <= scores["f1"] <= 1
+    for run_record in r["runs"]:
+        assert run_record["images_per_s"] > 0 and run_record["wall_seconds"] >= run_record["train_seconds"] > 0
+        assert run_record["images_seen"] == 3 * 210
+
+
+def test_summary_is_mean_and_std_over_seeds(run: dict[str, Any]) -> None:
+    r = run["results"]
+    for entry in r["summary"]:
+        accs = [x["test"]["accuracy"] for x in r["runs"] if (x["model"], x["rule"]) == (entry["model"], entry["rule"])]
+        assert entry["test_accuracy"]["per_seed"] == accs
+        assert entry["test_accuracy"]["mean"] == pytest.approx(np.mean(accs))
+        assert entry["test_accuracy"]["std"] == pytest.approx(np.std(accs, ddof=1))
+    assert {(e["model"], e["rule"]) for e in r["summary"]} == {("resnet8", rule) for rule in RULES}
+
+
+def test_best_epoch_is_chosen_on_validation(run: dict[str, Any]) -> None:
+    for record in run["results"]["runs"]:
+        curve = record["validation_curve"]
+        accs = [point["accuracy"] for point in curve]
+        assert [point["epoch"] for point in curve] == [1, 2, 3]
+        assert record["best_epoch"] == int(np.argmax(accs)) + 1
+        # the kept checkpoint is that epoch's: re-scoring it on validation gives the curve's figures
+        best = curve[record["best_epoch"] - 1]
+        assert record["validation"]["accuracy"] == pytest.approx(best["accuracy"])
+        assert record["validation"]["loss"] == pytest.approx(best["loss"], rel=1e-5)
+
+
+def test_saved_student_loads_into_timm_and_reproduces_test_metrics(run: dict[str, Any]) -> None:
+    record = next(x for x in run["results"]["runs"] if x["rule"] == "entropy" and x["seed"] == 1)
+    model = timm.create_model("resnet8", num_classes=10)
+    state = torch.load(run["folder"] / record["state_dict"], weights_only=True)
+    model.load_state_dict(state)
+    cfg = load_experiment(run["overrides"])
+    data = load_experiment_data(cfg.data, cfg.seed)
+    norm = Normalization(**{k: tuple(v) for k, v in run["results"]["data"]["normalize"].items()})
+    score = evaluate(model, data.test.images, data.test.labels, norm, 10)
+    assert score.accuracy == pytest.approx(record["test"]["accuracy"])
+    assert score.f1 == pytest.approx(record["test"]["f1"])
+
+
+def test_paper_rule_with_unsure_teachers_is_plain_cross_entropy(run: dict[str, Any]) -> None:
+    # teachers trained one epoch on 210 images are near chance: at T=5 both confidences are < 0.4,
+    # so the paper rule gives (a, b) = (0, 0) and the loss is CE alone, like rule 'none'
+    teachers = run["results"]["teachers"]
+    assert all(t["test"]["accuracy"] < 0.4 for t in teachers)
+    by_key = {(x["rule"], x["seed"]): x for x in run["results"]["runs"]}
+    for seed in SEEDS:
+        paper, none = by_key[("paper", seed)], by_key[("none", seed)]
+        assert paper["validation_curve"] == none["validation_curve"]
+        assert paper["test"]["confusion"] == none["test"]["confusion"]
+
+
+def test_efficiency_table_matches_hand_computation(run: dict[str, Any]) -> None:
+    eff = run["efficiency"]
+    models = {m["name"]: m for m in eff["models"]}
+    assert models["resnet8"]["parameters"] == 103_642
+    assert models["efficientvit_b0"]["input_size"] == 32
+    # FLOPs are counted at the size the teacher runs at (its internal resize to 32 px)
+    inner = create_teacher("efficientvit_b0", 10, 32).model
+    assert models["efficientvit_b0"]["flops"] == count_flops(inner, 32)
+    busy_w, rate = eff["hardware"]["busy_w"], eff["hardware"]["flops_per_s"]
+    assert models["resnet8"]["energy_j"] == pytest.approx(models["resnet8"]["flops"] / rate * busy_w)
+    assert len(eff["comparison"]) == 2
+    for row in eff["comparison"]:
+        s, t = models[row["student"]], models[row["teacher"]]
+        assert row["fewer_parameters_pct"] == pytest.approx(100 * (1 - s["parameters"] / t["parameters"]))
+        assert row["fewer_flops_pct"] == pytest.approx(100 * (1 - s["flops"] / t["flops"]))
+        assert row["less_energy_pct"] == pytest.approx(100 * (1 - s["energy_j"] / t["energy_j"]))
+        for batch in (1, 8):
+            expected = 100 * (1 - s[f"latency_ms_b{batch}"] / t[f"latency_ms_b{batch}"])
+            assert row[f"faster_pct_b{batch}"] == pytest.approx(expected)
+    with (run["folder"] / "efficiency_comparison.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert float(rows[0]["fewer_parameters_pct"]) == pytest.approx(eff["comparison"][0]["fewer_parameters_pct"])
+
+
+@pytest.mark.parametrize(
+    ("override", "culprit"),
+    [
+        ("rules=[entropy,telepathy]", "telepathy"),
+        ("teachers=[{name: no_such_net}]", "no_such_net"),
+        ("data.source=eurosat", "data.path"),
+        ("students=[resnet99]", "resnet99"),
+        ("train.epochs=0", "train.epochs"),
+    ],
+)
+def test_bad_input_raises_config_error_naming_it(override: str, culprit: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=culprit):
+        run_distill([f"output_dir={tmp_path / 'runs'}", override])
+    assert not (tmp_path / "runs").exists()
+
+
+def test_missing_eurosat_folder_names_the_path(tmp_path: Path) -> None:
+    missing = tmp_path / "no_eurosat_here"
+    with pytest.raises(ConfigError, match="no_eurosat_here"):
+        run_distill(["experiment=eurosat", f"data.path={missing}", f"output_dir={tmp_path / 'runs'}"])
+
+
+def test_paper_rule_needs_two_teachers() -> None:
+    with pytest.raises(ConfigError, match="paper"):
+        load_experiment(["rules=[paper]", "teachers=[{name: efficientvit_b0}]"])
+
+
+def test_cli_bad_input_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["distill", "rules=[telepathy]", f"output_dir={tmp_path / 'runs'}"])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 2 and len(err) == 1 and "telepathy" in err[0]
+
+
+def test_recipe_group_switches_to_the_paper_recipe() -> None:
+    cfg = load_experiment(["recipe=paper"])
+    assert (cfg.train.lr, cfg.train.weight_decay, cfg.train.batch_size, cfg.train.schedule) == (
+        2.5e-4, 5e-4, 64, "step")
+    assert cfg.temperature == 5.0
+    assert load_experiment([]).train.schedule == "onecycle"
+
+
+class _TinyTeacher(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(3)
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 8 * 8, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.relu(self.conv(x)).flatten(1))
+
+
+def test_view_logits_equal_a_teacher_pass_on_the_augmented_batch() -> None:
+    x = torch.randn(12, 3, 8, 8)
+    teacher = _TinyTeacher()
+    logits = compute_view_logits(teacher, x, n_views=8, batch_size=5)
+    codes = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 7, 3, 0, 5])
+    idx = torch.arange(12)
+    with torch.no_grad():
+        direct = teacher(apply_views(x, codes, 8))
+    assert torch.allclose(logits[codes, idx], direct, atol=1e-5)
+    # views are distinct transforms: a quarter turn is not the identity
+    assert not torch.allclose(apply_views(x, torch.ones(12, dtype=torch.long), 8), x)
+
+
+def test_train_student_is_deterministic_and_keeps_the_best_epoch() -> None:
+    data = synthetic_imageset(80, seed=5)
+    train, val = data.subset(np.arange(60)), data.subset(np.arange(60, 80))
+    norm = Normalization.from_images(train.images)
+    x = to_input(train.images, norm)
+    cfg = TrainConfig(epochs=3, batch_size=16, lr=5e-3, seed=4)
+    outcomes = []
+    for _ in range(2):
+        torch.manual_seed(4)
+        model = timm.create_model("resnet8", num_classes=10)
+        outcomes.append(train_student(model, x, train.labels, None, 8, "none", 5.0, cfg, val, norm))
+    first, second = outcomes
+    assert first.curve == second.curve
+    assert all(torch.equal(first.state[k], second.state[k]) for k in first.state)
+    assert first.best_epoch == int(np.argmax([p["accuracy"] for p in first.curve])) + 1
