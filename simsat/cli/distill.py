@@ -10,14 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
-from hydra.core.config_store import ConfigStore
-from hydra.core.global_hydra import GlobalHydra
-from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf import DictConfig
 
-from simsat.config.load import _first_line
+from simsat.config.load import compose_file, split_selector, to_typed
 from simsat.config.paths import configs_dir
 from simsat.errors import ConfigError
 from simsat.experiment.config import ExperimentConfig, validate_experiment
@@ -45,45 +40,18 @@ def experiment_file(name: str) -> Path:
     return path
 
 
-def split_overrides(items: Sequence[str]) -> tuple[str, list[str]]:
-    """(experiment name, remaining key=value overrides)."""
-    experiment = DEFAULT_EXPERIMENT
-    overrides = []
-    for item in items:
-        if "=" not in item:
-            raise ConfigError(f"expected key=value, got '{item}'")
-        key, value = item.split("=", 1)
-        if key == "experiment":
-            experiment = value
-        else:
-            overrides.append(item)
-    return experiment, overrides
-
-
 def compose_experiment(experiment: str, overrides: Sequence[str] = ()) -> DictConfig:
     """Compose the experiment file with key=value overrides (recipe=paper swaps the recipe group)."""
     path = experiment_file(experiment)
-    ConfigStore.instance().store(name=SCHEMA_NAME, node=ExperimentConfig)
-    GlobalHydra.instance().clear()
-    # the experiment's own folder holds the recipe group, even for a file given by path
-    search = f"hydra.searchpath=[file://{experiments_dir()}]"
-    try:
-        with initialize_config_dir(config_dir=str(path.parent), version_base=None):
-            return compose(config_name=path.stem, overrides=[search, *overrides])
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(f"experiment '{experiment}': {_first_line(exc)}") from exc
-    finally:
-        GlobalHydra.instance().clear()
+    # the experiments' folder holds the recipe group, even for a file given by path
+    label = f"experiment '{experiment}'"
+    return compose_file(path, SCHEMA_NAME, ExperimentConfig, experiments_dir(), label, overrides)
 
 
 def load_experiment(items: Sequence[str]) -> ExperimentConfig:
     """experiment=NAME and key=value items -> a validated ExperimentConfig."""
-    experiment, overrides = split_overrides(items)
-    cfg = compose_experiment(experiment, overrides)
-    try:
-        config = OmegaConf.to_object(cfg)
-    except OmegaConfBaseException as exc:
-        raise ConfigError(f"experiment '{experiment}': {_first_line(exc)}") from exc
+    experiment, overrides = split_selector(items, "experiment", DEFAULT_EXPERIMENT)
+    config = to_typed(compose_experiment(experiment, overrides), f"experiment '{experiment}'")
     assert isinstance(config, ExperimentConfig)
     validate_experiment(config)
     return config

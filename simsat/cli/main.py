@@ -4,6 +4,7 @@
     simsat scenarios                                       list scenarios with one line each
     simsat hardware                                        list hardware profiles
     simsat contacts [scenario=NAME] [key=value ...]        print the contact plan
+    simsat distill [experiment=NAME] [key=value ...]       the centralized distillation experiment
 
 Bad input (unknown scenario or key, impossible value) prints one line and exits with code 2
 before anything expensive starts.
@@ -24,17 +25,9 @@ EXIT_USAGE = 2
 
 
 def _split_overrides(items: Sequence[str]) -> tuple[str, list[str]]:
-    scenario = DEFAULT_SCENARIO
-    overrides = []
-    for item in items:
-        if "=" not in item:
-            raise SimsatError(f"expected key=value, got '{item}'")
-        key, value = item.split("=", 1)
-        if key == "scenario":
-            scenario = value
-        else:
-            overrides.append(item)
-    return scenario, overrides
+    from simsat.config.load import split_selector
+
+    return split_selector(items, "scenario", DEFAULT_SCENARIO)
 
 
 def _setup_logging(verbose: bool) -> None:

@@ -24,10 +24,6 @@ from simsat.errors import ConfigError
 SCHEMA_NAME = "simsat_schema"
 
 
-def _register_schema() -> None:
-    ConfigStore.instance().store(name=SCHEMA_NAME, node=SimsatConfig)
-
-
 def _first_line(exc: BaseException) -> str:
     """The most specific one-line reason from a Hydra/OmegaConf exception chain."""
     messages = []
@@ -40,28 +36,55 @@ def _first_line(exc: BaseException) -> str:
     return "; ".join(dict.fromkeys(messages))  # de-duplicated, ordered
 
 
-def compose_config(scenario: str, overrides: Sequence[str] = ()) -> DictConfig:
-    """Compose `scenario` (a name in scenarios/ or a YAML path) with key=value overrides."""
-    path = scenario_file(scenario)
-    _register_schema()
+def split_selector(items: Sequence[str], key: str, default: str) -> tuple[str, list[str]]:
+    """Pick `key=NAME` out of key=value items; return (NAME or default, the other items)."""
+    selected = default
+    overrides = []
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"expected key=value, got '{item}'")
+        name, value = item.split("=", 1)
+        if name == key:
+            selected = value
+        else:
+            overrides.append(item)
+    return selected, overrides
+
+
+def compose_file(
+    path: Path, schema_name: str, schema: type, search_dir: Path, label: str, overrides: Sequence[str] = ()
+) -> DictConfig:
+    """Compose the YAML file `path` (whose defaults may name `schema_name` and groups found in
+    `search_dir`) with key=value overrides; errors become one-line ConfigErrors starting with `label`."""
+    ConfigStore.instance().store(name=schema_name, node=schema)
     GlobalHydra.instance().clear()
-    search = f"hydra.searchpath=[file://{configs_dir()}]"
+    search = f"hydra.searchpath=[file://{search_dir}]"
     try:
         with initialize_config_dir(config_dir=str(path.parent), version_base=None):
             return compose(config_name=path.stem, overrides=[search, *overrides])
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(f"scenario '{scenario}': {_first_line(exc)}") from exc
+        raise ConfigError(f"{label}: {_first_line(exc)}") from exc
     finally:
         GlobalHydra.instance().clear()
 
 
+def to_typed(cfg: DictConfig, label: str) -> object:
+    """The composed config as its schema's dataclass instance."""
+    try:
+        return OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"{label}: {_first_line(exc)}") from exc
+
+
+def compose_config(scenario: str, overrides: Sequence[str] = ()) -> DictConfig:
+    """Compose `scenario` (a name in scenarios/ or a YAML path) with key=value overrides."""
+    path = scenario_file(scenario)
+    return compose_file(path, SCHEMA_NAME, SimsatConfig, configs_dir(), f"scenario '{scenario}'", overrides)
+
+
 def load_config(scenario: str, overrides: Sequence[str] = ()) -> SimsatConfig:
     """Compose, convert to the typed schema, and validate every value."""
-    cfg = compose_config(scenario, overrides)
-    try:
-        config = OmegaConf.to_object(cfg)
-    except OmegaConfBaseException as exc:
-        raise ConfigError(f"scenario '{scenario}': {_first_line(exc)}") from exc
+    config = to_typed(compose_config(scenario, overrides), f"scenario '{scenario}'")
     assert isinstance(config, SimsatConfig)
     validate_config(config)
     return config
