@@ -27,7 +27,7 @@ import simsat
 from simsat.config.load import load_config
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import TrainConfig, evaluate, train_distill, train_supervised
-from simsat.mission.knowledge import knowledge_packet, teacher_logits
+from simsat.mission.knowledge import knowledge_packet, teacher_logits, training_knowledge
 from simsat.models.inputs import Normalization
 from simsat.models.registry import create_student
 from simsat.runner import load_mission_data, run_scenario
@@ -67,14 +67,7 @@ def baselines(overrides: list[str], epochs: int) -> dict[str, float]:
                               config.distill.temperature)
     order = np.argsort(ids)
     rows = order[np.searchsorted(ids[order], packet.ids)]
-    from simsat.distill.losses import Knowledge
-
-    knowledge = Knowledge(
-        targets=torch.from_numpy(packet.targets.astype(np.float32)),
-        kd_weight=torch.from_numpy(packet.kd_weight),
-        ce_weight=torch.from_numpy(packet.ce_weight),
-        teacher_weights=torch.zeros((len(packet), 0)),
-    )
+    knowledge = training_knowledge(packet)
     torch.manual_seed(config.seed)
     central = create_student("resnet8", 10)
     train_distill(central, images[rows], knowledge, None, config.distill.temperature, recipe, norm)

@@ -70,16 +70,6 @@ def load_mission_data(config: SimsatConfig) -> MissionData:
     return split_mission(images, n_sats, seed=config.seed, **split)
 
 
-def _scores(result: Any) -> dict[str, float]:
-    return {
-        "accuracy": float(result.accuracy),
-        "precision": float(result.precision),
-        "recall": float(result.recall),
-        "f1": float(result.f1),
-        "loss": float(result.loss),
-    }
-
-
 def run_scenario(config: SimsatConfig, progress: Progress = _no_progress) -> Path:
     """Run `config` and return the finished run folder."""
     wall_start = time.perf_counter()
@@ -133,7 +123,7 @@ def _run(
     )
     teacher_report = []
     for spec, (teacher, meta) in zip(specs, teachers):
-        score = _scores(evaluate(teacher, data.test.images, data.test.labels, norm, num_classes))
+        score = evaluate(teacher, data.test.images, data.test.labels, norm, num_classes).as_dict()
         teacher_report.append({"name": spec.name, "input_size": spec.input_size, **score, **meta})
         log.info("teacher %s: test accuracy %.3f", spec.name, score["accuracy"])
 
@@ -154,7 +144,7 @@ def _run(
 
     def score(arrays: ModelArrays) -> dict[str, float]:
         model = build_student(config.satellite.model, num_classes, arrays)
-        return _scores(evaluate(model, data.test.images, data.test.labels, norm, num_classes))
+        return evaluate(model, data.test.images, data.test.labels, norm, num_classes).as_dict()
 
     ground = GroundSegment(
         model=model_arrays(student),

@@ -86,7 +86,7 @@ def test_colour_statistics_alone_do_not_solve_it(sample: tuple[np.ndarray, np.nd
     centroids = np.stack([features[train][labels[train] == c].mean(0) for c in range(10)])
     distance = ((features[test][:, None] - centroids[None]) ** 2).sum(-1)
     accuracy = float((distance.argmin(1) == labels[test]).mean())
-    assert 0.2 < accuracy < 0.75  # some colour signal (0.39 measured), far from solved
+    assert 0.2 < accuracy < 0.7  # some colour signal (0.39 measured), far from solved
 
 
 def test_mixed_scenes_touch_about_the_configured_share() -> None:

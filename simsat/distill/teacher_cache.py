@@ -83,12 +83,13 @@ def cache_key(spec: TeacherSpec, seed: int, data_fingerprint: str, norm: Normali
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _save_atomic(state: dict[str, torch.Tensor], path: Path) -> None:
+def save_atomic(obj: object, path: Path) -> None:
+    """torch.save to a temporary file beside `path`, then rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            torch.save(state, fh)
+            torch.save(obj, fh)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -140,7 +141,7 @@ def train_or_load_teachers(
         start = time.perf_counter()
         stats = train_supervised(model, images, labels, spec.train_config(seed), norm, report)
         seconds = time.perf_counter() - start
-        _save_atomic(model.model.state_dict(), path)
+        save_atomic(model.model.state_dict(), path)
         logger.info("teacher %s trained in %.1f s (%.0f images/s), cached at %s", spec.name, seconds,
                     stats.images_per_s, path)
         meta.update(cache_hit=False, train_seconds=seconds, images_per_s=stats.images_per_s,

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import torch
 from torch import nn
 
 from simsat.distill.augment import _dihedral, _flips
+from simsat.distill.teacher_cache import save_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -77,18 +76,6 @@ def compute_view_logits(
     return torch.stack(outs)
 
 
-def _save_atomic(tensor: torch.Tensor, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(tensor, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def cached_view_logits(
     teacher: nn.Module,
     teacher_key: str,
@@ -111,6 +98,6 @@ def cached_view_logits(
         except Exception as exc:  # noqa: BLE001 - an unreadable cache file is recomputed
             logger.warning("ignoring unusable logits cache %s: %s", path, exc)
     logits = compute_view_logits(teacher, x, n_views, progress=progress)
-    _save_atomic(logits, path)
+    save_atomic(logits, path)
     logger.info("teacher %s: logits on %d views of %d images cached at %s", name, n_views, x.shape[0], path)
     return logits, False

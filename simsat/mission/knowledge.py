@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from simsat.distill.losses import knowledge_targets
+from simsat.distill.losses import Knowledge, knowledge_targets
 from simsat.distill.train import predict_logits
 from simsat.mission.packets import KnowledgePacket
 from simsat.models.inputs import Normalization
@@ -36,3 +36,13 @@ def knowledge_packet(
     useful = np.flatnonzero(packet.kd_weight > 0)
     order = useful[np.argsort(-packet.kd_weight[useful], kind="stable")]
     return packet.take(order)
+
+
+def training_knowledge(packet: KnowledgePacket) -> Knowledge:
+    """A packet as the tensors `train_distill` consumes (per-teacher weights are not sent)."""
+    return Knowledge(
+        targets=torch.from_numpy(packet.targets.astype(np.float32)),
+        kd_weight=torch.from_numpy(packet.kd_weight.astype(np.float32)),
+        ce_weight=torch.from_numpy(packet.ce_weight.astype(np.float32)),
+        teacher_weights=torch.zeros((len(packet), 0)),
+    )

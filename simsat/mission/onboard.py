@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from simsat.distill.losses import Knowledge
 from simsat.distill.train import TrainConfig, train_distill
+from simsat.mission.knowledge import training_knowledge
 from simsat.mission.packets import KnowledgePacket, ModelArrays, TrainReport, UpdatePacket
 from simsat.models.inputs import Normalization
 from simsat.models.registry import create_student
@@ -90,13 +90,7 @@ def train_onboard(
     if rows.size == 0:
         report = TrainReport(0, float("nan"), time.perf_counter() - start)
         return UpdatePacket(version, model_arrays(model), 0, float("nan")), report
-    soft = knowledge.take(held)
-    batch = Knowledge(
-        targets=torch.from_numpy(soft.targets.astype(np.float32)),
-        kd_weight=torch.from_numpy(soft.kd_weight.astype(np.float32)),
-        ce_weight=torch.from_numpy(soft.ce_weight.astype(np.float32)),
-        teacher_weights=torch.zeros((rows.size, 0)),
-    )
+    batch = training_knowledge(knowledge.take(held))
     config = TrainConfig(
         epochs=setup.epochs,
         batch_size=setup.batch_size,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import simpy
@@ -60,7 +60,6 @@ class SatelliteState:
     contacts: int = 0
     trainings: int = 0
     energy_train_wh: float = 0.0
-    history: list[str] = field(default_factory=list)
 
 
 class Operations:
