@@ -3,6 +3,9 @@
 Composes configs/experiment/eurosat.yaml (data from ../shared/data by default) with any extra
 key=value overrides, trains or loads the cached teachers and their logits, then runs each
 missing piece (one student, rule and seed), saving it under <pieces>/<config hash>/pieces/.
+The pieces folder is committed (bench/results/eurosat_kd_pieces: records and teacher weights;
+the students' weights stay git-ignored), so a later session resumes where an earlier one
+stopped, with the very same teachers.
 After every piece it times a bare torch loop (same model, batch size, channels_last, AdamW, no
 augmentation or progress, random tensors) and records the experiment/bare throughput ratio.
 Finally it writes <out>/eurosat_kd.json from all finished pieces of this config and copies the
@@ -34,7 +37,14 @@ import torch
 import torch.nn.functional as F
 
 from simsat.cli.distill import load_experiment
-from simsat.experiment.central import environment, measure_costs, prepare, run_student, teacher_scores
+from simsat.experiment.central import (
+    teacher_ensemble_scores,
+    environment,
+    measure_costs,
+    prepare,
+    run_student,
+    teacher_scores,
+)
 from simsat.experiment.config import ExperimentConfig
 from simsat.experiment.report import compare, mean_std
 from simsat.models.registry import create_student
@@ -90,8 +100,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--bare-steps", type=int, default=30)
     p.add_argument("--out", default=str(ROOT / "bench" / "results"), help="where the summary and best students go")
-    p.add_argument("--pieces", default=str(ROOT / ".simsat_cache" / "bench_eurosat_kd"),
-                   help="finished pieces, one folder per config hash (git-ignored by default)")
+    p.add_argument("--pieces", default=str(ROOT / "bench" / "results" / "eurosat_kd_pieces"),
+                   help="finished pieces and teacher weights, one folder per config hash")
+    p.add_argument("--cache", default=str(ROOT / ".simsat_cache"),
+                   help="decoded images, teacher weights and logits (data.cache_dir)")
     p.add_argument("--prepare-only", action="store_true")
     p.add_argument("--summary-only", action="store_true")
     p.add_argument("--remeasure-efficiency", action="store_true")
@@ -101,7 +113,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def build_config(args: argparse.Namespace) -> ExperimentConfig:
     items = [f"experiment={args.experiment}", f"data.path={args.data}", f"data.split_dir={args.splits}",
-             f"data.cache_dir={ROOT / '.simsat_cache'}", "progress=false", f"threads={args.threads}"]
+             f"data.cache_dir={args.cache}", "progress=false", f"threads={args.threads}"]
     if args.limit:
         items.append(f"data.max_per_split={args.limit}")
     if args.epochs:
@@ -133,6 +145,41 @@ def piece_stem(model: str, rule: str, seed: int) -> str:
     return f"{model}_{rule}_s{seed}"
 
 
+def restore_teachers(folder: Path, cache: Path) -> None:
+    """Put the teacher weights kept with the pieces into the teacher cache, where it lacks them."""
+    for kept in sorted((folder / "teachers").glob("*.pt")):
+        if not (cache / kept.name).is_file():
+            cache.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(kept, cache / kept.name)
+            logger.info("teacher weights %s restored from %s", kept.name, kept.parent)
+
+
+def keep_teachers(folder: Path, files: list[Path]) -> None:
+    """Keep a copy of the teachers' cached weights beside the pieces (they are committed)."""
+    (folder / "teachers").mkdir(exist_ok=True)
+    for f in files:
+        if f.is_file() and not (folder / "teachers" / f.name).is_file():
+            shutil.copyfile(f, folder / "teachers" / f.name)
+
+
+def copy_best(folder: Path, out: Path, model: str, stem: str) -> None:
+    """Copy the chosen piece's weights to <out>/<model>_kd.pt.
+
+    Piece weights are not committed: where this clone lacks them, the file already in <out> is
+    kept if the previous summary chose the same piece; anything else is an error.
+    """
+    source = folder / "pieces" / f"{stem}.pt"
+    target = out / f"{model}_kd.pt"
+    if source.is_file():
+        shutil.copyfile(source, target)
+        return
+    previous = out / "eurosat_kd.json"
+    chosen = json.loads(previous.read_text()).get("best_students", {}).get(model, {}) if previous.is_file() else {}
+    if target.is_file() and chosen.get("piece") == stem:
+        return
+    raise SystemExit(f"{source}: weights of the best {model} piece are missing; rerun it with --only")
+
+
 def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, command: str) -> None:
     todo = [p for p in pieces(cfg, args.only) if not (folder / "pieces" / f"{piece_stem(*p)}.json").is_file()]
     needs_prep = args.prepare_only or todo or not (folder / "teachers.json").is_file()
@@ -140,10 +187,12 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
         logger.info("nothing to run: every requested piece is finished")
         return
     start = time.perf_counter()
+    restore_teachers(folder, Path(cfg.data.cache_dir) / "teachers")
     prep = prepare(cfg)
+    keep_teachers(folder, [Path(t.meta["cache_file"]) for t in prep.teachers])
     if not (folder / "teachers.json").is_file():
         write_json(folder / "teachers.json", {
-            "teachers": teacher_scores(prep), "prepare_seconds": prep.seconds, "command": command,
+            "teachers": teacher_scores(prep), "ensemble": teacher_ensemble_scores(prep), "prepare_seconds": prep.seconds, "command": command,
             "normalize": prep.norm.as_dict(), "data": {"source": prep.data.source, "sizes": prep.data.sizes()},
         })
     if args.remeasure_efficiency or not (folder / "efficiency.json").is_file():
@@ -194,8 +243,8 @@ def summarize_pieces(cfg: ExperimentConfig, folder: Path, out: Path, command: st
         if distilled:
             pick = max(distilled, key=lambda r: (r["validation"]["accuracy"], -r["seed"]))
             stem = piece_stem(pick["model"], pick["rule"], pick["seed"])
-            shutil.copyfile(folder / "pieces" / f"{stem}.pt", out / f"{model}_kd.pt")
-            best[model] = {"file": f"{model}_kd.pt", "rule": pick["rule"], "seed": pick["seed"],
+            copy_best(folder, out, model, stem)
+            best[model] = {"file": f"{model}_kd.pt", "piece": stem, "rule": pick["rule"], "seed": pick["seed"],
                            "validation_accuracy": pick["validation"]["accuracy"],
                            "test_accuracy": pick["test"]["accuracy"], "chosen_on": "validation accuracy"}
     prepare_s = sum(teachers.get("prepare_seconds", {}).values()) if teachers else 0.0
@@ -215,8 +264,14 @@ def summarize_pieces(cfg: ExperimentConfig, folder: Path, out: Path, command: st
         "wall_seconds_total": prepare_s + sum(r["wall_seconds"] for r in records),
         "teacher_prepare_seconds": teachers.get("prepare_seconds"),
         "teachers": [{k: t[k] for k in ("name", "input_size", "epochs")} | {
-            "test_accuracy": t["test"]["accuracy"], "test_f1": t["test"]["f1"],
-            "validation_accuracy": t["validation"]["accuracy"]} for t in teachers.get("teachers", [])],
+            f"test_{m}": t["test"][m] for m in ("accuracy", "precision", "recall", "f1")} | {
+            "validation_accuracy": t["validation"]["accuracy"],
+            "validation_views_accuracy": t.get("validation_views_accuracy"),
+            "test_views_accuracy": t.get("test_views_accuracy")} for t in teachers.get("teachers", [])],
+        "teacher_ensemble": None if not teachers.get("ensemble") else {
+            f"{split}_accuracy": teachers["ensemble"][split]["accuracy"]
+            for split in ("validation", "validation_views", "test", "test_views")},
+        "teacher_targets": cfg.teacher_targets,
         "results": results,
         "best_students": best,
         "efficiency": json.loads(efficiency.read_text()) if efficiency.is_file() else None,

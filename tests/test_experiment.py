@@ -23,7 +23,7 @@ from simsat.distill.train import TrainConfig, evaluate
 from simsat.errors import ConfigError
 from simsat.experiment.data import load_experiment_data
 from simsat.experiment.student import train_student
-from simsat.experiment.views import apply_views, compute_view_logits
+from simsat.experiment.views import apply_views, compute_view_logits, ensemble_scores, teacher_targets
 from simsat.models.cost import count_flops
 from simsat.models.inputs import Normalization, to_input
 from simsat.models.teachers import create_teacher
@@ -249,6 +249,41 @@ def test_view_logits_equal_a_teacher_pass_on_the_augmented_batch() -> None:
     assert torch.allclose(logits[codes, idx], direct, atol=1e-5)
     # views are distinct transforms: a quarter turn is not the identity
     assert not torch.allclose(apply_views(x, torch.ones(12, dtype=torch.long), 8), x)
+
+
+def test_teacher_targets_view_keeps_and_mean_averages_over_views() -> None:
+    logits = torch.randn(2, 8, 5, 10)
+    assert teacher_targets(logits, "view") is logits
+    mean = teacher_targets(logits, "mean")
+    assert mean.shape == logits.shape
+    for code in range(8):  # every view of an image gets the same target: the average over views
+        assert torch.allclose(mean[:, code], logits.mean(dim=1), atol=1e-6)
+    with pytest.raises(ConfigError, match="teacher_targets"):
+        teacher_targets(logits, "median")
+
+
+def _pooled_linear(seed: int) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(48, 10))
+
+
+def test_ensemble_scores_match_a_hand_computed_vote() -> None:
+    data = synthetic_imageset(24, seed=2)
+    norm = Normalization.from_images(data.images)
+    a, b = (_pooled_linear(seed) for seed in (0, 1))
+    x = to_input(data.images, norm, channels_last=False)
+    with torch.no_grad():  # one view: the mean softmax of the two models decides
+        probs = (a(x).softmax(-1) + b(x).softmax(-1)) / 2
+        views = torch.stack([compute_view_logits(m, x, 8).softmax(-1) for m in (a, b)]).mean(dim=(0, 1))
+    for n_views, expected in ((1, probs), (8, views)):
+        result = ensemble_scores([a, b], data.images, data.labels, norm, 10, n_views)
+        want = float((expected.argmax(1).numpy() == data.labels).mean())
+        assert result.accuracy == pytest.approx(want)
+        assert int(np.asarray(result.confusion).sum()) == 24
+    single = ensemble_scores([a], data.images, data.labels, norm, 10, 1)
+    assert single.accuracy == pytest.approx(evaluate(a, data.images, data.labels, norm, 10).accuracy)
+    with pytest.raises(ConfigError):
+        ensemble_scores([], data.images, data.labels, norm, 10, 1)
 
 
 def test_train_student_is_deterministic_and_keeps_the_best_epoch() -> None:

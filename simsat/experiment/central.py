@@ -37,7 +37,7 @@ from simsat.experiment.report import (
     write_results,
 )
 from simsat.experiment.student import StudentTraining, train_student
-from simsat.experiment.views import cached_view_logits, view_count
+from simsat.experiment.views import cached_view_logits, ensemble_scores, teacher_targets, view_count
 from simsat.hardware.registry import default_registry
 from simsat.models.inputs import Normalization, to_input
 from simsat.models.registry import create_student
@@ -139,24 +139,48 @@ def prepare(cfg: ExperimentConfig, progress: Progress | None = None) -> Prepared
             )
             t.meta["view_logits_cache_hit"] = hit
             per_teacher.append(logits)
-        view_logits = torch.stack(per_teacher)
+        view_logits = teacher_targets(torch.stack(per_teacher), cfg.teacher_targets)
     seconds["teacher_logits"] = time.perf_counter() - start
     return Prepared(cfg, data, norm, x_train, teachers, view_logits, n_views, fingerprint, seconds)
 
 
 def teacher_scores(prep: Prepared) -> list[dict[str, Any]]:
-    """Each teacher's own validation and test metrics with its cache metadata."""
+    """Each teacher's own validation and test metrics with its cache metadata.
+
+    Also each teacher's accuracy with its softmax averaged over the augmented views (close to
+    what teacher_targets="mean" distils from).
+    """
     names = prep.data.train.class_names
+    sets = {"validation": prep.data.validation, "test": prep.data.test}
     records = []
     for t in prep.teachers:
         val = evaluate(t.module, prep.data.validation.images, prep.data.validation.labels, prep.norm, len(names))
         test = evaluate(t.module, prep.data.test.images, prep.data.test.labels, prep.norm, len(names))
-        logger.info("teacher %s: validation accuracy %.4f, test accuracy %.4f", t.label, val.accuracy, test.accuracy)
+        views = {f"{split}_views_accuracy": ensemble_scores([t.module], s.images, s.labels, prep.norm, len(names),
+                                                            prep.n_views).accuracy for split, s in sets.items()}
+        logger.info("teacher %s: validation accuracy %.4f (%.4f over views), test accuracy %.4f", t.label,
+                    val.accuracy, views["validation_views_accuracy"], test.accuracy)
         meta = {k: v for k, v in t.meta.items() if k not in ("name", "input_size")}
         records.append({"name": t.label, "timm_name": t.spec.name, "input_size": t.spec.input_size,
                         "epochs": t.spec.epochs, "validation": scores(val, names), "test": scores(test, names),
-                        **meta})
+                        **views, **meta})
     return records
+
+
+def teacher_ensemble_scores(prep: Prepared) -> dict[str, Any] | None:
+    """The teachers' ensemble (mean softmax) on validation and test, on one view and on all views."""
+    if len(prep.teachers) < 2:
+        return None
+    names = prep.data.train.class_names
+    modules = [t.module for t in prep.teachers]
+    entry: dict[str, Any] = {"members": [t.label for t in prep.teachers]}
+    for split, s in (("validation", prep.data.validation), ("test", prep.data.test)):
+        for n_views, suffix in ((1, ""), (prep.n_views, "_views")):
+            result = ensemble_scores(modules, s.images, s.labels, prep.norm, len(names), n_views)
+            entry[f"{split}{suffix}"] = scores(result, names)
+    logger.info("teacher ensemble: validation accuracy %.4f (%.4f over views), test %.4f",
+                entry["validation"]["accuracy"], entry["validation_views"]["accuracy"], entry["test"]["accuracy"])
+    return entry
 
 
 def run_student(
@@ -226,6 +250,7 @@ def _run(cfg: ExperimentConfig, out: Path, progress: Progress | None, wall: floa
     prep = prepare(cfg, progress)
     names = prep.data.train.class_names
     teachers = teacher_scores(prep)
+    ensemble = teacher_ensemble_scores(prep)
     for t in teachers:
         plot_confusion(t["test"]["confusion"], names, out / f"confusion_teacher_{t['name']}.png",
                        f"teacher {t['name']} (test accuracy {t['test']['accuracy']:.4f})")
@@ -251,6 +276,8 @@ def _run(cfg: ExperimentConfig, out: Path, progress: Progress | None, wall: floa
                  "normalize": prep.norm.as_dict(), "train_fingerprint": prep.train_fingerprint},
         "teacher_logits": {"views": prep.n_views, "how": "precomputed once on every augmented view, eval mode"},
         "teachers": teachers,
+        "teacher_ensemble": ensemble,
+        "teacher_targets": cfg.teacher_targets,
         "runs": runs,
         "summary": summarize(runs),
         "seconds": {**prep.seconds, "total": time.perf_counter() - wall},

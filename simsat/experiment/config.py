@@ -13,6 +13,7 @@ from simsat.config.schema import TeacherConfig
 from simsat.errors import ConfigError
 
 DATA_SOURCES = ("synthetic", "eurosat")
+TEACHER_TARGETS = ("view", "mean")  # see simsat.experiment.views.teacher_targets
 
 
 @dataclass
@@ -64,6 +65,7 @@ class ExperimentConfig:
     students: list[str] = field(default_factory=lambda: ["resnet8"])
     rules: list[str] = field(default_factory=lambda: ["entropy", "none"])
     temperature: float = 5.0
+    teacher_targets: str = "view"  # "view": teacher logits on the student's view; "mean": over all views
     teachers: list[TeacherConfig] = field(
         default_factory=lambda: [TeacherConfig(name="efficientvit_b0"), TeacherConfig(name="mobilevit_xxs")]
     )
@@ -151,6 +153,8 @@ def validate_experiment(cfg: ExperimentConfig) -> None:
         _require(name in STUDENT_MODELS, "students", f"must be among {', '.join(STUDENT_MODELS)}", name)
     _check_unique("rules", list(cfg.rules))
     _require(cfg.temperature > 0, "temperature", "must be > 0", cfg.temperature)
+    _require(cfg.teacher_targets in TEACHER_TARGETS, "teacher_targets",
+             f"must be one of {', '.join(TEACHER_TARGETS)}", cfg.teacher_targets)
     t = cfg.train
     _require(t.epochs >= 1, "train.epochs", "must be >= 1", t.epochs)
     _require(t.batch_size >= 2, "train.batch_size", "must be >= 2", t.batch_size)

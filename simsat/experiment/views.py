@@ -15,11 +15,16 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
 from simsat.distill.augment import _dihedral, _flips
+from simsat.distill.metrics import EvalResult, confusion_matrix, metrics_from_confusion
 from simsat.distill.teacher_cache import save_atomic
+from simsat.errors import ConfigError
+from simsat.experiment.config import TEACHER_TARGETS
+from simsat.models.inputs import Normalization, to_input
 
 logger = logging.getLogger(__name__)
 
@@ -101,3 +106,39 @@ def cached_view_logits(
     save_atomic(logits, path)
     logger.info("teacher %s: logits on %d views of %d images cached at %s", name, n_views, x.shape[0], path)
     return logits, False
+
+
+def teacher_targets(view_logits: torch.Tensor, how: str) -> torch.Tensor:
+    """The logits students distil from, (K, n_views, N, C), from the teachers' view logits.
+
+    "view": each teacher's logits on the very view the student sees. "mean": its logits
+    averaged over all views (test-time augmentation of the teacher), the same target for every
+    view of an image, which is sound where the classes do not change under flips and turns.
+    """
+    if how == "view":
+        return view_logits
+    if how == "mean":
+        return view_logits.mean(dim=1, keepdim=True).expand_as(view_logits).contiguous()
+    raise ConfigError(f"teacher_targets must be one of {', '.join(TEACHER_TARGETS)}, got {how!r}")
+
+
+def ensemble_scores(
+    models: list[nn.Module],
+    images: np.ndarray,
+    labels: np.ndarray,
+    norm: Normalization,
+    num_classes: int,
+    n_views: int,
+) -> EvalResult:
+    """Metrics of the mean softmax over `models` and over `n_views` views of each image.
+
+    One model and one view is plain evaluation; more views is test-time augmentation; more
+    models is the ensemble a student distils from.
+    """
+    if not models:
+        raise ConfigError("ensemble_scores needs at least one model")
+    x = to_input(images, norm, channels_last=False)
+    probs = torch.stack([compute_view_logits(m, x, n_views).softmax(dim=-1) for m in models]).mean(dim=(0, 1))
+    y = np.asarray(labels, dtype=np.int64)
+    loss = float(-torch.log(probs[torch.arange(len(y)), torch.from_numpy(y)].clamp_min(1e-12)).mean())
+    return metrics_from_confusion(confusion_matrix(y, probs.argmax(dim=1).numpy(), num_classes), loss)

@@ -1,0 +1,90 @@
+"""bench/eurosat_kd.py on a tiny fake EuroSAT folder: pieces, resumption, kept teachers, best student."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import shutil
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+import timm
+import torch
+from PIL import Image
+
+import simsat  # noqa: F401  (registers resnet8 / resnet16 in timm)
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "eurosat_kd.py"
+CLASSES = ("Forest", "River", "SeaLake")
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("eurosat_kd_bench", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fake_eurosat(root: Path, per_class: int = 10) -> None:
+    rng = np.random.default_rng(0)
+    for c, name in enumerate(CLASSES):
+        (root / name).mkdir(parents=True)
+        for i in range(1, per_class + 1):
+            pixels = rng.integers(0, 80, (16, 16, 3), dtype=np.uint8)
+            pixels[..., c] += 150  # a learnable colour cue per class
+            Image.fromarray(pixels).save(root / name / f"{name}_{i}.jpg", quality=95)
+
+
+def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    _fake_eurosat(tmp_path / "eurosat")
+    bench = _bench()
+    pieces, out, cache = tmp_path / "pieces", tmp_path / "out", tmp_path / "cache"
+    args = [
+        "--data", str(tmp_path / "eurosat"), "--splits", "", "--epochs", "1", "--bare-steps", "2",
+        "--out", str(out), "--pieces", str(pieces), "--cache", str(cache), "--threads", "1",
+        "students=[resnet8]", "teacher_targets=mean", "efficiency.batch_sizes=[1]", "efficiency.repeats=1",
+        "efficiency.warmup=0",
+        "teachers=[{name: resnet8, input_size: 16, epochs: 1}, {name: resnet8, input_size: 24, epochs: 1}]",
+    ]
+    assert bench.main([*args, "--only", "resnet8:entropy:0,resnet8:none:0"]) == 0
+    summary = json.loads((out / "eurosat_kd.json").read_text())
+    assert summary["pieces_done"] == 2 and summary["pieces_expected"] == 8
+    assert set(summary["results"]["resnet8"]) == {"entropy", "none"}
+    assert summary["teacher_targets"] == "mean"
+    assert summary["teacher_ensemble"]["test_views_accuracy"] is not None
+    assert len(summary["teachers"]) == 2 and summary["normalize"]["mean"]
+    best = summary["best_students"]["resnet8"]
+    assert best["rule"] == "entropy" and best["piece"] == "resnet8_entropy_s0"  # 'none' is not distilled
+    model = timm.create_model("resnet8", num_classes=3)
+    model.load_state_dict(torch.load(out / "resnet8_kd.pt", weights_only=True))
+
+    folder = next(p for p in pieces.iterdir() if p.is_dir())
+    kept = sorted(p.name for p in (folder / "teachers").glob("*.pt"))
+    assert len(kept) == 2
+    record = (folder / "pieces" / "resnet8_entropy_s0.json").read_text()
+
+    # a fresh clone: no teacher cache and no piece weights, only the committed records and teachers
+    shutil.rmtree(cache / "teachers")
+    for weights in (folder / "pieces").glob("*.pt"):
+        weights.unlink()
+    assert bench.main([*args, "--only", "resnet8:entropy:0"]) == 0  # finished: nothing reruns
+    assert (folder / "pieces" / "resnet8_entropy_s0.json").read_text() == record
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert bench.main([*args, "--only", "resnet8:static:0"]) == 0
+    assert sum("loaded from cache" in r.getMessage() for r in caplog.records) == 2  # not retrained
+    for name in kept:  # restored from the pieces folder, not retrained
+        assert (cache / "teachers" / name).read_bytes() == (folder / "teachers" / name).read_bytes()
+    teachers = json.loads((folder / "teachers.json").read_text())["teachers"]
+    assert all("test_views_accuracy" in t for t in teachers)
+
+
+def test_bench_rejects_a_malformed_piece(tmp_path: Path) -> None:
+    _fake_eurosat(tmp_path / "eurosat", per_class=4)
+    with pytest.raises(SystemExit, match="model:rule:seed"):
+        _bench().main(["--data", str(tmp_path / "eurosat"), "--splits", "", "--out", str(tmp_path / "o"),
+                       "--pieces", str(tmp_path / "p"), "--cache", str(tmp_path / "c"), "--only", "resnet8:entropy"])
