@@ -70,6 +70,19 @@ def bare_images_per_s(model_name: str, num_classes: int, batch: int, size: int, 
     return steps * batch / (time.perf_counter() - start)
 
 
+class LogProgress:
+    """Progress as log lines (the bench runs in the background): one line per tenth of each stage."""
+
+    def __init__(self) -> None:
+        self._logged: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: float, total: float) -> None:
+        tenth = int(10 * done / total) if total > 0 else 10
+        if tenth > self._logged.get(stage, 0):
+            self._logged[stage] = tenth
+            logger.info("%s: %d %%", stage, 10 * tenth)
+
+
 def config_hash(cfg: ExperimentConfig) -> str:
     """Hash of everything that shapes one piece (not the grid, output or progress settings)."""
     d = dataclasses.asdict(cfg)
@@ -188,7 +201,8 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
         return
     start = time.perf_counter()
     restore_teachers(folder, Path(cfg.data.cache_dir) / "teachers")
-    prep = prepare(cfg)
+    progress = LogProgress()
+    prep = prepare(cfg, progress)
     keep_teachers(folder, [Path(t.meta["cache_file"]) for t in prep.teachers])
     if not (folder / "teachers.json").is_file():
         write_json(folder / "teachers.json", {
@@ -204,7 +218,7 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
         return
     size = int(prep.data.train.images.shape[1])
     for model, rule, seed in todo:
-        record, result = run_student(prep, model, rule, seed)
+        record, result = run_student(prep, model, rule, seed, progress)
         bare = bare_images_per_s(model, prep.data.num_classes, cfg.train.batch_size, size, args.bare_steps)
         record.update(bare_images_per_s=bare, throughput_ratio=record["images_per_s"] / bare, command=command,
                       environment=environment())
