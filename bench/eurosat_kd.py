@@ -38,11 +38,12 @@ import torch.nn.functional as F
 
 from simsat.cli.distill import load_experiment
 from simsat.experiment.central import (
-    teacher_ensemble_scores,
     environment,
     measure_costs,
     prepare,
     run_student,
+    teacher_ensemble_scores,
+    teacher_probabilities,
     teacher_scores,
 )
 from simsat.experiment.config import ExperimentConfig
@@ -205,8 +206,9 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
     prep = prepare(cfg, progress)
     keep_teachers(folder, [Path(t.meta["cache_file"]) for t in prep.teachers])
     if not (folder / "teachers.json").is_file():
+        probs = teacher_probabilities(prep)
         write_json(folder / "teachers.json", {
-            "teachers": teacher_scores(prep), "ensemble": teacher_ensemble_scores(prep), "prepare_seconds": prep.seconds, "command": command,
+            "teachers": teacher_scores(prep, probs), "ensemble": teacher_ensemble_scores(prep, probs), "prepare_seconds": prep.seconds, "command": command,
             "normalize": prep.norm.as_dict(), "data": {"source": prep.data.source, "sizes": prep.data.sizes()},
         })
     if args.remeasure_efficiency or not (folder / "efficiency.json").is_file():

@@ -21,6 +21,7 @@ from simsat.cli.main import main
 from simsat.data import synthetic_imageset
 from simsat.distill.train import TrainConfig, evaluate
 from simsat.errors import ConfigError
+from simsat.experiment.central import prepare, teacher_ensemble_scores, teacher_probabilities, teacher_scores
 from simsat.experiment.data import load_experiment_data
 from simsat.experiment.student import train_student
 from simsat.experiment.views import apply_views, compute_view_logits, ensemble_scores, teacher_targets
@@ -148,6 +149,37 @@ def test_saved_student_loads_into_timm_and_reproduces_test_metrics(run: dict[str
     score = evaluate(model, data.test.images, data.test.labels, norm, 10)
     assert score.accuracy == pytest.approx(record["test"]["accuracy"])
     assert score.f1 == pytest.approx(record["test"]["f1"])
+
+
+def test_teacher_figures_come_from_one_pass_per_view_and_match_direct_evaluation(run: dict[str, Any]) -> None:
+    prep = prepare(load_experiment(run["overrides"]))  # the fixture's cache: teachers are loaded, not trained
+    calls = []
+    hooks = [t.module.register_forward_hook(lambda m, i, o, n=t.label: calls.append((n, int(o.shape[0]))))
+             for t in prep.teachers]
+    try:
+        probs = teacher_probabilities(prep)
+    finally:
+        for h in hooks:
+            h.remove()
+    images = {"validation": prep.data.validation, "test": prep.data.test}
+    for t in prep.teachers:  # every teacher sees every view of every validation and test image once
+        assert sum(n for name, n in calls if name == t.label) == prep.n_views * (50 + 40)
+    records = teacher_scores(prep, probs)
+    modules = [t.module for t in prep.teachers]
+    for t, record in zip(prep.teachers, records, strict=True):
+        for split, s in images.items():
+            direct = evaluate(t.module, s.images, s.labels, prep.norm, 10)
+            assert record[split]["accuracy"] == pytest.approx(direct.accuracy)
+            assert record[split]["confusion"] == np.asarray(direct.confusion).tolist()
+            assert record[split]["loss"] == pytest.approx(direct.loss, rel=1e-4)
+            tta = ensemble_scores([t.module], s.images, s.labels, prep.norm, 10, prep.n_views)
+            assert record[f"{split}_views_accuracy"] == pytest.approx(tta.accuracy)
+    ensemble = teacher_ensemble_scores(prep, probs)
+    assert ensemble is not None
+    for split, s in images.items():
+        for n_views, suffix in ((1, ""), (prep.n_views, "_views")):
+            direct = ensemble_scores(modules, s.images, s.labels, prep.norm, 10, n_views)
+            assert ensemble[f"{split}{suffix}"]["confusion"] == np.asarray(direct.confusion).tolist()
 
 
 def test_paper_rule_with_unsure_teachers_is_plain_cross_entropy(run: dict[str, Any]) -> None:

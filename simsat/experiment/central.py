@@ -37,7 +37,13 @@ from simsat.experiment.report import (
     write_results,
 )
 from simsat.experiment.student import StudentTraining, train_student
-from simsat.experiment.views import cached_view_logits, ensemble_scores, teacher_targets, view_count
+from simsat.experiment.views import (
+    cached_view_logits,
+    probabilities_scores,
+    teacher_targets,
+    view_count,
+    view_probabilities,
+)
 from simsat.hardware.registry import default_registry
 from simsat.models.inputs import Normalization, to_input
 from simsat.models.registry import create_student
@@ -144,40 +150,54 @@ def prepare(cfg: ExperimentConfig, progress: Progress | None = None) -> Prepared
     return Prepared(cfg, data, norm, x_train, teachers, view_logits, n_views, fingerprint, seconds)
 
 
-def teacher_scores(prep: Prepared) -> list[dict[str, Any]]:
+def teacher_probabilities(prep: Prepared) -> dict[str, torch.Tensor]:
+    """Validation and test softmax of every teacher on every view, (K, n_views, N, C) per split.
+
+    Computed once: teacher_scores and teacher_ensemble_scores read their figures from it.
+    """
+    modules = [t.module for t in prep.teachers]
+    return {split: view_probabilities(modules, s.images, prep.norm, prep.n_views)
+            for split, s in (("validation", prep.data.validation), ("test", prep.data.test))}
+
+
+def _split_labels(prep: Prepared, split: str) -> Any:
+    return (prep.data.validation if split == "validation" else prep.data.test).labels
+
+
+def teacher_scores(prep: Prepared, probs: dict[str, torch.Tensor] | None = None) -> list[dict[str, Any]]:
     """Each teacher's own validation and test metrics with its cache metadata.
 
     Also each teacher's accuracy with its softmax averaged over the augmented views (close to
-    what teacher_targets="mean" distils from).
+    what teacher_targets="mean" distils from). `probs` is teacher_probabilities(prep), computed
+    here when not given.
     """
+    probs = teacher_probabilities(prep) if probs is None else probs
     names = prep.data.train.class_names
-    sets = {"validation": prep.data.validation, "test": prep.data.test}
     records = []
-    for t in prep.teachers:
-        val = evaluate(t.module, prep.data.validation.images, prep.data.validation.labels, prep.norm, len(names))
-        test = evaluate(t.module, prep.data.test.images, prep.data.test.labels, prep.norm, len(names))
-        views = {f"{split}_views_accuracy": ensemble_scores([t.module], s.images, s.labels, prep.norm, len(names),
-                                                            prep.n_views).accuracy for split, s in sets.items()}
+    for i, t in enumerate(prep.teachers):
+        plain = {split: probabilities_scores(p[i, 0], _split_labels(prep, split), len(names))
+                 for split, p in probs.items()}
+        views = {f"{split}_views_accuracy": probabilities_scores(p[i].mean(dim=0), _split_labels(prep, split),
+                                                                 len(names)).accuracy for split, p in probs.items()}
         logger.info("teacher %s: validation accuracy %.4f (%.4f over views), test accuracy %.4f", t.label,
-                    val.accuracy, views["validation_views_accuracy"], test.accuracy)
+                    plain["validation"].accuracy, views["validation_views_accuracy"], plain["test"].accuracy)
         meta = {k: v for k, v in t.meta.items() if k not in ("name", "input_size")}
         records.append({"name": t.label, "timm_name": t.spec.name, "input_size": t.spec.input_size,
-                        "epochs": t.spec.epochs, "validation": scores(val, names), "test": scores(test, names),
-                        **views, **meta})
+                        "epochs": t.spec.epochs, "validation": scores(plain["validation"], names),
+                        "test": scores(plain["test"], names), **views, **meta})
     return records
 
 
-def teacher_ensemble_scores(prep: Prepared) -> dict[str, Any] | None:
+def teacher_ensemble_scores(prep: Prepared, probs: dict[str, torch.Tensor] | None = None) -> dict[str, Any] | None:
     """The teachers' ensemble (mean softmax) on validation and test, on one view and on all views."""
     if len(prep.teachers) < 2:
         return None
+    probs = teacher_probabilities(prep) if probs is None else probs
     names = prep.data.train.class_names
-    modules = [t.module for t in prep.teachers]
     entry: dict[str, Any] = {"members": [t.label for t in prep.teachers]}
-    for split, s in (("validation", prep.data.validation), ("test", prep.data.test)):
-        for n_views, suffix in ((1, ""), (prep.n_views, "_views")):
-            result = ensemble_scores(modules, s.images, s.labels, prep.norm, len(names), n_views)
-            entry[f"{split}{suffix}"] = scores(result, names)
+    for split, p in probs.items():
+        for mean, suffix in ((p[:, 0].mean(dim=0), ""), (p.mean(dim=(0, 1)), "_views")):
+            entry[f"{split}{suffix}"] = scores(probabilities_scores(mean, _split_labels(prep, split), len(names)), names)
     logger.info("teacher ensemble: validation accuracy %.4f (%.4f over views), test %.4f",
                 entry["validation"]["accuracy"], entry["validation_views"]["accuracy"], entry["test"]["accuracy"])
     return entry
@@ -249,8 +269,9 @@ def _run(cfg: ExperimentConfig, out: Path, progress: Progress | None, wall: floa
     (out / "config.yaml").write_text(yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False))
     prep = prepare(cfg, progress)
     names = prep.data.train.class_names
-    teachers = teacher_scores(prep)
-    ensemble = teacher_ensemble_scores(prep)
+    probs = teacher_probabilities(prep)
+    teachers = teacher_scores(prep, probs)
+    ensemble = teacher_ensemble_scores(prep, probs)
     for t in teachers:
         plot_confusion(t["test"]["confusion"], names, out / f"confusion_teacher_{t['name']}.png",
                        f"teacher {t['name']} (test accuracy {t['test']['accuracy']:.4f})")

@@ -122,6 +122,29 @@ def teacher_targets(view_logits: torch.Tensor, how: str) -> torch.Tensor:
     raise ConfigError(f"teacher_targets must be one of {', '.join(TEACHER_TARGETS)}, got {how!r}")
 
 
+def view_probabilities(
+    models: list[nn.Module], images: np.ndarray, norm: Normalization, n_views: int
+) -> torch.Tensor:
+    """(K, n_views, N, C) softmax of each of `models` on every view of `images`; view 0 is the image itself.
+
+    One pass per model and view: plain scores, test-time augmentation and ensembles are all read
+    from this tensor (probabilities_scores), so none of them runs a model again.
+    """
+    if not models:
+        raise ConfigError("view_probabilities needs at least one model")
+    x = to_input(images, norm, channels_last=False)
+    return torch.stack([compute_view_logits(m, x, n_views).softmax(dim=-1) for m in models])
+
+
+def probabilities_scores(probs: torch.Tensor, labels: np.ndarray, num_classes: int) -> EvalResult:
+    """Metrics of (N, C) class probabilities: argmax predictions, mean negative log-likelihood."""
+    y = np.asarray(labels, dtype=np.int64)
+    if probs.shape != (len(y), num_classes):
+        raise ConfigError(f"probabilities have shape {tuple(probs.shape)}, expected ({len(y)}, {num_classes})")
+    loss = float(-torch.log(probs[torch.arange(len(y)), torch.from_numpy(y)].clamp_min(1e-12)).mean())
+    return metrics_from_confusion(confusion_matrix(y, probs.argmax(dim=1).numpy(), num_classes), loss)
+
+
 def ensemble_scores(
     models: list[nn.Module],
     images: np.ndarray,
@@ -137,8 +160,5 @@ def ensemble_scores(
     """
     if not models:
         raise ConfigError("ensemble_scores needs at least one model")
-    x = to_input(images, norm, channels_last=False)
-    probs = torch.stack([compute_view_logits(m, x, n_views).softmax(dim=-1) for m in models]).mean(dim=(0, 1))
-    y = np.asarray(labels, dtype=np.int64)
-    loss = float(-torch.log(probs[torch.arange(len(y)), torch.from_numpy(y)].clamp_min(1e-12)).mean())
-    return metrics_from_confusion(confusion_matrix(y, probs.argmax(dim=1).numpy(), num_classes), loss)
+    probs = view_probabilities(models, images, norm, n_views).mean(dim=(0, 1))
+    return probabilities_scores(probs, labels, num_classes)
