@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 
 from simsat.cli.distill import load_experiment
+from simsat.cli.progress import LogProgress
 from simsat.experiment.central import (
     environment,
     measure_costs,
@@ -69,19 +70,6 @@ def bare_images_per_s(model_name: str, num_classes: int, batch: int, size: int, 
         loss.backward()
         opt.step()
     return steps * batch / (time.perf_counter() - start)
-
-
-class LogProgress:
-    """Progress as log lines (the bench runs in the background): one line per tenth of each stage."""
-
-    def __init__(self) -> None:
-        self._logged: dict[str, int] = {}
-
-    def __call__(self, stage: str, done: float, total: float) -> None:
-        tenth = int(10 * done / total) if total > 0 else 10
-        if tenth > self._logged.get(stage, 0):
-            self._logged[stage] = tenth
-            logger.info("%s: %d %%", stage, 10 * tenth)
 
 
 def config_hash(cfg: ExperimentConfig) -> str:

@@ -62,10 +62,10 @@ def run_distill(overrides: list[str]) -> Path:
     config = load_experiment(overrides)
     import torch
 
-    from simsat.cli.progress import RichProgress
+    from simsat.cli.progress import progress_reporter
     from simsat.experiment.central import run_experiment
 
     if config.threads > 0:
         torch.set_num_threads(config.threads)
-    with RichProgress(enabled=config.progress) as progress:
+    with progress_reporter(config.progress) as progress:
         return run_experiment(config, progress)

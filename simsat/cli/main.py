@@ -45,14 +45,14 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from simsat.cli.progress import RichProgress
+    from simsat.cli.progress import progress_reporter
     from simsat.config.load import load_config
 
     scenario, overrides = _split_overrides(args.overrides)
     config = load_config(scenario, overrides)
     from simsat.runner import run_scenario  # heavy imports only after the config is valid
 
-    with RichProgress(enabled=config.run.progress) as progress:
+    with progress_reporter(config.run.progress) as progress:
         folder = run_scenario(config, progress)
     print(folder)
     return 0
