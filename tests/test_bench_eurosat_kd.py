@@ -9,12 +9,11 @@ import shutil
 from pathlib import Path
 from types import ModuleType
 
-import numpy as np
 import pytest
 import timm
 import torch
-from PIL import Image
 
+from eurosat_fake import write_fake_eurosat
 import simsat  # noqa: F401  (registers resnet8 / resnet16 in timm)
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "eurosat_kd.py"
@@ -29,18 +28,8 @@ def _bench() -> ModuleType:
     return module
 
 
-def _fake_eurosat(root: Path, per_class: int = 10) -> None:
-    rng = np.random.default_rng(0)
-    for c, name in enumerate(CLASSES):
-        (root / name).mkdir(parents=True)
-        for i in range(1, per_class + 1):
-            pixels = rng.integers(0, 80, (16, 16, 3), dtype=np.uint8)
-            pixels[..., c] += 150  # a learnable colour cue per class
-            Image.fromarray(pixels).save(root / name / f"{name}_{i}.jpg", quality=95)
-
-
 def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    _fake_eurosat(tmp_path / "eurosat")
+    write_fake_eurosat(tmp_path / "eurosat", CLASSES, per_class=10, size=16, colour_cue=True)
     bench = _bench()
     pieces, out, cache = tmp_path / "pieces", tmp_path / "out", tmp_path / "cache"
     args = [
@@ -87,7 +76,7 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
 
 
 def test_bench_rejects_a_malformed_piece(tmp_path: Path) -> None:
-    _fake_eurosat(tmp_path / "eurosat", per_class=4)
+    write_fake_eurosat(tmp_path / "eurosat", CLASSES, per_class=4, size=16, colour_cue=True)
     with pytest.raises(SystemExit, match="model:rule:seed"):
         _bench().main(["--data", str(tmp_path / "eurosat"), "--splits", "", "--out", str(tmp_path / "o"),
                        "--pieces", str(tmp_path / "p"), "--cache", str(tmp_path / "c"), "--only", "resnet8:entropy"])

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from eurosat_fake import write_fake_eurosat
 from simsat.data import (
     CLASS_NAMES,
     generate_synthetic,
@@ -105,18 +106,9 @@ def test_split_mission_rejects_bad_values(kwargs: dict, culprit: str) -> None:
         split_mission(synthetic_imageset(100, 0), 3, **args)
 
 
-def _fake_eurosat(root: Path, per_class: int = 3) -> None:
-    rng = np.random.default_rng(0)
-    for c in ("Forest", "River", "SeaLake"):
-        (root / c).mkdir(parents=True)
-        for i in range(1, per_class + 1):
-            pixels = rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)
-            Image.fromarray(pixels).save(root / c / f"{c}_{i}.jpg", quality=95)
-
-
 def test_eurosat_loader_decodes_once_and_reuses_cache(tmp_path: Path) -> None:
     root = tmp_path / "eurosat"
-    _fake_eurosat(root)
+    write_fake_eurosat(root)
     first = load_eurosat(root, cache_dir=tmp_path / "cache")
     assert first.images.shape == (9, 64, 64, 3)
     assert first.class_names == ("Forest", "River", "SeaLake")
@@ -134,7 +126,7 @@ def test_eurosat_loader_decodes_once_and_reuses_cache(tmp_path: Path) -> None:
 
 def test_eurosat_splits_and_errors(tmp_path: Path) -> None:
     root = tmp_path / "eurosat"
-    _fake_eurosat(root)
+    write_fake_eurosat(root)
     split_dir = tmp_path / "splits"
     split_dir.mkdir()
     (split_dir / "label_map.json").write_text(json.dumps({"Forest": 0, "River": 1, "SeaLake": 2}))

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from eurosat_fake import write_fake_eurosat
 import simsat.data.eurosat as eurosat
 from simsat.data import load_eurosat, load_eurosat_splits
 from simsat.errors import ConfigError
@@ -19,12 +20,8 @@ CLASSES = ("River", "Forest", "SeaLake")  # label_map order, not alphabetical
 LABEL_MAP = {name: i for i, name in enumerate(CLASSES)}
 
 
-def _fake_tree(root: Path, per_class: int = 3, size: int = 16) -> None:
-    rng = np.random.default_rng(0)
-    for c in CLASSES:
-        (root / c).mkdir(parents=True)
-        for i in range(1, per_class + 1):
-            Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)).save(root / c / f"{c}_{i}.jpg")
+def _fake_tree(root: Path) -> None:
+    write_fake_eurosat(root, CLASSES, size=16, quality=75)
     (root / "Forest" / "notes.txt").write_text("not an image")
     (root / ".thumbnails").mkdir()
 
