@@ -13,7 +13,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from simsat.config.load import compose_file, split_selector, to_typed
-from simsat.config.paths import configs_dir
+from simsat.config.paths import configs_dir, named_yaml
 from simsat.errors import ConfigError
 from simsat.experiment.config import ExperimentConfig, validate_experiment
 
@@ -28,16 +28,7 @@ def experiments_dir() -> Path:
 
 def experiment_file(name: str) -> Path:
     """Resolve an experiment name (in configs/experiment/) or a path to an experiment YAML file."""
-    if name.endswith((".yaml", ".yml")):
-        path = Path(name).expanduser().resolve()
-        if not path.is_file():
-            raise ConfigError(f"experiment file not found: {name}")
-        return path
-    path = experiments_dir() / f"{name}.yaml"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in experiments_dir().glob("*.yaml")))
-        raise ConfigError(f"unknown experiment '{name}' (known: {known})")
-    return path
+    return named_yaml(name, experiments_dir(), "experiment")
 
 
 def compose_experiment(experiment: str, overrides: Sequence[str] = ()) -> DictConfig:

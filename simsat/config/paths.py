@@ -26,15 +26,23 @@ def scenarios_dir() -> Path:
     return path
 
 
-def scenario_file(name: str) -> Path:
-    """Resolve a scenario name (in scenarios/) or a path to a scenario YAML file."""
+def named_yaml(name: str, folder: Path, kind: str) -> Path:
+    """Resolve `name` as a YAML file in `folder` (by stem) or, ending in .yaml/.yml, as a path.
+
+    `kind` ("scenario", "experiment") names what was asked for in the error.
+    """
     if name.endswith((".yaml", ".yml")):
         path = Path(name).expanduser().resolve()
         if not path.is_file():
-            raise ConfigError(f"scenario file not found: {name}")
+            raise ConfigError(f"{kind} file not found: {name}")
         return path
-    path = scenarios_dir() / f"{name}.yaml"
+    path = folder / f"{name}.yaml"
     if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in scenarios_dir().glob("*.yaml")))
-        raise ConfigError(f"unknown scenario '{name}' (known: {known})")
+        known = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
+        raise ConfigError(f"unknown {kind} '{name}' (known: {known})")
     return path
+
+
+def scenario_file(name: str) -> Path:
+    """Resolve a scenario name (in scenarios/) or a path to a scenario YAML file."""
+    return named_yaml(name, scenarios_dir(), "scenario")
