@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from simsat.config.load import list_scenarios, load_config
@@ -47,3 +49,18 @@ def test_scenario_cannot_name_python_objects(tmp_path) -> None:
     path.write_text("defaults:\n  - simsat_schema\n  - _self_\nsatellite:\n  _target_: os.system\n")
     with pytest.raises(ConfigError, match="_target_"):
         load_config(str(path))
+
+
+def test_named_yaml_resolves_names_and_paths_and_names_the_culprit(tmp_path: Path) -> None:
+    from simsat.cli.distill import experiment_file
+    from simsat.config.paths import named_yaml, scenario_file
+
+    assert experiment_file("eurosat").name == "eurosat.yaml"
+    assert scenario_file("quickstart").name == "quickstart.yaml"
+    own = tmp_path / "mine.yml"
+    own.write_text("name: mine\n")
+    assert named_yaml(str(own), tmp_path / "elsewhere", "experiment") == own.resolve()
+    with pytest.raises(ConfigError, match=r"unknown experiment 'nope' \(known: .*eurosat.*synthetic"):
+        experiment_file("nope")
+    with pytest.raises(ConfigError, match="scenario file not found: .*absent.yaml"):
+        scenario_file(str(tmp_path / "absent.yaml"))
