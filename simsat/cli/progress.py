@@ -7,16 +7,43 @@ import sys
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TextIO, Union
+from typing import TextIO, TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 _LABELS = {"teachers": "training teachers (epochs)", "mission": "mission (simulated hours)"}
 
+R = TypeVar("R", bound="Reporter")
 
-class RichProgress:
-    """Callable as runner progress: (stage, done, total)."""
+
+class Reporter:
+    """Runner progress, called as (stage, done, total); a context manager around the run."""
+
+    def __enter__(self: R) -> R:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Called when the run starts."""
+
+    def stop(self) -> None:
+        """Called when the run ends, also on error."""
+
+    def __call__(self, stage: str, done: float, total: float) -> None:
+        raise NotImplementedError
+
+
+class RichProgress(Reporter):
+    """Progress bars on stderr, one per stage."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
@@ -30,16 +57,10 @@ class RichProgress:
         )
         self._tasks: dict[str, TaskID] = {}
 
-    def __enter__(self) -> RichProgress:
+    def start(self) -> None:
         self._progress.start()
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         self._progress.stop()
 
     def __call__(self, stage: str, done: float, total: float) -> None:
@@ -52,7 +73,7 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
-class LogProgress:
+class LogProgress(Reporter):
     """Progress as log lines, for runs in the background (stderr not a terminal).
 
     One line per tenth of each stage, with the time since the stage's first report and, until
@@ -64,17 +85,6 @@ class LogProgress:
         self._clock = clock
         self._logged: dict[str, int] = {}
         self._start: dict[str, float] = {}
-
-    def __enter__(self) -> LogProgress:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
 
     def __call__(self, stage: str, done: float, total: float) -> None:
         now = self._clock()
@@ -89,9 +99,6 @@ class LogProgress:
         else:
             left = elapsed * (total - done) / done
             self._log.info("%s: %d %% after %s, about %s left", stage, 10 * tenth, _minutes(elapsed), _minutes(left))
-
-
-Reporter = Union[RichProgress, LogProgress]
 
 
 def progress_reporter(enabled: bool, stream: TextIO | None = None) -> Reporter:
