@@ -8,7 +8,9 @@ import logging
 import shutil
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
+import numpy as np
 import pytest
 import timm
 import torch
@@ -80,3 +82,24 @@ def test_bench_rejects_a_malformed_piece(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="model:rule:seed"):
         _bench().main(["--data", str(tmp_path / "eurosat"), "--splits", "", "--out", str(tmp_path / "o"),
                        "--pieces", str(tmp_path / "p"), "--cache", str(tmp_path / "c"), "--only", "resnet8:entropy"])
+
+
+def _entry(seeds: list[int], acc: list[float]) -> dict[str, Any]:
+    stat = {"mean": float(np.mean(acc)), "std": float(np.std(acc, ddof=1)) if len(acc) > 1 else 0.0, "per_seed": acc}
+    return {"seeds": seeds, "test_accuracy": stat, "test_precision": stat, "test_recall": stat, "test_f1": stat,
+            "validation_accuracy": stat, "images_per_s": {"mean": 380.0}, "throughput_ratio": {"mean": 0.97}}
+
+
+def test_table_compares_each_rule_with_its_twin_on_common_seeds() -> None:
+    spec = importlib.util.spec_from_file_location("eurosat_kd_table", BENCH.parent / "eurosat_kd_table.py")
+    assert spec is not None and spec.loader is not None
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    summary = {"results": {"resnet8": {"none": _entry([0, 1], [0.96, 0.97]), "entropy": _entry([0, 1], [0.965, 0.976]),
+                                       "paper": _entry([1], [0.98])}}}
+    lines = table.rows(summary)
+    assert len(lines) == 2 + 3 and lines[0].count("|") == lines[1].count("|") == lines[2].count("|")
+    none, entropy, paper = (line.split(" | ") for line in lines[2:])
+    assert none[3] == "96.50 ± 0.71 (96.00, 97.00)" and none[4] == ""
+    assert entropy[4] == "+0.55"  # (0.5 + 0.6) / 2 points
+    assert paper[3] == "98.00" and paper[4] == "+1.00 (seed 1)"  # against the twin's seed 1 only
