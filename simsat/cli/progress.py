@@ -94,7 +94,7 @@ class LogProgress(Reporter):
             return
         self._logged[stage] = tenth
         elapsed = now - start
-        if tenth >= 10 or done <= 0:
+        if tenth >= 10:
             self._log.info("%s: %d %% after %s", stage, 10 * tenth, _minutes(elapsed))
         else:
             left = elapsed * (total - done) / done

@@ -23,6 +23,7 @@ import yaml
 from torch import nn
 
 import simsat
+from simsat.data import ImageSet
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import TrainConfig, evaluate
 from simsat.experiment.config import ExperimentConfig, needs_teachers, validate_experiment
@@ -150,6 +151,10 @@ def prepare(cfg: ExperimentConfig, progress: Progress | None = None) -> Prepared
     return Prepared(cfg, data, norm, x_train, teachers, view_logits, n_views, fingerprint, seconds)
 
 
+def _eval_splits(prep: Prepared) -> dict[str, ImageSet]:
+    return {"validation": prep.data.validation, "test": prep.data.test}
+
+
 def teacher_probabilities(prep: Prepared) -> dict[str, torch.Tensor]:
     """Validation and test softmax of every teacher on every view, (K, n_views, N, C) per split.
 
@@ -157,28 +162,22 @@ def teacher_probabilities(prep: Prepared) -> dict[str, torch.Tensor]:
     """
     modules = [t.module for t in prep.teachers]
     return {split: view_probabilities(modules, s.images, prep.norm, prep.n_views)
-            for split, s in (("validation", prep.data.validation), ("test", prep.data.test))}
+            for split, s in _eval_splits(prep).items()}
 
 
-def _split_labels(prep: Prepared, split: str) -> Any:
-    return (prep.data.validation if split == "validation" else prep.data.test).labels
-
-
-def teacher_scores(prep: Prepared, probs: dict[str, torch.Tensor] | None = None) -> list[dict[str, Any]]:
+def teacher_scores(prep: Prepared, probs: dict[str, torch.Tensor]) -> list[dict[str, Any]]:
     """Each teacher's own validation and test metrics with its cache metadata.
 
     Also each teacher's accuracy with its softmax averaged over the augmented views (close to
-    what teacher_targets="mean" distils from). `probs` is teacher_probabilities(prep), computed
-    here when not given.
+    what teacher_targets="mean" distils from). `probs` is teacher_probabilities(prep).
     """
-    probs = teacher_probabilities(prep) if probs is None else probs
     names = prep.data.train.class_names
+    splits = _eval_splits(prep)
     records = []
     for i, t in enumerate(prep.teachers):
-        plain = {split: probabilities_scores(p[i, 0], _split_labels(prep, split), len(names))
-                 for split, p in probs.items()}
-        views = {f"{split}_views_accuracy": probabilities_scores(p[i].mean(dim=0), _split_labels(prep, split),
-                                                                 len(names)).accuracy for split, p in probs.items()}
+        plain = {split: probabilities_scores(probs[split][i, 0], s.labels, len(names)) for split, s in splits.items()}
+        views = {f"{split}_views_accuracy": probabilities_scores(probs[split][i].mean(dim=0), s.labels,
+                                                                 len(names)).accuracy for split, s in splits.items()}
         logger.info("teacher %s: validation accuracy %.4f (%.4f over views), test accuracy %.4f", t.label,
                     plain["validation"].accuracy, views["validation_views_accuracy"], plain["test"].accuracy)
         meta = {k: v for k, v in t.meta.items() if k not in ("name", "input_size")}
@@ -188,16 +187,16 @@ def teacher_scores(prep: Prepared, probs: dict[str, torch.Tensor] | None = None)
     return records
 
 
-def teacher_ensemble_scores(prep: Prepared, probs: dict[str, torch.Tensor] | None = None) -> dict[str, Any] | None:
+def teacher_ensemble_scores(prep: Prepared, probs: dict[str, torch.Tensor]) -> dict[str, Any] | None:
     """The teachers' ensemble (mean softmax) on validation and test, on one view and on all views."""
     if len(prep.teachers) < 2:
         return None
-    probs = teacher_probabilities(prep) if probs is None else probs
     names = prep.data.train.class_names
     entry: dict[str, Any] = {"members": [t.label for t in prep.teachers]}
-    for split, p in probs.items():
+    for split, s in _eval_splits(prep).items():
+        p = probs[split]
         for mean, suffix in ((p[:, 0].mean(dim=0), ""), (p.mean(dim=(0, 1)), "_views")):
-            entry[f"{split}{suffix}"] = scores(probabilities_scores(mean, _split_labels(prep, split), len(names)), names)
+            entry[f"{split}{suffix}"] = scores(probabilities_scores(mean, s.labels, len(names)), names)
     logger.info("teacher ensemble: validation accuracy %.4f (%.4f over views), test %.4f",
                 entry["validation"]["accuracy"], entry["validation_views"]["accuracy"], entry["test"]["accuracy"])
     return entry
