@@ -31,6 +31,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -95,6 +96,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--splits", default=str(ROOT / ".." / "shared" / "data" / "eurosat_splits"),
                    help="split folder; '' for a seeded stratified split")
     p.add_argument("--experiment", default="eurosat")
+    p.add_argument("--with", dest="others", default="eurosat_long",
+                   help="comma-separated experiments (other schedules of the same teachers) whose finished "
+                        "pieces join the summary and the choice of best students; '' for none")
     p.add_argument("--only", default="", help="comma-separated model:rule:seed pieces")
     p.add_argument("--limit", type=int, default=0, help="at most this many images per split (smoke tests)")
     p.add_argument("--epochs", type=int, default=0, help="student epochs (default: the config's)")
@@ -113,8 +117,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def build_config(args: argparse.Namespace) -> ExperimentConfig:
-    items = [f"experiment={args.experiment}", f"data.path={args.data}", f"data.split_dir={args.splits}",
+def build_config(args: argparse.Namespace, experiment: str | None = None) -> ExperimentConfig:
+    items = [f"experiment={experiment or args.experiment}", f"data.path={args.data}", f"data.split_dir={args.splits}",
              f"data.cache_dir={args.cache}", "progress=false", f"threads={args.threads}"]
     if args.limit:
         items.append(f"data.max_per_split={args.limit}")
@@ -168,16 +172,17 @@ def copy_best(folder: Path, out: Path, model: str, stem: str) -> None:
     """Copy the chosen piece's weights to <out>/<model>_kd.pt.
 
     Piece weights are not committed: where this clone lacks them, the file already in <out> is
-    kept if the previous summary chose the same piece; anything else is an error.
+    kept if the previous summary chose the same piece of the same config; anything else is an error.
     """
     source = folder / "pieces" / f"{stem}.pt"
     target = out / f"{model}_kd.pt"
     if source.is_file():
         shutil.copyfile(source, target)
         return
-    previous = out / "eurosat_kd.json"
-    chosen = json.loads(previous.read_text()).get("best_students", {}).get(model, {}) if previous.is_file() else {}
-    if target.is_file() and chosen.get("piece") == stem:
+    previous = json.loads((out / "eurosat_kd.json").read_text()) if (out / "eurosat_kd.json").is_file() else {}
+    chosen = previous.get("best_students", {}).get(model, {})
+    same_config = chosen.get("config_hash", previous.get("config_hash")) == folder.name
+    if target.is_file() and chosen.get("piece") == stem and same_config:
         return
     raise SystemExit(f"{source}: weights of the best {model} piece are missing; rerun it with --only")
 
@@ -220,9 +225,12 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
                     record["test"]["accuracy"], record["images_per_s"], bare, record["throughput_ratio"])
 
 
-def summarize_pieces(cfg: ExperimentConfig, folder: Path, out: Path, command: str) -> Path:
-    records = [json.loads(p.read_text()) for p in sorted((folder / "pieces").glob("*.json"))]
-    teachers = json.loads((folder / "teachers.json").read_text()) if (folder / "teachers.json").is_file() else {}
+def read_records(folder: Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted((folder / "pieces").glob("*.json"))]
+
+
+def results_by_rule(cfg: ExperimentConfig, records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """model -> rule -> test metrics (mean, std, per seed), validation accuracy, time and throughput."""
     results: dict[str, dict[str, Any]] = {}
     for model in cfg.students:
         for rule in cfg.rules:
@@ -241,16 +249,76 @@ def summarize_pieces(cfg: ExperimentConfig, folder: Path, out: Path, command: st
             entry["bare_images_per_s"] = mean_std([r["bare_images_per_s"] for r in runs])
             entry["throughput_ratio"] = mean_std([r["throughput_ratio"] for r in runs])
             results.setdefault(model, {})[rule] = entry
+    return results
+
+
+def pick_best(
+    models: list[str], runs: list[tuple[str, Path, dict[str, Any]]], out: Path
+) -> dict[str, Any]:
+    """Per model, the distilled piece with the best validation accuracy over every schedule given.
+
+    runs: (experiment name, pieces folder, record). Ties go to the lower seed, then to the
+    schedule listed first. Its weights are copied to <out>/<model>_kd.pt.
+    """
     best: dict[str, Any] = {}
-    for model in cfg.students:
-        distilled = [r for r in records if r["model"] == model and r["rule"] != "none"]
-        if distilled:
-            pick = max(distilled, key=lambda r: (r["validation"]["accuracy"], -r["seed"]))
-            stem = piece_stem(pick["model"], pick["rule"], pick["seed"])
-            copy_best(folder, out, model, stem)
-            best[model] = {"file": f"{model}_kd.pt", "piece": stem, "rule": pick["rule"], "seed": pick["seed"],
-                           "validation_accuracy": pick["validation"]["accuracy"],
-                           "test_accuracy": pick["test"]["accuracy"], "chosen_on": "validation accuracy"}
+    for model in models:
+        distilled = [(i, run) for i, run in enumerate(runs) if run[2]["model"] == model and run[2]["rule"] != "none"]
+        if not distilled:
+            continue
+        _, (experiment, folder, pick) = max(
+            distilled, key=lambda item: (item[1][2]["validation"]["accuracy"], -item[1][2]["seed"], -item[0]))
+        stem = piece_stem(pick["model"], pick["rule"], pick["seed"])
+        copy_best(folder, out, model, stem)
+        best[model] = {"file": f"{model}_kd.pt", "experiment": experiment, "config_hash": folder.name,
+                       "piece": stem, "rule": pick["rule"], "seed": pick["seed"], "epochs": pick["epochs"],
+                       "validation_accuracy": pick["validation"]["accuracy"],
+                       "test_accuracy": pick["test"]["accuracy"], "chosen_on": "validation accuracy"}
+    return best
+
+
+def teacher_rows(teachers: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{k: t[k] for k in ("name", "input_size", "epochs")} | {
+        f"test_{m}": t["test"][m] for m in ("accuracy", "precision", "recall", "f1")} | {
+        "validation_accuracy": t["validation"]["accuracy"],
+        "validation_views_accuracy": t.get("validation_views_accuracy"),
+        "test_views_accuracy": t.get("test_views_accuracy")} for t in teachers.get("teachers", [])]
+
+
+def schedule_summary(name: str, cfg: ExperimentConfig, folder: Path, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """One more schedule of the same experiment (e.g. students on 40 epochs): its results and teachers."""
+    teachers = json.loads((folder / "teachers.json").read_text()) if (folder / "teachers.json").is_file() else {}
+    return {
+        "experiment": name,
+        "config_hash": folder.name,
+        "description": cfg.description,
+        "train_epochs": cfg.train.epochs,
+        "pieces_done": len(records),
+        "pieces_expected": len(cfg.students) * len(cfg.rules) * len(cfg.seeds),
+        "commands": sorted({r["command"] for r in records}),
+        "wall_seconds_total": sum(r["wall_seconds"] for r in records),
+        "teachers": teacher_rows(teachers),
+        "results": results_by_rule(cfg, records),
+    }
+
+
+def summarize_pieces(
+    cfg: ExperimentConfig,
+    folder: Path,
+    out: Path,
+    command: str,
+    others: Sequence[tuple[str, ExperimentConfig, Path]] = (),
+) -> Path:
+    """Write <out>/eurosat_kd.json: this config's pieces, plus the finished pieces of other schedules."""
+    records = read_records(folder)
+    teachers = json.loads((folder / "teachers.json").read_text()) if (folder / "teachers.json").is_file() else {}
+    runs = [(cfg.name, folder, r) for r in records]
+    other_schedules = []
+    for name, other_cfg, other_folder in others:
+        other_records = read_records(other_folder)
+        if other_records:
+            other_schedules.append(schedule_summary(name, other_cfg, other_folder, other_records))
+            runs += [(name, other_folder, r) for r in other_records]
+    best = pick_best(list(cfg.students), runs, out)
     prepare_s = sum(teachers.get("prepare_seconds", {}).values()) if teachers else 0.0
     expected = len(cfg.students) * len(cfg.rules) * len(cfg.seeds)
     efficiency = folder / "efficiency.json"
@@ -267,20 +335,17 @@ def summarize_pieces(cfg: ExperimentConfig, folder: Path, out: Path, command: st
         "pieces_expected": expected,
         "wall_seconds_total": prepare_s + sum(r["wall_seconds"] for r in records),
         "teacher_prepare_seconds": teachers.get("prepare_seconds"),
-        "teachers": [{k: t[k] for k in ("name", "input_size", "epochs")} | {
-            f"test_{m}": t["test"][m] for m in ("accuracy", "precision", "recall", "f1")} | {
-            "validation_accuracy": t["validation"]["accuracy"],
-            "validation_views_accuracy": t.get("validation_views_accuracy"),
-            "test_views_accuracy": t.get("test_views_accuracy")} for t in teachers.get("teachers", [])],
+        "teachers": teacher_rows(teachers),
         "teacher_ensemble": None if not teachers.get("ensemble") else {
             f"{split}_accuracy": teachers["ensemble"][split]["accuracy"]
             for split in ("validation", "validation_views", "test", "test_views")},
         "teacher_targets": cfg.teacher_targets,
-        "results": results,
+        "results": results_by_rule(cfg, records),
+        "other_schedules": other_schedules,
         "best_students": best,
         "efficiency": json.loads(efficiency.read_text()) if efficiency.is_file() else None,
         "environment": environment(),
-        "piece_environments": sorted({json.dumps(r["environment"], sort_keys=True) for r in records}),
+        "piece_environments": sorted({json.dumps(r["environment"], sort_keys=True) for _, _, r in runs}),
     }
     path = out / "eurosat_kd.json"
     write_json(path, payload)
@@ -297,9 +362,13 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     folder = Path(args.pieces) / config_hash(cfg)
     folder.mkdir(parents=True, exist_ok=True)
+    others: list[tuple[str, ExperimentConfig, Path]] = []
+    for name in (n for n in args.others.split(",") if n and n != args.experiment):
+        other_cfg = build_config(args, name)
+        others.append((name, other_cfg, Path(args.pieces) / config_hash(other_cfg)))
     if not args.summary_only:
         run_pieces(cfg, args, folder, command)
-    print(summarize_pieces(cfg, folder, out, command))
+    print(summarize_pieces(cfg, folder, out, command, others))
     return 0
 
 

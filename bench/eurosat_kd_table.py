@@ -1,10 +1,11 @@
-"""Print the ablation of bench/results/eurosat_kd.json as a Markdown table (for docs/eurosat_experiment.md).
+"""Print the ablation of bench/results/eurosat_kd.json as Markdown tables (for docs/eurosat_experiment.md).
 
     python bench/eurosat_kd_table.py [path/to/eurosat_kd.json]
 
-Mean ± standard deviation over the seeds done (per seed in brackets); one seed prints one number.
-Each row also gives its difference to the cross-entropy twin (rule `none`) of the same student,
-on the seeds both have.
+One table for the main schedule, then one per other schedule in the summary (e.g. students on
+40 epochs). Mean ± standard deviation over the seeds done (per seed in brackets); one seed prints
+one number. Each row also gives its difference to the cross-entropy twin (rule `none`) of the
+same student and schedule, on the seeds both have.
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ def _delta(entry: dict[str, Any], twin: dict[str, Any]) -> str:
     return f"{diff:+.2f}" + ("" if len(common) == len(theirs) == len(mine) else f" (seed {','.join(map(str, common))})")
 
 
-def rows(summary: dict[str, Any]) -> list[str]:
+def rows(results: dict[str, dict[str, Any]]) -> list[str]:
+    """Table lines for one schedule's results (model -> rule -> entry)."""
     lines = [HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
-    for model, rules in summary["results"].items():
+    for model, rules in results.items():
         twin = rules.get("none")
         for rule, entry in rules.items():
             acc = entry["test_accuracy"]
@@ -57,7 +59,13 @@ def rows(summary: dict[str, Any]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     path = Path(args[0]) if args else DEFAULT
-    print("\n".join(rows(json.loads(path.read_text()))))
+    summary = json.loads(path.read_text())
+    print(f"Students on {summary['config']['train']['epochs']} epochs ({summary['experiment']}, "
+          f"config {summary['config_hash']}):\n")
+    print("\n".join(rows(summary["results"])))
+    for other in summary.get("other_schedules", []):
+        print(f"\nStudents on {other['train_epochs']} epochs ({other['experiment']}, config {other['config_hash']}):\n")
+        print("\n".join(rows(other["results"])))
     return 0
 
 

@@ -76,6 +76,17 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
     teachers = json.loads((folder / "teachers.json").read_text())["teachers"]
     assert all("test_views_accuracy" in t for t in teachers)
 
+    # another schedule of the same teachers (eurosat_long) joins the summary of the main one
+    assert bench.main([*args, "--experiment", "eurosat_long", "--only", "resnet8:none:1", "--out", str(tmp_path / "o2")]) == 0
+    assert len([p for p in pieces.iterdir() if p.is_dir()]) == 2
+    assert bench.main([*args, "--summary-only"]) == 0
+    summary = json.loads((out / "eurosat_kd.json").read_text())
+    (long,) = summary["other_schedules"]
+    assert long["experiment"] == "eurosat_long" and long["pieces_done"] == 1 and long["config_hash"] != folder.name
+    assert set(long["results"]["resnet8"]) == {"none"} and long["results"]["resnet8"]["none"]["seeds"] == [1]
+    assert len(long["teachers"]) == 2 and [t["name"] for t in long["teachers"]] == [t["name"] for t in summary["teachers"]]
+    assert set(summary["results"]["resnet8"]) == {"entropy", "none", "static"}  # the main schedule's own
+
 
 def test_bench_rejects_a_malformed_piece(tmp_path: Path) -> None:
     write_fake_eurosat(tmp_path / "eurosat", CLASSES, per_class=4, size=16, colour_cue=True)
@@ -97,9 +108,34 @@ def test_table_compares_each_rule_with_its_twin_on_common_seeds() -> None:
     spec.loader.exec_module(table)
     summary = {"results": {"resnet8": {"none": _entry([0, 1], [0.96, 0.97]), "entropy": _entry([0, 1], [0.965, 0.976]),
                                        "paper": _entry([1], [0.98])}}}
-    lines = table.rows(summary)
+    lines = table.rows(summary["results"])
     assert len(lines) == 2 + 3 and lines[0].count("|") == lines[1].count("|") == lines[2].count("|")
     none, entropy, paper = (line.split(" | ") for line in lines[2:])
     assert none[3] == "96.50 ± 0.71 (96.00, 97.00)" and none[4] == ""
     assert entropy[4] == "+0.55"  # (0.5 + 0.6) / 2 points
     assert paper[3] == "98.00" and paper[4] == "+1.00 (seed 1)"  # against the twin's seed 1 only
+
+
+def test_best_student_is_chosen_on_validation_over_every_schedule(tmp_path: Path) -> None:
+    bench = _bench()
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def run(folder: str, rule: str, seed: int, val: float, test: float) -> tuple[str, Path, dict[str, Any]]:
+        path = tmp_path / folder
+        (path / "pieces").mkdir(parents=True, exist_ok=True)
+        stem = f"resnet8_{rule}_s{seed}"
+        torch.save({"marker": torch.tensor([float(len(folder) + seed)])}, path / "pieces" / f"{stem}.pt")
+        record = {"model": "resnet8", "rule": rule, "seed": seed, "epochs": 15 if folder == "short" else 40,
+                  "validation": {"accuracy": val}, "test": {"accuracy": test}}
+        return (folder, path, record)
+
+    runs = [run("short", "entropy", 0, 0.96, 0.97), run("short", "none", 0, 0.99, 0.99),
+            run("long", "paper", 1, 0.98, 0.975), run("long", "entropy", 0, 0.98, 0.98)]
+    best = bench.pick_best(["resnet8", "resnet16"], runs, out)
+    assert set(best) == {"resnet8"}  # no resnet16 piece; 'none' is never chosen
+    chosen = best["resnet8"]
+    assert (chosen["experiment"], chosen["rule"], chosen["seed"], chosen["epochs"]) == ("long", "entropy", 0, 40)
+    assert chosen["config_hash"] == "long" and chosen["test_accuracy"] == 0.98  # tie on validation: lower seed
+    copied = torch.load(out / "resnet8_kd.pt", weights_only=True)
+    assert copied["marker"].item() == len("long") + 0

@@ -333,3 +333,22 @@ def test_train_student_is_deterministic_and_keeps_the_best_epoch() -> None:
     assert first.curve == second.curve
     assert all(torch.equal(first.state[k], second.state[k]) for k in first.state)
     assert first.best_epoch == int(np.argmax([p["accuracy"] for p in first.curve])) + 1
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "configs" / "experiment").glob("*.yaml"))
+)
+def test_every_shipped_experiment_loads_and_validates(name: str, tmp_path: Path) -> None:
+    config = load_experiment([f"experiment={name}", f"data.path={tmp_path}"])
+    assert config.name == name and config.train.epochs >= 1 and config.students and config.rules
+
+
+def test_long_schedule_differs_from_eurosat_only_in_student_epochs(tmp_path: Path) -> None:
+    import dataclasses
+
+    short, long = (dataclasses.asdict(load_experiment([f"experiment={n}", f"data.path={tmp_path}"]))
+                   for n in ("eurosat", "eurosat_long"))
+    assert (short["train"].pop("epochs"), long["train"].pop("epochs")) == (15, 40)
+    for key in ("name", "description"):
+        short.pop(key), long.pop(key)
+    assert short == long  # same teachers, data, recipe and grid: the teacher cache is shared
