@@ -49,7 +49,7 @@ from simsat.experiment.central import (
     teacher_scores,
 )
 from simsat.experiment.config import ExperimentConfig
-from simsat.experiment.report import compare, mean_std
+from simsat.experiment.report import compare, mean_std, plot_validation_curves
 from simsat.models.registry import create_student
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -319,6 +319,12 @@ def summarize_pieces(
             other_schedules.append(schedule_summary(name, other_cfg, other_folder, other_records))
             runs += [(name, other_folder, r) for r in other_records]
     best = pick_best(list(cfg.students), runs, out)
+    curves = None
+    if runs:
+        order = {m: i for i, m in enumerate(cfg.students)}
+        ordered = sorted((r for _, _, r in runs), key=lambda r: (order.get(r["model"], len(order)), r["epochs"]))
+        curves = plot_validation_curves(ordered, out / "eurosat_kd_curves.png",
+                                        "EuroSAT students: validation accuracy per epoch (dots: epoch kept)").name
     prepare_s = sum(teachers.get("prepare_seconds", {}).values()) if teachers else 0.0
     expected = len(cfg.students) * len(cfg.rules) * len(cfg.seeds)
     efficiency = folder / "efficiency.json"
@@ -343,6 +349,7 @@ def summarize_pieces(
         "results": results_by_rule(cfg, records),
         "other_schedules": other_schedules,
         "best_students": best,
+        "validation_curves_png": curves,
         "efficiency": json.loads(efficiency.read_text()) if efficiency.is_file() else None,
         "environment": environment(),
         "piece_environments": sorted({json.dumps(r["environment"], sort_keys=True) for _, _, r in runs}),

@@ -86,6 +86,7 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
     assert set(long["results"]["resnet8"]) == {"none"} and long["results"]["resnet8"]["none"]["seeds"] == [1]
     assert len(long["teachers"]) == 2 and [t["name"] for t in long["teachers"]] == [t["name"] for t in summary["teachers"]]
     assert set(summary["results"]["resnet8"]) == {"entropy", "none", "static"}  # the main schedule's own
+    assert (out / summary["validation_curves_png"]).read_bytes()[:4] == b"\x89PNG"
 
 
 def test_bench_rejects_a_malformed_piece(tmp_path: Path) -> None:

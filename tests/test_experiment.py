@@ -83,7 +83,7 @@ def test_every_file_is_written(run: dict[str, Any]) -> None:
     folder: Path = run["folder"]
     expected = ["config.yaml", "results.json", "results.csv", "efficiency.json", "efficiency.csv",
                 "efficiency_comparison.csv", "confusion_teacher_efficientvit_b0.png",
-                "confusion_teacher_mobilevit_xxs.png"]
+                "confusion_teacher_mobilevit_xxs.png", "validation_curves.png"]
     for rule in RULES:
         for seed in SEEDS:
             expected += [f"confusion_resnet8_{rule}_s{seed}.png", f"students/resnet8_{rule}_s{seed}.pt"]
@@ -91,6 +91,7 @@ def test_every_file_is_written(run: dict[str, Any]) -> None:
         path = folder / name
         assert path.is_file() and path.stat().st_size > 0, name
     assert (folder / "confusion_resnet8_none_s0.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (folder / "validation_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with (folder / "results.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert [r["role"] for r in rows].count("teacher") == 2
@@ -352,3 +353,30 @@ def test_long_schedule_differs_from_eurosat_only_in_student_epochs(tmp_path: Pat
     for key in ("name", "description"):
         short.pop(key), long.pop(key)
     assert short == long  # same teachers, data, recipe and grid: the teacher cache is shared
+
+
+def test_validation_curves_average_seeds_per_rule_and_schedule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from simsat.experiment import report
+
+    def run_record(rule: str, seed: int, epochs: int, accs: list[float]) -> dict[str, Any]:
+        curve = [{"epoch": i + 1, "accuracy": a} for i, a in enumerate(accs)]
+        return {"model": "resnet8", "rule": rule, "seed": seed, "epochs": epochs,
+                "best_epoch": int(np.argmax(accs)) + 1, "validation_curve": curve}
+
+    runs = [run_record("none", 0, 2, [0.5, 0.7]), run_record("none", 1, 2, [0.6, 0.9]),
+            run_record("entropy", 0, 3, [0.4, 0.8, 0.95])]
+    drawn: list[tuple[list[float], list[float]]] = []
+    original = report.plt.Axes.plot
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if len(args) >= 2 and np.ndim(args[0]) == 1 and len(args[0]) > 1:
+            drawn.append((list(args[0]), list(args[1])))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(report.plt.Axes, "plot", spy)
+    path = report.plot_validation_curves(runs, tmp_path / "curves.png", "title")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert drawn[0][0] == [1, 2] and np.allclose(drawn[0][1], [55.0, 80.0])  # mean of the two seeds
+    assert drawn[1][0] == [1, 2, 3] and np.allclose(drawn[1][1], [40.0, 80.0, 95.0])
+    with pytest.raises(ValueError, match="no runs"):
+        report.plot_validation_curves([], tmp_path / "empty.png", "title")

@@ -32,6 +32,7 @@ from simsat.experiment.report import (
     ModelCost,
     measure_cost,
     plot_confusion,
+    plot_validation_curves,
     scores,
     summarize,
     write_efficiency,
@@ -287,6 +288,8 @@ def _run(cfg: ExperimentConfig, out: Path, progress: Progress | None, wall: floa
                                f"{record['test']['accuracy']:.4f}, best epoch {record['best_epoch']})")
                 record.update(state_dict=f"students/{stem}.pt", confusion_png=f"confusion_{stem}.png")
                 runs.append(record)
+    plot_validation_curves(runs, out / "validation_curves.png",
+                           f"{cfg.name}: validation accuracy per epoch (dots: epoch kept)")
     if cfg.efficiency.enabled:
         write_efficiency(out, measure_costs(prep), default_registry().get(cfg.efficiency.hardware))
     payload = {

@@ -73,6 +73,51 @@ def plot_confusion(confusion: np.ndarray, class_names: Sequence[str], path: Path
     return path
 
 
+def plot_validation_curves(runs: Sequence[dict[str, Any]], path: Path, title: str) -> Path:
+    """Validation accuracy after each epoch: one panel per student, one line per rule and schedule.
+
+    Each run needs model, rule, epochs and validation_curve ([{epoch, accuracy}, ...]); seeds of
+    the same model, rule and epochs are averaged (the band spans their lowest and highest value)
+    and the best epoch chosen on validation is marked on each seed's curve. A rule keeps its
+    colour across panels; shorter schedules are dashed.
+    """
+    models = list(dict.fromkeys(r["model"] for r in runs))
+    if not models:
+        raise ValueError("no runs to plot")
+    colours = {rule: f"C{i}" for i, rule in enumerate(dict.fromkeys(r["rule"] for r in runs))}
+    longest = max(int(r["epochs"]) for r in runs)
+    fig, axes = plt.subplots(1, len(models), figsize=(6.0 * len(models), 4.2), squeeze=False)
+    for ax, model in zip(axes[0], models, strict=True):
+        groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for r in runs:
+            if r["model"] == model:
+                groups.setdefault((r["rule"], int(r["epochs"])), []).append(r)
+        for (rule, epochs), members in groups.items():
+            length = min(len(m["validation_curve"]) for m in members)
+            acc = np.array([[100 * e["accuracy"] for e in m["validation_curve"][:length]] for m in members])
+            epoch = np.arange(1, length + 1)
+            (line,) = ax.plot(epoch, acc.mean(axis=0), "-" if epochs == longest else "--", lw=1.4, color=colours[rule],
+                              label=f"{rule}, {epochs} epochs ({len(members)} seed{'s' if len(members) > 1 else ''})")
+            if len(members) > 1:
+                ax.fill_between(epoch, acc.min(axis=0), acc.max(axis=0), color=line.get_color(), alpha=0.15)
+            for m in members:
+                best = int(m["best_epoch"])
+                if best <= length:
+                    ax.plot(best, 100 * m["validation_curve"][best - 1]["accuracy"], "o", ms=4, color=line.get_color())
+        top = max(100 * e["accuracy"] for r in runs if r["model"] == model for e in r["validation_curve"])
+        ax.set_ylim(max(0.0, top - 6.0), min(100.0, top + 0.8))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("validation accuracy (%)")
+        ax.set_title(model)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def mean_std(values: Sequence[float]) -> dict[str, float]:
     """Mean and sample standard deviation (ddof=1; 0.0 for a single value)."""
     arr = np.asarray(values, dtype=np.float64)
