@@ -268,13 +268,16 @@ def pick_best(
     runs: (experiment name, pieces folder, record). Ties go to the lower seed, then to the
     schedule listed first. Its weights are copied to <out>/<model>_kd.pt.
     """
+    def rank(i: int) -> tuple[float, int, int]:
+        record = runs[i][2]
+        return (record["validation"]["accuracy"], -record["seed"], -i)
+
     best: dict[str, Any] = {}
     for model in models:
-        distilled = [(i, run) for i, run in enumerate(runs) if run[2]["model"] == model and run[2]["rule"] != "none"]
+        distilled = [i for i, (_, _, r) in enumerate(runs) if r["model"] == model and r["rule"] != "none"]
         if not distilled:
             continue
-        _, (experiment, folder, pick) = max(
-            distilled, key=lambda item: (item[1][2]["validation"]["accuracy"], -item[1][2]["seed"], -item[0]))
+        experiment, folder, pick = runs[max(distilled, key=rank)]
         stem = piece_stem(pick["model"], pick["rule"], pick["seed"])
         copy_best(folder, out, model, stem)
         best[model] = {"file": f"{model}_kd.pt", "experiment": experiment, "config_hash": folder.name,
