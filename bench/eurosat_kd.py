@@ -38,8 +38,8 @@ import shlex
 import shutil
 import sys
 import time
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -237,6 +237,12 @@ def read_records(folder: Path) -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in sorted((folder / "pieces").glob("*.json"))]
 
 
+def read_teachers(folder: Path) -> dict[str, Any]:
+    """The config's teachers.json ({} before the teachers are prepared)."""
+    path = folder / "teachers.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def results_by_rule(cfg: ExperimentConfig, records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """model -> rule -> test metrics (mean, std, per seed), validation accuracy, time and throughput."""
     results: dict[str, dict[str, Any]] = {}
@@ -297,14 +303,14 @@ def teacher_rows(teachers: dict[str, Any]) -> list[dict[str, Any]]:
 
 def schedule_summary(name: str, cfg: ExperimentConfig, folder: Path, records: list[dict[str, Any]]) -> dict[str, Any]:
     """One more schedule of the same experiment (e.g. students on 40 epochs): its results and teachers."""
-    teachers = json.loads((folder / "teachers.json").read_text()) if (folder / "teachers.json").is_file() else {}
+    teachers = read_teachers(folder)
     return {
         "experiment": name,
         "config_hash": folder.name,
         "description": cfg.description,
         "train_epochs": cfg.train.epochs,
         "pieces_done": len(records),
-        "pieces_expected": len(cfg.students) * len(cfg.rules) * len(cfg.seeds),
+        "pieces_expected": len(pieces(cfg, "")),
         "commands": sorted({r["command"] for r in records}),
         "wall_seconds_total": sum(r["wall_seconds"] for r in records),
         "teachers": teacher_rows(teachers),
@@ -321,7 +327,7 @@ def summarize_pieces(
 ) -> Path:
     """Write <out>/eurosat_kd.json: this config's pieces, plus the finished pieces of other schedules."""
     records = read_records(folder)
-    teachers = json.loads((folder / "teachers.json").read_text()) if (folder / "teachers.json").is_file() else {}
+    teachers = read_teachers(folder)
     runs = [(cfg.name, folder, r) for r in records]
     other_schedules = []
     for name, other_cfg, other_folder in others:
@@ -337,7 +343,6 @@ def summarize_pieces(
         curves = plot_validation_curves(ordered, out / "eurosat_kd_curves.png",
                                         "EuroSAT students: validation accuracy per epoch (dots: epoch kept)").name
     prepare_s = sum(teachers.get("prepare_seconds", {}).values()) if teachers else 0.0
-    expected = len(cfg.students) * len(cfg.rules) * len(cfg.seeds)
     efficiency = folder / "efficiency.json"
     payload = {
         "experiment": cfg.name,
@@ -349,7 +354,7 @@ def summarize_pieces(
         "normalize_note": "images scaled to 0..1, then (x - mean) / std per RGB channel",
         "data": teachers.get("data"),
         "pieces_done": len(records),
-        "pieces_expected": expected,
+        "pieces_expected": len(pieces(cfg, "")),
         "wall_seconds_total": prepare_s + sum(r["wall_seconds"] for r in records),
         "teacher_prepare_seconds": teachers.get("prepare_seconds"),
         "teachers": teacher_rows(teachers),
