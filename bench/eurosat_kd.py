@@ -161,7 +161,7 @@ def piece_stem(model: str, rule: str, seed: int) -> str:
 
 def restore_teachers(folder: Path, cache: Path) -> None:
     """Put the teacher weights kept with the pieces into the teacher cache, where it lacks them."""
-    for kept in sorted((folder / "teachers").glob("*.pt")):
+    for kept in sorted((folder / "teachers").glob("*.*")):
         if not (cache / kept.name).is_file():
             cache.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(kept, cache / kept.name)
@@ -205,7 +205,8 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
     restore_teachers(folder, Path(cfg.data.cache_dir) / "teachers")
     progress = LogProgress()
     prep = prepare(cfg, progress)
-    keep_teachers(folder, [Path(t.meta["cache_file"]) for t in prep.teachers])
+    weights = [Path(t.meta["cache_file"]) for t in prep.teachers]
+    keep_teachers(folder, weights + [w.with_suffix(".versions.json") for w in weights])
     if not (folder / "teachers.json").is_file():
         probs = teacher_probabilities(prep)
         write_json(folder / "teachers.json", {

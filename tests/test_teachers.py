@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import timm
 import torch
 import torch.nn.functional as F
 
@@ -99,12 +100,16 @@ def test_teacher_cache_miss_then_hit(tmp_path: Path) -> None:
     assert meta["cache_hit"] is False and meta["train_seconds"] > 0
     assert calls[-1] == ("resnet8", 24, 24)
     assert Path(meta["cache_file"]).is_file()
-    assert [p.name for p in tmp_path.iterdir()] == [Path(meta["cache_file"]).name]  # no temp files left
+    weights_file = Path(meta["cache_file"])
+    versions_file = weights_file.with_suffix(".versions.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([weights_file.name, versions_file.name])  # no temp files
+    assert meta["trained_with"] == {"torch": torch.__version__, "timm": timm.__version__}
     assert not model.training
 
     second = train_or_load_teachers(specs, images, labels, norm, 3, "fp-1", tmp_path, seed=5)
     cached, meta2 = second[0]
     assert meta2["cache_hit"] is True and meta2["key"] == meta["key"]
+    assert meta2["trained_with"] == meta["trained_with"]
     assert _same_weights(model, cached)
     loaded = torch.load(meta["cache_file"], weights_only=True)
     assert set(loaded) == set(model.model.state_dict())
@@ -121,6 +126,22 @@ def test_teacher_training_is_deterministic_and_key_covers_inputs(tmp_path: Path)
     assert key != cache_key(spec, 1, "fp2", norm, 3)
     assert key != cache_key(TeacherSpec("resnet8", input_size=16, epochs=2, batch_size=8), 1, "fp", norm, 3)
     assert key == cache_key(TeacherSpec("resnet8", input_size=16, epochs=1, batch_size=8), 1, "fp", norm, 3)
+
+
+def test_cache_key_survives_a_library_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hours of teacher training are not thrown away by a torch or timm release; the versions are metadata."""
+    images, labels, norm = _tiny_data()
+    spec = TeacherSpec("resnet8", input_size=16, epochs=1, batch_size=8)
+    _, meta = train_or_load_teachers([spec], images, labels, norm, 3, "fp", tmp_path, seed=0)[0]
+    trained_with = meta["trained_with"]
+    monkeypatch.setattr(torch, "__version__", "99.0.0")
+    monkeypatch.setattr(timm, "__version__", "99.0.0")
+    assert cache_key(spec, 0, "fp", norm, 3) == meta["key"]
+    _, again = train_or_load_teachers([spec], images, labels, norm, 3, "fp", tmp_path, seed=0)[0]
+    assert again["cache_hit"] is True and again["trained_with"] == trained_with
+    Path(meta["cache_file"]).with_suffix(".versions.json").unlink()
+    _, unrecorded = train_or_load_teachers([spec], images, labels, norm, 3, "fp", tmp_path, seed=0)[0]
+    assert unrecorded["cache_hit"] is True and unrecorded["trained_with"] is None
 
 
 def test_corrupt_cache_file_is_retrained(tmp_path: Path) -> None:

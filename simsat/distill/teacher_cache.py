@@ -61,7 +61,12 @@ def _file_sha256(path: Path) -> str:
 
 
 def cache_key(spec: TeacherSpec, seed: int, data_fingerprint: str, norm: Normalization, num_classes: int) -> str:
-    """sha256 of a canonical JSON of everything that determines the trained weights."""
+    """sha256 of a canonical JSON of everything the trained weights are defined by.
+
+    The torch and timm versions are left out: a teacher trained under one release is the same
+    teacher under the next (hours of CPU training are not thrown away by a patch upgrade), and the
+    versions it was trained with are kept in its metadata (`trained_with`).
+    """
     checkpoint_sha = None
     if spec.checkpoint is not None:
         path = Path(spec.checkpoint)
@@ -76,8 +81,6 @@ def cache_key(spec: TeacherSpec, seed: int, data_fingerprint: str, norm: Normali
         "data": data_fingerprint,
         "norm": norm.as_dict(),
         "num_classes": num_classes,
-        "torch": torch.__version__,
-        "timm": timm.__version__,
     }
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -104,6 +107,32 @@ def _load_cached(model: ResizedInput, path: Path) -> bool:
     except (ConfigError, RuntimeError) as exc:
         logger.warning("ignoring unusable teacher cache file %s: %s", path, exc)
         return False
+
+
+def _versions_file(path: Path) -> Path:
+    return path.with_suffix(".versions.json")
+
+
+def _write_trained_with(path: Path, versions: dict[str, str]) -> None:
+    """Record beside a cached teacher the torch and timm versions it was trained with."""
+    target = _versions_file(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(versions, fh, sort_keys=True)
+    os.replace(tmp, target)
+
+
+def _read_trained_with(path: Path) -> dict[str, str] | None:
+    """The versions a cached teacher was trained with; None where they were not recorded."""
+    target = _versions_file(path)
+    if not target.is_file():
+        return None
+    try:
+        versions = json.loads(target.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        logger.warning("ignoring unreadable %s: %s", target, exc)
+        return None
+    return versions if isinstance(versions, dict) else None
 
 
 def train_or_load_teachers(
@@ -134,6 +163,7 @@ def train_or_load_teachers(
             if _load_cached(model, path):
                 logger.info("teacher %s loaded from cache %s", spec.name, path)
                 meta.update(cache_hit=True, train_seconds=0.0, images_per_s=0.0, mean_loss=float("nan"))
+                meta["trained_with"] = _read_trained_with(path)
                 results.append((model.eval(), meta))
                 continue
         model = create_teacher(spec.name, num_classes, spec.input_size, checkpoint)
@@ -141,10 +171,15 @@ def train_or_load_teachers(
         start = time.perf_counter()
         stats = train_supervised(model, images, labels, spec.train_config(seed), norm, report)
         seconds = time.perf_counter() - start
+        trained_with = {"torch": torch.__version__, "timm": timm.__version__}
         save_atomic(model.model.state_dict(), path)
-        logger.info("teacher %s trained in %.1f s (%.0f images/s), cached at %s", spec.name, seconds,
-                    stats.images_per_s, path)
+        _write_trained_with(path, trained_with)
+        if spec.epochs > 0:
+            logger.info("teacher %s trained in %.1f s (%.0f images/s), cached at %s", spec.name, seconds,
+                        stats.images_per_s, path)
+        else:
+            logger.info("teacher %s used as built, not trained (epochs 0), cached at %s", spec.name, path)
         meta.update(cache_hit=False, train_seconds=seconds, images_per_s=stats.images_per_s,
-                    mean_loss=stats.mean_loss)
+                    mean_loss=stats.mean_loss, trained_with=trained_with)
         results.append((model.eval(), meta))
     return results
