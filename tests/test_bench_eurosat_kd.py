@@ -22,8 +22,8 @@ BENCH = Path(__file__).resolve().parents[1] / "bench" / "eurosat_kd.py"
 CLASSES = ("Forest", "River", "SeaLake")
 
 
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("eurosat_kd_bench", BENCH)
+def _bench(path: Path = BENCH) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"{path.stem}_bench", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -53,9 +53,20 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
     model = timm.create_model("resnet8", num_classes=3)
     model.load_state_dict(torch.load(out / "resnet8_kd.pt", weights_only=True))
 
+    # test-time augmentation of the best student, from the summary alone
+    views = _bench(BENCH.parent / "eurosat_views.py")
+    assert views.main(["--summary", str(out / "eurosat_kd.json"), "--data", str(tmp_path / "eurosat"), "--splits", "",
+                       "--cache", str(cache), "--threads", "1", "--out", str(out / "views.json")]) == 0
+    tta = json.loads((out / "views.json").read_text())["students"]["resnet8"]
+    assert tta["test"]["accuracy"] == best["test_accuracy"] and tta["views"] == 8
+    assert 0 <= tta["test_views"]["accuracy"] <= 1 and tta["piece"] == "resnet8_entropy_s0"
+    flops = next(m["flops"] for m in summary["efficiency"]["models"] if m["role"] == "student")
+    assert tta["cost_per_image_views"]["flops"] == 8 * flops
+
     folder = next(p for p in pieces.iterdir() if p.is_dir())
     kept = sorted(p.name for p in (folder / "teachers").glob("*.pt"))
     assert len(kept) == 2
+    assert len(list((folder / "teachers").glob("*.versions.json"))) == 2
     record = (folder / "pieces" / "resnet8_entropy_s0.json").read_text()
 
     # a fresh clone: no teacher cache and no piece weights, only the committed records and teachers
