@@ -47,6 +47,7 @@ import torch.nn.functional as F
 
 from simsat.cli.distill import load_experiment
 from simsat.cli.progress import LogProgress
+from simsat.distill.teacher_cache import versions_file
 from simsat.experiment.central import (
     environment,
     measure_costs,
@@ -160,8 +161,9 @@ def piece_stem(model: str, rule: str, seed: int) -> str:
 
 
 def restore_teachers(folder: Path, cache: Path) -> None:
-    """Put the teacher weights kept with the pieces into the teacher cache, where it lacks them."""
-    for kept in sorted((folder / "teachers").glob("*.*")):
+    """Put the teacher weights (and their versions files) kept with the pieces into the teacher cache."""
+    weights = sorted((folder / "teachers").glob("*.pt"))
+    for kept in weights + [v for v in map(versions_file, weights) if v.is_file()]:
         if not (cache / kept.name).is_file():
             cache.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(kept, cache / kept.name)
@@ -206,7 +208,7 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
     progress = LogProgress()
     prep = prepare(cfg, progress)
     weights = [Path(t.meta["cache_file"]) for t in prep.teachers]
-    keep_teachers(folder, weights + [w.with_suffix(".versions.json") for w in weights])
+    keep_teachers(folder, weights + [versions_file(w) for w in weights])
     if not (folder / "teachers.json").is_file():
         probs = teacher_probabilities(prep)
         write_json(folder / "teachers.json", {

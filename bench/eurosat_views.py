@@ -14,17 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import platform
 import shlex
 import sys
 from pathlib import Path
 from typing import Any
 
-import timm
 import torch
 
-import simsat
 from simsat.cli.distill import load_experiment
+from simsat.experiment.central import environment
 from simsat.experiment.data import load_experiment_data
 from simsat.experiment.views import probabilities_scores, view_count, view_probabilities
 from simsat.models.inputs import Normalization
@@ -45,18 +43,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _metrics(result: Any) -> dict[str, float]:
-    return {"accuracy": result.accuracy, "precision": result.precision, "recall": result.recall, "f1": result.f1}
-
-
 def evaluate_student(model: torch.nn.Module, splits: dict[str, Any], norm: Normalization,
                      n_views: int, num_classes: int) -> dict[str, Any]:
     """Plain and n-view-mean metrics of one student on every split."""
     out: dict[str, Any] = {}
     for split, images in splits.items():
         probs = view_probabilities([model], images.images, norm, n_views)[0]  # (n_views, N, C)
-        out[split] = _metrics(probabilities_scores(probs[0], images.labels, num_classes))
-        out[f"{split}_views"] = _metrics(probabilities_scores(probs.mean(dim=0), images.labels, num_classes))
+        out[split] = probabilities_scores(probs[0], images.labels, num_classes).as_dict()
+        out[f"{split}_views"] = probabilities_scores(probs.mean(dim=0), images.labels, num_classes).as_dict()
     return out
 
 
@@ -105,8 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         "note": "'<split>_views' is the mean softmax over the 8 flips/rotations of each image: 8 forward passes, "
                 "so 8x the FLOPs, latency and energy per image of the efficiency table (cost_per_image_views)",
         "students": students,
-        "environment": {"machine": platform.machine(), "python": platform.python_version(), "torch": torch.__version__,
-                        "timm": timm.__version__, "simsat": simsat.__version__, "threads": args.threads},
+        "environment": environment(),
     }
     out = Path(args.out)
     tmp = out.with_suffix(".json.tmp")

@@ -84,6 +84,8 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
     assert all("left" in line for line in progress[:-1])
     for name in kept:  # restored from the pieces folder, not retrained
         assert (cache / "teachers" / name).read_bytes() == (folder / "teachers" / name).read_bytes()
+        versions = Path(name).with_suffix(".versions.json").name
+        assert (cache / "teachers" / versions).read_bytes() == (folder / "teachers" / versions).read_bytes()
     teachers = json.loads((folder / "teachers.json").read_text())["teachers"]
     assert all("test_views_accuracy" in t for t in teachers)
 

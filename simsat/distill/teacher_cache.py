@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, BinaryIO, Callable
 
 import numpy as np
 import timm
@@ -86,17 +86,22 @@ def cache_key(spec: TeacherSpec, seed: int, data_fingerprint: str, norm: Normali
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def save_atomic(obj: object, path: Path) -> None:
-    """torch.save to a temporary file beside `path`, then rename: readers never see half a file."""
+def _write_atomic(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """write() into a temporary file beside `path`, then rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
+            write(fh)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save_atomic(obj: object, path: Path) -> None:
+    """torch.save `obj` to `path` atomically."""
+    _write_atomic(path, lambda fh: torch.save(obj, fh))
 
 
 def _load_cached(model: ResizedInput, path: Path) -> bool:
@@ -109,22 +114,18 @@ def _load_cached(model: ResizedInput, path: Path) -> bool:
         return False
 
 
-def _versions_file(path: Path) -> Path:
-    return path.with_suffix(".versions.json")
+def versions_file(weights: Path) -> Path:
+    """The file beside a cached teacher's weights that records the versions it was trained with."""
+    return weights.with_suffix(".versions.json")
 
 
 def _write_trained_with(path: Path, versions: dict[str, str]) -> None:
-    """Record beside a cached teacher the torch and timm versions it was trained with."""
-    target = _versions_file(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(versions, fh, sort_keys=True)
-    os.replace(tmp, target)
+    _write_atomic(versions_file(path), lambda fh: fh.write(json.dumps(versions, sort_keys=True).encode()))
 
 
 def _read_trained_with(path: Path) -> dict[str, str] | None:
     """The versions a cached teacher was trained with; None where they were not recorded."""
-    target = _versions_file(path)
+    target = versions_file(path)
     if not target.is_file():
         return None
     try:
