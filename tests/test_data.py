@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,13 +37,6 @@ def test_synthetic_is_deterministic_balanced_and_prefix_stable() -> None:
     assert not np.array_equal(c, d)
     assert np.bincount(la, minlength=10).tolist() == [20] * 10
     assert len(CLASS_NAMES) == 10 and CLASS_NAMES[0] == "AnnualCrop" and CLASS_NAMES[-1] == "SeaLake"
-
-
-def test_synthetic_is_fast() -> None:
-    generate_synthetic(20, seed=0)  # warm caches
-    start = time.perf_counter()
-    generate_synthetic(500, seed=1)
-    assert 500 / (time.perf_counter() - start) > 300  # ~1,800/s measured; loose for a loaded CI
 
 
 def test_class_mean_images_are_distinct() -> None:

@@ -83,9 +83,9 @@ def test_windows_open_at_the_edges_are_clipped() -> None:
 def test_constellation_day_is_fast_and_complete() -> None:
     orbits = walker_delta(500.0, 97.4, 6, 4, 1)
     stations = [GroundStation("lux", 49.6, 6.1), GroundStation("svalbard", 78.2, 15.4)]
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: other work on the machine does not fail it
     windows = compute_contacts(orbits, stations, DAY)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert elapsed < 1.5
     assert {w.satellite for w in windows} == set(range(24))
     per_sat_lux = np.bincount([w.satellite for w in windows if w.station == 0], minlength=24)
