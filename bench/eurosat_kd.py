@@ -49,6 +49,7 @@ from simsat.cli.distill import load_experiment
 from simsat.cli.progress import LogProgress
 from simsat.distill.teacher_cache import versions_file
 from simsat.experiment.central import (
+    Prepared,
     environment,
     measure_costs,
     prepare,
@@ -215,6 +216,7 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
             "teachers": teacher_scores(prep, probs), "ensemble": teacher_ensemble_scores(prep, probs), "prepare_seconds": prep.seconds, "command": command,
             "normalize": prep.norm.as_dict(), "data": {"source": prep.data.source, "sizes": prep.data.sizes()},
         })
+    refresh_teacher_files(folder / "teachers.json", prep)
     if args.remeasure_efficiency or not (folder / "efficiency.json").is_file():
         costs = measure_costs(prep)
         write_json(folder / "efficiency.json", {"models": [c.as_row() for c in costs], "comparison": compare(costs),
@@ -234,6 +236,28 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
         write_json(folder / "pieces" / f"{stem}.json", record)
         logger.info("%s done: test accuracy %.4f, %.0f images/s (bare loop %.0f, ratio %.2f)", stem,
                     record["test"]["accuracy"], record["images_per_s"], bare, record["throughput_ratio"])
+
+
+def refresh_teacher_files(path: Path, prep: Prepared) -> None:
+    """Point teachers.json (written once, at the first prepare) at the teacher files in use now.
+
+    Its scores stay: the weights are the same. Its cache key and file name follow a change of the
+    key's recipe, and the file is named without the machine's cache folder.
+    """
+    payload = json.loads(path.read_text())
+    current = {t.label: t.meta for t in prep.teachers}
+    changed = False
+    for record in payload["teachers"]:
+        meta = current.get(record["name"])
+        if meta is None:
+            continue
+        fresh = {"key": meta["key"], "cache_file": Path(meta["cache_file"]).name, "trained_with": meta.get("trained_with")}
+        if any(record.get(k) != v for k, v in fresh.items()):
+            record.update(fresh)
+            changed = True
+    if changed:
+        write_json(path, payload)
+        logger.info("%s: teacher keys and files brought up to date", path)
 
 
 def read_records(folder: Path) -> list[dict[str, Any]]:

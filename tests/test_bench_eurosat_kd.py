@@ -75,6 +75,10 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
         weights.unlink()
     assert bench.main([*args, "--only", "resnet8:entropy:0"]) == 0  # finished: nothing reruns
     assert (folder / "pieces" / "resnet8_entropy_s0.json").read_text() == record
+    stale = json.loads((folder / "teachers.json").read_text())  # written under an older cache-key recipe
+    for t in stale["teachers"]:
+        t.update(key="old", cache_file="/elsewhere/old.pt")
+    (folder / "teachers.json").write_text(json.dumps(stale))
     caplog.clear()
     with caplog.at_level(logging.INFO):
         assert bench.main([*args, "--only", "resnet8:static:0"]) == 0
@@ -88,6 +92,9 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
         assert (cache / "teachers" / versions).read_bytes() == (folder / "teachers" / versions).read_bytes()
     teachers = json.loads((folder / "teachers.json").read_text())["teachers"]
     assert all("test_views_accuracy" in t for t in teachers)
+    assert sorted(t["cache_file"] for t in teachers) == kept  # the files in use, named without the cache folder
+    assert all(t["cache_file"].split("-")[1].removesuffix(".pt") == t["key"][:20] for t in teachers)
+    assert [t["test"] for t in teachers] == [t["test"] for t in stale["teachers"]]  # scores kept
 
     # another schedule of the same teachers (eurosat_long) joins the summary of the main one
     assert bench.main([*args, "--experiment", "eurosat_long", "--only", "resnet8:none:1", "--out", str(tmp_path / "o2")]) == 0
