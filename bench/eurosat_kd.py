@@ -33,7 +33,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import shlex
 import shutil
 import sys
@@ -59,7 +58,7 @@ from simsat.experiment.central import (
     teacher_scores,
 )
 from simsat.experiment.config import ExperimentConfig
-from simsat.experiment.report import compare, mean_std, plot_validation_curves
+from simsat.experiment.report import compare, mean_std, plot_validation_curves, write_json
 from simsat.models.registry import create_student
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,12 +91,6 @@ def config_hash(cfg: ExperimentConfig) -> str:
     for key in ("path", "split_dir"):
         d["data"][key] = str(Path(d["data"][key]).resolve()) if d["data"][key] else ""
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def write_json(path: Path, payload: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n")
-    os.replace(tmp, path)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -210,13 +203,20 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
     prep = prepare(cfg, progress)
     weights = [Path(t.meta["cache_file"]) for t in prep.teachers]
     keep_teachers(folder, weights + [versions_file(w) for w in weights])
-    if not (folder / "teachers.json").is_file():
+    teachers_json = folder / "teachers.json"
+    if teachers_json.is_file():
+        teachers = json.loads(teachers_json.read_text())
+        if point_at_teacher_files(teachers, prep):
+            write_json(teachers_json, teachers)
+            logger.info("%s: teacher keys and files brought up to date", teachers_json)
+    else:
         probs = teacher_probabilities(prep)
-        write_json(folder / "teachers.json", {
+        teachers = {
             "teachers": teacher_scores(prep, probs), "ensemble": teacher_ensemble_scores(prep, probs), "prepare_seconds": prep.seconds, "command": command,
             "normalize": prep.norm.as_dict(), "data": {"source": prep.data.source, "sizes": prep.data.sizes()},
-        })
-    refresh_teacher_files(folder / "teachers.json", prep)
+        }
+        point_at_teacher_files(teachers, prep)
+        write_json(teachers_json, teachers)
     if args.remeasure_efficiency or not (folder / "efficiency.json").is_file():
         costs = measure_costs(prep)
         write_json(folder / "efficiency.json", {"models": [c.as_row() for c in costs], "comparison": compare(costs),
@@ -238,16 +238,16 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
                     record["test"]["accuracy"], record["images_per_s"], bare, record["throughput_ratio"])
 
 
-def refresh_teacher_files(path: Path, prep: Prepared) -> None:
-    """Point teachers.json (written once, at the first prepare) at the teacher files in use now.
+def point_at_teacher_files(teachers: dict[str, Any], prep: Prepared) -> bool:
+    """Point a teachers.json payload at the teacher files in use now; True where it changed.
 
-    Its scores stay: the weights are the same. Its cache key and file name follow a change of the
-    key's recipe, and the file is named without the machine's cache folder.
+    teachers.json is written once, at the first prepare; its scores stay (the weights are the same),
+    while its cache key and file name follow a change of the key's recipe. The file is named
+    without the machine's cache folder.
     """
-    payload = json.loads(path.read_text())
     current = {t.label: t.meta for t in prep.teachers}
     changed = False
-    for record in payload["teachers"]:
+    for record in teachers["teachers"]:
         meta = current.get(record["name"])
         if meta is None:
             continue
@@ -255,9 +255,7 @@ def refresh_teacher_files(path: Path, prep: Prepared) -> None:
         if any(record.get(k) != v for k, v in fresh.items()):
             record.update(fresh)
             changed = True
-    if changed:
-        write_json(path, payload)
-        logger.info("%s: teacher keys and files brought up to date", path)
+    return changed
 
 
 def read_records(folder: Path) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ import torch
 from simsat.cli.distill import load_experiment
 from simsat.experiment.central import environment
 from simsat.experiment.data import load_experiment_data
+from simsat.experiment.report import write_json
 from simsat.experiment.views import probabilities_scores, view_count, view_probabilities
 from simsat.models.inputs import Normalization
 from simsat.models.registry import create_student
@@ -101,10 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         "students": students,
         "environment": environment(),
     }
-    out = Path(args.out)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    tmp.replace(out)
+    write_json(Path(args.out), result)
     print(json.dumps({k: {s: round(v[s]["accuracy"], 4) for s in ("test", "test_views")}
                       for k, v in students.items()}))
     return 0

@@ -10,8 +10,7 @@ import timm
 import torch
 import torch.nn.functional as F
 
-from simsat.distill.teacher_cache import TeacherSpec, cache_key, train_or_load_teachers
-from simsat.distill.teacher_cache import versions_file as teacher_versions_file  # 'versions_file' is a local below
+from simsat.distill.teacher_cache import TeacherSpec, cache_key, train_or_load_teachers, versions_file
 from simsat.errors import ConfigError
 from simsat.models.cost import count_flops
 from simsat.models.inputs import Normalization
@@ -102,8 +101,8 @@ def test_teacher_cache_miss_then_hit(tmp_path: Path) -> None:
     assert calls[-1] == ("resnet8", 24, 24)
     assert Path(meta["cache_file"]).is_file()
     weights_file = Path(meta["cache_file"])
-    versions_file = teacher_versions_file(weights_file)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([weights_file.name, versions_file.name])  # no temp files
+    versions = versions_file(weights_file)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([weights_file.name, versions.name])  # no temp files
     assert meta["trained_with"] == {"torch": torch.__version__, "timm": timm.__version__}
     assert not model.training
 
@@ -140,7 +139,7 @@ def test_cache_key_survives_a_library_upgrade(tmp_path: Path, monkeypatch: pytes
     assert cache_key(spec, 0, "fp", norm, 3) == meta["key"]
     _, again = train_or_load_teachers([spec], images, labels, norm, 3, "fp", tmp_path, seed=0)[0]
     assert again["cache_hit"] is True and again["trained_with"] == trained_with
-    teacher_versions_file(Path(meta["cache_file"])).unlink()
+    versions_file(Path(meta["cache_file"])).unlink()
     _, unrecorded = train_or_load_teachers([spec], images, labels, norm, 3, "fp", tmp_path, seed=0)[0]
     assert unrecorded["cache_hit"] is True and unrecorded["trained_with"] is None
 

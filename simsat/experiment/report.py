@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,7 +173,10 @@ def _clean(value: Any) -> Any:
 
 
 def write_json(path: Path, payload: Any) -> Path:
-    path.write_text(json.dumps(_clean(payload), indent=2) + "\n")
+    """JSON-safe payload into `path`, through a temporary file and a rename: no half-written file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(_clean(payload), indent=2) + "\n")
+    os.replace(tmp, path)
     return path
 
 
