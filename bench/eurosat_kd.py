@@ -10,7 +10,7 @@ After every piece it times a bare torch loop (same model, batch size, channels_l
 augmentation or progress, random tensors) and records the experiment/bare throughput ratio.
 Finally it writes <out>/eurosat_kd.json from all finished pieces of this config, plus those of
 the other schedules named by --with (default eurosat_long: the same teachers, students on 40
-epochs), plots every student's validation curve (<out>/eurosat_kd_curves.png), and copies the
+epochs; eurosat_tuned: students on 40 epochs at peak lr 1e-2, with a ResNet16 teacher), plots every student's validation curve (<out>/eurosat_kd_curves.png), and copies the
 best distilled student of each model over all those schedules (chosen on validation) to
 <out>/<model>_kd.pt.
 
@@ -99,8 +99,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--splits", default=str(ROOT / ".." / "shared" / "data" / "eurosat_splits"),
                    help="split folder; '' for a seeded stratified split")
     p.add_argument("--experiment", default="eurosat")
-    p.add_argument("--with", dest="others", default="eurosat_long",
-                   help="comma-separated experiments (other schedules of the same teachers) whose finished "
+    p.add_argument("--with", dest="others", default="eurosat_long,eurosat_tuned",
+                   help="comma-separated experiments (other schedules on the same data) whose finished "
                         "pieces join the summary and the choice of best students; '' for none")
     p.add_argument("--only", default="", help="comma-separated model:rule:seed pieces")
     p.add_argument("--limit", type=int, default=0, help="at most this many images per split (smoke tests)")
@@ -364,7 +364,8 @@ def summarize_pieces(
     curves = None
     if runs:
         order = {m: i for i, m in enumerate(cfg.students)}
-        ordered = sorted((r for _, _, r in runs), key=lambda r: (order.get(r["model"], len(order)), r["epochs"]))
+        ordered = sorted(({**r, "schedule": name} for name, _, r in runs),
+                         key=lambda r: (order.get(r["model"], len(order)), r["epochs"]))
         curves = plot_validation_curves(ordered, out / "eurosat_kd_curves.png",
                                         "EuroSAT students: validation accuracy per epoch (dots: epoch kept)").name
     prepare_s = sum(teachers.get("prepare_seconds", {}).values()) if teachers else 0.0

@@ -355,6 +355,21 @@ def test_long_schedule_differs_from_eurosat_only_in_student_epochs(tmp_path: Pat
     assert short == long  # same teachers, data, recipe and grid: the teacher cache is shared
 
 
+def test_tuned_schedule_changes_only_lr_epochs_and_the_first_teacher(tmp_path: Path) -> None:
+    import dataclasses
+
+    base, tuned = (dataclasses.asdict(load_experiment([f"experiment={n}", f"data.path={tmp_path}"]))
+                   for n in ("eurosat", "eurosat_tuned"))
+    assert (tuned["train"].pop("lr"), tuned["train"].pop("epochs")) == (0.01, 40)
+    base["train"].pop("lr"), base["train"].pop("epochs")
+    new, *kept = tuned.pop("teachers")
+    assert (new["name"], new["epochs"], new["lr"]) == ("resnet16", 40, 0.01)
+    assert kept == [t for t in base.pop("teachers") if t["name"] == "resnet8"]  # reused from the cache
+    for key in ("name", "description"):
+        base.pop(key), tuned.pop(key)
+    assert base == tuned  # same data, split, recipe otherwise, T, teacher targets and grid
+
+
 def test_validation_curves_average_seeds_per_rule_and_schedule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from simsat.experiment import report
 
@@ -378,5 +393,12 @@ def test_validation_curves_average_seeds_per_rule_and_schedule(tmp_path: Path, m
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert drawn[0][0] == [1, 2] and np.allclose(drawn[0][1], [55.0, 80.0])  # mean of the two seeds
     assert drawn[1][0] == [1, 2, 3] and np.allclose(drawn[1][1], [40.0, 80.0, 95.0])
+    # two schedules of the same length and rule are two lines, not two seeds of one
+    drawn.clear()
+    named = [run | {"schedule": "long"} for run in runs[2:]] + [
+        run_record("entropy", 0, 3, [0.6, 0.7, 0.9]) | {"schedule": "tuned"}]
+    report.plot_validation_curves(named, tmp_path / "schedules.png", "title")
+    curves = [y for x, y in drawn if len(x) == 3]
+    assert len(curves) == 2 and np.allclose(curves[0], [40.0, 80.0, 95.0]) and np.allclose(curves[1], [60.0, 70.0, 90.0])
     with pytest.raises(ValueError, match="no runs"):
         report.plot_validation_curves([], tmp_path / "empty.png", "title")

@@ -77,28 +77,32 @@ def plot_confusion(confusion: np.ndarray, class_names: Sequence[str], path: Path
 def plot_validation_curves(runs: Sequence[dict[str, Any]], path: Path, title: str) -> Path:
     """Validation accuracy after each epoch: one panel per student, one line per rule and schedule.
 
-    Each run needs model, rule, epochs and validation_curve ([{epoch, accuracy}, ...]); seeds of
-    the same model, rule and epochs are averaged (the band spans their lowest and highest value)
-    and the best epoch chosen on validation is marked on each seed's curve. A rule keeps its
-    colour across panels; shorter schedules are dashed.
+    Each run needs model, rule, epochs and validation_curve ([{epoch, accuracy}, ...]) and may name
+    its schedule (e.g. the experiment it belongs to); seeds of the same model, rule, epochs and
+    schedule are averaged (the band spans their lowest and highest value) and the best epoch chosen
+    on validation is marked on each seed's curve. A rule keeps its colour across panels; shorter
+    schedules are dashed, and named schedules of equal length get a line style each.
     """
     models = list(dict.fromkeys(r["model"] for r in runs))
     if not models:
         raise ValueError("no runs to plot")
     colours = {rule: f"C{i}" for i, rule in enumerate(dict.fromkeys(r["rule"] for r in runs))}
     longest = max(int(r["epochs"]) for r in runs)
+    schedules = list(dict.fromkeys(str(r.get("schedule", "")) for r in runs if int(r["epochs"]) == longest))
+    styles = {name: ("-", ":", "-.")[i % 3] for i, name in enumerate(schedules)}
     fig, axes = plt.subplots(1, len(models), figsize=(6.0 * len(models), 4.2), squeeze=False)
     for ax, model in zip(axes[0], models, strict=True):
-        groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        groups: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
         for r in runs:
             if r["model"] == model:
-                groups.setdefault((r["rule"], int(r["epochs"])), []).append(r)
-        for (rule, epochs), members in groups.items():
+                groups.setdefault((r["rule"], int(r["epochs"]), str(r.get("schedule", ""))), []).append(r)
+        for (rule, epochs, schedule), members in groups.items():
             length = min(len(m["validation_curve"]) for m in members)
             acc = np.array([[100 * e["accuracy"] for e in m["validation_curve"][:length]] for m in members])
             epoch = np.arange(1, length + 1)
-            (line,) = ax.plot(epoch, acc.mean(axis=0), "-" if epochs == longest else "--", lw=1.4, color=colours[rule],
-                              label=f"{rule}, {epochs} epochs ({len(members)} seed{'s' if len(members) > 1 else ''})")
+            seeds = f"{len(members)} seed{'s' if len(members) > 1 else ''}"
+            (line,) = ax.plot(epoch, acc.mean(axis=0), styles[schedule] if epochs == longest else "--", lw=1.4,
+                              color=colours[rule], label=f"{rule}, {schedule or f'{epochs} epochs'} ({seeds})")
             if len(members) > 1:
                 ax.fill_between(epoch, acc.min(axis=0), acc.max(axis=0), color=line.get_color(), alpha=0.15)
             for m in members:
