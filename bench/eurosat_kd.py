@@ -10,8 +10,9 @@ After every piece it times a bare torch loop (same model, batch size, channels_l
 augmentation or progress, random tensors) and records the experiment/bare throughput ratio.
 Finally it writes <out>/eurosat_kd.json from all finished pieces of this config, plus those of
 the other schedules named by --with (default eurosat_long: the same teachers, students on 40
-epochs; eurosat_tuned: students on 40 epochs at peak lr 1e-2, with a ResNet16 teacher), plots every student's validation curve (<out>/eurosat_kd_curves.png), and copies the
-best distilled student of each model over all those schedules (chosen on validation) to
+epochs; and eurosat_tuned: students on 40 epochs at peak lr 1e-2, with a ResNet16 teacher),
+plots every student's validation curve (<out>/eurosat_kd_curves.png), and copies the best
+distilled student of each model over all those schedules (chosen on validation) to
 <out>/<model>_kd.pt.
 
     python bench/eurosat_kd.py                                   # all missing pieces (hours)
