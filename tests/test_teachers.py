@@ -109,6 +109,7 @@ def test_teacher_cache_miss_then_hit(tmp_path: Path) -> None:
     second = train_or_load_teachers(specs, images, labels, norm, 3, "fp-1", tmp_path, seed=5)
     cached, meta2 = second[0]
     assert meta2["cache_hit"] is True and meta2["key"] == meta["key"]
+    assert meta2["train_seconds"] is None and meta2["images_per_s"] is None  # not measured in this run
     assert meta2["trained_with"] == meta["trained_with"]
     assert _same_weights(model, cached)
     loaded = torch.load(meta["cache_file"], weights_only=True)

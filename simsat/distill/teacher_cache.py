@@ -163,7 +163,8 @@ def train_or_load_teachers(
             model = create_teacher(spec.name, num_classes, spec.input_size)
             if _load_cached(model, path):
                 logger.info("teacher %s loaded from cache %s", spec.name, path)
-                meta.update(cache_hit=True, train_seconds=0.0, images_per_s=0.0, mean_loss=float("nan"))
+                # not trained in this run: its training figures are unknown here, not zero
+                meta.update(cache_hit=True, train_seconds=None, images_per_s=None, mean_loss=None)
                 meta["trained_with"] = _read_trained_with(path)
                 results.append((model.eval(), meta))
                 continue

@@ -102,7 +102,7 @@ def plot_validation_curves(runs: Sequence[dict[str, Any]], path: Path, title: st
             epoch = np.arange(1, length + 1)
             seeds = f"{len(members)} seed{'s' if len(members) > 1 else ''}"
             (line,) = ax.plot(epoch, acc.mean(axis=0), styles[schedule] if epochs == longest else "--", lw=1.4,
-                              color=colours[rule], label=f"{rule}, {schedule or f'{epochs} epochs'} ({seeds})")
+                              color=colours[rule], label=f"{rule}, {f'{schedule}, ' if schedule else ''}{epochs} epochs ({seeds})")
             if len(members) > 1:
                 ax.fill_between(epoch, acc.min(axis=0), acc.max(axis=0), color=line.get_color(), alpha=0.15)
             for m in members:
