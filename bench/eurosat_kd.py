@@ -47,7 +47,7 @@ import torch.nn.functional as F
 
 from simsat.cli.distill import load_experiment
 from simsat.cli.progress import LogProgress
-from simsat.distill.teacher_cache import versions_file
+from simsat.distill.teacher_cache import training_file, versions_file
 from simsat.experiment.central import (
     Prepared,
     environment,
@@ -156,9 +156,9 @@ def piece_stem(model: str, rule: str, seed: int) -> str:
 
 
 def restore_teachers(folder: Path, cache: Path) -> None:
-    """Put the teacher weights (and their versions files) kept with the pieces into the teacher cache."""
+    """Put the teacher weights (and their versions and training records) kept with the pieces into the teacher cache."""
     weights = sorted((folder / "teachers").glob("*.pt"))
-    for kept in weights + [v for v in map(versions_file, weights) if v.is_file()]:
+    for kept in weights + [f for w in weights for f in (versions_file(w), training_file(w)) if f.is_file()]:
         if not (cache / kept.name).is_file():
             cache.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(kept, cache / kept.name)
@@ -203,7 +203,7 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
     progress = LogProgress()
     prep = prepare(cfg, progress)
     weights = [Path(t.meta["cache_file"]) for t in prep.teachers]
-    keep_teachers(folder, weights + [versions_file(w) for w in weights])
+    keep_teachers(folder, weights + [f for w in weights for f in (versions_file(w), training_file(w))])
     teachers_json = folder / "teachers.json"
     if teachers_json.is_file():
         teachers = json.loads(teachers_json.read_text())
@@ -253,6 +253,8 @@ def point_at_teacher_files(teachers: dict[str, Any], prep: Prepared) -> bool:
         if meta is None:
             continue
         fresh = {"key": meta["key"], "cache_file": Path(meta["cache_file"]).name, "trained_with": meta.get("trained_with")}
+        if meta.get("training") is not None:  # how the weights were trained, where it was recorded beside them
+            fresh["training"] = meta["training"]
         if any(record.get(k) != v for k, v in fresh.items()):
             record.update(fresh)
             changed = True

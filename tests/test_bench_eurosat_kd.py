@@ -67,6 +67,7 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
     kept = sorted(p.name for p in (folder / "teachers").glob("*.pt"))
     assert len(kept) == 2
     assert len(list((folder / "teachers").glob("*.versions.json"))) == 2
+    assert len(list((folder / "teachers").glob("*.training.json"))) == 2
     record = (folder / "pieces" / "resnet8_entropy_s0.json").read_text()
 
     # a fresh clone: no teacher cache and no piece weights, only the committed records and teachers
@@ -88,13 +89,15 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
     assert all("left" in line for line in progress[:-1])
     for name in kept:  # restored from the pieces folder, not retrained
         assert (cache / "teachers" / name).read_bytes() == (folder / "teachers" / name).read_bytes()
-        versions = Path(name).with_suffix(".versions.json").name
-        assert (cache / "teachers" / versions).read_bytes() == (folder / "teachers" / versions).read_bytes()
+        for suffix in (".versions.json", ".training.json"):
+            kept_file = Path(name).with_suffix(suffix).name
+            assert (cache / "teachers" / kept_file).read_bytes() == (folder / "teachers" / kept_file).read_bytes()
     teachers = json.loads((folder / "teachers.json").read_text())["teachers"]
     assert all("test_views_accuracy" in t for t in teachers)
     assert sorted(t["cache_file"] for t in teachers) == kept  # the files in use, named without the cache folder
     assert all(t["cache_file"].split("-")[1].removesuffix(".pt") == t["key"][:20] for t in teachers)
     assert [t["test"] for t in teachers] == [t["test"] for t in stale["teachers"]]  # scores kept
+    assert all(t["training"]["seconds"] > 0 and t["training"]["epochs"] == 1 for t in teachers)  # from the kept records
 
     # another schedule of the same teachers (eurosat_long) joins the summary of the main one
     assert bench.main([*args, "--experiment", "eurosat_long", "--only", "resnet8:none:1", "--out", str(tmp_path / "o2")]) == 0

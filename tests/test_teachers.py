@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import timm
 import torch
 import torch.nn.functional as F
 
-from simsat.distill.teacher_cache import TeacherSpec, cache_key, train_or_load_teachers, versions_file
+from simsat.distill.teacher_cache import TeacherSpec, cache_key, train_or_load_teachers, training_file, versions_file
 from simsat.errors import ConfigError
 from simsat.models.cost import count_flops
 from simsat.models.inputs import Normalization
@@ -101,8 +102,10 @@ def test_teacher_cache_miss_then_hit(tmp_path: Path) -> None:
     assert calls[-1] == ("resnet8", 24, 24)
     assert Path(meta["cache_file"]).is_file()
     weights_file = Path(meta["cache_file"])
-    versions = versions_file(weights_file)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([weights_file.name, versions.name])  # no temp files
+    versions, training = versions_file(weights_file), training_file(weights_file)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([weights_file.name, versions.name, training.name])  # no temp files
+    assert meta["training"] == {"seconds": meta["train_seconds"], "images_per_s": meta["images_per_s"],
+                                "mean_loss": meta["mean_loss"], "epochs": 1}
     assert meta["trained_with"] == {"torch": torch.__version__, "timm": timm.__version__}
     assert not model.training
 
@@ -111,7 +114,11 @@ def test_teacher_cache_miss_then_hit(tmp_path: Path) -> None:
     assert meta2["cache_hit"] is True and meta2["key"] == meta["key"]
     assert meta2["train_seconds"] is None and meta2["images_per_s"] is None  # not measured in this run
     assert meta2["trained_with"] == meta["trained_with"]
+    assert meta2["training"] == meta["training"]  # how it was trained, read back from beside the weights
     assert _same_weights(model, cached)
+    training.unlink()
+    _, meta3 = train_or_load_teachers(specs, images, labels, norm, 3, "fp-1", tmp_path, seed=5)[0]
+    assert meta3["cache_hit"] is True and meta3["training"] is None  # weights cached before the record existed
     loaded = torch.load(meta["cache_file"], weights_only=True)
     assert set(loaded) == set(model.model.state_dict())
 
@@ -164,5 +171,7 @@ def test_spec_checkpoint_is_loaded_before_fine_tuning(tmp_path: Path) -> None:
     spec = TeacherSpec("resnet8", input_size=16, epochs=0, checkpoint=str(ckpt))
     model, meta = train_or_load_teachers([spec], images, labels, norm, 3, "fp", tmp_path / "c", seed=0)[0]
     assert _same_weights(model, source)
+    assert meta["training"]["epochs"] == 0 and meta["training"]["mean_loss"] is None  # valid JSON, no NaN
+    json.loads(training_file(Path(meta["cache_file"])).read_text(), parse_constant=lambda c: pytest.fail(c))
     with pytest.raises(ConfigError, match="nope.pt"):
         cache_key(TeacherSpec("resnet8", checkpoint=str(tmp_path / "nope.pt")), 0, "fp", norm, 3)

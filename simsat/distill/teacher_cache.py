@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 import os
 import tempfile
 import time
@@ -119,21 +120,25 @@ def versions_file(weights: Path) -> Path:
     return weights.with_suffix(".versions.json")
 
 
-def _write_trained_with(path: Path, versions: dict[str, str]) -> None:
-    _write_atomic(versions_file(path), lambda fh: fh.write(json.dumps(versions, sort_keys=True).encode()))
+def training_file(weights: Path) -> Path:
+    """The file beside a cached teacher's weights that records how its training went (time, rate, loss)."""
+    return weights.with_suffix(".training.json")
 
 
-def _read_trained_with(path: Path) -> dict[str, str] | None:
-    """The versions a cached teacher was trained with; None where they were not recorded."""
-    target = versions_file(path)
+def _write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    _write_atomic(path, lambda fh: fh.write(json.dumps(payload, sort_keys=True).encode()))
+
+
+def _read_json_record(target: Path) -> dict[str, Any] | None:
+    """A small JSON object kept beside cached weights; None where it is missing or unreadable."""
     if not target.is_file():
         return None
     try:
-        versions = json.loads(target.read_text())
+        record = json.loads(target.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         logger.warning("ignoring unreadable %s: %s", target, exc)
         return None
-    return versions if isinstance(versions, dict) else None
+    return record if isinstance(record, dict) else None
 
 
 def train_or_load_teachers(
@@ -151,6 +156,9 @@ def train_or_load_teachers(
 
     A cached state_dict is used when one exists for the key; otherwise the teacher is built
     (from its checkpoint when given), fine-tuned for spec.epochs on (images, labels), and saved.
+    train_seconds, images_per_s and mean_loss are this run's (None on a cache hit); `training`
+    is the record kept beside the weights when they were trained ({seconds, images_per_s,
+    mean_loss, epochs}; None for weights cached before such records were kept).
     """
     results: list[tuple[nn.Module, dict[str, Any]]] = []
     for spec in specs:
@@ -165,7 +173,8 @@ def train_or_load_teachers(
                 logger.info("teacher %s loaded from cache %s", spec.name, path)
                 # not trained in this run: its training figures are unknown here, not zero
                 meta.update(cache_hit=True, train_seconds=None, images_per_s=None, mean_loss=None)
-                meta["trained_with"] = _read_trained_with(path)
+                meta["trained_with"] = _read_json_record(versions_file(path))
+                meta["training"] = _read_json_record(training_file(path))
                 results.append((model.eval(), meta))
                 continue
         model = create_teacher(spec.name, num_classes, spec.input_size, checkpoint)
@@ -175,13 +184,16 @@ def train_or_load_teachers(
         seconds = time.perf_counter() - start
         trained_with = {"torch": torch.__version__, "timm": timm.__version__}
         save_atomic(model.model.state_dict(), path)
-        _write_trained_with(path, trained_with)
+        training = {"seconds": seconds, "images_per_s": stats.images_per_s, "epochs": spec.epochs,
+                    "mean_loss": stats.mean_loss if math.isfinite(stats.mean_loss) else None}
+        _write_json_atomic(versions_file(path), trained_with)
+        _write_json_atomic(training_file(path), training)
         if spec.epochs > 0:
             logger.info("teacher %s trained in %.1f s (%.0f images/s), cached at %s", spec.name, seconds,
                         stats.images_per_s, path)
         else:
             logger.info("teacher %s used as built, not trained (epochs 0), cached at %s", spec.name, path)
         meta.update(cache_hit=False, train_seconds=seconds, images_per_s=stats.images_per_s,
-                    mean_loss=stats.mean_loss, trained_with=trained_with)
+                    mean_loss=stats.mean_loss, trained_with=trained_with, training=training)
         results.append((model.eval(), meta))
     return results
