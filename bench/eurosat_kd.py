@@ -47,7 +47,7 @@ import torch.nn.functional as F
 
 from simsat.cli.distill import load_experiment
 from simsat.cli.progress import LogProgress
-from simsat.distill.teacher_cache import training_file, versions_file
+from simsat.distill.teacher_cache import records_beside
 from simsat.experiment.central import (
     Prepared,
     environment,
@@ -158,7 +158,7 @@ def piece_stem(model: str, rule: str, seed: int) -> str:
 def restore_teachers(folder: Path, cache: Path) -> None:
     """Put the teacher weights (and their versions and training records) kept with the pieces into the teacher cache."""
     weights = sorted((folder / "teachers").glob("*.pt"))
-    for kept in weights + [f for w in weights for f in (versions_file(w), training_file(w)) if f.is_file()]:
+    for kept in weights + [f for w in weights for f in records_beside(w) if f.is_file()]:
         if not (cache / kept.name).is_file():
             cache.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(kept, cache / kept.name)
@@ -203,7 +203,7 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
     progress = LogProgress()
     prep = prepare(cfg, progress)
     weights = [Path(t.meta["cache_file"]) for t in prep.teachers]
-    keep_teachers(folder, weights + [f for w in weights for f in (versions_file(w), training_file(w))])
+    keep_teachers(folder, weights + [f for w in weights for f in records_beside(w)])
     teachers_json = folder / "teachers.json"
     if teachers_json.is_file():
         teachers = json.loads(teachers_json.read_text())

@@ -172,6 +172,7 @@ def test_spec_checkpoint_is_loaded_before_fine_tuning(tmp_path: Path) -> None:
     model, meta = train_or_load_teachers([spec], images, labels, norm, 3, "fp", tmp_path / "c", seed=0)[0]
     assert _same_weights(model, source)
     assert meta["training"]["epochs"] == 0 and meta["training"]["mean_loss"] is None  # valid JSON, no NaN
+    assert meta["mean_loss"] is None  # nothing trained: no loss, in the run's figures too
     json.loads(training_file(Path(meta["cache_file"])).read_text(), parse_constant=lambda c: pytest.fail(c))
     with pytest.raises(ConfigError, match="nope.pt"):
         cache_key(TeacherSpec("resnet8", checkpoint=str(tmp_path / "nope.pt")), 0, "fp", norm, 3)

@@ -125,6 +125,11 @@ def training_file(weights: Path) -> Path:
     return weights.with_suffix(".training.json")
 
 
+def records_beside(weights: Path) -> tuple[Path, Path]:
+    """Every record kept beside a cached teacher's weights (versions, training), to move along with them."""
+    return versions_file(weights), training_file(weights)
+
+
 def _write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
     _write_atomic(path, lambda fh: fh.write(json.dumps(payload, sort_keys=True).encode()))
 
@@ -194,6 +199,6 @@ def train_or_load_teachers(
         else:
             logger.info("teacher %s used as built, not trained (epochs 0), cached at %s", spec.name, path)
         meta.update(cache_hit=False, train_seconds=seconds, images_per_s=stats.images_per_s,
-                    mean_loss=stats.mean_loss, trained_with=trained_with, training=training)
+                    mean_loss=training["mean_loss"], trained_with=trained_with, training=training)
         results.append((model.eval(), meta))
     return results
