@@ -10,7 +10,8 @@ After every piece it times a bare torch loop (same model, batch size, channels_l
 augmentation or progress, random tensors) and records the experiment/bare throughput ratio.
 Finally it writes <out>/eurosat_kd.json from all finished pieces of this config, plus those of
 the other schedules named by --with (default eurosat_long: the same teachers, students on 40
-epochs; and eurosat_tuned: students on 40 epochs at peak lr 1e-2, with a ResNet16 teacher),
+epochs; eurosat_tuned: students on 40 epochs at peak lr 1e-2, with a ResNet16 teacher; and
+eurosat_patient: eurosat_tuned with students on 60 epochs),
 plots every student's validation curve (<out>/eurosat_kd_curves.png), and copies the best
 distilled student of each model over all those schedules (chosen on validation) to
 <out>/<model>_kd.pt.
@@ -100,7 +101,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--splits", default=str(ROOT / ".." / "shared" / "data" / "eurosat_splits"),
                    help="split folder; '' for a seeded stratified split")
     p.add_argument("--experiment", default="eurosat")
-    p.add_argument("--with", dest="others", default="eurosat_long,eurosat_tuned",
+    p.add_argument("--with", dest="others", default="eurosat_long,eurosat_tuned,eurosat_patient",
                    help="comma-separated experiments (other schedules on the same data) whose finished "
                         "pieces join the summary and the choice of best students; '' for none")
     p.add_argument("--only", default="", help="comma-separated model:rule:seed pieces")

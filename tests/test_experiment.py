@@ -370,6 +370,17 @@ def test_tuned_schedule_changes_only_lr_epochs_and_the_first_teacher(tmp_path: P
     assert base == tuned  # same data, split, recipe otherwise, T, teacher targets and grid
 
 
+def test_patient_schedule_differs_from_tuned_only_in_student_epochs(tmp_path: Path) -> None:
+    import dataclasses
+
+    tuned, patient = (dataclasses.asdict(load_experiment([f"experiment={n}", f"data.path={tmp_path}"]))
+                      for n in ("eurosat_tuned", "eurosat_patient"))
+    assert (tuned["train"].pop("epochs"), patient["train"].pop("epochs")) == (40, 60)
+    for key in ("name", "description"):
+        tuned.pop(key), patient.pop(key)
+    assert tuned == patient  # same teachers (from the cache), data, recipe, lr, T and grid
+
+
 def test_validation_curves_average_seeds_per_rule_and_schedule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from simsat.experiment import report
 
