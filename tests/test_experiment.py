@@ -344,15 +344,21 @@ def test_every_shipped_experiment_loads_and_validates(name: str, tmp_path: Path)
     assert config.name == name and config.train.epochs >= 1 and config.students and config.rules
 
 
-def test_long_schedule_differs_from_eurosat_only_in_student_epochs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("base, variant, epochs", [
+    ("eurosat", "eurosat_long", (15, 40)),  # same teachers, data, recipe and grid: the teacher cache is shared
+    ("eurosat_tuned", "eurosat_patient", (40, 60)),  # same teachers (from the cache), recipe, lr, T and grid
+])
+def test_schedule_differs_from_its_base_only_in_student_epochs(
+    base: str, variant: str, epochs: tuple[int, int], tmp_path: Path
+) -> None:
     import dataclasses
 
     short, long = (dataclasses.asdict(load_experiment([f"experiment={n}", f"data.path={tmp_path}"]))
-                   for n in ("eurosat", "eurosat_long"))
-    assert (short["train"].pop("epochs"), long["train"].pop("epochs")) == (15, 40)
+                   for n in (base, variant))
+    assert (short["train"].pop("epochs"), long["train"].pop("epochs")) == epochs
     for key in ("name", "description"):
         short.pop(key), long.pop(key)
-    assert short == long  # same teachers, data, recipe and grid: the teacher cache is shared
+    assert short == long
 
 
 def test_tuned_schedule_changes_only_lr_epochs_and_the_first_teacher(tmp_path: Path) -> None:
@@ -368,17 +374,6 @@ def test_tuned_schedule_changes_only_lr_epochs_and_the_first_teacher(tmp_path: P
     for key in ("name", "description"):
         base.pop(key), tuned.pop(key)
     assert base == tuned  # same data, split, recipe otherwise, T, teacher targets and grid
-
-
-def test_patient_schedule_differs_from_tuned_only_in_student_epochs(tmp_path: Path) -> None:
-    import dataclasses
-
-    tuned, patient = (dataclasses.asdict(load_experiment([f"experiment={n}", f"data.path={tmp_path}"]))
-                      for n in ("eurosat_tuned", "eurosat_patient"))
-    assert (tuned["train"].pop("epochs"), patient["train"].pop("epochs")) == (40, 60)
-    for key in ("name", "description"):
-        tuned.pop(key), patient.pop(key)
-    assert tuned == patient  # same teachers (from the cache), data, recipe, lr, T and grid
 
 
 def test_validation_curves_average_seeds_per_rule_and_schedule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
