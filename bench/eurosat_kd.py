@@ -156,10 +156,14 @@ def piece_stem(model: str, rule: str, seed: int) -> str:
     return f"{model}_{rule}_s{seed}"
 
 
+def with_records(weights: list[Path]) -> list[Path]:
+    """Teacher weight files followed by the records that exist beside them (versions, training)."""
+    return weights + [f for w in weights for f in records_beside(w) if f.is_file()]
+
+
 def restore_teachers(folder: Path, cache: Path) -> None:
     """Put the teacher weights (and their versions and training records) kept with the pieces into the teacher cache."""
-    weights = sorted((folder / "teachers").glob("*.pt"))
-    for kept in weights + [f for w in weights for f in records_beside(w) if f.is_file()]:
+    for kept in with_records(sorted((folder / "teachers").glob("*.pt"))):
         if not (cache / kept.name).is_file():
             cache.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(kept, cache / kept.name)
@@ -204,7 +208,7 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
     progress = LogProgress()
     prep = prepare(cfg, progress)
     weights = [Path(t.meta["cache_file"]) for t in prep.teachers]
-    keep_teachers(folder, weights + [f for w in weights for f in records_beside(w)])
+    keep_teachers(folder, with_records(weights))
     teachers_json = folder / "teachers.json"
     if teachers_json.is_file():
         teachers = json.loads(teachers_json.read_text())

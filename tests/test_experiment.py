@@ -21,7 +21,14 @@ from simsat.cli.main import main
 from simsat.data import synthetic_imageset
 from simsat.distill.train import TrainConfig, evaluate
 from simsat.errors import ConfigError
-from simsat.experiment.central import prepare, teacher_ensemble_scores, teacher_probabilities, teacher_scores
+from simsat.experiment.central import (
+    prepare,
+    teacher_cache_dir,
+    teacher_ensemble_scores,
+    teacher_probabilities,
+    teacher_scores,
+)
+from simsat.experiment.views import view_logits_path
 from simsat.experiment.data import load_experiment_data
 from simsat.experiment.student import train_student
 from simsat.experiment.views import apply_views, compute_view_logits, ensemble_scores, teacher_targets
@@ -154,17 +161,29 @@ def test_saved_student_loads_into_timm_and_reproduces_test_metrics(run: dict[str
 
 def test_teacher_figures_come_from_one_pass_per_view_and_match_direct_evaluation(run: dict[str, Any]) -> None:
     prep = prepare(load_experiment(run["overrides"]))  # the fixture's cache: teachers are loaded, not trained
-    calls = []
-    hooks = [t.module.register_forward_hook(lambda m, i, o, n=t.label: calls.append((n, int(o.shape[0]))))
-             for t in prep.teachers]
-    try:
-        probs = teacher_probabilities(prep)
-    finally:
-        for h in hooks:
-            h.remove()
     images = {"validation": prep.data.validation, "test": prep.data.test}
+
+    def counted_probabilities() -> tuple[dict[str, torch.Tensor], list[tuple[str, int]]]:
+        calls: list[tuple[str, int]] = []
+        hooks = [t.module.register_forward_hook(lambda m, i, o, n=t.label: calls.append((n, int(o.shape[0]))))
+                 for t in prep.teachers]
+        try:
+            return teacher_probabilities(prep), calls
+        finally:
+            for h in hooks:
+                h.remove()
+
+    cached, calls = counted_probabilities()  # the fixture's run cached them: read back, no forward pass
+    assert calls == []
+    cache = teacher_cache_dir(prep.config)
+    for t in prep.teachers:
+        for s in images.values():
+            view_logits_path(cache, t.spec.name, t.meta["key"], s.fingerprint(), prep.n_views).unlink()
+    probs, calls = counted_probabilities()
     for t in prep.teachers:  # every teacher sees every view of every validation and test image once
         assert sum(n for name, n in calls if name == t.label) == prep.n_views * (50 + 40)
+    for split in images:
+        assert torch.allclose(cached[split], probs[split])
     records = teacher_scores(prep, probs)
     modules = [t.module for t in prep.teachers]
     for t, record in zip(prep.teachers, records, strict=True):

@@ -44,7 +44,6 @@ from simsat.experiment.views import (
     probabilities_scores,
     teacher_targets,
     view_count,
-    view_probabilities,
 )
 from simsat.hardware.registry import default_registry
 from simsat.models.inputs import Normalization, to_input
@@ -112,6 +111,11 @@ def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] 
     return lambda done, total: progress(stage, float(done), float(total))
 
 
+def teacher_cache_dir(cfg: ExperimentConfig) -> Path:
+    """Where the teachers' weights and their view logits (training, validation, test) are cached."""
+    return Path(cfg.data.cache_dir) / "teachers"
+
+
 def prepare(cfg: ExperimentConfig, progress: Progress | None = None) -> Prepared:
     """Validate, load data, train or load the teachers and their logits on every augmented view."""
     validate_experiment(cfg)
@@ -125,7 +129,7 @@ def prepare(cfg: ExperimentConfig, progress: Progress | None = None) -> Prepared
 
     start = time.perf_counter()
     specs = teacher_specs(cfg)
-    cache = Path(cfg.data.cache_dir) / "teachers"
+    cache = teacher_cache_dir(cfg)
     trained = train_or_load_teachers(
         specs, data.train.images, data.train.labels, norm, data.num_classes, fingerprint, cache, cfg.seed,
         progress=None if progress is None else (lambda n, d, t: progress(f"teacher {n} (images)", d, t)),
@@ -159,11 +163,20 @@ def _eval_splits(prep: Prepared) -> dict[str, ImageSet]:
 def teacher_probabilities(prep: Prepared) -> dict[str, torch.Tensor]:
     """Validation and test softmax of every teacher on every view, (K, n_views, N, C) per split.
 
-    Computed once: teacher_scores and teacher_ensemble_scores read their figures from it.
+    Computed once per teacher and split and cached like the training views' logits (keyed by
+    the teacher's cache key and the split's fingerprint): another experiment with the same
+    teachers and data reads them back. teacher_scores and teacher_ensemble_scores read their
+    figures from it.
     """
-    modules = [t.module for t in prep.teachers]
-    return {split: view_probabilities(modules, s.images, prep.norm, prep.n_views)
-            for split, s in _eval_splits(prep).items()}
+    cache = teacher_cache_dir(prep.config)
+    probs = {}
+    for split, s in _eval_splits(prep).items():
+        x = to_input(s.images, prep.norm, channels_last=False)
+        fingerprint = s.fingerprint()
+        probs[split] = torch.stack([
+            cached_view_logits(t.module, t.meta["key"], t.spec.name, x, fingerprint, prep.n_views, cache)[0]
+            .softmax(dim=-1) for t in prep.teachers])
+    return probs
 
 
 def teacher_scores(prep: Prepared, probs: dict[str, torch.Tensor]) -> list[dict[str, Any]]:

@@ -81,6 +81,12 @@ def compute_view_logits(
     return torch.stack(outs)
 
 
+def view_logits_path(cache_dir: Path, name: str, teacher_key: str, images_fingerprint: str, n_views: int) -> Path:
+    """Where cached_view_logits keeps one teacher's logits on every view of one set of images."""
+    digest = hashlib.sha256(f"{teacher_key}|{images_fingerprint}|views{n_views}|v1".encode()).hexdigest()
+    return Path(cache_dir) / f"{name}-{teacher_key[:12]}-views{n_views}-{digest[:16]}.pt"
+
+
 def cached_view_logits(
     teacher: nn.Module,
     teacher_key: str,
@@ -92,8 +98,7 @@ def cached_view_logits(
     progress: ViewProgress | None = None,
 ) -> tuple[torch.Tensor, bool]:
     """(logits (n_views, N, C), cache hit) for a teacher identified by its cache key."""
-    digest = hashlib.sha256(f"{teacher_key}|{images_fingerprint}|views{n_views}|v1".encode()).hexdigest()
-    path = Path(cache_dir) / f"{name}-{teacher_key[:12]}-views{n_views}-{digest[:16]}.pt"
+    path = view_logits_path(cache_dir, name, teacher_key, images_fingerprint, n_views)
     if path.is_file():
         try:
             logits = torch.load(path, map_location="cpu", weights_only=True)
