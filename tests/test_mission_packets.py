@@ -6,9 +6,22 @@ import numpy as np
 import pytest
 
 from simsat.federation import payloads
-from simsat.mission.aggregation import fedavg
+from simsat.mission.aggregation import AggregatorSettings, fedavg, make_aggregator
 from simsat.mission.ground import GroundSegment
-from simsat.mission.packets import KnowledgePacket, UpdatePacket, UplinkPacket
+from simsat.mission.packets import KnowledgePacket, ModelArrays, UpdatePacket, UplinkPacket
+from simsat.mission.strategies import get_strategy
+
+
+def _ground(model: ModelArrays, queues: list[KnowledgePacket], aggregation: str = "sync", **settings: float) -> GroundSegment:
+    n = len(queues)
+    return GroundSegment(
+        model=model,
+        strategy=get_strategy("fedkd"),
+        aggregator=make_aggregator(aggregation, AggregatorSettings(**settings), n),  # type: ignore[arg-type]
+        num_satellites=n,
+        num_classes=10,
+        queue=list(queues),
+    )
 
 
 def _knowledge(ids: list[int], classes: int = 10, weight: float = 1.0) -> KnowledgePacket:
@@ -54,7 +67,7 @@ def test_payload_round_trip_and_size_grows_with_labels() -> None:
 
 def test_build_uplink_fits_budget_and_resumes_queue() -> None:
     model = {"w": np.zeros(1000, np.float32)}
-    ground = GroundSegment(model=model, knowledge=[_knowledge(list(range(500)))], buffer_size=1)
+    ground = _ground(model, [_knowledge(list(range(500)))])
     size = payloads.uplink_bytes
     model_only = size(UplinkPacket(0, model, _knowledge([])))
     budget = model_only + 100 * 36
@@ -74,17 +87,19 @@ def test_build_uplink_fits_budget_and_resumes_queue() -> None:
 
 def test_model_larger_than_window_is_sent_alone() -> None:
     model = {"w": np.zeros(10_000, np.float32)}
-    ground = GroundSegment(model=model, knowledge=[_knowledge([1, 2])], buffer_size=1)
+    ground = _ground(model, [_knowledge([1, 2])])
     packet = ground.build_uplink(0, -1, 1_000, payloads.uplink_bytes)
     assert packet is not None and packet.model is not None and len(packet.knowledge) == 0
 
 
-def test_receive_aggregates_when_buffer_full() -> None:
-    ground = GroundSegment(model={"w": np.zeros(2, np.float32)}, knowledge=[_knowledge([])] * 2, buffer_size=2)
+def test_sync_round_aggregates_when_full() -> None:
+    ground = _ground({"w": np.zeros(2, np.float32)}, [_knowledge([])] * 2, round_size=2)
     u0 = UpdatePacket(0, {"w": np.array([1.0, 1.0], np.float32)}, 10, 0.5)
     u1 = UpdatePacket(0, {"w": np.array([3.0, 3.0], np.float32)}, 30, 0.5)
-    assert ground.receive(0, u0) is None
-    agg = ground.receive(1, u1)
-    assert agg is not None and agg.version == 1 and agg.satellites == [0, 1]
-    assert agg.staleness == [0, 0] and agg.num_examples == 40
+    assert ground.receive_update(0, u0, 10.0) is None
+    agg = ground.receive_update(1, u1, 20.0)
+    assert agg is not None and not isinstance(agg, type(None))
+    assert agg.version == 1 and agg.satellites == [0, 1]  # type: ignore[union-attr]
+    assert agg.staleness == [0, 0] and agg.num_examples == 40  # type: ignore[union-attr]
+    assert ground.version == 1
     assert ground.model["w"].tolist() == pytest.approx([2.5, 2.5])

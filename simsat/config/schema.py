@@ -94,19 +94,48 @@ class DistillConfig:
 
 @dataclass
 class TrainingConfig:
-    """Onboard (student) training per delivered global model."""
+    """Student training: onboard after each delivery, at the ground (`ground` strategy) and for
+    the ground-only reference. AdamW with a one-cycle schedule, flips and quarter turns."""
 
     epochs: int = 2
     batch_size: int = 64
     lr: float = 2e-3
     weight_decay: float = 5e-4
+    threads: int = 1  # torch threads of one onboard training (one per Ray worker)
+    semi_weight: float = 0.0  # weight of the FixMatch-style term on images without soft labels (0: off)
+    semi_threshold: float = 0.95  # confidence a pseudo-label needs
+    semi_ratio: int = 2  # unlabelled images per image with a target in a batch
 
 
 @dataclass
 class FederationConfig:
-    aggregation: str = "fedavg"
-    buffer_size: int = 2  # updates collected before FedAvg aggregates them
+    strategy: str = "fedkd"  # fedkd | ground | fedavg_labels | local
+    aggregation: str = "fedasync"  # sync | fedasync | fedbuff
+    round_size: int = 4  # sync: satellites per round (clipped to the constellation size)
+    deadline_hours: float = 2.0  # sync: a round closes this long after it opened (with >= 1 update)
+    mixing: float = 0.6  # fedasync: mixing weight of a fresh update
+    staleness_exponent: float = 0.5  # fedasync: weight * (1 + staleness) ** -exponent
+    buffer_size: int = 2  # fedbuff: updates per aggregation
+    server_lr: float = 1.0  # fedbuff: server step on the mean staleness-weighted delta
     max_labels_per_contact: int = 0  # 0 = as many as the uplink window allows
+    ground_interval_hours: float = 1.0  # `ground`: how often the ground retrains on new imagery
+
+
+@dataclass
+class ImageryConfig:
+    """What satellites send down of their images (JPEG) and when they acquire them."""
+
+    share: float = 0.3  # of each window's downlink time spent on imagery
+    capture_per_hour: float = 0.0  # images acquired per hour (0: all held from the start)
+    size: int = 0  # edge in pixels an image is encoded at (0: native)
+    quality: int = 90  # JPEG quality
+
+
+@dataclass
+class ReferenceConfig:
+    """The ground-only reference: the student trained at the ground on the ground's labels."""
+
+    epochs: int = 10  # 0: no reference
 
 
 @dataclass
@@ -120,7 +149,7 @@ class MissionConfig:
 class RayConfig:
     address: str = ""  # empty: start a local Ray
     num_cpus: int = 2
-    client_cpus: float = 2.0
+    client_cpus: float = 1.0  # CPUs per Ray worker: num_cpus / client_cpus trainings run at once
     object_store_mb: int = 256
 
 
@@ -147,5 +176,7 @@ class SimsatConfig:
     distill: DistillConfig = field(default_factory=DistillConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     federation: FederationConfig = field(default_factory=FederationConfig)
+    imagery: ImageryConfig = field(default_factory=ImageryConfig)
+    reference: ReferenceConfig = field(default_factory=ReferenceConfig)
     ray: RayConfig = field(default_factory=RayConfig)
     run: RunConfig = field(default_factory=RunConfig)

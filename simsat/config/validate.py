@@ -81,13 +81,31 @@ def validate_config(config: SimsatConfig) -> None:
     tr = config.training
     _require(tr.epochs >= 1, "training.epochs", "must be >= 1", tr.epochs)
     _require(tr.batch_size >= 1, "training.batch_size", "must be >= 1", tr.batch_size)
-    _require(tr.lr > 0, "training.lr", "must be > 0", tr.lr)
-    _require(tr.weight_decay >= 0, "training.weight_decay", "must be >= 0", tr.weight_decay)
+    _require(0 < tr.lr < 10, "training.lr", "must be in (0, 10)", tr.lr)
+    _require(0 <= tr.weight_decay < 10, "training.weight_decay", "must be in [0, 10)", tr.weight_decay)
+    _require(tr.threads >= 1, "training.threads", "must be >= 1", tr.threads)
+    _require(0 <= tr.semi_weight < 100, "training.semi_weight", "must be in [0, 100)", tr.semi_weight)
+    _require(0 < tr.semi_threshold <= 1, "training.semi_threshold", "must be in (0, 1]", tr.semi_threshold)
+    _require(tr.semi_ratio >= 1, "training.semi_ratio", "must be >= 1", tr.semi_ratio)
 
     f = config.federation
-    _require(f.aggregation in ("fedavg",), "federation.aggregation", "must be fedavg", f.aggregation)
-    _require(f.buffer_size >= 1, "federation.buffer_size", "must be >= 1", f.buffer_size)
+    from simsat.mission.aggregation import AGGREGATORS, AggregatorSettings
+    from simsat.mission.strategies import get_strategy
+
+    get_strategy(f.strategy)
+    known = ", ".join(sorted(AGGREGATORS))
+    _require(f.aggregation in AGGREGATORS, "federation.aggregation", f"must be one of {known}", f.aggregation)
+    AggregatorSettings(f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr)
     _require(f.max_labels_per_contact >= 0, "federation.max_labels_per_contact", "must be >= 0", f.max_labels_per_contact)
+    _require(
+        0 < f.ground_interval_hours <= 1e4, "federation.ground_interval_hours", "must be in (0, 1e4]", f.ground_interval_hours
+    )
+    im = config.imagery
+    _require(0 <= im.share <= 1, "imagery.share", "must be in [0, 1]", im.share)
+    _require(0 <= im.capture_per_hour < 1e7, "imagery.capture_per_hour", "must be >= 0", im.capture_per_hour)
+    _require(im.size == 0 or 8 <= im.size <= 4096, "imagery.size", "must be 0 (native) or in [8, 4096]", im.size)
+    _require(1 <= im.quality <= 95, "imagery.quality", "must be in [1, 95]", im.quality)
+    _require(0 <= config.reference.epochs <= 1000, "reference.epochs", "must be in [0, 1000]", config.reference.epochs)
 
     m = config.mission
     _require(m.duration_hours > 0, "mission.duration_hours", "must be > 0", m.duration_hours)

@@ -26,8 +26,11 @@ from simsat.models.inputs import Normalization, check_images, to_input
 __all__ = [
     "EvalResult",
     "TrainConfig",
+    "TrainHooks",
     "TrainStats",
     "evaluate",
+    "fit",
+    "labels_tensor",
     "predict_logits",
     "train_distill",
     "train_supervised",
@@ -41,6 +44,15 @@ STEP_GAMMA = 0.1
 
 Progress = Callable[[int, int], None]
 BatchLoss = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class TrainHooks:
+    """Callbacks of the training loop: after every batch (images done, images total) and at the
+    end of every epoch (1-based epoch number; the model is in train mode and may be scored)."""
+
+    on_batch: Progress | None = None
+    on_epoch_end: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -101,10 +113,13 @@ def _scheduler(
     return None, False
 
 
-def _fit(
-    model: nn.Module, x: torch.Tensor, cfg: TrainConfig, batch_loss: BatchLoss, progress: Progress | None
-) -> TrainStats:
-    """Shared loop: batch_loss(model, inputs, index) -> scalar loss for the images at index."""
+def fit(model: nn.Module, x: torch.Tensor, cfg: TrainConfig, batch_loss: BatchLoss, hooks: TrainHooks | None = None) -> TrainStats:
+    """The one training loop (AdamW, cfg's schedule, seeded batches, optional flips/rotations).
+
+    batch_loss(model, inputs, index) returns the scalar loss for the (augmented) inputs of the
+    images at `index` of `x`; it may add terms of its own (e.g. on other, unlabelled images).
+    """
+    hooks = hooks or TrainHooks()
     n = int(x.shape[0])
     if cfg.epochs == 0 or n == 0:
         return TrainStats(images_seen=0, seconds=0.0, mean_loss=float("nan"), images_per_s=0.0)
@@ -120,7 +135,7 @@ def _fit(
     seen, loss_sum = 0, 0.0
     start = time.perf_counter()
     try:
-        for _ in range(cfg.epochs):
+        for epoch in range(cfg.epochs):
             for idx in _batches(n, cfg.batch_size, gen):
                 xb = x[idx]
                 if cfg.augment:
@@ -133,10 +148,12 @@ def _fit(
                     sched.step()
                 seen += int(idx.numel())
                 loss_sum += float(loss.detach()) * int(idx.numel())
-                if progress is not None:
-                    progress(seen, total_images)
+                if hooks.on_batch is not None:
+                    hooks.on_batch(seen, total_images)
             if sched is not None and not per_batch:
                 sched.step()
+            if hooks.on_epoch_end is not None:
+                hooks.on_epoch_end(epoch + 1)
     finally:
         model.to(memory_format=torch.contiguous_format)
     seconds = time.perf_counter() - start
@@ -145,7 +162,7 @@ def _fit(
     )
 
 
-def _labels_tensor(labels: np.ndarray, n: int, what: str = "labels") -> torch.Tensor:
+def labels_tensor(labels: np.ndarray, n: int, what: str = "labels") -> torch.Tensor:
     arr = np.asarray(labels)
     if arr.shape != (n,):
         raise ConfigError(f"{what} must have shape ({n},), got {arr.shape}")
@@ -164,12 +181,12 @@ def train_supervised(
 ) -> TrainStats:
     """Cross-entropy training; progress(images_done, images_total) after every batch."""
     x = to_input(images, norm, channels_last=cfg.channels_last)
-    y = _labels_tensor(labels, int(x.shape[0]))
+    y = labels_tensor(labels, int(x.shape[0]))
 
     def batch_loss(m: nn.Module, xb: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(m(xb), y[idx])
 
-    return _fit(model, x, cfg, batch_loss, progress)
+    return fit(model, x, cfg, batch_loss, TrainHooks(on_batch=progress))
 
 
 def train_distill(
@@ -187,7 +204,7 @@ def train_distill(
     n = int(x.shape[0])
     if len(knowledge) != n:
         raise ConfigError(f"knowledge covers {len(knowledge)} images but {n} images were given")
-    y = None if labels is None else _labels_tensor(labels, n)
+    y = None if labels is None else labels_tensor(labels, n)
 
     def batch_loss(m: nn.Module, xb: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
         return weighted_kd_loss(
@@ -199,7 +216,7 @@ def train_distill(
             temperature,
         )
 
-    return _fit(model, x, cfg, batch_loss, progress)
+    return fit(model, x, cfg, batch_loss, TrainHooks(on_batch=progress))
 
 
 def predict_logits(model: nn.Module, images: np.ndarray, norm: Normalization, batch_size: int = 256) -> torch.Tensor:
@@ -229,7 +246,7 @@ def evaluate(
 ) -> EvalResult:
     """Accuracy, macro precision / recall / F1, mean CE loss and confusion matrix."""
     logits = predict_logits(model, images, norm, batch_size)
-    y = _labels_tensor(labels, int(logits.shape[0]))
+    y = labels_tensor(labels, int(logits.shape[0]))
     if logits.shape[1] != num_classes:
         raise ConfigError(f"model has {logits.shape[1]} outputs but num_classes is {num_classes}")
     conf = confusion_matrix(y.numpy(), logits.argmax(dim=1).numpy(), num_classes)

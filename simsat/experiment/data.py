@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from simsat.data import ImageSet, load_eurosat, load_eurosat_splits, synthetic_imageset
-from simsat.data.partition import _stratified_take
+from simsat.data.partition import stratified_take_per_class
 from simsat.errors import ConfigError
 from simsat.experiment.config import ExperimentDataConfig
 
@@ -41,9 +41,9 @@ def stratified_split(
     """Sorted (train, validation, test) indices; each class shared in the given proportions."""
     rng = np.random.default_rng([seed, 11])
     pool = np.arange(len(labels))
-    test = _stratified_take(labels, pool, test_fraction, rng)
+    test = stratified_take_per_class(labels, pool, test_fraction, rng)
     pool = np.setdiff1d(pool, test)
-    validation = _stratified_take(labels, pool, validation_fraction / (1.0 - test_fraction), rng)
+    validation = stratified_take_per_class(labels, pool, validation_fraction / (1.0 - test_fraction), rng)
     train = np.setdiff1d(pool, validation)
     return train, validation, test
 

@@ -1,10 +1,10 @@
 """Student training for the experiment: KD from teacher view logits, best epoch chosen on validation.
 
-Reuses simsat.distill.train._fit (optimiser, schedule, seeded batches, channels_last) through
-its batch_loss callback. Augmentation happens inside batch_loss, so the view drawn for each
-image is known and the teachers' logits for that same view are looked up. The per-batch
-progress callback of _fit doubles as the end-of-epoch hook: after the last batch of an epoch
-the student is scored on the validation split and the best state_dict is kept.
+Uses the one training loop, simsat.distill.train.fit (optimiser, schedule, seeded batches,
+channels_last), through its batch_loss callback. Augmentation happens inside batch_loss, so the
+view drawn for each image is known and the teachers' logits for that same view are looked up.
+The loop's end-of-epoch hook scores the student on the validation split and keeps the best
+state_dict.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from torch import nn
 
 from simsat.data import ImageSet
 from simsat.distill.losses import kd_loss
-from simsat.distill.train import TrainConfig, _fit, _labels_tensor, evaluate
+from simsat.distill.train import TrainConfig, TrainHooks, evaluate, fit, labels_tensor
 from simsat.errors import ConfigError
 from simsat.experiment.views import apply_views
 from simsat.models.inputs import Normalization
@@ -98,7 +98,7 @@ def train_student(
     validation accuracy keep the earlier epoch.
     """
     n = int(x.shape[0])
-    y = _labels_tensor(labels, n)
+    y = labels_tensor(labels, n)
     if rule != "none" and view_logits is None:
         raise ConfigError(f"rule {rule!r} needs teacher logits")
     if view_logits is not None and tuple(view_logits.shape[1:3]) != (n_views, n):
@@ -114,13 +114,8 @@ def train_student(
 
     tracker = _EpochTracker(model, validation, norm)
 
-    def on_batch(done: int, total: int) -> None:
-        if progress is not None:
-            progress(done, total)
-        if done % n == 0:
-            tracker.score(done // n)
-
-    stats = _fit(model, x, dataclasses.replace(cfg, augment=False), batch_loss, on_batch)
+    hooks = TrainHooks(on_batch=progress, on_epoch_end=tracker.score)
+    stats = fit(model, x, dataclasses.replace(cfg, augment=False), batch_loss, hooks)
     if not tracker.best_state:
         raise RuntimeError("no epoch was scored on validation")
     model.load_state_dict(tracker.best_state)

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from simsat.distill.augment import _dihedral, _flips
+from simsat.distill.augment import dihedral, flips
 from simsat.distill.metrics import EvalResult, confusion_matrix, metrics_from_confusion
 from simsat.distill.teacher_cache import save_atomic
 from simsat.errors import ConfigError
@@ -40,7 +40,7 @@ def view_count(height: int, width: int, augment: bool) -> int:
 
 def view_op(x: torch.Tensor, code: int, n_views: int) -> torch.Tensor:
     """View `code` of a (B, C, H, W) batch; code 0 is the identity."""
-    return _dihedral(x, code) if n_views == 8 else _flips(x, code)
+    return dihedral(x, code) if n_views == 8 else flips(x, code)
 
 
 def apply_views(x: torch.Tensor, codes: torch.Tensor, n_views: int) -> torch.Tensor:

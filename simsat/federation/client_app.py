@@ -1,10 +1,13 @@
-"""The satellite: a thin Flower ClientApp over the plain onboard training function.
+"""The satellite: a thin Flower ClientApp over the plain onboard functions.
 
 Messages it answers (the ServerApp sends them when the simulated world says so):
 - ``query.identify``: which satellite (partition id) this node simulates;
-- ``train.deliver``: an uplink completed; store the global student and the knowledge packet;
-- ``train.compute``: the onboard computer trains now; keep the update until it is downlinked;
-- ``query.downlink``: a downlink started; hand over the pending update.
+- ``train.deliver``: an uplink completed; store the global student and merge the soft labels;
+- ``train.compute``: the onboard computer trains now on its first ``acquired`` images; the
+  update stays onboard until it is downlinked;
+- ``query.downlink``: a downlink started; hand over the pending update;
+- ``query.imagery``: encode images ``start``.. in acquisition order within ``budget`` bytes
+  (reads no node state, so it is safe while the node trains).
 The node's memory between messages is ``context.state`` (Flower keeps it per node).
 """
 
@@ -14,12 +17,14 @@ from flwr.app import ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
 from simsat.federation import payloads
+from simsat.mission.imagery import ImageCodec, encode_within
 from simsat.mission.onboard import OnboardSetup, load_shard, train_onboard
 from simsat.mission.packets import KnowledgePacket
 
 _GLOBAL = "global"
 _KNOWLEDGE = "knowledge"
 _UPDATE = "update"
+_UPDATE_META = "update_meta"
 
 
 def _partition(context: Context) -> int:
@@ -29,6 +34,7 @@ def _partition(context: Context) -> int:
 def make_client_app(setup: OnboardSetup) -> ClientApp:
     """Build the satellites' ClientApp; `setup` is small and travels with the app to Ray actors."""
     app = ClientApp()
+    codec = ImageCodec(setup.image_size, setup.image_quality)
 
     @app.query("identify")
     def identify(msg: Message, context: Context) -> Message:
@@ -56,25 +62,36 @@ def make_client_app(setup: OnboardSetup) -> ClientApp:
     def compute(msg: Message, context: Context) -> Message:
         state = context.state
         sat = _partition(context)
-        images, ids = load_shard(setup.shards_dir, sat)
+        images, ids, labels = load_shard(setup.shards_dir, sat)
+        knowledge = (
+            payloads.record_knowledge(state.array_records[_KNOWLEDGE])
+            if _KNOWLEDGE in state.array_records
+            else KnowledgePacket.empty(setup.num_classes)
+        )
+        version = int(state.config_records[payloads.META]["version"])
         update, report = train_onboard(
             setup,
             satellite=sat,
             images=images,
             ids=ids,
-            global_model=payloads.record_model(state.array_records[_GLOBAL]),
-            version=int(state.config_records[payloads.META]["version"]),
-            knowledge=payloads.record_knowledge(state.array_records[_KNOWLEDGE]),
+            labels=labels,
+            acquired=int(msg.content.config_records["train"]["acquired"]),
+            base_model=payloads.record_model(state.array_records[_GLOBAL]),
+            version=version,
+            knowledge=knowledge,
         )
         if report.num_examples > 0:
             update_records = payloads.update_content(update)
             state[_UPDATE] = update_records.array_records[payloads.MODEL]
-            state["update_meta"] = update_records.metric_records[payloads.META]
+            state[_UPDATE_META] = update_records.metric_records[payloads.META]
+            if setup.keep_own_model:
+                state[_GLOBAL] = update_records.array_records[payloads.MODEL]
         content = RecordDict(
             {
                 "report": MetricRecord(
                     {
                         "num_examples": report.num_examples,
+                        "unlabelled": report.unlabelled,
                         "loss": report.loss,
                         "wall_seconds": report.wall_seconds,
                     }
@@ -91,11 +108,20 @@ def make_client_app(setup: OnboardSetup) -> ClientApp:
         content = RecordDict(
             {
                 payloads.MODEL: state.array_records[_UPDATE],
-                payloads.META: state.metric_records["update_meta"],
+                payloads.META: state.metric_records[_UPDATE_META],
             }
         )
         del state[_UPDATE]
-        del state["update_meta"]
+        del state[_UPDATE_META]
         return Message(content=content, reply_to=msg)
+
+    @app.query("imagery")
+    def imagery(msg: Message, context: Context) -> Message:
+        ask = msg.content.config_records["imagery"]
+        images, ids, _ = load_shard(setup.shards_dir, _partition(context))
+        packet = encode_within(
+            codec, images, ids, int(ask["start"]), min(int(ask["stop"]), len(ids)), int(ask["budget"])
+        )
+        return Message(content=payloads.imagery_content(packet), reply_to=msg)
 
     return app

@@ -6,7 +6,7 @@ import numpy as np
 from flwr.app import Array, ArrayRecord, ConfigRecord, MetricRecord, RecordDict
 from flwr.common.serde import recorddict_to_proto
 
-from simsat.mission.packets import KnowledgePacket, ModelArrays, UpdatePacket, UplinkPacket
+from simsat.mission.packets import ImageryPacket, KnowledgePacket, ModelArrays, UpdatePacket, UplinkPacket
 
 MODEL = "model"
 KNOWLEDGE = "knowledge"
@@ -99,3 +99,25 @@ def uplink_bytes(packet: UplinkPacket) -> int:
 
 def update_bytes(packet: UpdatePacket) -> int:
     return serialized_bytes(update_content(packet))
+
+
+IMAGERY = "imagery"
+
+
+def imagery_content(packet: ImageryPacket) -> RecordDict:
+    return RecordDict(
+        {
+            IMAGERY: ArrayRecord(
+                {
+                    "ids": Array(np.ascontiguousarray(packet.ids, dtype=np.int64)),
+                    "data": Array(np.ascontiguousarray(packet.data, dtype=np.uint8)),
+                    "offsets": Array(np.ascontiguousarray(packet.offsets, dtype=np.int64)),
+                }
+            )
+        }
+    )
+
+
+def content_imagery(content: RecordDict) -> ImageryPacket:
+    record = content.array_records[IMAGERY]
+    return ImageryPacket(ids=record["ids"].numpy(), data=record["data"].numpy(), offsets=record["offsets"].numpy())

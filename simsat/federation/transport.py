@@ -7,12 +7,12 @@ import logging
 import time
 from abc import ABC, abstractmethod
 
-from flwr.app import Context, Message, Metadata, RecordDict
+from flwr.app import ConfigRecord, Context, Message, Metadata, RecordDict
 from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid
 
 from simsat.federation import payloads
-from simsat.mission.packets import TrainReport, UpdatePacket, UplinkPacket
+from simsat.mission.packets import ImageryPacket, TrainReport, UpdatePacket, UplinkPacket
 
 log = logging.getLogger(__name__)
 
@@ -21,17 +21,42 @@ class SatelliteError(RuntimeError):
     """A satellite's ClientApp answered with an error."""
 
 
+def _report(reply: Message) -> TrainReport:
+    report = reply.content.metric_records["report"]
+    return TrainReport(
+        num_examples=int(report["num_examples"]),
+        loss=float(report["loss"]),
+        wall_seconds=float(report["wall_seconds"]),
+        unlabelled=int(report["unlabelled"]),
+    )
+
+
+def _train_content(acquired: int) -> RecordDict:
+    return RecordDict({"train": ConfigRecord({"acquired": int(acquired)})})
+
+
 class MessageTransport(ABC):
     """The mission's Transport expressed as Flower messages to the satellites' ClientApps."""
 
     @abstractmethod
+    def _push(self, satellite: int, message_type: str, content: RecordDict) -> str:
+        """Send one message to a satellite's node; return a handle for `_wait`."""
+
+    @abstractmethod
+    def _wait(self, handle: str, what: str) -> Message:
+        """The reply to a pushed message (blocks until it is there)."""
+
     def _exchange(self, satellite: int, message_type: str, content: RecordDict) -> Message:
-        """Send one message to a satellite's node and return its (checked) reply."""
+        return self._wait(self._push(satellite, message_type, content), f"{message_type} (satellite {satellite})")
 
     @staticmethod
-    def _check(reply: Message, what: str) -> None:
+    def _check(reply: Message, what: str) -> Message:
         if reply.has_error():
             raise SatelliteError(f"{what} failed on a satellite: {reply.error.reason}")
+        return reply
+
+    def __init__(self) -> None:
+        self._training: dict[int, str] = {}
 
     def uplink_bytes(self, packet: UplinkPacket) -> int:
         return payloads.uplink_bytes(packet)
@@ -39,14 +64,14 @@ class MessageTransport(ABC):
     def deliver(self, satellite: int, packet: UplinkPacket) -> None:
         self._exchange(satellite, "train.deliver", payloads.uplink_content(packet))
 
-    def compute(self, satellite: int) -> TrainReport:
-        reply = self._exchange(satellite, "train.compute", RecordDict())
-        report = reply.content.metric_records["report"]
-        return TrainReport(
-            num_examples=int(report["num_examples"]),
-            loss=float(report["loss"]),
-            wall_seconds=float(report["wall_seconds"]),
-        )
+    def start_training(self, satellite: int, acquired: int) -> None:
+        if satellite in self._training:
+            raise SatelliteError(f"satellite {satellite} is already training")
+        self._training[satellite] = self._push(satellite, "train.compute", _train_content(acquired))
+
+    def finish_training(self, satellite: int) -> TrainReport:
+        handle = self._training.pop(satellite)
+        return _report(self._wait(handle, f"train.compute (satellite {satellite})"))
 
     def downlink(self, satellite: int) -> tuple[UpdatePacket, int] | None:
         reply = self._exchange(satellite, "query.downlink", RecordDict())
@@ -54,13 +79,20 @@ class MessageTransport(ABC):
             return None
         return payloads.content_update(reply.content), payloads.serialized_bytes(reply.content)
 
+    def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> tuple[ImageryPacket, int]:
+        ask = RecordDict({"imagery": ConfigRecord({"start": start, "stop": stop, "budget": int(budget_bytes)})})
+        reply = self._exchange(satellite, "query.imagery", ask)
+        return payloads.content_imagery(reply.content), payloads.serialized_bytes(reply.content)
+
 
 class FlowerTransport(MessageTransport):
-    """Sends Message API messages through a Flower Grid; maps satellites to node ids."""
+    """Pushes Message API messages through a Flower Grid and pulls each reply exactly once."""
 
-    def __init__(self, grid: Grid, num_satellites: int, timeout_s: float = 600.0) -> None:
+    def __init__(self, grid: Grid, num_satellites: int, timeout_s: float = 3600.0) -> None:
+        super().__init__()
         self.grid = grid
         self.timeout_s = timeout_s
+        self.replies: dict[str, Message] = {}
         self.nodes = self._identify(num_satellites)
 
     def _identify(self, num_satellites: int) -> dict[int, int]:
@@ -72,12 +104,12 @@ class FlowerTransport(MessageTransport):
             time.sleep(0.1)
             node_ids = list(self.grid.get_node_ids())
         messages = [
-            Message(content=RecordDict(), dst_node_id=node, message_type="query.identify")
-            for node in node_ids
+            Message(content=RecordDict(), dst_node_id=node, message_type="query.identify") for node in node_ids
         ]
+        handles = list(self.grid.push_messages(messages))
         nodes: dict[int, int] = {}
-        for reply in self.grid.send_and_receive(messages, timeout=self.timeout_s):
-            self._check(reply, "identify")
+        for handle in handles:
+            reply = self._wait(handle, "identify")
             partition = int(reply.content.config_records["node"]["partition_id"])
             nodes[partition] = reply.metadata.src_node_id
         missing = sorted(set(range(num_satellites)) - set(nodes))
@@ -85,24 +117,42 @@ class FlowerTransport(MessageTransport):
             raise SatelliteError(f"no node answered for satellites {missing}")
         return nodes
 
-    def _exchange(self, satellite: int, message_type: str, content: RecordDict) -> Message:
+    def _push(self, satellite: int, message_type: str, content: RecordDict) -> str:
         message = Message(content=content, dst_node_id=self.nodes[satellite], message_type=message_type)
-        replies = list(self.grid.send_and_receive([message], timeout=self.timeout_s))
-        if not replies:
-            raise SatelliteError(f"satellite {satellite} did not answer {message_type}")
-        self._check(replies[0], f"{message_type} (satellite {satellite})")
-        return replies[0]
+        (handle,) = list(self.grid.push_messages([message]))
+        return str(handle)
+
+    def _wait(self, handle: str, what: str) -> Message:
+        deadline = time.monotonic() + self.timeout_s
+        pause = 0.001
+        while handle not in self.replies:
+            waiting = {h for h in self._waiting() if h not in self.replies} | {handle}
+            for reply in self.grid.pull_messages(waiting):
+                self.replies[reply.metadata.reply_to_message_id] = reply
+            if handle in self.replies:
+                break
+            if time.monotonic() > deadline:
+                raise SatelliteError(f"{what}: no reply within {self.timeout_s:.0f} s")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+        return self._check(self.replies.pop(handle), what)
+
+    def _waiting(self) -> set[str]:
+        return set(self._training.values())
 
 
 class InProcessTransport(MessageTransport):
     """Runs the same ClientApp in this process, one Context per satellite, without Ray.
 
-    For debugging and fast tests of the mission logic; `simsat run` uses FlowerTransport.
+    A message runs when it is pushed, so trainings run one after another; the mission sees the
+    same replies in the same simulated order as with FlowerTransport. For tests and debugging.
     """
 
     def __init__(self, client_app: ClientApp, num_satellites: int) -> None:
+        super().__init__()
         self.app = client_app
         self._ids = itertools.count()
+        self.replies: dict[str, Message] = {}
         self.contexts = [
             Context(
                 run_id=0,
@@ -114,10 +164,11 @@ class InProcessTransport(MessageTransport):
             for i in range(num_satellites)
         ]
 
-    def _exchange(self, satellite: int, message_type: str, content: RecordDict) -> Message:
+    def _push(self, satellite: int, message_type: str, content: RecordDict) -> str:
+        handle = f"local-{next(self._ids)}"
         metadata = Metadata(
             run_id=0,
-            message_id=f"local-{next(self._ids)}",
+            message_id=handle,
             src_node_id=0,
             dst_node_id=satellite + 1,
             reply_to_message_id="",
@@ -126,6 +177,8 @@ class InProcessTransport(MessageTransport):
             ttl=3600.0,
             message_type=message_type,
         )
-        reply = self.app(Message(content=content, metadata=metadata), self.contexts[satellite])
-        self._check(reply, f"{message_type} (satellite {satellite})")
-        return reply
+        self.replies[handle] = self.app(Message(content=content, metadata=metadata), self.contexts[satellite])
+        return handle
+
+    def _wait(self, handle: str, what: str) -> Message:
+        return self._check(self.replies.pop(handle), what)

@@ -1,61 +1,94 @@
-"""The ground station's side of the mission: the global student, knowledge to send, aggregation."""
+"""The ground station's side of the mission: the global student, received imagery, soft labels
+to send, and the aggregation rule."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from simsat.mission.aggregation import fedavg
+from simsat.mission.aggregation import Aggregation, Aggregator, Discarded, Outcome
 from simsat.mission.packets import KnowledgePacket, ModelArrays, UpdatePacket, UplinkPacket
+from simsat.mission.strategies import Strategy
 
 log = logging.getLogger(__name__)
 
 SizeFn = Callable[[UplinkPacket], int]
-
-
-@dataclass
-class Aggregation:
-    """One FedAvg step: which satellites contributed and how stale their bases were."""
-
-    version: int
-    satellites: list[int]
-    staleness: list[int]
-    num_examples: int
+# The teachers at the ground: decoded images and their ids -> soft labels (most useful first)
+Labeller = Callable[[np.ndarray, np.ndarray], KnowledgePacket]
+# Ground-side training: (current student, images, their soft labels) -> new student
+GroundTrainer = Callable[[ModelArrays, np.ndarray, KnowledgePacket], ModelArrays]
 
 
 @dataclass
 class GroundSegment:
-    """Holds the global student as arrays, the per-satellite knowledge queues and the FedAvg buffer.
+    """Holds the global student (as arrays), what each satellite has sent down and what is due up.
 
-    `knowledge[s]` is satellite s's knowledge in sending order (most confident first).
+    `queue[s]` is the soft labels made for satellite s, in sending order; `sent[s]` how many of
+    them have been delivered; `received[s]` how many of its images have arrived.
     """
 
     model: ModelArrays
-    knowledge: Sequence[KnowledgePacket]
-    buffer_size: int
+    strategy: Strategy
+    aggregator: Aggregator
+    num_satellites: int
+    num_classes: int
+    labeller: Labeller | None = None
     max_labels_per_contact: int = 0
     version: int = 0
+    queue: list[KnowledgePacket] = field(default_factory=list)
     sent: list[int] = field(default_factory=list)
-    buffer: list[tuple[int, UpdatePacket]] = field(default_factory=list)
+    received: list[int] = field(default_factory=list)
+    pool_images: list[np.ndarray] = field(default_factory=list)
+    pool_knowledge: list[KnowledgePacket] = field(default_factory=list)
+    pool_trained: int = 0  # pool images the last ground training saw
+    satellite_models: dict[int, ModelArrays] = field(default_factory=dict)
+    history: dict[int, ModelArrays] = field(default_factory=dict)
+    discarded: int = 0
 
     def __post_init__(self) -> None:
-        if not self.sent:
-            self.sent = [0] * len(self.knowledge)
+        n = self.num_satellites
+        self.queue = self.queue or [KnowledgePacket.empty(self.num_classes) for _ in range(n)]
+        self.sent = self.sent or [0] * n
+        self.received = self.received or [0] * n
+        self.history[self.version] = self.model
+
+    # -- imagery and soft labels ---------------------------------------------------------------
+    def receive_imagery(self, satellite: int, images: np.ndarray, ids: np.ndarray) -> int:
+        """Decoded images arrived from `satellite`; label them for it and/or keep them to train on.
+        Returns the number of soft labels made."""
+        self.received[satellite] += len(ids)
+        if len(ids) == 0 or self.labeller is None:
+            return 0
+        labels = self.labeller(images, ids)
+        if self.strategy.knowledge:
+            pending = self.queue[satellite]
+            self.queue[satellite] = KnowledgePacket(
+                ids=np.concatenate([pending.ids, labels.ids]),
+                targets=np.concatenate([pending.targets, labels.targets]),
+                kd_weight=np.concatenate([pending.kd_weight, labels.kd_weight]),
+                ce_weight=np.concatenate([pending.ce_weight, labels.ce_weight]),
+            )
+        if self.strategy.ground_trains:
+            order = np.argsort(ids)
+            rows = order[np.searchsorted(ids[order], labels.ids)]
+            self.pool_images.append(images[rows])
+            self.pool_knowledge.append(labels)
+        return len(labels)
 
     def labels_pending(self, satellite: int) -> int:
-        return len(self.knowledge[satellite]) - self.sent[satellite]
+        return len(self.queue[satellite]) - self.sent[satellite]
 
     def build_uplink(
         self, satellite: int, satellite_version: int, budget_bytes: int, size: SizeFn
     ) -> UplinkPacket | None:
-        """The largest packet that fits `budget_bytes`: the global student if the satellite's is
-        older, then as many pending soft labels as fit. A student larger than the budget is still
+        """The largest packet that fits `budget_bytes`: the global student if the strategy sends it,
+        then as many pending soft labels as fit. A student larger than the budget is still
         returned alone (its transfer continues in later windows). None when nothing is due."""
-        model = self.model if satellite_version < self.version else None
-        queue = self.knowledge[satellite]
+        model = self.model if self.strategy.sends_model(satellite_version, self.version) else None
+        queue = self.queue[satellite]
         start = self.sent[satellite]
         pending = len(queue) - start
         if self.max_labels_per_contact > 0:
@@ -81,20 +114,57 @@ class GroundSegment:
     def mark_delivered(self, satellite: int, packet: UplinkPacket) -> None:
         self.sent[satellite] += len(packet.knowledge)
 
-    def receive(self, satellite: int, update: UpdatePacket) -> Aggregation | None:
-        """Buffer an update; run FedAvg when the buffer is full and return what it did."""
-        self.buffer.append((satellite, update))
-        if len(self.buffer) < self.buffer_size:
+    # -- the global student ----------------------------------------------------------------------
+    def _version_model(self, version: int) -> ModelArrays:
+        return self.history[version]
+
+    def receive_update(self, satellite: int, update: UpdatePacket, now_s: float) -> Outcome:
+        """An update arrived; what the aggregation rule made of it (None: it waits)."""
+        if not self.strategy.aggregates:
+            self.satellite_models[satellite] = update.model
             return None
-        updates = [u for _, u in self.buffer]
-        self.model = fedavg(updates)
-        self.version += 1
-        result = Aggregation(
-            version=self.version,
-            satellites=[s for s, _ in self.buffer],
-            staleness=[self.version - 1 - u.base_version for u in updates],
-            num_examples=int(np.sum([u.num_examples for u in updates])),
+        outcome = self.aggregator.receive(self.model, self.version, satellite, update, now_s, self._version_model)
+        if isinstance(outcome, Discarded):
+            self.discarded += 1
+        elif isinstance(outcome, Aggregation):
+            self.apply(outcome, now_s)
+        return outcome
+
+    def expire(self, now_s: float) -> Aggregation | None:
+        outcome = self.aggregator.expire(self.model, self.version, now_s)
+        if outcome is not None:
+            self.apply(outcome, now_s)
+        return outcome
+
+    def apply(self, aggregation: Aggregation, now_s: float) -> None:
+        self.model = aggregation.model
+        self.version = aggregation.version
+        self.history[self.version] = self.model
+        self.aggregator.opened(self.version, now_s)
+        log.debug("version %d from satellites %s", self.version, aggregation.satellites)
+
+    def forget_versions_before(self, oldest_in_use: int) -> None:
+        """Drop global students no satellite can still send an update from."""
+        for version in [v for v in self.history if v < oldest_in_use and v != self.version]:
+            del self.history[version]
+
+    def pool_size(self) -> int:
+        return sum(len(k) for k in self.pool_knowledge)
+
+    def train_on_pool(self, trainer: GroundTrainer) -> bool:
+        """`ground`: train the student on every labelled image received so far. False: nothing new."""
+        if self.pool_size() <= self.pool_trained:
+            return False
+        images = np.concatenate(self.pool_images)
+        packs = self.pool_knowledge
+        knowledge = KnowledgePacket(
+            ids=np.concatenate([k.ids for k in packs]),
+            targets=np.concatenate([k.targets for k in packs]),
+            kd_weight=np.concatenate([k.kd_weight for k in packs]),
+            ce_weight=np.concatenate([k.ce_weight for k in packs]),
         )
-        self.buffer = []
-        log.debug("aggregated %s into version %d", result.satellites, result.version)
-        return result
+        self.model = trainer(self.model, images, knowledge)
+        self.version += 1
+        self.history[self.version] = self.model
+        self.pool_trained = len(knowledge)
+        return True

@@ -1,6 +1,9 @@
-"""What a satellite's computer does: train the global student on its own images and soft labels.
+"""What a satellite's computer does: train the student on its own images, encode imagery.
 
-Plain functions, no Flower: the ClientApp calls them.
+Plain functions, no Flower: the ClientApp calls them. A satellite trains on the images it has
+acquired so far: with the ground's soft labels where it holds them (``distill``) or on its own
+labels (``labels``), plus, as an option, a FixMatch-style term on its other images
+(pseudo-labels from a weak view where the student is confident, learnt on a strong view).
 """
 
 from __future__ import annotations
@@ -12,12 +15,31 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from torch import nn
 
-from simsat.distill.train import TrainConfig, train_distill
+from simsat.distill.augment import random_flip_rotate, strong_augment
+from simsat.distill.losses import weighted_kd_loss
+from simsat.distill.train import TrainConfig, fit
 from simsat.mission.knowledge import training_knowledge
 from simsat.mission.packets import KnowledgePacket, ModelArrays, TrainReport, UpdatePacket
-from simsat.models.inputs import Normalization
+from simsat.models.inputs import Normalization, to_input
 from simsat.models.registry import create_student
+
+ONBOARD_MODES = ("distill", "labels", "none")
+
+
+@dataclass(frozen=True)
+class SemiSupervised:
+    """The consistency term on images without a target (off when weight is 0)."""
+
+    weight: float = 0.0
+    threshold: float = 0.95
+    ratio: int = 2  # unlabelled images per image with a target, in each batch
+
+    @property
+    def active(self) -> bool:
+        return self.weight > 0
 
 
 @dataclass(frozen=True)
@@ -28,32 +50,34 @@ class OnboardSetup:
     model_name: str
     num_classes: int
     temperature: float
-    epochs: int
-    batch_size: int
-    lr: float
-    weight_decay: float
+    training: TrainConfig
     norm_mean: tuple[float, float, float]
     norm_std: tuple[float, float, float]
-    seed: int
+    mode: str = "distill"
+    semi: SemiSupervised = SemiSupervised()
+    keep_own_model: bool = False  # `local`: a satellite continues from its own model
     threads: int = 1
+    image_size: int = 0  # imagery.size (0: native)
+    image_quality: int = 90
 
 
 def shard_path(shards_dir: str | Path, satellite: int) -> Path:
     return Path(shards_dir) / f"satellite_{satellite:04d}.npz"
 
 
-def save_shard(shards_dir: Path, satellite: int, images: np.ndarray, ids: np.ndarray) -> Path:
+def save_shard(shards_dir: Path, satellite: int, images: np.ndarray, ids: np.ndarray, labels: np.ndarray) -> Path:
+    """A satellite's images in acquisition order, with their ids and (true) labels."""
     path = shard_path(shards_dir, satellite)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, images=images, ids=ids)
+    np.savez(path, images=images, ids=ids, labels=labels)
     return path
 
 
 @lru_cache(maxsize=64)
-def load_shard(shards_dir: str, satellite: int) -> tuple[np.ndarray, np.ndarray]:
-    """A satellite's onboard images and their ids (read once per process)."""
+def load_shard(shards_dir: str, satellite: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A satellite's onboard images, ids and labels (read once per process)."""
     with np.load(shard_path(shards_dir, satellite)) as data:
-        return data["images"], data["ids"]
+        return data["images"], data["ids"], data["labels"]
 
 
 def build_student(name: str, num_classes: int, weights: ModelArrays | None = None) -> torch.nn.Module:
@@ -67,42 +91,98 @@ def model_arrays(model: torch.nn.Module) -> ModelArrays:
     return {k: v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()}
 
 
+def training_images(setup: OnboardSetup, labelled: int, acquired: int) -> tuple[int, int]:
+    """(images with a target, unlabelled images) one training processes per epoch."""
+    if setup.mode == "none" or labelled == 0:
+        return 0, 0
+    unlabelled = setup.semi.ratio * labelled if setup.semi.active and acquired > labelled else 0
+    return labelled, unlabelled
+
+
+def _held_rows(ids: np.ndarray, acquired: int, knowledge: KnowledgePacket) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the shard with a usable soft label, and the packet entries they match."""
+    own = ids[:acquired]
+    order = np.argsort(own, kind="stable")
+    position = np.searchsorted(own[order], knowledge.ids)
+    position = np.clip(position, 0, max(len(own) - 1, 0))
+    held = (len(own) > 0) & (own[order][position] == knowledge.ids) & (knowledge.kd_weight > 0)
+    return order[position[held]], np.flatnonzero(held)
+
+
+def _semi_term(
+    model: nn.Module, pool: torch.Tensor, count: int, semi: SemiSupervised, generator: torch.Generator
+) -> torch.Tensor:
+    pick = torch.randint(0, int(pool.shape[0]), (count,), generator=generator)
+    batch = pool[pick]
+    with torch.no_grad():
+        weak = torch.softmax(model(random_flip_rotate(batch, generator)), dim=1)
+    confidence, pseudo = weak.max(dim=1)
+    mask = (confidence >= semi.threshold).float()
+    strong = model(strong_augment(batch, generator))
+    return (F.cross_entropy(strong, pseudo, reduction="none") * mask).mean()
+
+
 def train_onboard(
     setup: OnboardSetup,
     satellite: int,
     images: np.ndarray,
     ids: np.ndarray,
-    global_model: ModelArrays,
+    labels: np.ndarray,
+    acquired: int,
+    base_model: ModelArrays,
     version: int,
     knowledge: KnowledgePacket,
 ) -> tuple[UpdatePacket, TrainReport]:
-    """Train the global student on the images the satellite holds soft labels for.
-
-    The satellite has no labels of its own, so the loss is the distillation term alone.
-    """
+    """Train `base_model` on the satellite's first `acquired` images; return the update."""
     start = time.perf_counter()
     torch.set_num_threads(setup.threads)
-    position = np.searchsorted(ids, knowledge.ids)
-    position = np.clip(position, 0, max(len(ids) - 1, 0))
-    held = (len(ids) > 0) & (ids[position] == knowledge.ids) & (knowledge.kd_weight > 0)
-    rows = position[held]
-    model = build_student(setup.model_name, setup.num_classes, global_model)
+    acquired = min(acquired, len(ids))
+    model = build_student(setup.model_name, setup.num_classes, base_model)
+    if setup.mode == "labels":
+        rows = np.arange(acquired)
+        entries = np.zeros(0, np.int64)
+    elif setup.mode == "distill":
+        rows, entries = _held_rows(ids, acquired, knowledge)
+    else:
+        rows = entries = np.zeros(0, np.int64)
     if rows.size == 0:
         report = TrainReport(0, float("nan"), time.perf_counter() - start)
         return UpdatePacket(version, model_arrays(model), 0, float("nan")), report
-    batch = training_knowledge(knowledge.take(held))
-    config = TrainConfig(
-        epochs=setup.epochs,
-        batch_size=setup.batch_size,
-        lr=setup.lr,
-        weight_decay=setup.weight_decay,
-        schedule="onecycle",
-        augment=True,
-        channels_last=True,
-        seed=setup.seed * 100_003 + satellite * 1_009 + version,
-    )
+
     norm = Normalization(mean=setup.norm_mean, std=setup.norm_std)
-    stats = train_distill(model, images[rows], batch, None, setup.temperature, config, norm)
+    config = TrainConfig(**{**setup.training.__dict__, "seed": setup.training.seed * 100_003 + satellite * 1_009 + version})
+    x = to_input(images[rows], norm, channels_last=config.channels_last)
+    others = np.setdiff1d(np.arange(acquired), rows)
+    semi = setup.semi
+    pool = to_input(images[others], norm, channels_last=config.channels_last) if semi.active and others.size else None
+    generator = torch.Generator().manual_seed(config.seed + 17)
+    unlabelled_seen = 0
+
+    if setup.mode == "labels":
+        y = torch.from_numpy(labels[rows].astype(np.int64))
+
+        def target_loss(out: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+            return F.cross_entropy(out, y[idx])
+
+    else:
+        packet = training_knowledge(knowledge.take(entries))
+
+        def target_loss(out: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+            return weighted_kd_loss(
+                out, packet.targets[idx], packet.kd_weight[idx], packet.ce_weight[idx], None, setup.temperature
+            )
+
+    def batch_loss(m: nn.Module, xb: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        nonlocal unlabelled_seen
+        loss = target_loss(m(xb), idx)
+        if pool is not None:
+            count = semi.ratio * int(idx.numel())
+            unlabelled_seen += count
+            loss = loss + semi.weight * _semi_term(m, pool, count, semi, generator)
+        return loss
+
+    stats = fit(model, x, config, batch_loss)
     model = model.to(memory_format=torch.contiguous_format)
     update = UpdatePacket(version, model_arrays(model), int(rows.size), float(stats.mean_loss))
-    return update, TrainReport(int(rows.size), float(stats.mean_loss), time.perf_counter() - start)
+    report = TrainReport(int(rows.size), float(stats.mean_loss), time.perf_counter() - start, unlabelled_seen)
+    return update, report

@@ -1,24 +1,31 @@
 """The mission as SimPy processes: contacts, transfers, onboard training, aggregation.
 
 Each satellite is one process walking through its contact windows. In a window it takes a
-ground-station antenna, downlinks its pending update (aggregating at the ground when the FedAvg
-buffer fills), then uplinks the global student and as many soft labels as the window allows.
-After an uplink completes, its computer trains once the battery allows. Transfers cut by the end
-of a window resume in the next one. Real work (serialisation, training) goes through a Transport.
+ground-station antenna, downlinks its pending update (the aggregation rule decides what the
+ground does with it), then imagery within its share of the window's downlink (the ground's
+teachers label what arrives), then uplinks what the strategy sends: the global student and as
+many soft labels as the window allows. After an uplink completes the satellite trains once its
+battery allows: the real training is handed to its node when the simulated training starts and
+collected when it ends, so trainings that overlap in simulated time run at the same time.
+Transfers cut by the end of a window resume in the next one.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import simpy
 
 from simsat.hardware.profiles import HardwareProfile
-from simsat.mission.ground import GroundSegment
-from simsat.mission.packets import ModelArrays, UpdatePacket, UplinkPacket
+from simsat.mission.aggregation import Aggregation, Discarded
+from simsat.mission.ground import GroundSegment, GroundTrainer
+from simsat.mission.imagery import ImageCodec, decode_packet
+from simsat.mission.packets import ImageryPacket, ModelArrays, UpdatePacket, UplinkPacket
 from simsat.mission.transport import Transport
 from simsat.results.recorder import Recorder
 from simsat.world.compute import run_compute
@@ -29,6 +36,22 @@ from simsat.world.power import Battery
 log = logging.getLogger(__name__)
 
 Evaluate = Callable[[ModelArrays], dict[str, float]]
+BYTE_KINDS = {"up": ("model", "knowledge"), "down": ("update", "imagery")}
+
+
+@dataclass(frozen=True)
+class ImageryPlan:
+    """How satellites acquire and send down their images."""
+
+    share: float  # of each window's downlink time
+    capture_per_hour: float  # 0: every image held from the start
+    codec: ImageCodec
+    edge: int  # the mission's image size (the ground decodes to it)
+
+    def acquired(self, held: int, now_s: float) -> int:
+        if self.capture_per_hour <= 0:
+            return held
+        return min(held, int(self.capture_per_hour * now_s / 3600.0))
 
 
 @dataclass(frozen=True)
@@ -39,11 +62,15 @@ class OperationsPlan:
     contacts: Sequence[ContactWindow]
     antennas: Sequence[int]  # per ground station
     rates: LinkRates
-    hardware: HardwareProfile
+    hardware: Sequence[HardwareProfile]  # per satellite
     floor_soc: float
     resume_soc: float
-    train_flops_per_image: float
+    train_flops_per_image: float  # forward + backward, one image
     epochs: int
+    images_held: Sequence[int]  # per satellite
+    imagery: ImageryPlan
+    semi_ratio: int = 0  # unlabelled images per labelled one (0: no semi-supervised term)
+    ground_interval_s: float = 3600.0  # `ground` strategy: how often the ground retrains
 
 
 @dataclass
@@ -53,13 +80,25 @@ class SatelliteState:
     model_version: int = -1
     training: bool = False
     update_ready: bool = False
-    uplink: tuple[Transfer, UplinkPacket] | None = None
+    uplink: tuple[Transfer, UplinkPacket, int] | None = None  # transfer, packet, model bytes
     downlink: tuple[Transfer, UpdatePacket] | None = None
-    bytes_up: int = 0
-    bytes_down: int = 0
+    imagery: tuple[Transfer, ImageryPacket] | None = None
+    bytes: dict[str, int] = field(default_factory=lambda: {k: 0 for d in BYTE_KINDS.values() for k in d})
+    images_down: int = 0
     contacts: int = 0
     trainings: int = 0
+    train_seconds: float = 0.0
     energy_train_wh: float = 0.0
+    train_wall_seconds: float = 0.0
+
+
+@dataclass
+class Clock:
+    """Real time spent in the parts of the mission, for the summary."""
+
+    eval_s: float = 0.0
+    label_s: float = 0.0
+    ground_train_s: float = 0.0
 
 
 class Operations:
@@ -74,56 +113,98 @@ class Operations:
         batteries: Sequence[Battery],
         recorder: Recorder,
         evaluate: Evaluate,
+        ground_trainer: GroundTrainer | None = None,
         progress: Callable[[float], None] | None = None,
     ) -> None:
         self.env = env
         self.plan = plan
         self.ground = ground
+        self.strategy = ground.strategy
         self.transport = transport
         self.recorder = recorder
         self.evaluate = evaluate
+        self.ground_trainer = ground_trainer
         self.progress = progress
         self.satellites = [SatelliteState(i, b) for i, b in enumerate(batteries)]
         self.antennas = [simpy.Resource(env, capacity=n) for n in plan.antennas]
+        self.clock = Clock()
+        self.version_changed = env.event()
+        self.local_scores: dict[int, dict[str, float]] = {}
+        self.initial_scores: dict[str, float] = {}
+        self._model_bytes: dict[int, int] = {}
+        self.mission_wall_seconds = 0.0
 
     # -- bookkeeping -------------------------------------------------------------------------
+    def bytes_by_kind(self) -> dict[str, dict[str, int]]:
+        return {
+            direction: {kind: sum(s.bytes[kind] for s in self.satellites) for kind in kinds}
+            for direction, kinds in BYTE_KINDS.items()
+        }
+
     @property
     def bytes_up(self) -> int:
-        return sum(s.bytes_up for s in self.satellites)
+        return sum(self.bytes_by_kind()["up"].values())
 
     @property
     def bytes_down(self) -> int:
-        return sum(s.bytes_down for s in self.satellites)
+        return sum(self.bytes_by_kind()["down"].values())
+
+    @property
+    def train_wall_seconds(self) -> float:
+        return sum(s.train_wall_seconds for s in self.satellites)
 
     def _event(self, kind: str, **fields: Any) -> None:
         self.recorder.event(kind, self.env.now, **fields)
 
-    def _metric(self, kind: str, satellite: int | None, **extra: Any) -> None:
-        scores = self.evaluate(self.ground.model)
-        soc = self.satellites[satellite].battery.soc if satellite is not None else None
+    def _score(self, model: ModelArrays) -> dict[str, float]:
+        start = time.perf_counter()
+        try:
+            return self.evaluate(model)
+        finally:
+            self.clock.eval_s += time.perf_counter() - start
+
+    def _metric(self, kind: str, satellites: Sequence[int], staleness: Sequence[int], scores: dict[str, float]) -> None:
         self.recorder.metric(
             time_s=self.env.now,
             event=kind,
-            satellite=satellite,
             version=self.ground.version,
+            satellite=";".join(str(s) for s in satellites),
+            staleness=";".join(str(s) for s in staleness),
             bytes_up=self.bytes_up,
             bytes_down=self.bytes_down,
-            battery_soc=soc,
+            images_down=sum(s.images_down for s in self.satellites),
             **scores,
-            **extra,
         )
+
+    def _global_metric(self, kind: str, satellites: Sequence[int] = (), staleness: Sequence[int] = ()) -> None:
+        self._metric(kind, satellites, staleness, self._score(self.ground.model))
 
     # -- processes ---------------------------------------------------------------------------
     def run(self) -> None:
-        self._metric("initial", None)
+        self.initial_scores = self._score(self.ground.model)
+        self._metric("initial", (), (), self.initial_scores)
         by_satellite: dict[int, list[ContactWindow]] = {}
         for window in self.plan.contacts:
             by_satellite.setdefault(window.satellite, []).append(window)
         for sat in self.satellites:
             self.env.process(self._satellite(sat, by_satellite.get(sat.index, [])))
+        if self.strategy.aggregates:
+            self.env.process(self._deadlines())
+        if self.strategy.ground_trains:
+            self.env.process(self._ground_training())
         if self.progress is not None:
             self.env.process(self._ticker())
         self.env.run(until=self.plan.duration_s)
+        self._collect_unfinished()
+
+    def _collect_unfinished(self) -> None:
+        """Trainings still running when the mission ends: their real work is waited for (so no
+        node is left busy) and counted, but their updates never reach the ground."""
+        for sat in self.satellites:
+            if sat.training:
+                report = self.transport.finish_training(sat.index)
+                sat.train_wall_seconds += report.wall_seconds
+                self._event("train_cut", satellite=sat.index, reason="mission ended", wall_s=report.wall_seconds)
 
     def _ticker(self) -> Generator[simpy.Event, Any, None]:
         step = max(self.plan.duration_s / 200.0, 1.0)
@@ -132,9 +213,43 @@ class Operations:
             self.progress(self.env.now)
             yield self.env.timeout(step)
 
-    def _satellite(
-        self, sat: SatelliteState, windows: Sequence[ContactWindow]
-    ) -> Generator[simpy.Event, Any, None]:
+    def _new_version(self) -> None:
+        event, self.version_changed = self.version_changed, self.env.event()
+        event.succeed()
+        in_use = [s.model_version for s in self.satellites if s.model_version >= 0]
+        self.ground.forget_versions_before(min(in_use, default=self.ground.version))
+
+    def _deadlines(self) -> Generator[simpy.Event, Any, None]:
+        """Calls the aggregation rule when its deadline (e.g. a sync round's) passes."""
+        while True:
+            deadline = self.ground.aggregator.deadline_s()
+            changed = self.version_changed
+            if deadline is None:
+                yield changed
+                continue
+            timer = self.env.timeout(max(deadline - self.env.now, 0.0))
+            yield timer | changed
+            if changed.triggered or self.ground.aggregator.deadline_s() != deadline:
+                continue
+            aggregation = self.ground.expire(self.env.now)
+            if aggregation is not None:
+                self._aggregated(aggregation, reason="deadline")
+            else:
+                yield self.version_changed  # the rule now waits for the next arrival
+
+    def _ground_training(self) -> Generator[simpy.Event, Any, None]:
+        assert self.ground_trainer is not None
+        while True:
+            yield self.env.timeout(self.plan.ground_interval_s)
+            start = time.perf_counter()
+            trained = self.ground.train_on_pool(self.ground_trainer)
+            self.clock.ground_train_s += time.perf_counter() - start
+            if trained:
+                self._event("ground_training", version=self.ground.version, images=self.ground.pool_trained)
+                self._global_metric("ground_training")
+                self._new_version()
+
+    def _satellite(self, sat: SatelliteState, windows: Sequence[ContactWindow]) -> Generator[simpy.Event, Any, None]:
         for window in windows:
             if window.end_s <= self.env.now:
                 continue
@@ -142,9 +257,7 @@ class Operations:
                 yield self.env.timeout(window.start_s - self.env.now)
             yield from self._contact(sat, window)
 
-    def _contact(
-        self, sat: SatelliteState, window: ContactWindow
-    ) -> Generator[simpy.Event, Any, None]:
+    def _contact(self, sat: SatelliteState, window: ContactWindow) -> Generator[simpy.Event, Any, None]:
         antenna = self.antennas[window.station]
         with antenna.request() as request:
             closes = self.env.timeout(max(window.end_s - self.env.now, 0.0))
@@ -160,7 +273,8 @@ class Operations:
                 end_s=window.end_s,
                 max_elevation_deg=window.max_elevation_deg,
             )
-            yield from self._downlink(sat, window)
+            yield from self._downlink_update(sat, window)
+            yield from self._downlink_imagery(sat, window)
             yield from self._uplink(sat, window)
             # The antenna keeps tracking the satellite until it sets.
             if window.end_s > self.env.now:
@@ -168,31 +282,39 @@ class Operations:
             self._event("contact_end", satellite=sat.index, station=window.station)
 
     def _send(
-        self, sat: SatelliteState, transfer: Transfer, window: ContactWindow, uplink: bool
+        self, sat: SatelliteState, transfer: Transfer, window: ContactWindow, uplink: bool, shares: dict[str, int]
     ) -> Generator[simpy.Event, Any, int]:
+        """Transmit within the window. `shares` orders the transfer's bytes by kind (first kind
+        first); the bytes sent are added to the satellite's counters by kind."""
         rate = self.plan.rates.uplink_bps if uplink else self.plan.rates.downlink_bps
-        radio_w = self.plan.hardware.radio_rx_w if uplink else self.plan.hardware.radio_tx_w
-        sent = yield self.env.process(
-            transmit(self.env, transfer, rate, window.end_s, sat.battery, radio_w)
-        )
-        if uplink:
-            sat.bytes_up += sent
-        else:
-            sat.bytes_down += sent
+        hardware = self.plan.hardware[sat.index]
+        radio_w = hardware.radio_rx_w if uplink else hardware.radio_tx_w
+        start_s, before = self.env.now, transfer.bytes_done
+        sent = yield self.env.process(transmit(self.env, transfer, rate, window.end_s, sat.battery, radio_w))
+        by_kind: dict[str, int] = {}
+        offset = 0
+        for kind, size in shares.items():
+            lo, hi = offset, offset + size
+            part = max(0, min(before + sent, hi) - max(before, lo))
+            offset = hi
+            if part:
+                by_kind[kind] = part
+                sat.bytes[kind] += part
         self._event(
             "transfer",
             satellite=sat.index,
             direction="up" if uplink else "down",
+            payload="+".join(shares),
             label=transfer.label,
             bytes=sent,
+            bytes_by_kind=by_kind,
             total_bytes=transfer.nbytes,
             complete=transfer.done,
+            start_s=round(start_s, 3),
         )
-        return sent
+        return int(sent)
 
-    def _downlink(
-        self, sat: SatelliteState, window: ContactWindow
-    ) -> Generator[simpy.Event, Any, None]:
+    def _downlink_update(self, sat: SatelliteState, window: ContactWindow) -> Generator[simpy.Event, Any, None]:
         if sat.downlink is None and sat.update_ready:
             fetched = self.transport.downlink(sat.index)
             sat.update_ready = False
@@ -202,43 +324,102 @@ class Operations:
         if sat.downlink is None:
             return
         transfer, update = sat.downlink
-        yield from self._send(sat, transfer, window, uplink=False)
+        yield from self._send(sat, transfer, window, uplink=False, shares={"update": transfer.nbytes})
         if not transfer.done:
             return
         sat.downlink = None
-        aggregation = self.ground.receive(sat.index, update)
-        if aggregation is not None:
-            self._event(
-                "aggregation",
-                version=aggregation.version,
-                satellites=aggregation.satellites,
-                staleness=aggregation.staleness,
-                num_examples=aggregation.num_examples,
-            )
-            self._metric(
-                "aggregation",
-                sat.index,
-                staleness=sum(aggregation.staleness) / len(aggregation.staleness),
-            )
+        self._update_arrived(sat, update)
 
-    def _uplink(
-        self, sat: SatelliteState, window: ContactWindow
-    ) -> Generator[simpy.Event, Any, None]:
+    def _update_arrived(self, sat: SatelliteState, update: UpdatePacket) -> None:
+        outcome = self.ground.receive_update(sat.index, update, self.env.now)
+        if not self.strategy.aggregates:  # local: the satellite's own model is scored
+            self.local_scores[sat.index] = self._score(update.model)
+            mean = {
+                k: float(np.mean([self.local_scores.get(s.index, self.initial_scores)[k] for s in self.satellites]))
+                for k in self.initial_scores
+            }
+            self._event("local_update", satellite=sat.index, accuracy=self.local_scores[sat.index]["accuracy"])
+            self._metric("local_update", [sat.index], [0], mean)
+        elif isinstance(outcome, Discarded):
+            self._event("update_discarded", satellite=sat.index, staleness=outcome.staleness)
+        elif isinstance(outcome, Aggregation):
+            self._aggregated(outcome, reason="arrival")
+        else:
+            self._event("update_buffered", satellite=sat.index, waiting=self.ground.aggregator.waiting())
+
+    def _aggregated(self, aggregation: Aggregation, reason: str) -> None:
+        self._event(
+            "aggregation",
+            version=aggregation.version,
+            satellites=aggregation.satellites,
+            staleness=aggregation.staleness,
+            weights=[round(w, 4) for w in aggregation.weights],
+            num_examples=aggregation.num_examples,
+            reason=reason,
+        )
+        self._global_metric("aggregation", aggregation.satellites, aggregation.staleness)
+        self._new_version()
+
+    def _downlink_imagery(self, sat: SatelliteState, window: ContactWindow) -> Generator[simpy.Event, Any, None]:
+        plan = self.plan.imagery
+        if not self.strategy.imagery or plan.share <= 0 or self.env.now >= window.end_s:
+            return
+        if sat.imagery is None:
+            if sat.training:
+                return  # the node is busy; its images wait for the next window
+            start = self.ground.received[sat.index]
+            stop = plan.acquired(self.plan.images_held[sat.index], self.env.now)
+            seconds = min(plan.share * (window.end_s - window.start_s), window.end_s - self.env.now)
+            budget = bytes_in(seconds, self.plan.rates.downlink_bps)
+            if stop <= start or budget <= 0:
+                return
+            packet, nbytes = self.transport.imagery(sat.index, start, stop, budget)
+            if len(packet) == 0:
+                return
+            sat.imagery = (Transfer(nbytes, "downlink", f"{len(packet)} images"), packet)
+        transfer, packet = sat.imagery
+        yield from self._send(sat, transfer, window, uplink=False, shares={"imagery": transfer.nbytes})
+        if not transfer.done:
+            return
+        sat.imagery = None
+        sat.images_down += len(packet)
+        start = time.perf_counter()
+        images = decode_packet(plan.codec, packet, plan.edge)
+        labels = self.ground.receive_imagery(sat.index, images, packet.ids)
+        self.clock.label_s += time.perf_counter() - start
+        self._event(
+            "imagery_received",
+            satellite=sat.index,
+            images=len(packet),
+            encoded_bytes=packet.encoded_bytes,
+            soft_labels=labels,
+        )
+
+    def _model_share(self, packet: UplinkPacket) -> int:
+        """Bytes of the packet that are the student (with the packet's framing); the rest are
+        soft labels."""
+        if packet.model is None:
+            return 0
+        if packet.version not in self._model_bytes:
+            alone = UplinkPacket(packet.version, packet.model, packet.knowledge.take(slice(0, 0)))
+            self._model_bytes[packet.version] = self.transport.uplink_bytes(alone)
+        return self._model_bytes[packet.version]
+
+    def _uplink(self, sat: SatelliteState, window: ContactWindow) -> Generator[simpy.Event, Any, None]:
         if sat.training or self.env.now >= window.end_s:
             return
         if sat.uplink is None:
             budget = bytes_in(window.end_s - self.env.now, self.plan.rates.uplink_bps)
-            packet = self.ground.build_uplink(
-                sat.index, sat.model_version, budget, self.transport.uplink_bytes
-            )
+            packet = self.ground.build_uplink(sat.index, sat.model_version, budget, self.transport.uplink_bytes)
             if packet is None:
                 return
             nbytes = self.transport.uplink_bytes(packet)
             label = f"global v{packet.version}" if packet.model is not None else "knowledge"
             label += f" + {len(packet.knowledge)} labels"
-            sat.uplink = (Transfer(nbytes, "uplink", label), packet)
-        transfer, packet = sat.uplink
-        yield from self._send(sat, transfer, window, uplink=True)
+            sat.uplink = (Transfer(nbytes, "uplink", label), packet, min(self._model_share(packet), nbytes))
+        transfer, packet, model_share = sat.uplink
+        shares = {"model": model_share, "knowledge": transfer.nbytes - model_share}
+        yield from self._send(sat, transfer, window, uplink=True, shares={k: v for k, v in shares.items() if v})
         if not transfer.done:
             return
         sat.uplink = None
@@ -246,23 +427,34 @@ class Operations:
         self.ground.mark_delivered(sat.index, packet)
         if packet.model is not None:
             sat.model_version = packet.version
-        if sat.model_version >= 0:
+        if sat.model_version >= 0 and self.strategy.downlinks_updates:
             self.env.process(self._train(sat))
 
+    def _training_images(self, sat: SatelliteState, acquired: int) -> tuple[int, int]:
+        """(images with a target, unlabelled images) per epoch of the coming training."""
+        labelled = acquired if self.strategy.onboard == "labels" else self.ground.sent[sat.index]
+        unlabelled = self.plan.semi_ratio * labelled if self.plan.semi_ratio and acquired > labelled else 0
+        return labelled, unlabelled
+
     def _train(self, sat: SatelliteState) -> Generator[simpy.Event, Any, None]:
-        sat.training = True
-        report = self.transport.compute(sat.index)
-        if report.num_examples == 0:
-            sat.training = False
-            self._event("train_skipped", satellite=sat.index, reason="no soft labels yet")
+        acquired = self.plan.imagery.acquired(self.plan.images_held[sat.index], self.env.now)
+        labelled, unlabelled = self._training_images(sat, acquired)
+        if labelled == 0:
+            self._event("train_skipped", satellite=sat.index, reason="no training targets yet")
             return
-        flops = self.plan.train_flops_per_image * report.num_examples * self.plan.epochs
-        seconds = self.plan.hardware.compute_seconds(flops)
-        extra_w = self.plan.hardware.busy_w - self.plan.hardware.idle_w
+        sat.training = True
+        hardware = self.plan.hardware[sat.index]
+        # forward + backward on images with a target and on the strong views; forward only on
+        # the weak views that make the pseudo-labels (a third of a training step's work).
+        per_epoch = labelled + unlabelled * (4.0 / 3.0)
+        flops = self.plan.train_flops_per_image * per_epoch * self.plan.epochs
+        seconds = hardware.compute_seconds(flops)
+        self.transport.start_training(sat.index, acquired)
         self._event(
             "train_start",
             satellite=sat.index,
-            images=report.num_examples,
+            images=labelled,
+            unlabelled=unlabelled,
             compute_s=seconds,
             soc=sat.battery.soc,
         )
@@ -271,19 +463,24 @@ class Operations:
                 self.env,
                 sat.battery,
                 seconds,
-                extra_w,
+                hardware.busy_w - hardware.idle_w,
                 self.plan.floor_soc,
                 self.plan.resume_soc,
                 name="train",
             )
         )
+        report = self.transport.finish_training(sat.index)
         sat.training = False
-        sat.update_ready = True
-        sat.trainings += 1
+        sat.train_wall_seconds += report.wall_seconds
+        sat.train_seconds += result.busy_s
         sat.energy_train_wh += result.energy_wh
+        if report.num_examples > 0:
+            sat.update_ready = True
+            sat.trainings += 1
         self._event(
             "train_end",
             satellite=sat.index,
+            images=report.num_examples,
             loss=report.loss,
             busy_s=result.busy_s,
             paused_s=result.paused_s,

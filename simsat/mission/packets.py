@@ -79,9 +79,37 @@ class UpdatePacket:
 
 @dataclass(frozen=True)
 class TrainReport:
-    """What the satellite's computer reports when it has trained (not a link transfer)."""
+    """What the satellite's computer reports when it has trained (not a link transfer).
+
+    `num_examples` counts the images with a target (soft label or label); `unlabelled` the
+    images used by the semi-supervised term; `wall_seconds` the real training time.
+    """
 
     num_examples: int
     loss: float
     wall_seconds: float
+    unlabelled: int = 0
 
+
+
+@dataclass(frozen=True)
+class ImageryPacket:
+    """Satellite to ground: images as encoded bytes (JPEG), keyed by image id.
+
+    `data` holds the encoded images back to back; image i is data[offsets[i]:offsets[i+1]].
+    """
+
+    ids: np.ndarray  # int64 (n,)
+    data: np.ndarray  # uint8 (total encoded bytes,)
+    offsets: np.ndarray  # int64 (n + 1,)
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    @property
+    def encoded_bytes(self) -> int:
+        return int(self.data.shape[0])
+
+    @staticmethod
+    def empty() -> ImageryPacket:
+        return ImageryPacket(np.zeros(0, np.int64), np.zeros(0, np.uint8), np.zeros(1, np.int64))

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from simsat.mission.packets import TrainReport, UpdatePacket, UplinkPacket
+from simsat.mission.packets import ImageryPacket, TrainReport, UpdatePacket, UplinkPacket
 
 
 class Transport(Protocol):
-    """Delivers packets to satellites' nodes and runs their onboard training.
+    """Delivers packets to satellites' nodes, runs their onboard training, fetches their data.
 
     Byte counts are those of the serialised messages, so the world can time the transfers.
+    Training is split in two: `start_training` hands the work to the satellite's node and
+    returns at once; `finish_training` waits for its report. The mission calls them at the
+    simulated start and end of the training, so trainings that overlap in simulated time run
+    at the same time for real.
     """
 
     def uplink_bytes(self, packet: UplinkPacket) -> int: ...
 
     def deliver(self, satellite: int, packet: UplinkPacket) -> None: ...
 
-    def compute(self, satellite: int) -> TrainReport: ...
+    def start_training(self, satellite: int, acquired: int) -> None: ...
+
+    def finish_training(self, satellite: int) -> TrainReport: ...
 
     def downlink(self, satellite: int) -> tuple[UpdatePacket, int] | None: ...
+
+    def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> tuple[ImageryPacket, int]: ...

@@ -12,11 +12,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def plot_accuracy(rows: Sequence[dict[str, Any]], path: Path, title: str) -> Path:
+def plot_accuracy(
+    rows: Sequence[dict[str, Any]], path: Path, title: str, references: dict[str, float] | None = None
+) -> Path:
+    """Accuracy and macro F1 over simulated time; `references` (name -> accuracy) as flat lines."""
     hours = [r["sim_hours"] for r in rows]
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.step(hours, [r["accuracy"] for r in rows], where="post", marker="o", ms=3, label="accuracy")
     ax.step(hours, [r["f1"] for r in rows], where="post", ls="--", label="macro F1")
+    for i, (name, value) in enumerate((references or {}).items()):
+        ax.axhline(value, color=f"C{i + 2}", lw=1, ls=":", label=f"{name} ({value:.2f})")
     ax.set_xlabel("simulated time (h)")
     ax.set_ylabel("global student on test split")
     ax.set_ylim(0, 1)

@@ -12,8 +12,9 @@ METRIC_COLUMNS = (
     "time_s",
     "sim_hours",
     "event",
-    "satellite",
     "version",
+    "satellite",  # contributors, joined by ';'
+    "staleness",  # per contributor, joined by ';'
     "accuracy",
     "precision",
     "recall",
@@ -21,8 +22,7 @@ METRIC_COLUMNS = (
     "loss",
     "bytes_up",
     "bytes_down",
-    "battery_soc",
-    "staleness",
+    "images_down",
 )
 
 
@@ -32,6 +32,8 @@ def _plain(value: Any) -> Any:
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, float):
+        return float(f"{value:.6g}")
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value

@@ -1,0 +1,306 @@
+"""One assembly: a validated config in, the wired mission out.
+
+`assemble(config)` loads the data, trains (or loads) the teachers, writes the satellites'
+shards and builds the ground segment, the operations plan and the onboard setup. The runner,
+the bench scripts and the tests all go through it; `Mission.run` drives the SimPy mission over
+Flower's simulation engine (or, for tests, the same ClientApp in this process).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import simpy
+import torch
+
+from simsat.config.schema import SimsatConfig
+from simsat.data import MissionData, load_eurosat, split_mission, synthetic_mission
+from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
+from simsat.distill.train import TrainConfig, evaluate, train_distill, train_supervised
+from simsat.federation.client_app import make_client_app
+from simsat.federation.server_app import make_server_app
+from simsat.federation.simulation import RaySettings, run_federation
+from simsat.federation.transport import InProcessTransport
+from simsat.hardware.profiles import HardwareProfile
+from simsat.hardware.registry import default_registry
+from simsat.mission.aggregation import AggregatorSettings, make_aggregator
+from simsat.mission.ground import GroundSegment
+from simsat.mission.imagery import ImageCodec
+from simsat.mission.knowledge import knowledge_packet, teacher_logits, training_knowledge
+from simsat.mission.onboard import OnboardSetup, SemiSupervised, build_student, model_arrays, save_shard
+from simsat.mission.operations import ImageryPlan, Operations, OperationsPlan
+from simsat.mission.packets import KnowledgePacket, ModelArrays
+from simsat.mission.plan import WorldPlan, build_world
+from simsat.mission.strategies import get_strategy
+from simsat.mission.transport import Transport
+from simsat.models.cost import training_flops_per_image
+from simsat.models.inputs import Normalization
+from simsat.results.recorder import Recorder
+from simsat.world.links import LinkRates
+from simsat.world.power import Battery
+
+log = logging.getLogger(__name__)
+
+# stage name, amount done, total (e.g. "mission", simulated hours, mission hours)
+Progress = Callable[[str, float, float], None]
+
+
+def no_progress(stage: str, done: float, total: float) -> None:
+    return None
+
+
+def load_mission_data(config: SimsatConfig) -> MissionData:
+    d = config.data
+    n_sats = config.constellation.planes * config.constellation.sats_per_plane
+    split = dict(
+        ground_fraction=d.ground_fraction,
+        validation_fraction=d.validation_fraction,
+        test_fraction=d.test_fraction,
+        partition=d.partition,
+        alpha=d.alpha,
+    )
+    if d.source == "synthetic":
+        return synthetic_mission(d.n_images, n_sats, config.seed, **split)
+    images = load_eurosat(Path(d.path).expanduser(), cache_dir=Path(d.cache_dir) / "eurosat")
+    return split_mission(images, n_sats, seed=config.seed, **split)
+
+
+def student_recipe(config: SimsatConfig, epochs: int | None = None) -> TrainConfig:
+    """The one training recipe of the mission's students (onboard, ground, reference)."""
+    t = config.training
+    return TrainConfig(
+        epochs=t.epochs if epochs is None else epochs,
+        batch_size=t.batch_size,
+        lr=t.lr,
+        weight_decay=t.weight_decay,
+        schedule="onecycle",
+        augment=True,
+        channels_last=True,
+        seed=config.seed,
+    )
+
+
+@dataclass
+class Mission:
+    """Everything a run needs, wired; `run` plays it once."""
+
+    config: SimsatConfig
+    world: WorldPlan
+    data: MissionData
+    norm: Normalization
+    num_classes: int
+    teachers: list[torch.nn.Module]
+    teacher_report: list[dict[str, Any]]
+    initial_model: ModelArrays
+    plan: OperationsPlan
+    setup: OnboardSetup
+    hardware: list[HardwareProfile]
+
+    @property
+    def num_satellites(self) -> int:
+        return len(self.data.satellites)
+
+    # -- ground-side functions -----------------------------------------------------------------
+    def score(self, arrays: ModelArrays) -> dict[str, float]:
+        model = build_student(self.config.satellite.model, self.num_classes, arrays)
+        return evaluate(model, self.data.test.images, self.data.test.labels, self.norm, self.num_classes).as_dict()
+
+    def label(self, images: np.ndarray, ids: np.ndarray) -> KnowledgePacket:
+        d = self.config.distill
+        return knowledge_packet(teacher_logits(self.teachers, images, self.norm), ids, d.weighting, d.temperature)
+
+    def train_at_ground(self, arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
+        model = build_student(self.config.satellite.model, self.num_classes, arrays)
+        train_distill(
+            model, images, training_knowledge(knowledge), None, self.config.distill.temperature,
+            student_recipe(self.config), self.norm,
+        )
+        return model_arrays(model.to(memory_format=torch.contiguous_format))
+
+    def ground_only_reference(self) -> dict[str, float] | None:
+        """The student trained at the ground on the ground's labelled images (no satellites)."""
+        epochs = self.config.reference.epochs
+        if epochs == 0:
+            return None
+        start = time.perf_counter()
+        torch.manual_seed(self.config.seed)
+        model = build_student(self.config.satellite.model, self.num_classes)
+        g = self.data.ground
+        train_supervised(model, g.images, g.labels, student_recipe(self.config, epochs), self.norm)
+        scores = evaluate(model, self.data.test.images, self.data.test.labels, self.norm, self.num_classes).as_dict()
+        return {**scores, "epochs": epochs, "seconds": round(time.perf_counter() - start, 2)}
+
+    def ground_segment(self) -> GroundSegment:
+        f = self.config.federation
+        settings = AggregatorSettings(
+            f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr
+        )
+        strategy = get_strategy(f.strategy)
+        return GroundSegment(
+            model=self.initial_model,
+            strategy=strategy,
+            aggregator=make_aggregator(f.aggregation, settings, self.num_satellites),
+            num_satellites=self.num_satellites,
+            num_classes=self.num_classes,
+            labeller=self.label if (strategy.knowledge or strategy.ground_trains) else None,
+            max_labels_per_contact=f.max_labels_per_contact,
+        )
+
+    # -- playing it ------------------------------------------------------------------------------
+    def operations(
+        self, transport: Transport, recorder: Recorder, progress: Progress = no_progress
+    ) -> Operations:
+        env = simpy.Environment()
+        p = self.config.satellite.power
+        batteries = [
+            Battery(
+                env,
+                capacity_wh=p.capacity_wh,
+                initial_soc=p.initial_soc,
+                floor_soc=p.floor_soc,
+                solar_w=p.solar_w,
+                baseline_w=p.baseline_w,
+                sunlit=self.world.sunlit[i],
+                step_s=p.step_s,
+            )
+            for i in range(self.num_satellites)
+        ]
+        hours = self.world.duration_s / 3600.0
+        ground = self.ground_segment()
+        return Operations(
+            env,
+            self.plan,
+            ground,
+            transport,
+            batteries,
+            recorder,
+            self.score,
+            ground_trainer=self.train_at_ground if ground.strategy.ground_trains else None,
+            progress=lambda t: progress("mission", t / 3600.0, hours),
+        )
+
+    def run(self, recorder: Recorder, progress: Progress = no_progress, in_process: bool = False) -> Operations:
+        """Play the mission once; Flower's simulation engine on Ray unless `in_process`."""
+        state: dict[str, Operations] = {}
+        hours = self.world.duration_s / 3600.0
+
+        def operate(transport: Transport) -> None:
+            ops = self.operations(transport, recorder, progress)
+            start = time.perf_counter()
+            ops.run()
+            ops.mission_wall_seconds = time.perf_counter() - start
+            progress("mission", hours, hours)
+            state["ops"] = ops
+
+        app = make_client_app(self.setup)
+        if in_process:
+            operate(InProcessTransport(app, self.num_satellites))
+        else:
+            r = self.config.ray
+            run_federation(
+                make_server_app(self.num_satellites, operate),
+                app,
+                self.num_satellites,
+                RaySettings(r.address, r.num_cpus, r.client_cpus, r.object_store_mb),
+            )
+        return state["ops"]
+
+
+def satellite_hardware(config: SimsatConfig, num_satellites: int) -> list[HardwareProfile]:
+    profile = default_registry().get(config.satellite.hardware)
+    return [profile] * num_satellites
+
+
+@contextmanager
+def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator[Mission]:
+    """The wired mission for `config` (a validated config); its satellites' shards live in a
+    temporary folder for as long as the context is open."""
+    world = build_world(config)
+    data = load_mission_data(config)
+    num_classes = len(data.test.class_names)
+    n_sats = len(data.satellites)
+    norm = Normalization.from_images(data.ground.images)
+    log.info(
+        "data: %d ground, %d on %d satellites, %d test images",
+        len(data.ground), sum(len(s) for s in data.satellites), n_sats, len(data.test),
+    )
+    strategy = get_strategy(config.federation.strategy)
+    teachers: list[torch.nn.Module] = []
+    teacher_report: list[dict[str, Any]] = []
+    if strategy.knowledge or strategy.ground_trains:
+        specs = [
+            TeacherSpec(t.name, t.input_size, t.epochs, t.lr, t.batch_size, t.checkpoint or None)
+            for t in config.distill.teachers
+        ]
+        loaded = train_or_load_teachers(
+            specs, data.ground.images, data.ground.labels, norm, num_classes, data.ground.fingerprint(),
+            Path(config.data.cache_dir) / "teachers", config.seed,
+            progress=lambda name, done, total: progress(f"teacher {name} (images)", done, total),
+        )
+        for spec, (teacher, meta) in zip(specs, loaded):
+            score = evaluate(teacher, data.test.images, data.test.labels, norm, num_classes).as_dict()
+            teacher_report.append({"name": spec.name, "input_size": spec.input_size, **score, **meta})
+            log.info("teacher %s: test accuracy %.3f", spec.name, score["accuracy"])
+            teachers.append(teacher)
+
+    torch.manual_seed(config.seed)
+    student = build_student(config.satellite.model, num_classes)
+    edge = int(data.test.images.shape[1])
+    flops_per_image = training_flops_per_image(student, edge)
+    hardware = satellite_hardware(config, n_sats)
+    t, im = config.training, config.imagery
+    semi = SemiSupervised(t.semi_weight, t.semi_threshold, t.semi_ratio)
+    plan = OperationsPlan(
+        duration_s=world.duration_s,
+        contacts=world.contacts,
+        antennas=[s.antennas for s in world.stations],
+        rates=LinkRates(config.link.uplink_bps, config.link.downlink_bps),
+        hardware=hardware,
+        floor_soc=config.satellite.power.floor_soc,
+        resume_soc=config.satellite.power.resume_soc,
+        train_flops_per_image=flops_per_image,
+        epochs=t.epochs,
+        images_held=[len(s) for s in data.satellites],
+        imagery=ImageryPlan(im.share, im.capture_per_hour, ImageCodec(im.size, im.quality), edge),
+        semi_ratio=t.semi_ratio if semi.active and strategy.onboard == "distill" else 0,
+        ground_interval_s=config.federation.ground_interval_hours * 3600.0,
+    )
+    with tempfile.TemporaryDirectory(prefix="simsat-shards-") as shards:
+        for i, sat in enumerate(data.satellites):
+            save_shard(Path(shards), i, sat.images, sat.ids, sat.labels)
+        setup = OnboardSetup(
+            shards_dir=shards,
+            model_name=config.satellite.model,
+            num_classes=num_classes,
+            temperature=config.distill.temperature,
+            training=student_recipe(config),
+            norm_mean=tuple(norm.mean),
+            norm_std=tuple(norm.std),
+            mode=strategy.onboard,
+            semi=semi if strategy.onboard == "distill" else SemiSupervised(),
+            keep_own_model=not strategy.aggregates and not strategy.ground_trains,
+            threads=t.threads,
+            image_size=im.size,
+            image_quality=im.quality,
+        )
+        yield Mission(
+            config=config,
+            world=world,
+            data=data,
+            norm=norm,
+            num_classes=num_classes,
+            teachers=teachers,
+            teacher_report=teacher_report,
+            initial_model=model_arrays(student),
+            plan=plan,
+            setup=setup,
+            hardware=hardware,
+        )
