@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Callable
 
-import timm
-from timm.models import is_model, model_entrypoint, register_model
 from torch import nn
 
 from simsat.errors import ConfigError
-from simsat.models.resnet import resnet8, resnet16
+from simsat.models.resnet import STUDENT_FACTORIES
+from simsat.models.timm_hook import register_students_in_timm
 
-logger = logging.getLogger(__name__)
-
-STUDENT_MODELS: dict[str, Callable[..., nn.Module]] = {
-    "resnet8": resnet8,
-    "resnet16": resnet16,
-}
+STUDENT_MODELS: dict[str, Callable[..., nn.Module]] = dict(STUDENT_FACTORIES)
 
 # parameter counts with 10 classes (SPEC section 1); used by tests and reports
 EXPECTED_PARAMETERS_10_CLASSES: dict[str, int] = {
@@ -27,17 +20,12 @@ EXPECTED_PARAMETERS_10_CLASSES: dict[str, int] = {
 
 
 def register_timm_models() -> None:
-    """Register every simsat student in timm's registry; calling it again is a no-op.
+    """Register every simsat student in timm's registry (imports timm); calling it again is a no-op.
 
     After this, `timm.create_model("resnet8", num_classes=10)` builds the simsat ResNet8.
-    A foreign timm model of the same name (none in timm 1.0.x) is overwritten with a warning.
+    `import simsat` arranges this by itself as soon as timm is imported.
     """
-    for name, factory in STUDENT_MODELS.items():
-        if is_model(name):
-            if model_entrypoint(name) is factory:
-                continue
-            logger.warning("timm already has a model named %r; replacing it with simsat's", name)
-        register_model(factory)
+    register_students_in_timm()
 
 
 def create_student(name: str, num_classes: int) -> nn.Module:
@@ -53,4 +41,6 @@ def create_student(name: str, num_classes: int) -> nn.Module:
 
 def timm_version() -> str:
     """Installed timm version (part of cache keys)."""
+    import timm
+
     return str(timm.__version__)

@@ -7,14 +7,14 @@ then AdaptiveAvgPool2d(3), flatten and Linear(576, num_classes).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch import nn
 
 from simsat.errors import ConfigError
 
-__all__ = ["BasicBlock", "CifarResNet", "build_cifar_resnet", "resnet8", "resnet16"]
+__all__ = ["STUDENT_FACTORIES", "BasicBlock", "CifarResNet", "build_cifar_resnet", "resnet8", "resnet16"]
 
 STAGE_CHANNELS: tuple[int, int, int] = (16, 32, 64)
 STAGE_STRIDES: tuple[int, int, int] = (1, 2, 2)
@@ -128,3 +128,10 @@ def resnet8(pretrained: bool = False, **kwargs: Any) -> CifarResNet:
 def resnet16(pretrained: bool = False, **kwargs: Any) -> CifarResNet:
     """ResNet16: two BasicBlocks per stage (200,858 parameters with 10 classes)."""
     return build_cifar_resnet(2, pretrained, **kwargs)
+
+
+# the students by name; simsat.models.timm_hook registers these in timm's model registry
+STUDENT_FACTORIES: dict[str, Callable[..., CifarResNet]] = {
+    "resnet8": resnet8,
+    "resnet16": resnet16,
+}
