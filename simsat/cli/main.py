@@ -1,7 +1,7 @@
 """`simsat` command line.
 
     simsat run [scenario=NAME|path.yaml] [key=value ...]   run a mission; prints the run folder last
-    simsat scenarios                                       list scenarios with one line each
+    simsat scenarios                                       list scenarios as a table
     simsat hardware                                        list hardware profiles
     simsat contacts [scenario=NAME] [key=value ...]        print the contact plan
     simsat distill [experiment=NAME] [key=value ...]       the centralized distillation experiment
@@ -17,7 +17,9 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from simsat import __version__
 from simsat.errors import SimsatError
 
 DEFAULT_SCENARIO = "quickstart"
@@ -30,18 +32,72 @@ def _split_overrides(items: Sequence[str]) -> tuple[str, list[str]]:
     return split_selector(items, "scenario", DEFAULT_SCENARIO)
 
 
-def _setup_logging(verbose: bool) -> None:
-    from rich.console import Console
-    from rich.logging import RichHandler
+EXAMPLES = """\
+examples:
+  simsat run                                        the quickstart mission
+  simsat run scenario=tiny mission.duration_hours=6
+  simsat run scenario=constellation24 distill=paper link=xband
+  simsat run scenario=path/to/my_scenario.yaml satellite.hardware=jetson_orin_nano
+  simsat contacts scenario=constellation24          the contact plan as CSV
+"""
 
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def _epilog() -> str:
+    """Config groups, scenarios and examples for `simsat --help` (plain YAML reads, no Hydra)."""
+    from simsat.config.catalog import config_groups, scenario_infos
+
+    try:
+        groups = config_groups()
+        scenarios = scenario_infos()
+    except SimsatError as exc:
+        return f"{exc}\n\n{EXAMPLES}"
+    width = max([len(name) for name in [*groups, *(s.name for s in scenarios)]], default=0) + 2
+    lines = ["config groups (choose with GROUP=OPTION, e.g. link=xband):"]
+    lines += [f"  {group:<{width}}{', '.join(options)}" for group, options in groups.items() if group != "experiment"]
+    if "experiment" in groups:
+        lines += ["", "experiments (simsat distill experiment=NAME):", f"  {', '.join(groups['experiment'])}"]
+    lines += ["", "scenarios (choose with scenario=NAME or scenario=path/to/file.yaml):"]
+    lines += [f"  {s.name:<{width}}{s.description}" for s in scenarios]
+    lines += ["", "any key of the resolved config can be set with key=value, e.g. seed=3", "", EXAMPLES]
+    return "\n".join(lines)
+
+
+def _setup_logging(verbose: bool, stream: object = None) -> None:
+    """simsat logs at INFO (DEBUG with -v); others log warnings only.
+
+    On a terminal, rich formats the lines; into a file or pipe each record is one plain line,
+    never wrapped.
+    """
+    stream = sys.stderr if stream is None else stream
     level = logging.DEBUG if verbose else logging.INFO
-    handler = RichHandler(level=level, console=Console(stderr=True), show_path=False)
-    # Third-party libraries log warnings and errors only; simsat logs at `level`.
-    logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[handler], force=True)
+    handler: logging.Handler
+    if getattr(stream, "isatty", lambda: False)():
+        from rich.console import Console
+        from rich.logging import RichHandler
+
+        handler = RichHandler(level=level, console=Console(file=stream), show_path=False)  # type: ignore[arg-type]
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(stream)  # type: ignore[arg-type]
+        handler.setFormatter(logging.Formatter(LOG_FORMAT, datefmt="%H:%M:%S"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     logging.getLogger("simsat").setLevel(level)
-    import flwr.common.logger  # noqa: F401  (flwr sets its logger's level on import)
+
+
+def _quiet_flwr(verbose: bool) -> None:
+    """flwr sets its logger's level when imported; set it after, only for commands that use flwr."""
+    import flwr.common.logger  # noqa: F401
 
     logging.getLogger("flwr").setLevel(logging.WARNING if verbose else logging.ERROR)
+
+
+def _print_run_summary(folder: Path) -> None:
+    """The end-of-run table on stderr, from the run folder's summary.json (when it has one)."""
+    from simsat.results.table import print_summary
+
+    print_summary(folder, sys.stderr)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -52,8 +108,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = load_config(scenario, overrides)
     from simsat.runner import run_scenario  # heavy imports only after the config is valid
 
+    _quiet_flwr(args.verbose)
     with progress_reporter(config.run.progress) as progress:
         folder = run_scenario(config, progress)
+    _print_run_summary(Path(folder))
     print(folder)
     return 0
 
@@ -67,10 +125,20 @@ def _cmd_distill(args: argparse.Namespace) -> int:
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from simsat.config.load import list_scenarios
+    from simsat.cli.tables import print_table
+    from simsat.config.catalog import scenario_infos
 
-    for name, description in list_scenarios():
-        print(f"{name:<18} {description}")
+    rows = [
+        [
+            s.name,
+            "" if s.satellites is None else str(s.satellites),
+            "" if s.hours is None else f"{s.hours:g}",
+            ", ".join(f"{k}={v}" for k, v in s.groups.items()),
+            s.description,
+        ]
+        for s in scenario_infos()
+    ]
+    print_table(["scenario", "satellites", "hours", "config groups", "description"], rows, sys.stdout)
     return 0
 
 
@@ -104,16 +172,25 @@ def _cmd_contacts(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="simsat", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="simsat",
+        description="Simulate federated knowledge distillation between a ground station and a satellite "
+        "constellation.",
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"simsat {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a scenario")
+    run = sub.add_parser(
+        "run", help="run a scenario", epilog=parser.epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     run.add_argument("overrides", nargs="*", help="scenario=NAME and key=value overrides")
     run.set_defaults(func=_cmd_run)
     distill = sub.add_parser("distill", help="run the centralized distillation experiment")
     distill.add_argument("overrides", nargs="*", help="experiment=NAME and key=value overrides")
     distill.set_defaults(func=_cmd_distill)
-    sub.add_parser("scenarios", help="list scenarios").set_defaults(func=_cmd_scenarios)
+    sub.add_parser("scenarios", help="list scenarios (table)").set_defaults(func=_cmd_scenarios)
     sub.add_parser("hardware", help="list hardware profiles").set_defaults(func=_cmd_hardware)
     contacts = sub.add_parser("contacts", help="print a scenario's contact plan (CSV)")
     contacts.add_argument("overrides", nargs="*", help="scenario=NAME and key=value overrides")

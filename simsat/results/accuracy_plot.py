@@ -1,0 +1,99 @@
+"""accuracy.png: the global student's accuracy over simulated time, aggregations marked by staleness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from simsat.results.runfolder import RunData, lookup
+from simsat.results.style import (
+    GROUND_ONLY,
+    REFERENCE,
+    STALENESS_COLOURS,
+    STALENESS_LABELS,
+    save,
+    staleness_class,
+)
+
+
+def _references(run: RunData) -> list[tuple[str, float, str, str]]:
+    """(label, accuracy, colour, line style) for teachers and the ground-only reference."""
+    refs = []
+    for teacher in lookup(run.summary, "reference.teachers", []) or []:
+        if isinstance(teacher, dict) and isinstance(teacher.get("accuracy"), (int, float)):
+            refs.append((f"teacher {teacher.get('name', '')}".strip(), float(teacher["accuracy"]), REFERENCE, "--"))
+    ground = lookup(run.summary, "reference.ground_only_accuracy")
+    if isinstance(ground, (int, float)):
+        refs.append(("ground-only distillation", float(ground), GROUND_ONLY, ":"))
+    return refs
+
+
+def _percent(threshold: str) -> str:
+    try:
+        return f"{float(threshold):.0%}"
+    except ValueError:
+        return threshold
+
+
+def plot_accuracy(run: RunData, path: Path) -> Path:
+    fig = Figure(figsize=(9, 4.8))
+    ax = fig.add_subplot()
+    hours_total = max(run.duration_s / 3600.0, 1e-3)
+    rows = [r for r in run.metrics if r.accuracy is not None]
+    aggregations = [r for r in rows if r.event == "aggregation"]
+    if rows:
+        ax.step([r.hours for r in rows], [r.accuracy for r in rows], where="post", color="#737373", lw=1.2, zorder=2)
+        f1 = [(r.hours, r.values["f1"]) for r in rows if "f1" in r.values]
+        if f1:
+            ax.step(*zip(*f1), where="post", color="#9e9ac8", lw=0.9, ls="--", zorder=1)
+    for r in aggregations:
+        cls = staleness_class(r.staleness)
+        size = 25 + 25 * max(len(r.satellites), 1)
+        ax.scatter([r.hours], [r.accuracy], s=size, color=STALENESS_COLOURS[cls], edgecolor="black", lw=0.5, zorder=4)
+    for r in rows:
+        if r.event in ("initial", "final"):
+            ax.scatter([r.hours], [r.accuracy], marker="s" if r.event == "initial" else "D", s=40,
+                       color="white", edgecolor="black", zorder=5)
+    # the largest fall between consecutive aggregations, with what the aggregation mixed in
+    drops = [(a.accuracy - b.accuracy, b) for a, b in zip(rows, rows[1:]) if b.event == "aggregation"]
+    if drops:
+        fall, row = max(drops, key=lambda d: d[0])
+        if fall >= 0.03:
+            worst = max(row.staleness, default=0)
+            ax.annotate(
+                f"−{fall:.2f} after v{row.version}: updates up to {worst} version{'s' if worst != 1 else ''} stale",
+                xy=(row.hours, row.accuracy), xytext=(0, 34 if row.accuracy < 0.5 else -34),
+                textcoords="offset points", ha="right" if row.hours > 0.6 * hours_total else "left",
+                fontsize=8, arrowprops={"arrowstyle": "->", "lw": 0.7},
+            )
+    for label, value, colour, style in _references(run):
+        ax.axhline(value, color=colour, ls=style, lw=1)
+        ax.text(1.01, value, f"{label} {value:.3f}", color=colour, fontsize=8, va="center", ha="left",
+                transform=ax.get_yaxis_transform())
+    if not aggregations:
+        ax.text(0.5, 0.55, "no aggregation in this run:\nthe global model never changed", transform=ax.transAxes,
+                ha="center", va="center", fontsize=13, color="#b2182b")
+    reached = lookup(run.summary, "time_to_accuracy_hours", {}) or {}
+    if isinstance(reached, dict) and reached:
+        parts = [f"{_percent(k)} {'not reached' if v is None else f'after {float(v):.1f} h'}" for k, v in reached.items()]
+        ax.set_title("time to accuracy:  " + "    ".join(parts), fontsize=8, loc="left", color="#404040")
+    ax.set_xlim(-0.01 * hours_total, 1.01 * hours_total)
+    ax.set_ylim(0, 1.0)
+    ax.set_xlabel("simulated time (h)")
+    ax.set_ylabel("global student accuracy (test split)")
+    ax.grid(alpha=0.3)
+    handles = [Line2D([], [], color="#737373", lw=1.2, label="accuracy"),
+               Line2D([], [], color="#9e9ac8", lw=0.9, ls="--", label="macro F1")]
+    used = sorted({staleness_class(r.staleness) for r in aggregations})
+    handles += [Line2D([], [], marker="o", ls="", color=STALENESS_COLOURS[c], markeredgecolor="black",
+                       markeredgewidth=0.5, label=f"aggregation, {STALENESS_LABELS[c]}") for c in used]
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(1.01, 0.0), fontsize=7.5, frameon=False)
+    scenario = run.summary.get("scenario", run.folder.name)
+    title = f"{scenario}: global student accuracy"
+    if aggregations:
+        title += f" ({len(aggregations)} aggregations; marker size = contributors)"
+    fig.suptitle(title, fontsize=10, y=0.97)
+    fig.subplots_adjust(left=0.08, right=0.76, top=0.87, bottom=0.11)
+    return save(fig, path)

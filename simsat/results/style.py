@@ -1,0 +1,47 @@
+"""Shared look of the run plots: colours, staleness classes, satellite sampling, saving."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+DPI = 120
+STALENESS_COLOURS = ("#1a9850", "#91cf60", "#fdae61", "#d73027")  # 0, 1, 2, 3 or more versions stale
+STALENESS_LABELS = ("fresh (0)", "1 version stale", "2 versions stale", "3+ versions stale")
+CONTACT = "#9ecae1"
+UPLINK = "#08519c"
+DOWNLINK = "#238b45"
+CUT = "#e31a1c"
+TRAINING = "#fd8d3c"
+ECLIPSE = "#bdbdbd"
+AGGREGATION = "#6a3d9a"
+REFERENCE = "#525252"
+GROUND_ONLY = "#984ea3"
+
+
+def staleness_class(staleness: Sequence[int]) -> int:
+    """0..3: the worst staleness among an aggregation's contributors, capped at 3."""
+    return min(max(staleness, default=0), 3)
+
+
+def sample_satellites(satellites: Sequence[int], limit: int) -> tuple[list[int], str]:
+    """At most `limit` satellites spread evenly over the list, and a note saying so ("" if all)."""
+    sats = list(satellites)
+    if len(sats) <= limit:
+        return sats, ""
+    step = len(sats) / limit
+    chosen = sorted({sats[int(i * step)] for i in range(limit)})
+    every = round(step, 1)
+    every_text = f"every {int(every)}th" if float(every).is_integer() else f"about every {every}th"
+    if every == 2:
+        every_text = "every 2nd"
+    elif every == 3:
+        every_text = "every 3rd"
+    return chosen, f"{len(chosen)} of {len(sats)} satellites shown ({every_text})"
+
+
+def save(fig: Figure, path: Path) -> Path:
+    fig.savefig(path, dpi=DPI)
+    return path
