@@ -61,6 +61,7 @@ class Interval:
     label: str = ""  # station for contacts, payload for transfers
     complete: bool = True
     direction: str = ""
+    nbytes: int = 0  # bytes moved, for transfers
 
 
 @dataclass
@@ -266,6 +267,8 @@ def transfers(run: RunData) -> list[Interval]:
         if not isinstance(sat, int):
             continue
         start = _number(str(e.get("start_s"))) if e.get("start_s") is not None else None
+        nbytes = _number(str(e.get("bytes")))
         out.append(Interval(sat, e["time_s"] if start is None else start, e["time_s"], payload_of(e),
-                            bool(e.get("complete", True)), str(e.get("direction", ""))))
+                            bool(e.get("complete", True)), str(e.get("direction", "")),
+                            0 if nbytes is None else int(nbytes)))
     return out

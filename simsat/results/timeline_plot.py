@@ -83,7 +83,7 @@ def plot_timeline(run: RunData, path: Path) -> Path:
                  color="#b2182b", fontsize=9)
 
     ax.set_xlim(-0.005 * hours, 1.005 * hours)
-    ax.set_ylim(len(sats) - 0.5, -0.5)
+    ax.set_ylim(max(len(sats), 1) - 0.5, -0.5)
     ax.set_yticks(range(len(sats)))
     ax.set_yticklabels([f"sat {s}" for s in sats], fontsize=8)
     ax.set_xlabel("simulated time (h)")

@@ -1,0 +1,126 @@
+"""Run-folder rendering from files: plots, README, report page, end-of-run table and its warnings."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from fake_run import FakeRun, write_fake_run
+from simsat.results.facts import run_warnings
+from simsat.results.report import contact_rows, render_run
+from simsat.results.runfolder import battery_facts, read_battery, read_run, write_battery_csv
+from simsat.results.style import sample_satellites
+from simsat.results.table import print_summary, summary_table
+
+OUTPUTS = ("accuracy.png", "timeline.png", "battery.png", "report.html", "README.md")
+
+
+@pytest.fixture(scope="module")
+def run4(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = write_fake_run(tmp_path_factory.mktemp("run") / "run4", FakeRun(satellites=4, hours=12.0))
+    render_run(folder)
+    return folder
+
+
+def test_render_run_writes_every_output(run4: Path) -> None:
+    for name in OUTPUTS:
+        assert (run4 / name).stat().st_size > 0, name
+    for name in ("accuracy.png", "timeline.png", "battery.png"):
+        with Image.open(run4 / name) as image:
+            assert image.width >= 800 and image.height >= 300, name
+    readme = (run4 / "README.md").read_text()
+    for word in ("metrics.csv", "staleness", "battery.csv", "events.jsonl", "report.html", "transfer"):
+        assert word in readme
+
+
+def test_metrics_keep_every_contributor_and_its_staleness(run4: Path) -> None:
+    run = read_run(run4)
+    with (run4 / "metrics.csv").open() as f:
+        raw = [r for r in csv.DictReader(f) if r["event"] == "aggregation"]
+    parsed = [r for r in run.metrics if r.event == "aggregation"]
+    assert len(parsed) == len(raw) > 0
+    for row, text in zip(parsed, raw):
+        assert row.satellites == [int(s) for s in text["satellite"].split(";")]
+        assert len(row.staleness) == len(row.satellites)
+    assert [r.event for r in run.metrics][0] == "initial" and run.metrics[-1].event == "final"
+
+
+def test_contact_table_counts_bytes_and_cut_transfers(run4: Path) -> None:
+    run = read_run(run4)
+    rows = contact_rows(run)
+    assert len(rows) == len(run.of_kind("contact_start"))
+    moved = sum(int(e["bytes"]) for e in run.of_kind("transfer"))
+    assert sum(r.bytes_up + r.bytes_down for r in rows) == moved
+    cut = sum(1 for e in run.of_kind("transfer") if not e["complete"])
+    assert sum(r.cut for r in rows) == cut > 0
+
+
+def test_empty_folder_renders_without_error(tmp_path: Path) -> None:
+    render_run(tmp_path)
+    page = (tmp_path / "report.html").read_text()
+    assert "No contacts" in page and "summary.json holds no facts" in page
+    assert "holds none of the facts" in summary_table({})
+
+
+def test_twenty_four_satellites_are_sampled_and_say_so(tmp_path: Path) -> None:
+    shown, note = sample_satellites(list(range(24)), 12)
+    assert shown == list(range(0, 24, 2)) and note == "12 of 24 satellites shown (every 2nd)"
+    assert sample_satellites(list(range(4)), 12) == ([0, 1, 2, 3], "")
+    folder = write_fake_run(tmp_path / "run24", FakeRun(satellites=24, hours=6.0, buffer=4))
+    render_run(folder)
+    with Image.open(folder / "timeline.png") as image:
+        assert image.height < 1.2 * image.width  # 12 rows, not 24
+
+
+def test_battery_csv_round_trip_and_facts(tmp_path: Path) -> None:
+    path = write_battery_csv(tmp_path / "battery.csv", {1: [(0, 0.5), (60, 0.0), (120, 0.0), (180, 0.2)],
+                                                        0: [(0, 0.9), (60, 0.8)]})
+    histories = read_battery(path)
+    assert list(histories) == [0, 1] and histories[1] == ([0.0, 60.0, 120.0, 180.0], [0.5, 0.0, 0.0, 0.2])
+    facts = battery_facts(histories)
+    assert facts == {"min_soc": 0.0, "satellites_empty": [1], "seconds_empty": 120.0}
+
+
+def test_summary_table_shows_numbers_and_no_warning_for_a_good_run(run4: Path) -> None:
+    summary = json.loads((run4 / "summary.json").read_text())
+    text = summary_table(summary)
+    assert f"{100 * summary['accuracy']['final']:.2f} %" in text
+    assert "bytes up" in text and "aggregations" in text and "contacts" in text
+    assert "warning" not in text
+    assert all(len(line) <= 100 for line in text.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"aggregations": 0}, "no aggregation"),
+        ({"battery": {"min_soc": 0.0, "satellites_empty": [2], "seconds_empty": 900.0}}, "battery hit empty"),
+        ({"accuracy": {"initial": 0.1, "final": 0.6, "best": 0.7}}, "accuracy fell at the end"),
+        ({"contacts": 0}, "no contact"),
+    ],
+)
+def test_warnings_for_runs_that_say_little(run4: Path, change: dict, expected: str) -> None:
+    summary = {**json.loads((run4 / "summary.json").read_text()), **change}
+    assert any(expected in w for w in run_warnings(summary))
+    assert expected in summary_table(summary)
+
+
+def test_fake_runs_that_say_little_warn_from_their_files(tmp_path: Path) -> None:
+    folder = write_fake_run(tmp_path / "empty", FakeRun(satellites=2, hours=3.0, aggregate=False))
+    render_run(folder)
+    assert "no aggregation" in (folder / "report.html").read_text()
+    folder = write_fake_run(tmp_path / "flat", FakeRun(satellites=2, hours=12.0, capacity_wh=1.0))
+    assert battery_facts(read_run(folder).battery)["satellites_empty"]
+
+
+def test_print_summary_writes_plain_text_to_a_file(run4: Path, tmp_path: Path) -> None:
+    out = tmp_path / "stderr.txt"
+    with out.open("w") as stream:
+        print_summary(run4, stream)
+        print_summary(tmp_path / "missing", stream)  # no summary.json: prints nothing
+    text = out.read_text()
+    assert text.startswith("simsat run: fake") and "\x1b[" not in text
