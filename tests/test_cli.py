@@ -54,12 +54,53 @@ def test_console_script_bad_input_no_traceback(tmp_path: Path) -> None:
     assert not (tmp_path / "runs").exists()
 
 
-def test_scenarios_lists_names_with_descriptions(capsys: pytest.CaptureFixture[str]) -> None:
+def test_scenarios_lists_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenarios"]) == 0
-    out = capsys.readouterr().out.splitlines()
-    names = {line.split()[0] for line in out}
-    assert {"quickstart", "tiny"} <= names
-    assert all(len(line.split(None, 1)) == 2 for line in out)
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if "scenario" in line)
+    for column in ("satellites", "hours", "config groups", "description"):
+        assert column in header
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.startswith("│")}
+    assert {"quickstart", "tiny", "constellation24"} <= set(rows)
+    assert "│ 24 " in rows["constellation24"] and "walker_24" in rows["constellation24"]
+    assert all(len(line) == len(header) for line in rows.values())  # one line per scenario, never wrapped
+
+
+def test_help_lists_groups_scenarios_and_examples() -> None:
+    env = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0"}
+    proc = subprocess.run([sys.executable, "-m", "simsat.cli.main", "--help"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert proc.returncode == 0
+    for text in ("config groups", "link", "xband", "scenarios", "quickstart", "constellation24", "examples:",
+                 "simsat run scenario=tiny"):
+        assert text in proc.stdout, text
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from simsat import __version__
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"simsat {__version__}"
+
+
+def test_log_lines_are_not_wrapped_off_a_terminal() -> None:
+    import io
+    import logging
+
+    from simsat.cli.main import _setup_logging
+
+    stream = io.StringIO()
+    _setup_logging(False, stream)
+    try:
+        message = "a long line " + "x" * 300
+        logging.getLogger("simsat.test").info(message)
+        logging.getLogger("simsat.test").debug("hidden at INFO")
+    finally:
+        logging.basicConfig(force=True, handlers=[logging.NullHandler()])
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].endswith(message) and "simsat.test" in lines[0]
 
 
 def test_hardware_lists_builtin_profiles(capsys: pytest.CaptureFixture[str]) -> None:
