@@ -36,6 +36,7 @@ class FakeRun:
     capacity_wh: float = 40.0  # small values drive the battery to empty
     accuracy_drop_at_end: bool = False
     buffer: int = 2  # updates per aggregation
+    scenario: str = "fake"
 
 
 def _contacts(rng: np.random.Generator, sat: int, duration_s: float) -> list[tuple[float, float, str]]:
@@ -178,7 +179,7 @@ def write_fake_run(folder: Path, spec: FakeRun | None = None) -> Path:
             phase = (sat * 977.0) % PERIOD_S
             for t in np.arange(0.0, duration + 1, 60.0):
                 dark = ((t - phase) % PERIOD_S) < ECLIPSE_S and t >= phase
-                training = any(a <= t < b for a, b in train_spans[sat])
+                training = soc > 0.3 and any(a <= t < b for a, b in train_spans[sat])  # waits below the floor
                 power = (0.0 if dark else 12.0) - 4.0 - (5.0 if training else 0.0)
                 soc = float(np.clip(soc + power * 60 / 3600 / spec.capacity_wh, 0.0, 1.0))
                 writer.writerow([f"{t:.0f}", sat, f"{soc:.4f}"])
@@ -189,7 +190,7 @@ def write_fake_run(folder: Path, spec: FakeRun | None = None) -> Path:
         return next((round(float(r["time_s"]) / 3600, 3) for r in rows if float(r["accuracy"]) >= x), None)
 
     summary = {
-        "scenario": "fake", "seed": spec.seed, "strategy": "fedkd", "aggregator": "fedbuff",
+        "scenario": spec.scenario, "seed": spec.seed, "strategy": "fedkd", "aggregator": "fedbuff",
         "satellites": spec.satellites, "duration_hours": spec.hours,
         "accuracy": {"initial": accs[0], "final": accs[-1], "best": max(accs)},
         "time_to_accuracy_hours": {"0.80": reached(0.8), "0.90": reached(0.9), "0.95": reached(0.95)},

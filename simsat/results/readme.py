@@ -13,7 +13,7 @@ FILES: tuple[tuple[str, str], ...] = (
     ("metrics.csv", "one row per evaluation of the global student on the test split (columns below)"),
     ("events.jsonl", "everything that happened, one JSON object per line, in simulated time (kinds below)"),
     ("battery.csv", "battery state of charge per satellite over time: time_s, satellite, soc (0 to 1)"),
-    ("config.yaml", "the resolved config the run used; `simsat run scenario=<this file>` repeats it"),
+    ("config.yaml", "the resolved config the run used"),
     ("accuracy.png", "accuracy over simulated hours; each aggregation a dot coloured by the staleness of its "
      "most stale update and sized by its number of contributors; teachers and ground-only as lines"),
     ("timeline.png", "per satellite: eclipse (grey), contacts (light blue), uplinks (dark blue), downlinks "

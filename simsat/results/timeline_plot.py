@@ -82,7 +82,7 @@ def plot_timeline(run: RunData, path: Path) -> Path:
         top.text(0.5, 0.5, "no aggregation in this run", transform=top.transAxes, ha="center", va="center",
                  color="#b2182b", fontsize=9)
 
-    ax.set_xlim(-0.005 * hours, 1.005 * hours)
+    ax.set_xlim(-0.01 * hours, 1.01 * hours)
     ax.set_ylim(max(len(sats), 1) - 0.5, -0.5)
     ax.set_yticks(range(len(sats)))
     ax.set_yticklabels([f"sat {s}" for s in sats], fontsize=8)
