@@ -115,6 +115,10 @@ def test_fake_runs_that_say_little_warn_from_their_files(tmp_path: Path) -> None
     assert "no aggregation" in (folder / "report.html").read_text()
     folder = write_fake_run(tmp_path / "flat", FakeRun(satellites=2, hours=12.0, capacity_wh=1.0))
     assert battery_facts(read_run(folder).battery)["satellites_empty"]
+    out = tmp_path / "stderr.txt"
+    with out.open("w") as stream:  # summary.json has no battery section: battery.csv tells
+        print_summary(folder, stream)
+    assert "battery hit empty" in out.read_text()
 
 
 def test_print_summary_writes_plain_text_to_a_file(run4: Path, tmp_path: Path) -> None:

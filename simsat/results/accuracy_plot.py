@@ -54,8 +54,8 @@ def plot_accuracy(run: RunData, path: Path) -> Path:
         ax.scatter([r.hours], [r.accuracy], s=size, color=STALENESS_COLOURS[cls], edgecolor="black", lw=0.5, zorder=4)
     for r in rows:
         if r.event in ("initial", "final"):
-            ax.scatter([r.hours], [r.accuracy], marker="s" if r.event == "initial" else "D", s=40,
-                       color="white", edgecolor="black", zorder=5)
+            ax.scatter([r.hours], [r.accuracy], marker="s" if r.event == "initial" else "D", s=70,
+                       color="white", edgecolor="black", zorder=3)
     # the largest fall between consecutive aggregations, with what the aggregation mixed in
     drops = [(a.accuracy - b.accuracy, b) for a, b in zip(rows, rows[1:]) if b.event == "aggregation"]
     if drops:
@@ -85,7 +85,9 @@ def plot_accuracy(run: RunData, path: Path) -> Path:
     ax.set_ylabel("global student accuracy (test split)")
     ax.grid(alpha=0.3)
     handles = [Line2D([], [], color="#737373", lw=1.2, label="accuracy"),
-               Line2D([], [], color="#9e9ac8", lw=0.9, ls="--", label="macro F1")]
+               Line2D([], [], color="#9e9ac8", lw=0.9, ls="--", label="macro F1"),
+               Line2D([], [], marker="s", ls="", color="white", markeredgecolor="black", label="initial"),
+               Line2D([], [], marker="D", ls="", color="white", markeredgecolor="black", label="final")]
     used = sorted({staleness_class(r.staleness) for r in aggregations})
     handles += [Line2D([], [], marker="o", ls="", color=STALENESS_COLOURS[c], markeredgecolor="black",
                        markeredgewidth=0.5, label=f"aggregation, {STALENESS_LABELS[c]}") for c in used]

@@ -215,25 +215,45 @@ def read_config(path: Path) -> tuple[dict[str, Any], str]:
     return (data if isinstance(data, dict) else {}), text
 
 
+def read_summary(path: Path) -> dict[str, Any]:
+    """summary.json as a dict ({} where absent or unreadable)."""
+    try:
+        loaded = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def with_battery_facts(summary: dict[str, Any], battery: Mapping[int, tuple[Sequence[float], Sequence[float]]]
+                       ) -> dict[str, Any]:
+    """The summary with a `battery` section computed from battery.csv where it has none."""
+    if "battery" in summary or not battery:
+        return summary
+    return {**summary, "battery": battery_facts(battery)}
+
+
+def load_summary(folder: Path) -> dict[str, Any]:
+    """A run folder's summary.json, completed with battery facts from battery.csv where it lacks them."""
+    folder = Path(folder)
+    summary = read_summary(folder / "summary.json")
+    if summary and "battery" not in summary:
+        summary = with_battery_facts(summary, read_battery(folder / "battery.csv"))
+    return summary
+
+
 def read_run(folder: Path) -> RunData:
     """Everything a run folder holds that the results need; absent files read as empty."""
     folder = Path(folder)
-    summary: dict[str, Any] = {}
-    if (folder / "summary.json").is_file():
-        try:
-            loaded = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-            summary = loaded if isinstance(loaded, dict) else {}
-        except json.JSONDecodeError:
-            summary = {}
     config, config_text = read_config(folder / "config.yaml")
+    battery = read_battery(folder / "battery.csv")
     return RunData(
         folder=folder,
-        summary=summary,
+        summary=with_battery_facts(read_summary(folder / "summary.json"), battery),
         config=config,
         config_text=config_text,
         metrics=read_metrics(folder / "metrics.csv"),
         events=read_events(folder / "events.jsonl"),
-        battery=read_battery(folder / "battery.csv"),
+        battery=battery,
     )
 
 

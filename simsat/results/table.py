@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -13,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from simsat.results.facts import run_title, run_warnings, summary_facts
+from simsat.results.runfolder import load_summary
 
 WIDTH = 100
 
@@ -45,15 +45,10 @@ def summary_table(summary: Mapping[str, Any], width: int = WIDTH) -> str:
 
 
 def print_summary(folder: Path, stream: TextIO) -> None:
-    """Print the run folder's summary.json as the end-of-run table on `stream` (nothing if absent)."""
-    path = Path(folder) / "summary.json"
-    if not path.is_file():
-        return
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return
-    if not isinstance(summary, dict):
+    """Print the run folder's summary.json (with battery facts from battery.csv where it has none) as the
+    end-of-run table on `stream`; nothing where the folder has no summary.json."""
+    summary = load_summary(Path(folder))
+    if not summary:
         return
     if stream.isatty():
         Console(file=stream).print(summary_renderable(summary))
