@@ -8,7 +8,6 @@ passing folders: python tools/doc_images.py RUN_4_SATS RUN_24_SATS
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from rich.console import Console  # noqa: E402
 
 from simsat.results.report import render_run  # noqa: E402
+from simsat.results.runfolder import load_summary  # noqa: E402
 from simsat.results.table import summary_renderable  # noqa: E402
 
 OUT = ROOT / "docs" / "images"
@@ -40,7 +40,7 @@ def _chromium_png(page: Path, png: Path, width: int, height: int, scratch: Path)
 
 
 def _table_png(folder: Path, png: Path, scratch: Path) -> None:
-    summary = json.loads((folder / "summary.json").read_text())
+    summary = load_summary(folder)
     console = Console(record=True, width=100, file=open("/dev/null", "w"), force_terminal=True)
     console.print(summary_renderable(summary))
     svg = console.export_svg(title="simsat run  (stderr at the end of a run)")
@@ -64,10 +64,10 @@ def main(folders: list[str]) -> None:
 
             runs = {
                 "4sats": write_fake_run(scratch / "run4", FakeRun(satellites=4, hours=12.0, capacity_wh=10.0,
-                                                                  scenario="synthetic example, 4 satellites")),
+                                                                  scenario="synthetic-4sats")),
                 "24sats": write_fake_run(scratch / "run24", FakeRun(satellites=24, hours=24.0, buffer=4,
                                                                     capacity_wh=12.0,
-                                                                    scenario="synthetic example, 24 satellites")),
+                                                                    scenario="synthetic-24sats")),
             }
         for label, folder in runs.items():
             render_run(folder)
