@@ -38,13 +38,16 @@ def _percent(threshold: str) -> str:
 
 
 def plot_accuracy(run: RunData, path: Path) -> Path:
-    fig = Figure(figsize=(9, 4.8))
+    fig = Figure(figsize=(9, 5.1))
     ax = fig.add_subplot()
     hours_total = max(run.duration_s / 3600.0, 1e-3)
     rows = [r for r in run.metrics if r.accuracy is not None]
     aggregations = [r for r in rows if r.event == "aggregation"]
     if rows:
-        ax.step([r.hours for r in rows], [r.accuracy for r in rows], where="post", color="#737373", lw=1.2, zorder=2)
+        xs, ys = [r.hours for r in rows], [r.accuracy for r in rows]
+        if xs[-1] < hours_total:  # the last model holds until the mission ends
+            xs, ys = [*xs, hours_total], [*ys, ys[-1]]
+        ax.step(xs, ys, where="post", color="#737373", lw=1.2, zorder=2)
         f1 = [(r.hours, r.values["f1"]) for r in rows if "f1" in r.values]
         if f1:
             ax.step(*zip(*f1), where="post", color="#9e9ac8", lw=0.9, ls="--", zorder=1)
@@ -62,15 +65,20 @@ def plot_accuracy(run: RunData, path: Path) -> Path:
         fall, row = max(drops, key=lambda d: d[0])
         if fall >= 0.03:
             worst = max(row.staleness, default=0)
+            why = (f"updates up to {worst} version{'s' if worst != 1 else ''} stale" if worst > 0
+                   else "all updates fresh")
             ax.annotate(
-                f"−{fall:.2f} after v{row.version}: updates up to {worst} version{'s' if worst != 1 else ''} stale",
+                f"−{fall:.2f} after v{row.version}: {why}",
                 xy=(row.hours, row.accuracy), xytext=(0, 34 if row.accuracy < 0.5 else -34),
                 textcoords="offset points", ha="right" if row.hours > 0.6 * hours_total else "left",
                 fontsize=8, arrowprops={"arrowstyle": "->", "lw": 0.7},
             )
-    for label, value, colour, style in _references(run):
+    placed: list[float] = []
+    for label, value, colour, style in sorted(_references(run), key=lambda r: r[1]):
         ax.axhline(value, color=colour, ls=style, lw=1)
-        ax.text(1.01, value, f"{label} {value:.3f}", color=colour, fontsize=8, va="center", ha="left",
+        y = max([value, *(p + 0.035 for p in placed)])  # labels never overlap
+        placed.append(y)
+        ax.text(1.01, y, f"{label} {value:.3f}", color=colour, fontsize=8, va="center", ha="left",
                 transform=ax.get_yaxis_transform())
     if not aggregations:
         ax.text(0.5, 0.55, "no aggregation in this run:\nthe global model never changed", transform=ax.transAxes,
@@ -85,17 +93,19 @@ def plot_accuracy(run: RunData, path: Path) -> Path:
     ax.set_ylabel("global student accuracy (test split)")
     ax.grid(alpha=0.3)
     handles = [Line2D([], [], color="#737373", lw=1.2, label="accuracy"),
-               Line2D([], [], color="#9e9ac8", lw=0.9, ls="--", label="macro F1"),
-               Line2D([], [], marker="s", ls="", color="white", markeredgecolor="black", label="initial"),
-               Line2D([], [], marker="D", ls="", color="white", markeredgecolor="black", label="final")]
+               Line2D([], [], color="#9e9ac8", lw=0.9, ls="--", label="macro F1")]
+    events = {r.event for r in rows}
+    handles += [Line2D([], [], marker=m, ls="", color="white", markeredgecolor="black", label=e)
+                for e, m in (("initial", "s"), ("final", "D")) if e in events]
     used = sorted({staleness_class(r.staleness) for r in aggregations})
     handles += [Line2D([], [], marker="o", ls="", color=STALENESS_COLOURS[c], markeredgecolor="black",
                        markeredgewidth=0.5, label=f"aggregation, {STALENESS_LABELS[c]}") for c in used]
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(1.01, 0.0), fontsize=7.5, frameon=False)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=7.5, frameon=False,
+              ncol=min(len(handles), 4))
     scenario = run.summary.get("scenario", run.folder.name)
     title = f"{scenario}: global student accuracy"
     if aggregations:
         title += f" ({len(aggregations)} aggregations; marker size = contributors)"
     fig.suptitle(title, fontsize=10, y=0.97)
-    fig.subplots_adjust(left=0.08, right=0.76, top=0.87, bottom=0.11)
+    fig.subplots_adjust(left=0.08, right=0.77, top=0.88, bottom=0.2)
     return save(fig, path)

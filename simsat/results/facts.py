@@ -75,8 +75,11 @@ def summary_facts(summary: Mapping[str, Any]) -> list[Fact]:
         label = percent(_float(threshold)).replace(".00 ", " ")
         facts.append(Fact("time to", label, "not reached" if _num(hours) is None else f"{float(hours):.2f} h"))
     for key in ("contacts", "aggregations"):
-        if _num(summary.get(key)) is not None:
-            facts.append(Fact("mission", key, f"{int(summary[key])}"))
+        value = summary.get(key)
+        if _num(value) is not None:
+            facts.append(Fact("mission", key, f"{int(value)}"))
+        elif isinstance(value, Mapping):  # e.g. contacts: {windows, made}
+            facts += [Fact("mission", f"{key} {k}", f"{int(v)}") for k, v in value.items() if _num(v) is not None]
     for direction in ("up", "down"):
         kinds = _section(_section(summary, "bytes"), direction)
         if kinds:
@@ -85,13 +88,18 @@ def summary_facts(summary: Mapping[str, Any]) -> list[Fact]:
             facts += [Fact(f"bytes {direction}", str(k), human_bytes(v)) for k, v in kinds.items()]
     for what, wh in _section(summary, "energy_wh").items():
         if _num(wh) is not None:
-            facts.append(Fact("energy", str(what), f"{float(wh):.2f} Wh"))
+            facts.append(Fact("energy", str(what).replace("_", " "), f"{float(wh):.3g} Wh"))
     battery = _section(summary, "battery")
     if _num(battery.get("min_soc")) is not None:
         facts.append(Fact("battery", "lowest", percent(battery["min_soc"])))
     for key, value in _section(summary, "wall").items():
-        facts.append(Fact("wall time", key.replace("_wall_seconds", "").replace("_seconds", "").replace("_", " "),
-                          duration(value)))
+        if _num(value) is None:
+            continue
+        if key.endswith("seconds"):
+            name = key.replace("_wall_seconds", "").replace("_seconds", "").replace("_", " ")
+            facts.append(Fact("wall time", name, duration(value)))
+        else:
+            facts.append(Fact("wall time", key.replace("_", " "), f"{value:g}" if isinstance(value, int) else f"{value:.2f}"))
     reference = _section(summary, "reference")
     for teacher in reference.get("teachers") or []:
         if isinstance(teacher, Mapping):
@@ -118,7 +126,9 @@ def _float(text: Any) -> float | None:
 def run_warnings(summary: Mapping[str, Any]) -> list[str]:
     """Plain-language warnings for runs that say little."""
     warnings = []
-    if _num(summary.get("contacts")) == 0:
+    contacts = summary.get("contacts")
+    made = contacts.get("made") if isinstance(contacts, Mapping) else contacts
+    if _num(made) == 0:
         warnings.append("no contact with any ground station: nothing was sent either way")
     if _num(summary.get("aggregations")) == 0:
         warnings.append(
