@@ -272,6 +272,7 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
         imagery=ImageryPlan(im.share, im.capture_per_hour, ImageCodec(im.size, im.quality), edge),
         semi_ratio=t.semi_ratio if semi.active and strategy.onboard == "distill" else 0,
         ground_interval_s=config.federation.ground_interval_hours * 3600.0,
+        station_names=[s.name for s in world.stations],
     )
     with tempfile.TemporaryDirectory(prefix="simsat-shards-") as shards:
         for i, sat in enumerate(data.satellites):

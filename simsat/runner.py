@@ -20,8 +20,9 @@ from simsat.assembly import Mission, Progress, assemble, no_progress
 from simsat.config.schema import SimsatConfig
 from simsat.mission.operations import Operations
 from simsat.mission.plan import build_world
-from simsat.results.plots import plot_accuracy, plot_battery, plot_timeline
 from simsat.results.recorder import Recorder
+from simsat.results.report import render_run
+from simsat.results.runfolder import battery_facts, read_battery, write_battery_csv
 from simsat.results.rundir import RunFolder
 from simsat.summary import mission_summary
 
@@ -59,18 +60,14 @@ def _write_results(
     reference: dict | None,
     wall_start: float,
 ) -> None:
-    config = mission.config
     checkpoints = out / "checkpoints"
     checkpoints.mkdir()
     torch.save(
         {k: torch.from_numpy(np.array(v)) for k, v in ops.ground.model.items()},
         checkpoints / "global_final.pt",
     )
+    write_battery_csv(out / "battery.csv", {s.index: s.battery.history for s in ops.satellites})
     summary = mission_summary(mission, ops, recorder.rows, reference, time.perf_counter() - wall_start)
-    references = {t["name"]: t["accuracy"] for t in mission.teacher_report}
-    if reference is not None:
-        references["ground-only student"] = reference["accuracy"]
-    plot_accuracy(recorder.rows, out / "accuracy.png", f"{config.name}: global {config.satellite.model}", references)
-    plot_timeline(recorder.events, len(ops.satellites), out / "timeline.png")
-    plot_battery([s.battery.history for s in ops.satellites], out / "battery.png")
+    summary["battery"] = battery_facts(read_battery(out / "battery.csv"))
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    render_run(out)

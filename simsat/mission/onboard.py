@@ -134,8 +134,26 @@ def train_onboard(
     knowledge: KnowledgePacket,
 ) -> tuple[UpdatePacket, TrainReport]:
     """Train `base_model` on the satellite's first `acquired` images; return the update."""
-    start = time.perf_counter()
+    threads = torch.get_num_threads()
     torch.set_num_threads(setup.threads)
+    try:
+        return _train(setup, satellite, images, ids, labels, acquired, base_model, version, knowledge)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(
+    setup: OnboardSetup,
+    satellite: int,
+    images: np.ndarray,
+    ids: np.ndarray,
+    labels: np.ndarray,
+    acquired: int,
+    base_model: ModelArrays,
+    version: int,
+    knowledge: KnowledgePacket,
+) -> tuple[UpdatePacket, TrainReport]:
+    start = time.perf_counter()
     acquired = min(acquired, len(ids))
     model = build_student(setup.model_name, setup.num_classes, base_model)
     if setup.mode == "labels":

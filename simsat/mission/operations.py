@@ -71,6 +71,7 @@ class OperationsPlan:
     imagery: ImageryPlan
     semi_ratio: int = 0  # unlabelled images per labelled one (0: no semi-supervised term)
     ground_interval_s: float = 3600.0  # `ground` strategy: how often the ground retrains
+    station_names: Sequence[str] = ()  # for events (index when empty)
 
 
 @dataclass
@@ -257,19 +258,24 @@ class Operations:
                 yield self.env.timeout(window.start_s - self.env.now)
             yield from self._contact(sat, window)
 
+    def _station(self, index: int) -> str | int:
+        names = self.plan.station_names
+        return names[index] if index < len(names) else index
+
     def _contact(self, sat: SatelliteState, window: ContactWindow) -> Generator[simpy.Event, Any, None]:
         antenna = self.antennas[window.station]
+        station = self._station(window.station)
         with antenna.request() as request:
             closes = self.env.timeout(max(window.end_s - self.env.now, 0.0))
             granted = yield request | closes
             if request not in granted:
-                self._event("contact_missed", satellite=sat.index, station=window.station)
+                self._event("contact_missed", satellite=sat.index, station=station)
                 return
             sat.contacts += 1
             self._event(
                 "contact_start",
                 satellite=sat.index,
-                station=window.station,
+                station=station,
                 end_s=window.end_s,
                 max_elevation_deg=window.max_elevation_deg,
             )
@@ -279,7 +285,7 @@ class Operations:
             # The antenna keeps tracking the satellite until it sets.
             if window.end_s > self.env.now:
                 yield self.env.timeout(window.end_s - self.env.now)
-            self._event("contact_end", satellite=sat.index, station=window.station)
+            self._event("contact_end", satellite=sat.index, station=station)
 
     def _send(
         self, sat: SatelliteState, transfer: Transfer, window: ContactWindow, uplink: bool, shares: dict[str, int]
