@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,19 +28,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture()
-def ray_head(tmp_path: Path) -> Iterator[str]:
+def ray_head() -> Iterator[str]:
     ray = shutil.which("ray", path=str(Path(sys.executable).parent))
     if ray is None:
         pytest.skip("the ray command is not installed beside this Python")
     port = _free_port()
+    temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # Ray's socket paths must stay short
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
     head = subprocess.Popen(
         [ray, "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
-         "--object-store-memory=100000000", "--include-dashboard=false", f"--temp-dir={tmp_path / 'ray'}"],
+         "--object-store-memory=100000000", "--include-dashboard=false", f"--temp-dir={temp}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
     )
     address = f"127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
@@ -47,7 +49,7 @@ def ray_head(tmp_path: Path) -> Iterator[str]:
         time.sleep(0.5)
     else:
         os.killpg(head.pid, signal.SIGTERM)
-        pytest.fail("ray start --head did not open its port within 60 s")
+        pytest.fail("ray start --head did not open its port within 120 s")
     try:
         yield address
     finally:
@@ -56,6 +58,7 @@ def ray_head(tmp_path: Path) -> Iterator[str]:
             head.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(head.pid, signal.SIGKILL)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def test_run_on_an_existing_cluster(ray_head: str, tmp_path: Path) -> None:
