@@ -1,48 +1,48 @@
-"""SimPy world: orbits, ground stations, contacts, sun/eclipse, battery, compute and links.
+"""SimPy world: time base, orbits (Walker shells with J2, TLEs with SGP4), WGS-84 stations,
+contact plans, the Sun and the Earth's shadow, batteries, onboard compute and links.
 
-Depends on numpy and simpy only (no torch, no flwr).
+Depends on numpy, SimPy and sgp4 only (no torch, no flwr).
 """
 
 from __future__ import annotations
 
 from simsat.world.compute import ComputeResult, run_compute
-from simsat.world.contacts import ContactWindow, compute_contacts, limit_by_antennas
-from simsat.world.ground import GroundStation
-from simsat.world.links import LinkRates, Transfer, bytes_in, range_scaled_rate, seconds_for, transmit
-from simsat.world.orbits import CircularOrbit, sun_synchronous_inclination_deg, walker_delta
+from simsat.world.contacts import Contact, ContactWindow, compute_contacts, contact_plan
+from simsat.world.links import LinkRates, Transfer, bytes_in, seconds_for, transmit
 from simsat.world.power import Battery
-from simsat.world.sun import (
-    SunlitSchedule,
-    beta_angle_deg,
-    eclipse_intervals,
-    in_eclipse,
-    make_sunlit,
-    sun_direction_eci,
-    sunlit_fraction,
-)
+from simsat.world.satellites import SatelliteGroup, Satellites
+from simsat.world.stations import Station
+from simsat.world.sun import Sunlight, beta_angle_deg, illuminated_fraction, sun_direction_eci, sun_position_eci
+from simsat.world.timebase import Epoch, parse_utc
+from simsat.world.tle import TleSatellites, tle_satellites
+from simsat.world.walker import WalkerSatellites, sun_synchronous_inclination_deg, walker_satellites
 
 __all__ = [
     "Battery",
-    "CircularOrbit",
     "ComputeResult",
+    "Contact",
     "ContactWindow",
-    "GroundStation",
+    "Epoch",
     "LinkRates",
-    "SunlitSchedule",
+    "SatelliteGroup",
+    "Satellites",
+    "Station",
+    "Sunlight",
+    "TleSatellites",
     "Transfer",
+    "WalkerSatellites",
     "beta_angle_deg",
     "bytes_in",
     "compute_contacts",
-    "eclipse_intervals",
-    "in_eclipse",
-    "limit_by_antennas",
-    "make_sunlit",
-    "range_scaled_rate",
+    "contact_plan",
+    "illuminated_fraction",
+    "parse_utc",
     "run_compute",
     "seconds_for",
     "sun_direction_eci",
+    "sun_position_eci",
     "sun_synchronous_inclination_deg",
-    "sunlit_fraction",
     "transmit",
-    "walker_delta",
+    "tle_satellites",
+    "walker_satellites",
 ]

@@ -1,122 +1,153 @@
-"""Analytic Sun direction and cylindrical Earth-shadow (eclipse) model."""
+"""The Sun from a low-precision ephemeris, and the Earth's conical shadow (umbra and penumbra).
+
+The Sun's position is the Astronomical Almanac's low-precision formula (about 0.01 degrees from
+1950 to 2050): mean longitude and anomaly, equation of centre, obliquity of date, distance in AU.
+It is expressed in the equator and equinox of date, the frame of the satellite positions.
+The shadow treats the Sun and the Earth as spheres (Montenbruck and Gill, Satellite Orbits,
+section 3.4.2): the illuminated fraction of the solar disc is 1 in sunlight, 0 in the umbra and
+in between in the penumbra.
+"""
 
 from __future__ import annotations
 
 import bisect as _bisect
 import math
-from typing import Callable
 
 import numpy as np
 
-from simsat.errors import ConfigError
 from simsat.world import _validate as v
 from simsat.world._events import refined_intervals, time_grid
-from simsat.world.constants import DEG, EARTH_RADIUS_KM, SECONDS_PER_DAY, SUN_OBLIQUITY_DEG
-from simsat.world.orbits import CircularOrbit
+from simsat.world.constants import AU_KM, DEG, EARTH_RADIUS_KM, SUN_RADIUS_KM
+from simsat.world.satellites import Satellites
+from simsat.world.timebase import Epoch
 
-ECLIPSE_TOLERANCE_S = 0.5
-
-
-def _check_day(day_of_year: float) -> float:
-    day = v.number("sun.day_of_year", day_of_year)
-    if not 1.0 <= day < 367.0:
-        raise ConfigError(f"sun.day_of_year must be in [1, 367), got {day}")
-    return day
+ECLIPSE_TOLERANCE_S = 0.1
+"""Shadow edges are located to within half of this."""
 
 
-def ecliptic_longitude_deg(t: np.ndarray | float, day_of_year: float) -> np.ndarray:
-    """Sun's apparent ecliptic longitude at ``t`` s after 00:00 UTC of ``day_of_year``.
-
-    Low-precision almanac formula (mean longitude plus equation of centre, ~0.01 deg)
-    evaluated for a year near 2000; day 1 is January 1.
-    """
-    day = _check_day(day_of_year)
-    n = day - 1.5 + np.asarray(t, dtype=float) / SECONDS_PER_DAY
+def _elements(epoch: Epoch, t: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    n = epoch.days_since_j2000(t)
     mean_long = 280.460 + 0.9856474 * n
-    anomaly = (357.528 + 0.9856003 * n) * DEG
-    return np.mod(mean_long + 1.915 * np.sin(anomaly) + 0.020 * np.sin(2.0 * anomaly), 360.0)
+    g = (357.528 + 0.9856003 * n) * DEG
+    lam = (mean_long + 1.915 * np.sin(g) + 0.020 * np.sin(2.0 * g)) * DEG
+    eps = (23.439 - 4.0e-7 * n) * DEG
+    dist_au = 1.00014 - 0.01671 * np.cos(g) - 0.00014 * np.cos(2.0 * g)
+    return np.mod(mean_long, 360.0), lam, eps, dist_au
 
 
-def sun_direction_eci(t: np.ndarray | float, day_of_year: float) -> np.ndarray:
-    """Unit vectors (N, 3) from the Earth towards the Sun in ECI at times ``t``."""
-    lam = np.atleast_1d(ecliptic_longitude_deg(t, day_of_year)) * DEG
-    eps = SUN_OBLIQUITY_DEG * DEG
-    return np.stack(
-        [np.cos(lam), math.cos(eps) * np.sin(lam), math.sin(eps) * np.sin(lam)], axis=-1
-    )
+def sun_position_eci(epoch: Epoch, t: np.ndarray | float) -> np.ndarray:
+    """Geocentric Sun positions (N, 3) in km at ``t`` seconds after ``epoch``."""
+    _, lam, eps, dist = _elements(epoch, np.atleast_1d(np.asarray(t, dtype=float)))
+    r = dist * AU_KM
+    return np.stack([r * np.cos(lam), r * np.cos(eps) * np.sin(lam), r * np.sin(eps) * np.sin(lam)], axis=-1)
 
 
-def sun_right_ascension_deg(t: float, day_of_year: float) -> float:
-    """Right ascension of the Sun in degrees, in [0, 360)."""
-    d = sun_direction_eci(t, day_of_year)[0]
+def sun_direction_eci(epoch: Epoch, t: np.ndarray | float) -> np.ndarray:
+    """Unit vectors (N, 3) from the Earth's centre towards the Sun."""
+    pos = sun_position_eci(epoch, t)
+    return pos / np.linalg.norm(pos, axis=-1, keepdims=True)
+
+
+def sun_right_ascension_deg(epoch: Epoch, t: float = 0.0) -> float:
+    """Right ascension of the (true) Sun in degrees, in [0, 360)."""
+    d = sun_direction_eci(epoch, t)[0]
     return math.degrees(math.atan2(d[1], d[0])) % 360.0
 
 
-def beta_angle_deg(orbit: CircularOrbit, t: float, day_of_year: float) -> float:
-    """Angle between the orbit plane and the Sun direction (degrees, signed)."""
-    s = sun_direction_eci(t, day_of_year)[0]
-    return math.degrees(math.asin(float(np.clip(np.dot(orbit.normal_eci, s), -1.0, 1.0))))
+def mean_sun_right_ascension_deg(epoch: Epoch, t: float = 0.0) -> float:
+    """Right ascension of the mean Sun (its mean longitude), which local mean time refers to."""
+    return float(_elements(epoch, t)[0])
 
 
-def in_eclipse(positions_eci: np.ndarray, t: np.ndarray | float, day_of_year: float) -> np.ndarray:
-    """Whether positions (N, 3) km are inside the Earth's cylindrical shadow at times ``t``."""
-    pos = np.atleast_2d(np.asarray(positions_eci, dtype=float))
-    sun = sun_direction_eci(t, day_of_year)
-    along = np.sum(pos * sun, axis=-1)
-    perp = pos - along[:, None] * sun
-    return (along < 0.0) & (np.linalg.norm(perp, axis=-1) < EARTH_RADIUS_KM)
+def illuminated_fraction(positions: np.ndarray, sun: np.ndarray) -> np.ndarray:
+    """Fraction (N,) of the solar disc visible from ``positions`` (N, 3) with the Sun at ``sun`` (N, 3)."""
+    r = np.atleast_2d(np.asarray(positions, dtype=float))
+    to_sun = np.atleast_2d(np.asarray(sun, dtype=float)) - r
+    d_sun = np.linalg.norm(to_sun, axis=-1)
+    d_earth = np.linalg.norm(r, axis=-1)
+    a = np.arcsin(np.clip(SUN_RADIUS_KM / d_sun, 0.0, 1.0))
+    b = np.arcsin(np.clip(EARTH_RADIUS_KM / d_earth, 0.0, 1.0))
+    cos_c = np.sum(-r * to_sun, axis=-1) / (d_earth * d_sun)
+    c = np.arccos(np.clip(cos_c, -1.0, 1.0))
+    out = np.ones(c.shape)
+    umbra = c <= b - a
+    annular = (c <= a - b) & ~umbra
+    partial = (c < a + b) & ~umbra & ~annular
+    out[umbra] = 0.0
+    out[annular] = 1.0 - (b[annular] / a[annular]) ** 2
+    if np.any(partial):
+        ap, bp, cp = a[partial], b[partial], c[partial]
+        x = (cp**2 + ap**2 - bp**2) / (2.0 * cp)
+        y = np.sqrt(np.maximum(ap**2 - x**2, 0.0))
+        area = ap**2 * np.arccos(np.clip(x / ap, -1.0, 1.0)) + bp**2 * np.arccos(np.clip((cp - x) / bp, -1.0, 1.0)) - cp * y
+        out[partial] = np.clip(1.0 - area / (math.pi * ap**2), 0.0, 1.0)
+    return out
 
 
-def eclipse_intervals(
-    orbit: CircularOrbit, duration_s: float, day_of_year: float, step_s: float = 10.0
-) -> list[tuple[float, float]]:
-    """(start_s, end_s) of eclipses in [0, duration_s], edges refined to within 0.25 s."""
-    horizon = v.positive("sun.duration_s", duration_s)
-    step = v.positive("sun.step_s", step_s)
-    _check_day(day_of_year)
-    t = time_grid(horizon, step)
-    flags = in_eclipse(orbit.position_eci(t), t, day_of_year)
-
-    def shadowed(_rows: np.ndarray, times: np.ndarray) -> np.ndarray:
-        return in_eclipse(orbit.position_eci(times), times, day_of_year)
-
-    _, start, end, _, _ = refined_intervals(shadowed, t, flags[None, :], ECLIPSE_TOLERANCE_S)
-    return [(float(a), float(b)) for a, b in zip(start, end)]
+def beta_angle_deg(normal_eci: np.ndarray, epoch: Epoch, t: float = 0.0) -> float:
+    """Angle between an orbit plane (given by its unit normal) and the Sun direction, signed."""
+    s = sun_direction_eci(epoch, t)[0]
+    return math.degrees(math.asin(float(np.clip(np.dot(normal_eci, s), -1.0, 1.0))))
 
 
-def sunlit_fraction(
-    orbit: CircularOrbit, duration_s: float, day_of_year: float, step_s: float = 10.0
-) -> float:
-    """Fraction of [0, duration_s] spent in sunlight."""
-    dark = sum(b - a for a, b in eclipse_intervals(orbit, duration_s, day_of_year, step_s))
-    return 1.0 - dark / float(duration_s)
+class Sunlight:
+    """Callable ``t -> fraction of full sunlight`` on one satellite over a mission.
 
-
-class SunlitSchedule:
-    """Callable ``t -> bool`` (sunlit?) backed by precomputed eclipse intervals.
-
-    Within [0, duration_s] it looks the answer up in the intervals; outside it evaluates
-    the shadow model directly.
+    Shadow intervals (any part of the disc hidden) and umbra intervals are found on a grid
+    and refined by bisection; inside a shadow interval but outside the umbra (the penumbra)
+    the fraction is evaluated exactly. Outside [0, duration_s] it is evaluated directly.
     """
 
     def __init__(
-        self, orbit: CircularOrbit, duration_s: float, day_of_year: float, step_s: float = 10.0
+        self, satellites: Satellites, index: int, epoch: Epoch, duration_s: float, step_s: float = 30.0
     ) -> None:
-        self.orbit = orbit
-        self.duration_s = float(duration_s)
-        self.day_of_year = day_of_year
-        self.intervals = eclipse_intervals(orbit, duration_s, day_of_year, step_s)
-        self._starts = [a for a, _ in self.intervals]
+        self.satellites = satellites
+        self.index = int(index)
+        self.epoch = epoch
+        self.duration_s = v.positive("sun.duration_s", duration_s)
+        step = v.positive("sun.step_s", step_s)
+        t = time_grid(self.duration_s, step)
+        frac = self.exact(t)
+        self.shadows = self._intervals(t, frac < 1.0, lambda f: f < 1.0)
+        self.umbras = self._intervals(t, frac <= 0.0, lambda f: f <= 0.0)
+        self._shadow_starts = [a for a, _ in self.shadows]
+        self._umbra_starts = [a for a, _ in self.umbras]
 
-    def __call__(self, t: float) -> bool:
+    def exact(self, t: np.ndarray | float) -> np.ndarray:
+        """Illuminated fraction at times ``t`` from the geometry (no lookup)."""
+        times = np.atleast_1d(np.asarray(t, dtype=float))
+        rows = np.full(times.shape, self.index)
+        return illuminated_fraction(self.satellites.eci_at(self.epoch, rows, times), sun_position_eci(self.epoch, times))
+
+    def _intervals(self, t: np.ndarray, flags: np.ndarray, test) -> list[tuple[float, float]]:  # type: ignore[no-untyped-def]
+        def pred(_rows: np.ndarray, times: np.ndarray) -> np.ndarray:
+            return test(self.exact(times))
+
+        _, start, end, _, _ = refined_intervals(pred, t, flags[None, :], ECLIPSE_TOLERANCE_S)
+        return [(float(a), float(b)) for a, b in zip(start, end)]
+
+    @staticmethod
+    def _inside(starts: list[float], intervals: list[tuple[float, float]], t: float) -> bool:
+        k = _bisect.bisect_right(starts, t) - 1
+        return k >= 0 and t < intervals[k][1]
+
+    def __call__(self, t: float) -> float:
         if not 0.0 <= t <= self.duration_s:
-            return not bool(in_eclipse(self.orbit.position_eci(t), t, self.day_of_year)[0])
-        k = _bisect.bisect_right(self._starts, t) - 1
-        return not (k >= 0 and t < self.intervals[k][1])
+            return float(self.exact(t)[0])
+        if not self._inside(self._shadow_starts, self.shadows, t):
+            return 1.0
+        if self._inside(self._umbra_starts, self.umbras, t):
+            return 0.0
+        return float(self.exact(t)[0])
 
-
-def make_sunlit(
-    orbit: CircularOrbit, duration_s: float, day_of_year: float, step_s: float = 10.0
-) -> Callable[[float], bool]:
-    """A fast ``sunlit(t)`` function for :class:`simsat.world.power.Battery`."""
-    return SunlitSchedule(orbit, duration_s, day_of_year, step_s)
+    def dark_fraction(self) -> float:
+        """Share of [0, duration_s] lost to the shadow (penumbra counted by its depth)."""
+        dark = sum(b - a for a, b in self.umbras)
+        for a, b in self.shadows:
+            inner = [(max(a, c), min(b, d)) for c, d in self.umbras if c < b and d > a]
+            edges = [a] + [x for pair in inner for x in pair] + [b]
+            for lo, hi in zip(edges[::2], edges[1::2]):
+                if hi > lo:
+                    grid = np.linspace(lo, hi, 21)
+                    dark += float(np.trapezoid(1.0 - self.exact(grid), grid))
+        return dark / self.duration_s
