@@ -8,21 +8,33 @@ object to import or instantiate.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 
 @dataclass
 class ConstellationConfig:
-    """A Walker-delta constellation on circular orbits (i:T/P/F)."""
+    """A Walker-delta shell (i:T/P/F) with J2 drift, satellites from a TLE file, or both.
+
+    Plane 0 is placed by ``raan0_deg`` or, when set, by ``ltan_hours`` (local time of the
+    ascending node at mission start). ``planes: 0`` leaves only the TLE satellites.
+    """
 
     altitude_km: float = 550.0
     inclination_deg: float = 97.6
     planes: int = 2
     sats_per_plane: int = 2
     phasing: int = 1
+    raan0_deg: float = 0.0
+    ltan_hours: Optional[float] = None
+    j2: bool = True
+    name: str = "walker"
+    tle: str = ""  # path to a two- or three-line element file (SGP4)
 
 
 @dataclass
 class GroundStationConfig:
+    """A station on the WGS-84 ellipsoid (geodetic latitude, height above the ellipsoid)."""
+
     name: str = "station"
     latitude_deg: float = 49.6
     longitude_deg: float = 6.1
@@ -33,10 +45,14 @@ class GroundStationConfig:
 
 @dataclass
 class LinkConfig:
-    """Constant data rates per direction, in bits per second."""
+    """Data rates per direction: constant (bits per second) or from a link budget along each pass."""
 
+    model: str = "constant"  # "constant" | "budget"
     uplink_bps: float = 256_000.0
     downlink_bps: float = 2_000_000.0
+    uplink_budget: str = "sband_uplink"  # a preset of simsat.world.linkbudget (model=budget)
+    downlink_budget: str = "sband_downlink"
+    profile_step_s: float = 5.0
 
 
 @dataclass
@@ -45,9 +61,14 @@ class PowerConfig:
     initial_soc: float = 0.8
     floor_soc: float = 0.3
     resume_soc: float = 0.4
-    solar_w: float = 20.0
+    solar_w: float = 20.0  # peak solar power; used when panel_area_m2 is 0
     baseline_w: float = 4.0
     step_s: float = 30.0
+    panel_area_m2: float = 0.0  # > 0: peak = area * efficiency * 1361 W/m2
+    panel_efficiency: float = 0.28
+    attitude: str = "sun_pointing"  # "sun_pointing" | "nadir_zenith" | "nadir_body"
+    safe_soc: float = 0.0  # at or below: safe mode (payload and training off)
+    safe_exit_soc: float = 0.3
 
 
 @dataclass
@@ -140,9 +161,10 @@ class ReferenceConfig:
 
 @dataclass
 class MissionConfig:
+    start_utc: str = "2025-03-20T00:00:00Z"  # ISO 8601 with a zone
     duration_hours: float = 12.0
-    day_of_year: int = 80
-    contact_step_s: float = 10.0
+    contact_step_s: float = 60.0  # screening grid of the contact plan (edges are refined)
+    antenna_policy: str = "first_come"  # "first_come" | "highest_elevation" | "longest_remaining"
 
 
 @dataclass

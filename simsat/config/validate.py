@@ -24,13 +24,19 @@ def validate_config(config: SimsatConfig) -> None:
     # Domain objects validate their own fields (imported here to keep config loading light).
     from simsat.distill.weighting import get_weighting
     from simsat.hardware.registry import default_registry
-    from simsat.mission.plan import build_orbits, build_stations
+    from simsat.mission.plan import build_epoch, build_link_budgets, build_satellites, build_stations, solar_peak_w
+    from simsat.world.antennas import check_policy
     from simsat.world.links import LinkRates
 
-    build_orbits(config)
+    epoch = build_epoch(config)
+    build_satellites(config, epoch)
     _require(len(config.ground_stations) >= 1, "ground_stations", "needs at least one station", [])
     build_stations(config)
     LinkRates(config.link.uplink_bps, config.link.downlink_bps)
+    build_link_budgets(config)
+    _require(config.link.profile_step_s > 0, "link.profile_step_s", "must be > 0", config.link.profile_step_s)
+    check_policy(config.mission.antenna_policy)
+    solar_peak_w(config)
     default_registry().get(config.satellite.hardware)
 
     p = config.satellite.power
@@ -46,6 +52,10 @@ def validate_config(config: SimsatConfig) -> None:
     _require(p.solar_w >= 0, "satellite.power.solar_w", "must be >= 0", p.solar_w)
     _require(p.baseline_w >= 0, "satellite.power.baseline_w", "must be >= 0", p.baseline_w)
     _require(p.step_s > 0, "satellite.power.step_s", "must be > 0", p.step_s)
+    _require(0 <= p.safe_soc < 1, "satellite.power.safe_soc", "must be in [0, 1)", p.safe_soc)
+    _require(p.safe_soc < p.safe_exit_soc <= 1, "satellite.power.safe_exit_soc", "must be in (safe_soc, 1]", p.safe_exit_soc)
+    _require(0 < p.panel_efficiency <= 1, "satellite.power.panel_efficiency", "must be in (0, 1]", p.panel_efficiency)
+    _require(p.panel_area_m2 >= 0, "satellite.power.panel_area_m2", "must be >= 0", p.panel_area_m2)
     _require(
         config.satellite.model in ("resnet8", "resnet16"),
         "satellite.model",
@@ -109,7 +119,6 @@ def validate_config(config: SimsatConfig) -> None:
 
     m = config.mission
     _require(m.duration_hours > 0, "mission.duration_hours", "must be > 0", m.duration_hours)
-    _require(1 <= m.day_of_year <= 366, "mission.day_of_year", "must be in [1, 366]", m.day_of_year)
     _require(m.contact_step_s > 0, "mission.contact_step_s", "must be > 0", m.contact_step_s)
 
     r = config.ray

@@ -2,36 +2,96 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from simsat.config.schema import SimsatConfig
+from simsat.errors import ConfigError
+from simsat.world.antennas import check_policy
 from simsat.world.contacts import ContactWindow, compute_contacts
-from simsat.world.ground import GroundStation
-from simsat.world.orbits import CircularOrbit, walker_delta
-from simsat.world.sun import SunlitSchedule
+from simsat.world.linkbudget import LinkBudget, link_preset
+from simsat.world.links import LinkRates
+from simsat.world.passrates import pass_rate_profile
+from simsat.world.rates import RateProfile
+from simsat.world.satellites import SatelliteGroup, Satellites
+from simsat.world.solar import ATTITUDES, SolarInput, panel_peak_w
+from simsat.world.stations import Station
+from simsat.world.sun import Sunlight
+from simsat.world.timebase import Epoch
+from simsat.world.tle import tle_satellites
+from simsat.world.walker import walker_satellites
+
+LINK_MODELS = ("constant", "budget")
 
 
 @dataclass(frozen=True)
 class WorldPlan:
-    orbits: list[CircularOrbit]
-    stations: list[GroundStation]
+    """Everything the mission needs from geometry, in seconds from ``epoch``.
+
+    ``sunlit[i](t)`` is satellite i's share of ``solar_peak_w`` at t (shadow and attitude).
+    ``profiles[k]`` maps "uplink"/"downlink" to the rate profile of ``contacts[k]`` when the
+    link model is a budget, and is empty for constant rates (use ``rates`` then).
+    """
+
+    epoch: Epoch
+    satellites: Satellites
+    stations: list[Station]
     contacts: list[ContactWindow]
-    sunlit: list[SunlitSchedule]  # per satellite: t -> sunlit?
+    sunlit: list[SolarInput]
     duration_s: float
+    solar_peak_w: float
+    rates: LinkRates
+    antenna_policy: str = "first_come"
+    profiles: list[dict[str, RateProfile]] = field(default_factory=list)
+
+    def rate(self, window_index: int, direction: str) -> float | RateProfile:
+        """What :func:`simsat.world.links.transmit` takes for ``contacts[window_index]``."""
+        if self.profiles:
+            return self.profiles[window_index][direction]
+        return self.rates.rate(direction)
 
 
-def build_orbits(config: SimsatConfig) -> list[CircularOrbit]:
+def build_epoch(config: SimsatConfig) -> Epoch:
+    return Epoch.parse(config.mission.start_utc, "mission.start_utc")
+
+
+def build_satellites(config: SimsatConfig, epoch: Epoch | None = None) -> Satellites:
+    """The Walker shell (planes > 0), the TLE file's satellites, or both in that order."""
+    at = epoch if epoch is not None else build_epoch(config)
     c = config.constellation
-    return walker_delta(c.altitude_km, c.inclination_deg, c.planes, c.sats_per_plane, c.phasing)
+    parts: list[Satellites] = []
+    if c.planes != 0:
+        parts.append(
+            walker_satellites(
+                c.altitude_km,
+                c.inclination_deg,
+                c.planes,
+                c.sats_per_plane,
+                c.phasing,
+                epoch=at,
+                raan0_deg=None if c.ltan_hours is not None else c.raan0_deg,
+                ltan_hours=c.ltan_hours,
+                name=c.name,
+                j2=c.j2,
+            )
+        )
+    if c.tle:
+        tle = tle_satellites(c.tle)
+        tle.check_epochs(at)
+        parts.append(tle)
+    if not parts:
+        raise ConfigError("constellation: planes is 0 and no constellation.tle is given: no satellites")
+    return parts[0] if len(parts) == 1 else SatelliteGroup(parts)
 
 
-def build_stations(config: SimsatConfig) -> list[GroundStation]:
+def build_stations(config: SimsatConfig) -> list[Station]:
+    if not config.ground_stations:
+        raise ConfigError("ground_stations needs at least one station, got []")
     return [
-        GroundStation(
+        Station(
             name=g.name,
-            latitude_deg=g.latitude_deg,
-            longitude_deg=g.longitude_deg,
-            altitude_km=g.altitude_km,
+            lat_deg=g.latitude_deg,
+            lon_deg=g.longitude_deg,
+            alt_m=g.altitude_km * 1000.0,
             min_elevation_deg=g.min_elevation_deg,
             antennas=g.antennas,
         )
@@ -39,15 +99,55 @@ def build_stations(config: SimsatConfig) -> list[GroundStation]:
     ]
 
 
+def build_link_budgets(config: SimsatConfig) -> tuple[LinkBudget, LinkBudget] | None:
+    """(uplink, downlink) budgets when link.model is budget, else None."""
+    link = config.link
+    if link.model not in LINK_MODELS:
+        raise ConfigError(f"link.model must be one of {', '.join(LINK_MODELS)}, got {link.model!r}")
+    if link.model == "constant":
+        return None
+    return link_preset(link.uplink_budget, "link.uplink_budget"), link_preset(link.downlink_budget, "link.downlink_budget")
+
+
+def solar_peak_w(config: SimsatConfig) -> float:
+    """Peak panel power: from panel area and efficiency when the area is set, else solar_w."""
+    p = config.satellite.power
+    if p.attitude not in ATTITUDES:
+        raise ConfigError(f"satellite.power.attitude must be one of {', '.join(ATTITUDES)}, got {p.attitude!r}")
+    if p.panel_area_m2 > 0:
+        return panel_peak_w(p.panel_area_m2, p.panel_efficiency)
+    return float(p.solar_w)
+
+
 def build_world(config: SimsatConfig) -> WorldPlan:
-    """Orbits, stations, contact windows and sunlight schedules for the whole mission."""
-    orbits = build_orbits(config)
+    """Satellites, stations, contact windows, sunlight and link rates for the whole mission."""
+    epoch = build_epoch(config)
+    satellites = build_satellites(config, epoch)
     stations = build_stations(config)
     duration_s = config.mission.duration_hours * 3600.0
-    step = config.mission.contact_step_s
-    contacts = compute_contacts(orbits, stations, duration_s, step_s=step)
-    sunlit = [
-        SunlitSchedule(orbit, duration_s, config.mission.day_of_year, step_s=step) for orbit in orbits
-    ]
-    return WorldPlan(orbits, stations, contacts, sunlit, duration_s)
-
+    contacts = compute_contacts(satellites, stations, epoch, duration_s, step_s=config.mission.contact_step_s)
+    attitude = config.satellite.power.attitude
+    sunlit = [SolarInput(Sunlight(satellites, i, epoch, duration_s), attitude) for i in range(len(satellites))]
+    budgets = build_link_budgets(config)
+    profiles: list[dict[str, RateProfile]] = []
+    if budgets is not None:
+        step = config.link.profile_step_s
+        profiles = [
+            {
+                "uplink": pass_rate_profile(budgets[0], satellites, w, stations, epoch, step),
+                "downlink": pass_rate_profile(budgets[1], satellites, w, stations, epoch, step),
+            }
+            for w in contacts
+        ]
+    return WorldPlan(
+        epoch=epoch,
+        satellites=satellites,
+        stations=stations,
+        contacts=contacts,
+        sunlit=sunlit,
+        duration_s=duration_s,
+        solar_peak_w=solar_peak_w(config),
+        rates=LinkRates(config.link.uplink_bps, config.link.downlink_bps),
+        antenna_policy=check_policy(config.mission.antenna_policy),
+        profiles=profiles,
+    )

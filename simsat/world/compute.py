@@ -42,7 +42,8 @@ def run_compute(
     """SimPy process: ``seconds`` of work drawing ``busy_w`` (extra load) from ``battery``.
 
     Waits until soc >= ``resume_soc`` before starting; while running, if soc falls to
-    ``floor_soc`` it removes its load and waits for ``resume_soc`` again. On a SimPy
+    ``floor_soc`` (or the battery's safe-mode level, if higher) it removes its load and waits
+    for ``resume_soc`` again (and for the end of safe mode, so no work runs in safe mode). On a SimPy
     ``Interrupt`` it removes its load and *returns* a partial result (completed=False);
     it does not re-raise.
     """
@@ -59,14 +60,14 @@ def run_compute(
     paused_since: float | None = None
     pending: simpy.Event | None = None
     try:
-        pending = battery.wait_for_soc(resume)
+        pending = battery.wait_for_soc(battery.resume_threshold(resume))
         yield pending
         started = float(env.now)
         while work - busy > 1e-9:
             battery.add_load(name, watts)
             running_since = float(env.now)
             remaining = work - busy
-            pending = battery.wait_for_soc_below(floor)
+            pending = battery.wait_for_soc_below(max(floor, battery.safe_soc))
             yield env.timeout(remaining) | pending
             ran = float(env.now) - running_since
             running_since = None
@@ -77,7 +78,7 @@ def run_compute(
                 break
             busy += ran
             paused_since = float(env.now)
-            pending = battery.wait_for_soc(resume)
+            pending = battery.wait_for_soc(battery.resume_threshold(resume))
             yield pending
             paused += float(env.now) - paused_since
             paused_since = None

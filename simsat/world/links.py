@@ -12,6 +12,7 @@ import simpy
 from simsat.errors import ConfigError
 from simsat.world import _validate as v
 from simsat.world.power import Battery
+from simsat.world.rates import RateProfile
 
 DIRECTIONS = ("uplink", "downlink")
 
@@ -78,22 +79,10 @@ def seconds_for(nbytes: int, rate_bps: float) -> float:
     return nbytes * 8.0 / float(rate_bps)
 
 
-def range_scaled_rate(
-    rate_at_reference_bps: float, slant_range_km: float, reference_range_km: float, max_rate_bps: float | None = None
-) -> float:
-    """Rate at another slant range, scaling received power with free-space loss (1/r^2).
-
-    Assumes capacity proportional to SNR (the low-SNR regime, e.g. a fixed-Eb/N0 modem
-    that adapts symbol rate); optionally capped at ``max_rate_bps``.
-    """
-    rate = float(rate_at_reference_bps) * (float(reference_range_km) / float(slant_range_km)) ** 2
-    return min(rate, max_rate_bps) if max_rate_bps is not None else rate
-
-
 def transmit(
     env: simpy.Environment,
     transfer: Transfer,
-    rate_bps: float,
+    rate_bps: float | RateProfile,
     window_end_s: float,
     battery: Battery | None = None,
     radio_w: float = 0.0,
@@ -104,14 +93,27 @@ def transmit(
     ``transmit`` again in a later window. While sending, ``radio_w`` is drawn from
     ``battery`` under the load name ``radio:<direction>:<label>``. On a SimPy ``Interrupt``
     the bytes sent so far are counted and returned (the interrupt is not re-raised).
+
+    ``rate_bps`` is a constant rate or a :class:`RateProfile` (the rate in force at each
+    moment of the window, e.g. from a link budget along the pass).
     """
-    rate = v.positive("link.rate_bps", rate_bps)
+    profile = rate_bps if isinstance(rate_bps, RateProfile) else None
+    rate = 0.0 if profile is not None else v.positive("link.rate_bps", rate_bps)
     watts = v.non_negative("link.radio_w", radio_w)
     start = float(env.now)
     available = float(window_end_s) - start
     if transfer.done or available <= 0.0:
         return 0
-    needed = seconds_for(transfer.remaining, rate)
+
+    def sent_by(t: float) -> int:
+        if profile is not None:
+            return profile.bytes_between(start, t)
+        return bytes_in(t - start, rate)
+
+    if profile is not None:
+        needed = profile.time_to_send(start, transfer.remaining) - start
+    else:
+        needed = seconds_for(transfer.remaining, rate)
     finishes = needed <= available
     duration = needed if finishes else available
     load = f"radio:{transfer.direction}:{transfer.label}"
@@ -119,9 +121,9 @@ def transmit(
         battery.add_load(load, watts)
     try:
         yield env.timeout(duration)
-        sent = transfer.remaining if finishes else min(transfer.remaining, bytes_in(duration, rate))
+        sent = transfer.remaining if finishes else min(transfer.remaining, sent_by(start + duration))
     except simpy.Interrupt:
-        sent = min(transfer.remaining, bytes_in(float(env.now) - start, rate))
+        sent = min(transfer.remaining, sent_by(float(env.now)))
     finally:
         if battery is not None and watts > 0.0:
             battery.remove_load(load)

@@ -20,12 +20,19 @@ SOC_TOLERANCE = 1e-9
 class Battery:
     """Energy store in watt-hours held by a ``simpy.Container``.
 
-    A process integrates net power (solar when ``sunlit(t)``, minus the baseline bus load,
-    minus the named extra loads) piecewise: every ``step_s``, at each load change and at
-    predicted state-of-charge thresholds, so ``wait_for_soc`` fires on time. Sunlight is
-    sampled at the midpoint of each piece. The level is clipped to [0, capacity]; energy
-    that does not fit is counted in ``wasted_wh`` and demand the empty battery cannot meet
-    in ``unmet_wh``. ``floor_soc`` is advisory (used by compute); the bus never stops.
+    A process integrates net power (``solar_w`` times ``sunlit(t)``, minus the baseline bus
+    load, minus the named extra loads) piecewise: every ``step_s``, at each load change and at
+    predicted state-of-charge thresholds, so ``wait_for_soc`` fires on time. ``sunlit(t)`` is a
+    bool or the fraction of ``solar_w`` available at ``t`` (shadow depth, panel incidence),
+    sampled at the midpoint of each piece. The level is clipped to [0, capacity]; energy that
+    does not fit is counted in ``wasted_wh``. ``floor_soc`` is advisory (used by compute).
+
+    Safe mode: when the state of charge falls to ``safe_soc`` the satellite enters safe mode
+    (recorded in ``safe_events``): every extra load whose name does not start with one of
+    ``essential_prefixes`` is shed (it draws nothing, and later loads of that kind are held
+    back) and the bus drops to ``safe_baseline_w``. It leaves safe mode once the state of
+    charge is back at ``safe_exit_soc``, and held-back loads resume. Demand an empty battery
+    still cannot meet (the bus in a long eclipse) is tallied in ``unmet_wh``.
     The process runs until :meth:`stop`, so run the environment with ``until=``.
     """
 
@@ -40,6 +47,10 @@ class Battery:
         sunlit: Callable[[float], bool],
         step_s: float = 30.0,
         prefix: str = "power",
+        safe_soc: float = 0.0,
+        safe_exit_soc: float | None = None,
+        safe_baseline_w: float | None = None,
+        essential_prefixes: tuple[str, ...] = ("radio",),
     ) -> None:
         self.capacity_wh = v.positive(f"{prefix}.capacity_wh", capacity_wh)
         initial = v.in_range(f"{prefix}.initial_soc", initial_soc, 0.0, 1.0)
@@ -49,6 +60,19 @@ class Battery:
         self.solar_w = v.non_negative(f"{prefix}.solar_w", solar_w)
         self.baseline_w = v.non_negative(f"{prefix}.baseline_w", baseline_w)
         self.step_s = v.positive(f"{prefix}.step_s", step_s)
+        self.safe_soc = v.in_range(f"{prefix}.safe_soc", safe_soc, 0.0, 1.0)
+        exit_soc = max(self.floor_soc, self.safe_soc + 0.05) if safe_exit_soc is None else safe_exit_soc
+        self.safe_exit_soc = v.in_range(f"{prefix}.safe_exit_soc", exit_soc, 0.0, 1.0)
+        if self.safe_exit_soc <= self.safe_soc:
+            raise ConfigError(f"{prefix}.safe_exit_soc must be > safe_soc ({self.safe_soc}), got {self.safe_exit_soc}")
+        safe_bus = self.baseline_w if safe_baseline_w is None else safe_baseline_w
+        self.safe_baseline_w = v.non_negative(f"{prefix}.safe_baseline_w", safe_bus)
+        self.essential_prefixes = tuple(essential_prefixes)
+        self.safe_mode = False
+        self.safe_events: list[tuple[float, str]] = []
+        self.safe_s = 0.0
+        self._safe_since = 0.0
+        self._held: dict[str, float] = {}
         self._prefix = prefix
         self.env = env
         self.sunlit = sunlit
@@ -93,18 +117,49 @@ class Battery:
 
     # ----- loads -----
     def add_load(self, name: str, watts: float) -> None:
-        """Start drawing ``watts`` under ``name``; an existing load of that name is replaced."""
+        """Start drawing ``watts`` under ``name``; an existing load of that name is replaced.
+
+        In safe mode a non-essential load is held back (draws nothing) until safe mode ends.
+        """
         power = v.non_negative(f"{self._prefix}.loads.{name}", watts)
         self._settle()
-        self._loads[name] = power
         self._energy.setdefault(name, 0.0)
+        if self.safe_mode and not self._essential(name):
+            self._held[name] = power
+            return
+        self._loads[name] = power
         self._changed()
 
     def remove_load(self, name: str) -> None:
         """Stop the load ``name`` (no effect if it is not drawing)."""
         self._settle()
+        self._held.pop(name, None)
         if self._loads.pop(name, None) is not None:
             self._changed()
+
+    def _essential(self, name: str) -> bool:
+        return any(name.startswith(p) for p in self.essential_prefixes)
+
+    def resume_threshold(self, soc: float) -> float:
+        """The state of charge a paused load should wait for: ``soc``, or the safe-mode exit if higher."""
+        return max(soc, self.safe_exit_soc) if self.safe_mode else soc
+
+    def _enter_safe(self) -> None:
+        now = float(self.env.now)
+        self.safe_mode = True
+        self._safe_since = now
+        self.safe_events.append((now, "enter"))
+        log.info("safe mode at t=%.0f s (soc %.3f): non-essential loads shed", now, self.soc)
+        for name in [n for n in self._loads if not self._essential(n)]:
+            self._held[name] = self._loads.pop(name)
+
+    def _leave_safe(self) -> None:
+        now = float(self.env.now)
+        self.safe_mode = False
+        self.safe_s += now - self._safe_since
+        self.safe_events.append((now, "exit"))
+        self._loads.update(self._held)
+        self._held.clear()
 
     # ----- waiting -----
     def wait_for_soc(self, soc: float) -> simpy.Event:
@@ -137,9 +192,16 @@ class Battery:
         self._poke()
 
     # ----- integration -----
+    @property
+    def bus_w(self) -> float:
+        """Bus power now (the safe-mode bus while in safe mode)."""
+        return self.safe_baseline_w if self.safe_mode else self.baseline_w
+
+    def _solar(self, t: float) -> float:
+        return self.solar_w * max(0.0, float(self.sunlit(t)))
+
     def _net_w(self, t: float) -> float:
-        solar = self.solar_w if self.sunlit(t) else 0.0
-        return solar - self.baseline_w - sum(self._loads.values())
+        return self._solar(t) - self.bus_w - sum(self._loads.values())
 
     def _settle(self) -> None:
         now = float(self.env.now)
@@ -147,13 +209,14 @@ class Battery:
         if dt <= 0.0:
             return
         hours = dt / 3600.0
-        solar = self.solar_w if self.sunlit(self._last + 0.5 * dt) else 0.0
+        solar = self._solar(self._last + 0.5 * dt)
+        bus = self.bus_w
         self.solar_in_wh += solar * hours
-        self.baseline_wh += self.baseline_w * hours
+        self.baseline_wh += bus * hours
         for name, watts in self._loads.items():
             self._energy[name] += watts * hours
         level = float(self.container.level)
-        target = level + (solar - self.baseline_w - sum(self._loads.values())) * hours
+        target = level + (solar - bus - sum(self._loads.values())) * hours
         new = min(max(target, 0.0), self.capacity_wh)
         self.wasted_wh += max(target - self.capacity_wh, 0.0)
         self.unmet_wh += max(-target, 0.0)
@@ -176,6 +239,10 @@ class Battery:
 
     def _fire_watchers(self) -> None:
         soc = float(self.container.level) / self.capacity_wh
+        if not self.safe_mode and soc <= self.safe_soc + SOC_TOLERANCE:
+            self._enter_safe()
+        elif self.safe_mode and soc >= self.safe_exit_soc - SOC_TOLERANCE:
+            self._leave_safe()
         keep_r = []
         for target, event in self._rising:
             if soc >= target - SOC_TOLERANCE:
@@ -205,12 +272,16 @@ class Battery:
         delay = self._start + (steps_done + 1) * self.step_s - now
         net = self._net_w(now)
         level = float(self.container.level)
+        rising = [target for target, _ in self._rising] + ([self.safe_exit_soc] if self.safe_mode else [])
+        falling = [target for target, _ in self._falling] + ([] if self.safe_mode else [self.safe_soc])
         if net > 0.0:
-            for target, _ in self._rising:
-                delay = min(delay, (target * self.capacity_wh - level) * 3600.0 / net)
+            for target in rising:
+                if target * self.capacity_wh > level:
+                    delay = min(delay, (target * self.capacity_wh - level) * 3600.0 / net)
         elif net < 0.0:
-            for target, _ in self._falling:
-                delay = min(delay, (level - target * self.capacity_wh) * 3600.0 / -net)
+            for target in falling:
+                if target * self.capacity_wh < level:
+                    delay = min(delay, (level - target * self.capacity_wh) * 3600.0 / -net)
         return max(delay, 1e-6)
 
     def _run(self) -> Generator[simpy.Event, object, None]:
