@@ -6,7 +6,7 @@ import pytest
 import simpy
 
 from simsat.errors import ConfigError
-from simsat.world.links import LinkRates, Transfer, bytes_in, range_scaled_rate, seconds_for, transmit
+from simsat.world.links import LinkRates, Transfer, bytes_in, seconds_for, transmit
 from simsat.world.power import Battery
 
 
@@ -81,11 +81,6 @@ def test_interrupted_transfer_counts_whole_bytes_sent() -> None:
     env.process(stopper())
     env.run()
     assert proc.value == 2500 and transfer.bytes_done == 2500
-
-
-def test_range_scaled_rate() -> None:
-    assert range_scaled_rate(1e6, 2000.0, 1000.0) == pytest.approx(0.25e6)
-    assert range_scaled_rate(1e6, 500.0, 1000.0, max_rate_bps=2e6) == pytest.approx(2e6)
 
 
 def test_transfer_accepts_numpy_sizes() -> None:
