@@ -163,7 +163,7 @@ class ReferenceConfig:
 class MissionConfig:
     start_utc: str = "2025-03-20T00:00:00Z"  # ISO 8601 with a zone
     duration_hours: float = 12.0
-    contact_step_s: float = 60.0  # screening grid of the contact plan (edges are refined)
+    contact_step_s: float = 120.0  # screening grid of the contact plan (edges are refined)
     antenna_policy: str = "first_come"  # "first_come" | "highest_elevation" | "longest_remaining"
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -30,10 +30,10 @@ from simsat.world._events import runs, time_grid
 from simsat.world.constants import DEG, EARTH_ROTATION_RAD_S
 from simsat.world.satellites import Satellites
 from simsat.world.stations import Station
-from simsat.world.timebase import Epoch
+from simsat.world.timebase import Epoch, ecef_from_eci
 
-EDGE_TOLERANCE_S = 0.05
-"""Bisection stops once a rise/set bracket is this narrow (a secant step then refines it)."""
+EDGE_TOLERANCE_S = 1e-2
+"""Root finding stops once no rise/set estimate moves by more than this (seconds)."""
 PEAK_TOLERANCE_S = 0.5
 """Golden-section search for the highest elevation stops at this bracket width."""
 SCREEN_MARGIN_RAD = 0.5 * DEG
@@ -44,9 +44,11 @@ CELLS_PER_CHUNK = 4_000_000
 """Satellites x samples x stations evaluated at once (about 32 MB per float array)."""
 
 
-@dataclass(frozen=True)
-class ContactWindow:
-    """Satellite ``satellite`` (index) is above station ``station``'s (index) mask, times in s from start."""
+class ContactWindow(NamedTuple):
+    """Satellite ``satellite`` (index) is above station ``station``'s (index) mask, times in s from start.
+
+    Immutable and cheap to create (a plan for 1,000 satellites holds tens of thousands).
+    """
 
     satellite: int
     station: int
@@ -89,18 +91,58 @@ class _Geometry:
         self.sin_mask = np.sin(np.array([s.min_elevation_deg for s in stations]) * DEG)
         self.mask_rad = np.array([s.min_elevation_deg for s in stations]) * DEG
 
-    def margin(self, sat: np.ndarray, st: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """sin(elevation) - sin(mask) for each triple; -2 where the satellite has no position."""
-        p = self.satellites.ecef_at(self.epoch, sat, t)
-        rho = p - self.pos[st]
-        value = np.sum(rho * self.up[st], axis=-1) / np.linalg.norm(rho, axis=-1) - self.sin_mask[st]
-        return np.nan_to_num(value, nan=-2.0)
+    def margin(self, p: np.ndarray, st: np.ndarray) -> np.ndarray:
+        """sin(elevation) - sin(mask) of Earth-fixed positions ``p`` (3, R) from stations ``st``; -2 if NaN."""
+        rho = p - self.pos.T[:, st]
+        up = self.up.T[:, st]
+        dot = rho[0] * up[0] + rho[1] * up[1] + rho[2] * up[2]
+        dist = np.sqrt(rho[0] * rho[0] + rho[1] * rho[1] + rho[2] * rho[2])
+        return np.nan_to_num(dot / dist - self.sin_mask[st], nan=-2.0)
 
     def reach_rad(self, max_radius: np.ndarray) -> np.ndarray:
         """psi_max (n, m): the largest central angle at which each satellite can clear each mask."""
         mask = self.mask_rad[None, :] - SCREEN_MARGIN_RAD
         ratio = np.clip(self.radius[None, :] * np.cos(mask) / max_radius[:, None], -1.0, 1.0)
         return np.arccos(ratio) - mask + SCREEN_MARGIN_RAD
+
+
+class _Track:
+    """Earth-fixed positions (3, R) of chunk rows at any times inside the grid.
+
+    Satellites whose positions are cheap to evaluate (Walker shells) are evaluated directly;
+    the others (SGP4) by cubic Hermite interpolation of the grid's positions and velocities in
+    the inertial frame, then rotated. At a 60-120 s grid that reproduces a LEO orbit to metres
+    (the error grows as step^4), so refining edges costs no further propagation.
+    """
+
+    def __init__(self, satellites: Satellites, rows: np.ndarray, epoch: Epoch, t: np.ndarray, pos: np.ndarray, vel: np.ndarray) -> None:
+        self.satellites, self.rows, self.epoch, self.t = satellites, rows, epoch, t
+        self.direct = satellites.cheap_to_evaluate
+        n, count = pos.shape[0], t.size
+        self.count = count
+        if not self.direct:
+            self.pos = np.ascontiguousarray(pos.transpose(2, 0, 1).reshape(3, n * count))
+            self.vel = np.ascontiguousarray(vel.transpose(2, 0, 1).reshape(3, n * count))
+
+    def ecef(self, row: np.ndarray, times: np.ndarray) -> np.ndarray:
+        if self.direct:
+            return self.satellites.ecef_at(self.epoch, self.rows[row], times).T
+        t = self.t
+        k = np.clip(np.searchsorted(t, times, side="right") - 1, 0, t.size - 2)
+        h = t[k + 1] - t[k]
+        s = (times - t[k]) / h
+        s2 = s * s
+        s3 = s2 * s
+        flat = row * self.count + k
+        p = (
+            (2 * s3 - 3 * s2 + 1) * self.pos[:, flat]
+            + ((s3 - 2 * s2 + s) * h) * self.vel[:, flat]
+            + (3 * s2 - 2 * s3) * self.pos[:, flat + 1]
+            + ((s3 - s2) * h) * self.vel[:, flat + 1]
+        )
+        g = self.epoch.gmst_rad(times)
+        c, sn = np.cos(g), np.sin(g)
+        return np.stack([c * p[0] + sn * p[1], -sn * p[0] + c * p[1], p[2]])
 
 
 def _golden_max(
@@ -130,43 +172,95 @@ def _golden_max(
 
 
 def _root(
-    f: Callable[[np.ndarray], np.ndarray], lo: np.ndarray, hi: np.ndarray, f_lo: np.ndarray, f_hi: np.ndarray, tol: float
+    f: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    lo: np.ndarray,
+    hi: np.ndarray,
+    f_lo: np.ndarray,
+    f_hi: np.ndarray,
+    tol: float,
 ) -> np.ndarray:
-    """Sign change of ``f`` in each bracket (f_lo and f_hi of opposite signs): bisection, then secant."""
+    """Sign change of ``f`` in each bracket (f_lo < 0 <= f_hi or the reverse), vectorised.
+
+    ``f(idx, times)`` evaluates brackets ``idx``. Regula falsi with the Illinois modification:
+    the bracket always holds the root and the estimate converges superlinearly; a bracket
+    stops being evaluated once its estimate moves by less than ``tol``.
+    """
     lo, hi, f_lo, f_hi = lo.copy(), hi.copy(), f_lo.copy(), f_hi.copy()
-    width = float(np.max(hi - lo)) if lo.size else 0.0
-    steps = max(0, math.ceil(math.log2(max(width, tol) / tol)))
-    for _ in range(steps):
-        mid = 0.5 * (lo + hi)
-        f_mid = f(mid)
-        same = (f_mid >= 0.0) == (f_lo >= 0.0)
-        lo, f_lo = np.where(same, mid, lo), np.where(same, f_mid, f_lo)
-        hi, f_hi = np.where(same, hi, mid), np.where(same, f_hi, f_mid)
-    denom = f_hi - f_lo
-    safe = np.where(np.abs(denom) > 0.0, denom, 1.0)
-    return np.where(np.abs(denom) > 0.0, lo - f_lo * (hi - lo) / safe, 0.5 * (lo + hi))
+    x = 0.5 * (lo + hi)
+    side = np.zeros(lo.shape, dtype=np.int8)
+    active = np.arange(lo.size)
+    for _ in range(_MAX_ROOT_STEPS):
+        if active.size == 0:
+            break
+        l, h, fl, fh = lo[active], hi[active], f_lo[active], f_hi[active]
+        denom = fh - fl
+        new = np.where(denom != 0.0, (l * fh - h * fl) / np.where(denom != 0.0, denom, 1.0), 0.5 * (l + h))
+        new = np.clip(new, np.minimum(l, h), np.maximum(l, h))
+        moved = np.abs(new - x[active])
+        x[active] = new
+        fx = f(active, new)
+        low_side = (fx >= 0.0) == (fl >= 0.0)
+        sd = side[active]
+        lo[active] = np.where(low_side, new, l)
+        hi[active] = np.where(low_side, h, new)
+        f_lo[active] = np.where(low_side, fx, np.where(sd == -1, 0.5 * fl, fl))
+        f_hi[active] = np.where(low_side, np.where(sd == 1, 0.5 * fh, fh), fx)
+        side[active] = np.where(low_side, 1, -1)
+        active = active[moved >= tol]
+    return x
+
+
+_MAX_ROOT_STEPS = 60
+
+
+def _peak_brackets(
+    psi: np.ndarray, run_row: np.ndarray, first: np.ndarray, end: np.ndarray, t: np.ndarray, step: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """A bracket of 1.5 steps either side of each run's closest sample (smallest psi)."""
+    lengths = end - first + 1  # samples first..end inclusive (runs are over intervals)
+    region = np.repeat(np.arange(run_row.size), lengths)
+    offsets = np.cumsum(lengths) - lengths
+    sample = first[region] + (np.arange(region.size) - offsets[region])
+    values = psi[run_row[region], sample]
+    order = np.lexsort((values, region))
+    head = np.flatnonzero(np.r_[True, region[order][1:] != region[order][:-1]])
+    closest = t[sample[order][head]]
+    return closest - 1.5 * step, closest + 1.5 * step
 
 
 def _chunk_windows(
     geo: _Geometry, rows: np.ndarray, t: np.ndarray, step: float, reach: np.ndarray, rate: np.ndarray
 ) -> tuple[np.ndarray, ...]:
-    """Windows of satellites ``rows``: (satellite, station, start, end, max elevation) arrays."""
+    """Windows of satellites ``rows``: (satellite, station, start, end, max elevation) arrays.
+
+    psi moves at most rate * h in an interval of length h, so a visible instant inside
+    [t_k, t_k+1] needs (psi_k + psi_k+1) / 2 <= reach + rate * h / 2: runs of such intervals
+    hold every pass, and their end samples are not visible (unless at the mission's ends).
+    """
     n, m, count = rows.size, geo.pos.shape[0], t.size
-    p = geo.satellites.ecef_grid(geo.epoch, t, rows)
+    pos, vel = geo.satellites.eci_grid_pv(geo.epoch, t, rows)
+    track = _Track(geo.satellites, rows, geo.epoch, t, pos, vel)
+    p = ecef_from_eci(pos, geo.epoch.gmst_rad(t)[None, :])
+    del pos, vel
     p /= np.linalg.norm(p, axis=-1, keepdims=True)
-    cos_psi = p @ geo.unit.T  # (n, T, m); NaN positions compare False
-    limit = np.minimum(reach + (rate * step)[:, None], math.pi)
-    flags = cos_psi >= np.cos(limit)[:, None, :]
-    run_row, first, end = runs(flags.transpose(0, 2, 1).reshape(n * m, count))
-    sat = rows[run_row // m]
+    psi = np.arccos(np.clip(p @ geo.unit.T, -1.0, 1.0))  # (n, T, m); NaN where no position
+    del p
+    psi = np.nan_to_num(psi.transpose(0, 2, 1).reshape(n * m, count), nan=10.0)
+    half = 0.5 * rate[:, None] * np.diff(t)[None, :]  # (n, T-1)
+    limit = (reach[:, :, None] + half[:, None, :]).reshape(n * m, count - 1)
+    flags = (psi[:, :-1] + psi[:, 1:]) <= 2.0 * limit
+    run_row, first, end = runs(flags)
+    sat = run_row // m  # local row in this chunk
     st = run_row % m
-    a = t[np.maximum(first - 1, 0)]
-    b = t[np.minimum(end, count - 1)]
+    a, b = t[first], t[end]
+    lo, hi = _peak_brackets(psi, run_row, first, end, t, step)
+    del psi, flags, limit
+    lo, hi = np.maximum(lo, a), np.minimum(hi, b)
 
     def f(times: np.ndarray) -> np.ndarray:
-        return geo.margin(sat, st, times)
+        return geo.margin(track.ecef(sat, times), st)
 
-    t_peak, f_peak = _golden_max(f, a, b, PEAK_TOLERANCE_S)
+    t_peak, f_peak = _golden_max(f, lo, hi, PEAK_TOLERANCE_S)
     fa, fb = f(a), f(b)
     at_a, at_b = fa > f_peak, fb > f_peak
     t_peak = np.where(at_a, a, np.where(at_b, b, t_peak))
@@ -177,22 +271,21 @@ def _chunk_windows(
     k = sat.size
     sat2, st2 = np.concatenate([sat, sat]), np.concatenate([st, st])
 
-    def f2(times: np.ndarray) -> np.ndarray:
-        return geo.margin(sat2, st2, times)
+    def f2(idx: np.ndarray, times: np.ndarray) -> np.ndarray:
+        return geo.margin(track.ecef(sat2[idx], times), st2[idx])
 
-    f_top = f_peak
     edges = _root(
         f2,
         np.concatenate([a, t_peak]),
         np.concatenate([t_peak, b]),
-        np.concatenate([np.where(rise_open, -1.0, fa), f_top]),
-        np.concatenate([f_top, np.where(set_open, -1.0, fb)]),
+        np.concatenate([np.where(rise_open, -1.0, fa), f_peak]),
+        np.concatenate([f_peak, np.where(set_open, -1.0, fb)]),
         EDGE_TOLERANCE_S,
     )
     start = np.where(rise_open, a, np.minimum(edges[:k], t_peak))
     stop = np.where(set_open, b, np.maximum(edges[k:], t_peak))
     elevation = np.degrees(np.arcsin(np.clip(f_peak + geo.sin_mask[st], -1.0, 1.0)))
-    return sat, st, start, stop, elevation
+    return rows[sat], st, start, stop, elevation
 
 
 def compute_contacts(
@@ -200,7 +293,7 @@ def compute_contacts(
     stations: Sequence[Station],
     epoch: Epoch,
     duration_s: float,
-    step_s: float = 60.0,
+    step_s: float = 120.0,
     chunk_cells: int = CELLS_PER_CHUNK,
 ) -> list[ContactWindow]:
     """All windows in [0, duration_s] with elevation >= each station's mask, sorted by start.
@@ -227,9 +320,8 @@ def compute_contacts(
         parts.append(_chunk_windows(geo, rows, t, step, reach[rows], rate[rows]))
     sat, st, start, stop, elev = (np.concatenate(x) for x in zip(*parts))
     order = np.lexsort((st, sat, start))
-    return [
-        ContactWindow(int(sat[i]), int(st[i]), float(start[i]), float(stop[i]), float(elev[i])) for i in order
-    ]
+    columns = (sat[order].tolist(), st[order].tolist(), start[order].tolist(), stop[order].tolist(), elev[order].tolist())
+    return [ContactWindow(*row) for row in zip(*columns)]
 
 
 def contact_plan(
@@ -237,7 +329,7 @@ def contact_plan(
     stations: Sequence[Station],
     start: datetime,
     duration_s: float,
-    step_s: float = 60.0,
+    step_s: float = 120.0,
 ) -> list[Contact]:
     """Contacts by name with aware UTC start/end, from ``start`` (an aware datetime) for ``duration_s``."""
     if not isinstance(start, datetime) or start.tzinfo is None or start.utcoffset() is None:

@@ -26,12 +26,19 @@ class Satellites(ABC):
     def names(self) -> list[str]:
         """Satellite names, in index order."""
 
+    cheap_to_evaluate: bool = False
+    """Whether single positions cost about as little as interpolating them (closed-form orbits)."""
+
     def __len__(self) -> int:
         return len(self.names)
 
     @abstractmethod
     def eci_grid(self, epoch: Epoch, t: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Positions (len(rows), len(t), 3) in km of satellites ``rows`` at every time ``t``."""
+
+    @abstractmethod
+    def eci_grid_pv(self, epoch: Epoch, t: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (km) and velocities (km/s), each (len(rows), len(t), 3)."""
 
     @abstractmethod
     def eci_at(self, epoch: Epoch, rows: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -73,6 +80,7 @@ class SatelliteGroup(Satellites):
             dup = next(n for n in self._names if n in seen or seen.add(n))  # type: ignore[func-returns-value]
             raise ConfigError(f"constellation: satellite name {dup!r} appears twice")
         self._offsets = np.cumsum([0] + [len(p) for p in flat])
+        self.cheap_to_evaluate = all(p.cheap_to_evaluate for p in flat)
 
     @property
     def names(self) -> list[str]:
@@ -88,6 +96,12 @@ class SatelliteGroup(Satellites):
         for p, where, local in self._split(rows):
             out[where] = self.parts[p].eci_grid(epoch, t, local)
         return out
+
+    def eci_grid_pv(self, epoch: Epoch, t: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pos, vel = np.empty((len(rows), len(t), 3)), np.empty((len(rows), len(t), 3))
+        for p, where, local in self._split(rows):
+            pos[where], vel[where] = self.parts[p].eci_grid_pv(epoch, t, local)
+        return pos, vel
 
     def eci_at(self, epoch: Epoch, rows: np.ndarray, t: np.ndarray) -> np.ndarray:
         times = np.asarray(t, dtype=float)

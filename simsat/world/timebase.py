@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -78,7 +79,7 @@ class Epoch:
         """An epoch from ISO 8601 text or an aware datetime; ConfigError naming ``key``."""
         return cls(parse_utc(value, key))
 
-    @property
+    @cached_property
     def jd(self) -> tuple[float, float]:
         """(whole, fraction) Julian date of the epoch."""
         return julian_date(self.utc)

@@ -128,8 +128,17 @@ class TleSatellites(Satellites):
         return r
 
     def eci_grid(self, epoch: Epoch, t: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return self.eci_grid_pv(epoch, t, rows)[0]
+
+    def eci_grid_pv(self, epoch: Epoch, t: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sats = SatrecArray([self.satrecs[int(i)] for i in rows])
-        return self._propagate(sats, epoch, np.asarray(t, dtype=float))
+        jd, fr = epoch.jd_split(np.asarray(t, dtype=float))
+        err, r, v = sats.sgp4(jd, fr)
+        bad = np.asarray(err) != 0
+        r, v = np.asarray(r, dtype=float), np.asarray(v, dtype=float)
+        r[bad] = np.nan
+        v[bad] = np.nan
+        return r, v
 
     def eci_at(self, epoch: Epoch, rows: np.ndarray, t: np.ndarray) -> np.ndarray:
         idx = np.asarray(rows, dtype=int)

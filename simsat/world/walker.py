@@ -45,6 +45,8 @@ def circular_positions(radius: np.ndarray, inc: np.ndarray, raan: np.ndarray, u:
 class WalkerSatellites(Satellites):
     """Circular orbits given as mean elements at an epoch (angles in degrees)."""
 
+    cheap_to_evaluate = True
+
     def __init__(
         self,
         names: list[str],
@@ -81,6 +83,18 @@ class WalkerSatellites(Satellites):
         return circular_positions(
             self.radius[r], self.inc[r], self.raan0[r] + self.raan_rate[r] * dt, self.u0[r] + self.u_rate[r] * dt
         )
+
+    def eci_grid_pv(self, epoch: Epoch, t: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r = np.asarray(rows, dtype=int)[:, None]
+        dt = self._since(epoch, t)[None, :]
+        raan = self.raan0[r] + self.raan_rate[r] * dt
+        u = self.u0[r] + self.u_rate[r] * dt
+        pos = circular_positions(self.radius[r], self.inc[r], raan, u)
+        # d/du of the position is the position a quarter turn further on; d/draan turns it about z
+        ahead = circular_positions(self.radius[r], self.inc[r], raan, u + 0.5 * np.pi)
+        about_z = np.stack([-pos[..., 1], pos[..., 0], np.zeros_like(pos[..., 2])], axis=-1)
+        vel = ahead * self.u_rate[r][..., None] + about_z * self.raan_rate[r][..., None]
+        return pos, vel
 
     def eci_at(self, epoch: Epoch, rows: np.ndarray, t: np.ndarray) -> np.ndarray:
         r = np.asarray(rows, dtype=int)
