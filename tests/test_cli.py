@@ -109,11 +109,15 @@ def test_hardware_lists_builtin_profiles(capsys: pytest.CaptureFixture[str]) -> 
     assert "jetson_nano_5w" in out and "GFLOP/s" in out
 
 
-def test_contacts_prints_plan(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["contacts", "scenario=tiny"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("satellite,station,start_s")
+def test_contacts_writes_plan_and_prints_its_path(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["contacts", "scenario=tiny", f"run.output_dir={tmp_path}"]) == 0
+    path = Path(capsys.readouterr().out.splitlines()[-1])
+    assert path.parent.parent == tmp_path and path.name == "contacts.csv"
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("satellite,station,start_utc,end_utc,duration_s,max_elevation_deg")
     rows = [line.split(",") for line in lines[1:]]
-    assert rows, "a polar orbit over Svalbard has contacts within 3 hours"
+    assert rows, "a polar orbit over Svalbard has contacts within 12 hours"
     for row in rows:
         assert 0 < float(row[4]) < 20 * 60
+    assert (path.parent / "timeline.png").stat().st_size > 0
+    assert (path.parent / "ground_tracks.png").stat().st_size > 0

@@ -3,7 +3,7 @@
     simsat run [scenario=NAME|path.yaml] [key=value ...]   run a mission; prints the run folder last
     simsat scenarios                                       list scenarios as a table
     simsat hardware                                        list hardware profiles
-    simsat contacts [scenario=NAME] [key=value ...]        print the contact plan
+    simsat contacts [scenario=NAME] [key=value ...]        contact plan CSV + timeline and ground-track PNGs
     simsat distill [experiment=NAME] [key=value ...]       the centralized distillation experiment
 
 Bad input (unknown scenario or key, impossible value) prints one line and exits with code 2
@@ -156,18 +156,10 @@ def _cmd_hardware(args: argparse.Namespace) -> int:
 
 
 def _cmd_contacts(args: argparse.Namespace) -> int:
-    from simsat.config.load import load_config
-    from simsat.mission.plan import build_world
+    from simsat.cli.contacts import contacts_command
 
     scenario, overrides = _split_overrides(args.overrides)
-    config = load_config(scenario, overrides)
-    world = build_world(config)
-    print("satellite,station,start_s,end_s,duration_s,max_elevation_deg")
-    for w in world.contacts:
-        print(
-            f"{w.satellite},{world.stations[w.station].name},{w.start_s:.1f},{w.end_s:.1f},"
-            f"{w.end_s - w.start_s:.1f},{w.max_elevation_deg:.1f}"
-        )
+    print(contacts_command(scenario, overrides))
     return 0
 
 
@@ -192,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     distill.set_defaults(func=_cmd_distill)
     sub.add_parser("scenarios", help="list scenarios (table)").set_defaults(func=_cmd_scenarios)
     sub.add_parser("hardware", help="list hardware profiles").set_defaults(func=_cmd_hardware)
-    contacts = sub.add_parser("contacts", help="print a scenario's contact plan (CSV)")
+    contacts = sub.add_parser("contacts", help="write a scenario's contact plan (CSV, timeline, ground tracks)")
     contacts.add_argument("overrides", nargs="*", help="scenario=NAME and key=value overrides")
     contacts.set_defaults(func=_cmd_contacts)
     return parser

@@ -39,6 +39,30 @@ def _check_line(path: str, number: int, line: str, expected: str) -> None:
         raise ConfigError(f"{where}: TLE checksum is {line[68]!r}, the line sums to {tle_checksum(line)}")
 
 
+def format_tle(
+    satnum: int,
+    epoch: datetime,
+    inclination_deg: float,
+    raan_deg: float,
+    eccentricity: float,
+    arg_perigee_deg: float,
+    mean_anomaly_deg: float,
+    revs_per_day: float,
+) -> tuple[str, str]:
+    """A two-line element set (no drag terms) with valid checksums, e.g. to export a Walker shell."""
+    if not 0 < satnum < 100000:
+        raise ConfigError(f"tle.satnum must be in [1, 99999], got {satnum}")
+    utc = epoch.astimezone(timezone.utc)
+    start = datetime(utc.year, 1, 1, tzinfo=timezone.utc)
+    doy = 1.0 + (utc - start).total_seconds() / 86400.0
+    l1 = f"1 {satnum:05d}U 00000A   {utc.year % 100:02d}{doy:012.8f}  .00000000  00000-0  00000-0 0  999"
+    l2 = (
+        f"2 {satnum:05d} {inclination_deg % 180.0:8.4f} {raan_deg % 360.0:8.4f} {round(eccentricity * 1e7):07d} "
+        f"{arg_perigee_deg % 360.0:8.4f} {mean_anomaly_deg % 360.0:8.4f} {revs_per_day:11.8f}    1"
+    )
+    return l1 + str(tle_checksum(l1)), l2 + str(tle_checksum(l2))
+
+
 def parse_tle_text(text: str, path: str = "<text>") -> list[tuple[str, str, str]]:
     """(name, line 1, line 2) for every element set in ``text``; ConfigError naming the line."""
     lines = [(i + 1, raw.rstrip()) for i, raw in enumerate(text.splitlines()) if raw.strip()]

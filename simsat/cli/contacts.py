@@ -1,0 +1,182 @@
+"""`simsat contacts`: a scenario's contact plan as CSV, a timeline PNG and a ground-track PNG.
+
+Writes into ``<run.output_dir>/<scenario name>-contacts/``:
+
+- ``contacts.csv``: satellite, station, start_utc, end_utc, duration_s, max_elevation_deg,
+  mean_uplink_bps, mean_downlink_bps (the link budget's mean over the pass, or the constant rate);
+- ``timeline.png``: passes (coloured by station) and eclipses (grey: umbra, light: penumbra)
+  per satellite over the mission;
+- ``ground_tracks.png``: ground tracks, stations and their visibility circles (matplotlib only).
+
+Returns the CSV path, which the command prints last.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from simsat.config.schema import SimsatConfig
+from simsat.mission.plan import WorldPlan, build_world
+from simsat.world.constants import DEG, EARTH_RADIUS_KM
+from simsat.world.stations import Station
+
+TIMELINE_MAX_SATELLITES = 40
+TRACK_MAX_SATELLITES = 12
+
+
+def write_contacts(config: SimsatConfig, out_dir: Path | None = None) -> Path:
+    """Compute the plan of ``config`` and write the CSV and both plots; returns the CSV path."""
+    world = build_world(config)
+    folder = out_dir if out_dir is not None else Path(config.run.output_dir) / f"{config.name}-contacts"
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path = folder / "contacts.csv"
+    write_csv(world, csv_path)
+    plot_timeline(world, folder / "timeline.png")
+    plot_ground_tracks(world, folder / "ground_tracks.png")
+    return csv_path
+
+
+def _mean_rates(world: WorldPlan, k: int) -> tuple[float, float]:
+    if world.profiles:
+        return world.profiles[k]["uplink"].mean_rate_bps(), world.profiles[k]["downlink"].mean_rate_bps()
+    return world.rates.uplink_bps, world.rates.downlink_bps
+
+
+def write_csv(world: WorldPlan, path: Path) -> None:
+    names = world.satellites.names
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["satellite", "station", "start_utc", "end_utc", "duration_s", "max_elevation_deg", "mean_uplink_bps", "mean_downlink_bps"])
+        for k, w in enumerate(world.contacts):
+            up, down = _mean_rates(world, k)
+            out.writerow([
+                names[w.satellite],
+                world.stations[w.station].name,
+                world.epoch.at(w.start_s).isoformat(timespec="milliseconds"),
+                world.epoch.at(w.end_s).isoformat(timespec="milliseconds"),
+                f"{w.duration_s:.3f}",
+                f"{w.max_elevation_deg:.2f}",
+                f"{up:.0f}",
+                f"{down:.0f}",
+            ])
+
+
+def _hours(world: WorldPlan, seconds: float) -> float:
+    return seconds / 3600.0
+
+
+def plot_timeline(world: WorldPlan, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    n = min(len(world.satellites), TIMELINE_MAX_SATELLITES)
+    names = world.satellites.names[:n]
+    colours = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(11, 1.2 + 0.32 * n))
+    for i in range(n):
+        light = world.sunlit[i].sunlight
+        for a, b in light.shadows:
+            ax.broken_barh([(_hours(world, a), _hours(world, b - a))], (i - 0.4, 0.8), color="#d9d9d9", lw=0)
+        for a, b in light.umbras:
+            ax.broken_barh([(_hours(world, a), _hours(world, b - a))], (i - 0.4, 0.8), color="#9e9e9e", lw=0)
+    for w in world.contacts:
+        if w.satellite < n:
+            ax.broken_barh([(_hours(world, w.start_s), _hours(world, w.duration_s))], (w.satellite - 0.3, 0.6),
+                           color=colours(w.station % 10), lw=0)
+    ax.set_yticks(range(n), names, fontsize=7)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_xlim(0.0, _hours(world, world.duration_s))
+    ax.set_xlabel(f"hours after {world.epoch.utc:%Y-%m-%d %H:%M} UTC")
+    shown = "" if n == len(world.satellites) else f" (first {n} of {len(world.satellites)} satellites)"
+    ax.set_title(f"Contacts and eclipses{shown}")
+    handles = [Patch(color=colours(j % 10), label=s.name) for j, s in enumerate(world.stations[:10])]
+    handles += [Patch(color="#9e9e9e", label="umbra"), Patch(color="#d9d9d9", label="penumbra")]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def visibility_circle(station: Station, altitude_km: float, points: int = 181) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) in degrees of the sub-satellite points where a satellite at ``altitude_km`` sits
+    exactly on the station's mask (spherical Earth)."""
+    mask = station.min_elevation_deg * DEG
+    r = EARTH_RADIUS_KM + altitude_km
+    psi = math.acos(EARTH_RADIUS_KM * math.cos(mask) / r) - mask
+    lat0, lon0 = station.lat_deg * DEG, station.lon_deg * DEG
+    bearing = np.linspace(0.0, 2.0 * math.pi, points)
+    lat = np.arcsin(np.sin(lat0) * math.cos(psi) + np.cos(lat0) * math.sin(psi) * np.cos(bearing))
+    lon = lon0 + np.arctan2(np.sin(bearing) * math.sin(psi) * np.cos(lat0), math.cos(psi) - np.sin(lat0) * np.sin(lat))
+    return (np.degrees(lon) + 180.0) % 360.0 - 180.0, np.degrees(lat)
+
+
+def _split_at_dateline(lon: np.ndarray, lat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    jumps = np.flatnonzero(np.abs(np.diff(lon)) > 180.0) + 1
+    return list(zip(np.split(lon, jumps), np.split(lat, jumps)))
+
+
+def _median_altitude(world: WorldPlan) -> float:
+    radius = world.satellites.ecef_grid(world.epoch, np.array([0.0]), np.arange(len(world.satellites)))[:, 0]
+    return float(np.nanmedian(np.linalg.norm(radius, axis=-1))) - EARTH_RADIUS_KM
+
+
+def plot_ground_tracks(world: WorldPlan, path: Path, track_hours: float = 3.0) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = min(len(world.satellites), TRACK_MAX_SATELLITES)
+    span = min(world.duration_s, track_hours * 3600.0)
+    t = np.linspace(0.0, span, int(span / 20.0) + 1)
+    p = world.satellites.ecef_grid(world.epoch, t, np.arange(n))
+    lon = np.degrees(np.arctan2(p[..., 1], p[..., 0]))
+    lat = np.degrees(np.arcsin(p[..., 2] / np.linalg.norm(p, axis=-1)))
+    fig, ax = plt.subplots(figsize=(11, 5.8))
+    colours = plt.get_cmap("tab20")
+    for i in range(n):
+        for x, y in _split_at_dateline(lon[i], lat[i]):
+            ax.plot(x, y, color=colours(i % 20), lw=0.9, alpha=0.85)
+        ax.plot(lon[i, 0], lat[i, 0], "o", color=colours(i % 20), ms=3)
+    altitude = _median_altitude(world)
+    for station in world.stations:
+        cx, cy = visibility_circle(station, altitude)
+        for x, y in _split_at_dateline(cx, cy):
+            ax.plot(x, y, color="black", lw=1.0, ls="--")
+        ax.plot(station.lon_deg if station.lon_deg <= 180 else station.lon_deg - 360, station.lat_deg, "k^", ms=7)
+        ax.annotate(station.name, (station.lon_deg if station.lon_deg <= 180 else station.lon_deg - 360, station.lat_deg),
+                    xytext=(4, 4), textcoords="offset points", fontsize=8)
+    ax.set_xlim(-180, 180)
+    ax.set_ylim(-90, 90)
+    ax.set_xticks(range(-180, 181, 30))
+    ax.set_yticks(range(-90, 91, 30))
+    ax.set_aspect("equal")
+    ax.grid(alpha=0.3)
+    ax.set_xlabel("longitude (deg)")
+    ax.set_ylabel("geocentric latitude (deg)")
+    shown = "" if n == len(world.satellites) else f", first {n} of {len(world.satellites)} satellites"
+    ax.set_title(
+        f"Ground tracks for {span / 3600.0:.1f} h from {world.epoch.utc:%Y-%m-%d %H:%M} UTC{shown}; "
+        f"dashed: where a satellite at {altitude:.0f} km clears each station's mask",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def contacts_command(scenario: str, overrides: Sequence[str]) -> Path:
+    """Load and validate the scenario (nothing is written on bad input), then write the plan."""
+    from simsat.config.load import load_config
+
+    config = load_config(scenario, overrides)
+    return write_contacts(config)
