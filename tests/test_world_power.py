@@ -181,3 +181,97 @@ def test_stop_ends_the_integration_process() -> None:
     env.run()  # returns because nothing is left scheduled except stale timeouts
     assert battery.history[-1] == (900.0, pytest.approx(0.22))
     assert not battery.process.is_alive
+
+
+# ----- shadow depth, attitude, safe mode, energy balance -----
+from datetime import datetime, timezone  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from simsat.world.solar import SolarInput, incidence, panel_peak_w  # noqa: E402
+from simsat.world.sun import Sunlight  # noqa: E402
+from simsat.world.timebase import Epoch  # noqa: E402
+from simsat.world.walker import walker_satellites  # noqa: E402
+
+
+def test_fractional_sunlight_scales_solar_input() -> None:
+    env = simpy.Environment()
+    battery = make(env, sunlit=lambda t: 0.25)
+    env.run(until=3600.0)
+    battery.stop()
+    assert battery.solar_in_wh == pytest.approx(2.5)
+    assert battery.level_wh == pytest.approx(20.0 + 2.5 - 2.0)
+
+
+def test_empty_battery_enters_safe_mode_sheds_payload_and_recovers() -> None:
+    env = simpy.Environment()
+    dark_until = 3600.0
+    battery = make(
+        env, capacity_wh=10.0, initial_soc=0.1, floor_soc=0.05, solar_w=12.0, baseline_w=2.0,
+        sunlit=lambda t: t >= dark_until, safe_exit_soc=0.3, safe_baseline_w=1.0,
+    )
+
+    def script() -> simpy.events.ProcessGenerator:
+        battery.add_load("camera", 4.0)
+        battery.add_load("radio:downlink:x", 1.0)
+        yield env.timeout(1.0)
+
+    env.process(script())
+    env.run(until=dark_until)
+    # 1 Wh drained at 7 W: empty after 514 s, then safe: camera shed, bus at 1 W, radio stays
+    assert battery.safe_events[0] == (pytest.approx(1.0 / 7.0 * 3600.0), "enter")
+    assert battery.safe_mode and battery.loads == {"radio:downlink:x": 1.0}
+    assert battery.energy_used_wh["camera"] == pytest.approx(4.0 / 7.0)
+    battery.add_load("compute", 5.0)  # refused while in safe mode: held back
+    assert "compute" not in battery.loads
+    env.run(until=dark_until + 3600.0)
+    # sunlit: +12 - 1 (safe bus) - 1 (radio) = +10 W: 3 Wh back to 30 % after 1080 s
+    assert battery.safe_events[1] == (pytest.approx(dark_until + 1080.0), "exit")
+    assert not battery.safe_mode and set(battery.loads) == {"camera", "radio:downlink:x", "compute"}
+    assert battery.safe_s == pytest.approx(dark_until + 1080.0 - 1.0 / 7.0 * 3600.0)
+
+
+def test_compute_does_no_work_in_safe_mode() -> None:
+    env = simpy.Environment()
+    battery = make(env, capacity_wh=10.0, initial_soc=0.0, floor_soc=0.0, solar_w=7.0, baseline_w=2.0, safe_exit_soc=0.5)
+    proc = env.process(run_compute(env, battery, 600.0, 10.0, floor_soc=0.0, resume_soc=0.2))
+    env.run(until=proc)
+    # empty at t=0 (safe); +5 W reaches the safe exit (50 %, 5 Wh) at 3600 s, only then it computes
+    assert proc.value.started_s == pytest.approx(3600.0)
+    assert battery.safe_events == [(0.0, "enter"), (pytest.approx(3600.0), "exit")]
+
+
+def test_panel_power_and_attitudes() -> None:
+    assert panel_peak_w(0.06, 0.3) == pytest.approx(0.06 * 0.3 * 1361.0)
+    pos = np.array([[7000.0, 0.0, 0.0]] * 3)
+    vel = np.array([[0.0, 7.5, 0.0]] * 3)
+    sun = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])
+    assert incidence("sun_pointing", pos, vel, sun) == pytest.approx([1, 1, 1])
+    assert incidence("nadir_zenith", pos, vel, sun) == pytest.approx([1, 0, 0])
+    assert incidence("nadir_body", pos, vel, sun) == pytest.approx([1, 1, 0])  # zenith face, a side face, none (nadir)
+    with pytest.raises(ConfigError, match="attitude"):
+        incidence("spinning", pos, vel, sun)
+
+
+def test_battery_energy_is_conserved_over_a_day_of_orbits() -> None:
+    start = datetime(2025, 3, 20, tzinfo=timezone.utc)
+    sats = walker_satellites(550.0, 97.6, 1, 1, 0, epoch=start, raan0_deg=0.0)
+    light = Sunlight(sats, 0, Epoch(start), 86400.0)
+    env = simpy.Environment()
+    battery = make(env, capacity_wh=60.0, initial_soc=0.5, solar_w=12.0, baseline_w=4.0, sunlit=SolarInput(light, "nadir_body"))
+
+    def duty() -> simpy.events.ProcessGenerator:
+        while True:
+            battery.add_load("camera", 6.0)
+            yield env.timeout(900.0)
+            battery.remove_load("camera")
+            yield env.timeout(2700.0)
+
+    env.process(duty())
+    env.run(until=86400.0)
+    battery.stop()
+    drawn = battery.baseline_wh + sum(battery.energy_used_wh.values())
+    balance = 30.0 + battery.solar_in_wh - drawn - battery.wasted_wh + battery.unmet_wh
+    assert battery.level_wh == pytest.approx(balance, abs=1e-6)
+    assert battery.solar_in_wh > 0.0
+    assert 0.3 < light.dark_fraction() < 0.4  # a noon-midnight plane at the equinox

@@ -60,8 +60,11 @@ def run_compute(
     paused_since: float | None = None
     pending: simpy.Event | None = None
     try:
-        pending = battery.wait_for_soc(battery.resume_threshold(resume))
-        yield pending
+        while True:  # wait for resume_soc, and for safe mode to end if it is on by then
+            pending = battery.wait_for_soc(battery.resume_threshold(resume))
+            yield pending
+            if not battery.safe_mode:
+                break
         started = float(env.now)
         while work - busy > 1e-9:
             battery.add_load(name, watts)
@@ -78,8 +81,11 @@ def run_compute(
                 break
             busy += ran
             paused_since = float(env.now)
-            pending = battery.wait_for_soc(battery.resume_threshold(resume))
-            yield pending
+            while True:
+                pending = battery.wait_for_soc(battery.resume_threshold(resume))
+                yield pending
+                if not battery.safe_mode:
+                    break
             paused += float(env.now) - paused_since
             paused_since = None
     except simpy.Interrupt:

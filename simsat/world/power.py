@@ -90,6 +90,8 @@ class Battery:
         self._falling: list[tuple[float, simpy.Event]] = []
         self._wake: simpy.Event = env.event()
         self._stopped = False
+        if initial <= self.safe_soc + SOC_TOLERANCE:
+            self._enter_safe()
         self.process = env.process(self._run())
 
     # ----- state -----
