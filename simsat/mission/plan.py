@@ -79,7 +79,7 @@ def build_satellites(config: SimsatConfig, epoch: Epoch | None = None) -> Satell
         tle.check_epochs(at)
         parts.append(tle)
     if not parts:
-        raise ConfigError("constellation: planes is 0 and no constellation.tle is given: no satellites")
+        raise ConfigError("constellation.planes is 0 and constellation.tle is empty: no satellites, got planes=0")
     return parts[0] if len(parts) == 1 else SatelliteGroup(parts)
 
 
