@@ -40,12 +40,18 @@ def test_world_from_a_mixed_fleet_with_budget_links(tmp_path: Path) -> None:
     rate = world.rate(k, "downlink")
     assert isinstance(rate, RateProfile) and rate.start_s == pytest.approx(world.contacts[k].start_s)
     assert 0.0 <= world.sunlit[2](3000.0) <= 1.0
+    w = world.contacts[k]
+    assert world.link_rate(w, "downlink") is rate
+    assert world.bytes_available(w, "downlink", w.start_s, w.end_s) == rate.bytes_between(w.start_s, w.end_s) > 0
 
 
 def test_constant_links_and_panel_power() -> None:
     config = load_config("tiny", ["satellite.power.panel_area_m2=0.1", "satellite.power.panel_efficiency=0.3"])
     world = build_world(config)
     assert world.rate(0, "uplink") == config.link.uplink_bps and not world.profiles
+    w = world.contacts[0]
+    assert world.link_rate(w, "downlink") == config.link.downlink_bps
+    assert world.bytes_available(w, "downlink", w.start_s, w.start_s + 10.0) == int(config.link.downlink_bps * 10 / 8)
     assert world.solar_peak_w == pytest.approx(0.1 * 0.3 * 1361.0)
 
 

@@ -9,7 +9,7 @@ from simsat.errors import ConfigError
 from simsat.world.antennas import check_policy
 from simsat.world.contacts import ContactWindow, compute_contacts
 from simsat.world.linkbudget import LinkBudget, link_preset
-from simsat.world.links import LinkRates
+from simsat.world.links import LinkRates, bytes_in
 from simsat.world.passrates import pass_rate_profile
 from simsat.world.rates import RateProfile
 from simsat.world.satellites import SatelliteGroup, Satellites
@@ -43,11 +43,25 @@ class WorldPlan:
     antenna_policy: str = "first_come"
     profiles: list[dict[str, RateProfile]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {w: k for k, w in enumerate(self.contacts)})
+
     def rate(self, window_index: int, direction: str) -> float | RateProfile:
         """What :func:`simsat.world.links.transmit` takes for ``contacts[window_index]``."""
         if self.profiles:
             return self.profiles[window_index][direction]
         return self.rates.rate(direction)
+
+    def link_rate(self, window: ContactWindow, direction: str) -> float | RateProfile:
+        """The rate (constant, or the profile along the pass) for a window of ``contacts``."""
+        return self.rate(self._index[window], direction) if self.profiles else self.rates.rate(direction)
+
+    def bytes_available(self, window: ContactWindow, direction: str, t0: float, t1: float) -> int:
+        """Whole bytes the link carries in ``direction`` between ``t0`` and ``t1`` of ``window``."""
+        rate = self.link_rate(window, direction)
+        if isinstance(rate, RateProfile):
+            return rate.bytes_between(t0, t1)
+        return bytes_in(t1 - t0, rate)
 
 
 def build_epoch(config: SimsatConfig) -> Epoch:
