@@ -107,3 +107,16 @@ def test_sunlight_schedule_agrees_with_the_geometry() -> None:
     looked_up = np.array([light(float(x)) for x in t])
     assert np.max(np.abs(looked_up - direct)) < 1e-9 or np.mean(np.abs(looked_up - direct) > 1e-6) < 0.002
     assert light(25000.0) == pytest.approx(float(light.exact(25000.0)[0]))
+
+
+def test_sunlight_for_all_satellites_matches_one_at_a_time() -> None:
+    from simsat.world.sun import sunlight_all
+
+    start = datetime(2025, 6, 21, tzinfo=timezone.utc)
+    sats = walker_satellites(550.0, 53.0, 3, 3, 1, epoch=start)
+    epoch = Epoch(start)
+    together = sunlight_all(sats, epoch, 30000.0, chunk=4)
+    for i, light in enumerate(together):
+        alone = Sunlight(sats, i, epoch, 30000.0)
+        assert light.index == i
+        assert np.allclose(light.shadows, alone.shadows) and np.allclose(light.umbras, alone.umbras)

@@ -15,7 +15,7 @@ from simsat.world.rates import RateProfile
 from simsat.world.satellites import SatelliteGroup, Satellites
 from simsat.world.solar import ATTITUDES, SolarInput, panel_peak_w
 from simsat.world.stations import Station
-from simsat.world.sun import Sunlight
+from simsat.world.sun import sunlight_all
 from simsat.world.timebase import Epoch
 from simsat.world.tle import tle_satellites
 from simsat.world.walker import walker_satellites
@@ -140,7 +140,7 @@ def build_world(config: SimsatConfig) -> WorldPlan:
     duration_s = config.mission.duration_hours * 3600.0
     contacts = compute_contacts(satellites, stations, epoch, duration_s, step_s=config.mission.contact_step_s)
     attitude = config.satellite.power.attitude
-    sunlit = [SolarInput(Sunlight(satellites, i, epoch, duration_s), attitude) for i in range(len(satellites))]
+    sunlit = [SolarInput(light, attitude) for light in sunlight_all(satellites, epoch, duration_s)]
     budgets = build_link_budgets(config)
     profiles: list[dict[str, RateProfile]] = []
     if budgets is not None:

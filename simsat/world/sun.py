@@ -99,17 +99,27 @@ class Sunlight:
     """
 
     def __init__(
-        self, satellites: Satellites, index: int, epoch: Epoch, duration_s: float, step_s: float = 30.0
+        self,
+        satellites: Satellites,
+        index: int,
+        epoch: Epoch,
+        duration_s: float,
+        step_s: float = 30.0,
+        intervals: tuple[list[tuple[float, float]], list[tuple[float, float]]] | None = None,
     ) -> None:
         self.satellites = satellites
         self.index = int(index)
         self.epoch = epoch
         self.duration_s = v.positive("sun.duration_s", duration_s)
         step = v.positive("sun.step_s", step_s)
-        t = time_grid(self.duration_s, step)
-        frac = self.exact(t)
-        self.shadows = self._intervals(t, frac < 1.0, lambda f: f < 1.0)
-        self.umbras = self._intervals(t, frac <= 0.0, lambda f: f <= 0.0)
+        if intervals is None:
+            t = time_grid(self.duration_s, step)
+            frac = self.exact(t)
+            intervals = (
+                self._intervals(t, frac < 1.0, lambda f: f < 1.0),
+                self._intervals(t, frac <= 0.0, lambda f: f <= 0.0),
+            )
+        self.shadows, self.umbras = intervals
         self._shadow_starts = [a for a, _ in self.shadows]
         self._umbra_starts = [a for a, _ in self.umbras]
 
@@ -151,3 +161,33 @@ class Sunlight:
                     grid = np.linspace(lo, hi, 21)
                     dark += float(np.trapezoid(1.0 - self.exact(grid), grid))
         return dark / self.duration_s
+
+
+def sunlight_all(
+    satellites: Satellites, epoch: Epoch, duration_s: float, step_s: float = 30.0, chunk: int = 256
+) -> list[Sunlight]:
+    """:class:`Sunlight` of every satellite, computed a chunk of satellites at a time."""
+    horizon = v.positive("sun.duration_s", duration_s)
+    step = v.positive("sun.step_s", step_s)
+    t = time_grid(horizon, step)
+    sun_grid = sun_position_eci(epoch, t)
+    out: list[Sunlight] = []
+    for lo in range(0, len(satellites), chunk):
+        rows = np.arange(lo, min(lo + chunk, len(satellites)))
+        pos = satellites.eci_grid(epoch, t, rows)
+        frac = illuminated_fraction(pos.reshape(-1, 3), np.tile(sun_grid, (rows.size, 1))).reshape(rows.size, t.size)
+        found = []
+        for flags, lit in ((frac < 1.0, lambda f: f < 1.0), (frac <= 0.0, lambda f: f <= 0.0)):
+
+            def pred(local: np.ndarray, times: np.ndarray, test=lit) -> np.ndarray:  # type: ignore[no-untyped-def]
+                positions = satellites.eci_at(epoch, rows[local], times)
+                return test(illuminated_fraction(positions, sun_position_eci(epoch, times)))
+
+            r, start, end, _, _ = refined_intervals(pred, t, flags, ECLIPSE_TOLERANCE_S)
+            per: list[list[tuple[float, float]]] = [[] for _ in rows]
+            for k, a, b in zip(r.tolist(), start.tolist(), end.tolist()):
+                per[k].append((a, b))
+            found.append(per)
+        for k, i in enumerate(rows):
+            out.append(Sunlight(satellites, int(i), epoch, horizon, step, (found[0][k], found[1][k])))
+    return out
