@@ -27,6 +27,7 @@ from simsat.world.stations import Station
 
 TIMELINE_MAX_SATELLITES = 40
 TRACK_MAX_SATELLITES = 12
+UMBRA, PENUMBRA = "#3a3a3a", "#b0b0b0"
 
 
 def write_contacts(config: SimsatConfig, out_dir: Path | None = None) -> Path:
@@ -79,26 +80,30 @@ def plot_timeline(world: WorldPlan, path: Path) -> None:
 
     n = min(len(world.satellites), TIMELINE_MAX_SATELLITES)
     names = world.satellites.names[:n]
-    colours = plt.get_cmap("tab10")
+    palette = [c for k, c in enumerate(plt.get_cmap("tab20").colors) if k not in (14, 15)]  # no greys
+
+    def colours(k: int) -> tuple[float, float, float]:
+        return palette[(2 * k) % len(palette)] if k < len(palette) // 2 else palette[(2 * k + 1) % len(palette)]
+
     fig, ax = plt.subplots(figsize=(11, 1.2 + 0.32 * n))
-    for i in range(n):
+    for i in range(n):  # eclipses in the lower half of each row, contacts in the upper half
         light = world.sunlit[i].sunlight
         for a, b in light.shadows:
-            ax.broken_barh([(_hours(world, a), _hours(world, b - a))], (i - 0.4, 0.8), color="#d9d9d9", lw=0)
+            ax.broken_barh([(_hours(world, a), _hours(world, b - a))], (i + 0.02, 0.33), color=PENUMBRA, lw=0)
         for a, b in light.umbras:
-            ax.broken_barh([(_hours(world, a), _hours(world, b - a))], (i - 0.4, 0.8), color="#9e9e9e", lw=0)
+            ax.broken_barh([(_hours(world, a), _hours(world, b - a))], (i + 0.02, 0.33), color=UMBRA, lw=0)
     for w in world.contacts:
         if w.satellite < n:
-            ax.broken_barh([(_hours(world, w.start_s), _hours(world, w.duration_s))], (w.satellite - 0.3, 0.6),
-                           color=colours(w.station % 10), lw=0)
+            ax.broken_barh([(_hours(world, w.start_s), _hours(world, w.duration_s))], (w.satellite - 0.4, 0.4),
+                           color=colours(w.station), lw=0)
     ax.set_yticks(range(n), names, fontsize=7)
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(0.0, _hours(world, world.duration_s))
     ax.set_xlabel(f"hours after {world.epoch.utc:%Y-%m-%d %H:%M} UTC")
     shown = "" if n == len(world.satellites) else f" (first {n} of {len(world.satellites)} satellites)"
     ax.set_title(f"Contacts and eclipses{shown}")
-    handles = [Patch(color=colours(j % 10), label=s.name) for j, s in enumerate(world.stations[:10])]
-    handles += [Patch(color="#9e9e9e", label="umbra"), Patch(color="#d9d9d9", label="penumbra")]
+    handles = [Patch(color=colours(j), label=s.name) for j, s in enumerate(world.stations[:18])]
+    handles += [Patch(color=UMBRA, label="umbra"), Patch(color=PENUMBRA, label="penumbra")]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
