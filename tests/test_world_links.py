@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+import numpy as np
 import pytest
 import simpy
 
 from simsat.errors import ConfigError
 from simsat.world.links import LinkRates, Transfer, bytes_in, seconds_for, transmit
 from simsat.world.power import Battery
+from simsat.world.linkbudget import PRESETS, LinkBudget, free_space_loss_db, link_preset
+from simsat.world.rates import RateProfile
 
 
 def test_bytes_in_and_seconds_for() -> None:
@@ -91,12 +96,8 @@ def test_transfer_accepts_numpy_sizes() -> None:
 
 
 # ----- rate profiles and link budgets -----
-from datetime import datetime, timezone  # noqa: E402
 
-import numpy as np  # noqa: E402
 
-from simsat.world.linkbudget import PRESETS, LinkBudget, free_space_loss_db, link_preset  # noqa: E402
-from simsat.world.rates import RateProfile  # noqa: E402
 
 
 def test_rate_profile_bytes_and_times() -> None:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+import numpy as np
 import pytest
 import simpy
 
 from simsat.errors import ConfigError
 from simsat.world.compute import ComputeResult, run_compute
 from simsat.world.power import Battery
+from simsat.world.solar import SolarInput, incidence, panel_peak_w
+from simsat.world.sun import Sunlight
+from simsat.world.timebase import Epoch
+from simsat.world.walker import walker_satellites
 
 
 def always(_t: float) -> bool:
@@ -184,14 +191,8 @@ def test_stop_ends_the_integration_process() -> None:
 
 
 # ----- shadow depth, attitude, safe mode, energy balance -----
-from datetime import datetime, timezone  # noqa: E402
 
-import numpy as np  # noqa: E402
 
-from simsat.world.solar import SolarInput, incidence, panel_peak_w  # noqa: E402
-from simsat.world.sun import Sunlight  # noqa: E402
-from simsat.world.timebase import Epoch  # noqa: E402
-from simsat.world.walker import walker_satellites  # noqa: E402
 
 
 def test_fractional_sunlight_scales_solar_input() -> None:
