@@ -120,3 +120,21 @@ def test_sunlight_for_all_satellites_matches_one_at_a_time() -> None:
         alone = Sunlight(sats, i, epoch, 30000.0)
         assert light.index == i
         assert np.allclose(light.shadows, alone.shadows) and np.allclose(light.umbras, alone.umbras)
+
+
+def test_sunlight_of_a_real_tle_agrees_with_skyfield_is_sunlit() -> None:
+    from skyfield.api import EarthSatellite
+
+    from simsat.world.tle import tle_satellites_from_text
+
+    from world_skyfield import ISS_TLE
+
+    name, l1, l2 = ISS_TLE
+    start = datetime(2019, 12, 9, 12, tzinfo=timezone.utc)
+    light = Sunlight(tle_satellites_from_text(f"{name}\n{l1}\n{l2}\n"), 0, Epoch(start), 86400.0)
+    ts, eph = skyfield_timescale(), skyfield_ephemeris()
+    t = np.arange(0.0, 86400.0, 30.0)
+    theirs = EarthSatellite(l1, l2, name, ts).at(ts.utc(2019, 12, 9, 12, 0, t)).is_sunlit(eph)
+    ours = np.array([light(float(x)) for x in t])
+    assert np.mean((ours > 0.5) == theirs) > 0.995  # only samples inside a penumbra may differ
+    assert np.mean(ours) == pytest.approx(np.mean(theirs), abs=0.005)
