@@ -51,6 +51,7 @@ def test_constant_links_and_panel_power() -> None:
     assert world.rate(0, "uplink") == config.link.uplink_bps and not world.profiles
     w = world.contacts[0]
     assert world.link_rate(w, "downlink") == config.link.downlink_bps
+    assert world.antenna_priority(w) == (w.start_s, w.start_s, w.satellite)  # first_come by default
     assert world.bytes_available(w, "downlink", w.start_s, w.start_s + 10.0) == int(config.link.downlink_bps * 10 / 8)
     assert world.solar_peak_w == pytest.approx(0.1 * 0.3 * 1361.0)
 

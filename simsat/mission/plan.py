@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from simsat.config.schema import SimsatConfig
 from simsat.errors import ConfigError
-from simsat.world.antennas import check_policy
+from simsat.world.antennas import antenna_priority, check_policy
 from simsat.world.contacts import ContactWindow, compute_contacts
 from simsat.world.linkbudget import LinkBudget, link_preset
 from simsat.world.links import LinkRates, bytes_in
@@ -55,6 +55,10 @@ class WorldPlan:
     def link_rate(self, window: ContactWindow, direction: str) -> float | RateProfile:
         """The rate (constant, or the profile along the pass) for a window of ``contacts``."""
         return self.rate(self._index[window], direction) if self.profiles else self.rates.rate(direction)
+
+    def antenna_priority(self, window: ContactWindow) -> tuple[float, float, int]:
+        """Priority of ``window``'s antenna request under ``antenna_policy`` (for simpy.PriorityResource)."""
+        return antenna_priority(window, self.antenna_policy)
 
     def bytes_available(self, window: ContactWindow, direction: str, t0: float, t1: float) -> int:
         """Whole bytes the link carries in ``direction`` between ``t0`` and ``t1`` of ``window``."""
