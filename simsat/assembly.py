@@ -44,7 +44,6 @@ from simsat.mission.transport import Transport
 from simsat.models.cost import training_flops_per_image
 from simsat.models.inputs import Normalization
 from simsat.results.recorder import Recorder
-from simsat.world.links import LinkRates
 from simsat.world.power import Battery
 
 log = logging.getLogger(__name__)
@@ -57,9 +56,8 @@ def no_progress(stage: str, done: float, total: float) -> None:
     return None
 
 
-def load_mission_data(config: SimsatConfig) -> MissionData:
+def load_mission_data(config: SimsatConfig, n_sats: int) -> MissionData:
     d = config.data
-    n_sats = config.constellation.planes * config.constellation.sats_per_plane
     split = dict(
         ground_fraction=d.ground_fraction,
         validation_fraction=d.validation_fraction,
@@ -166,10 +164,12 @@ class Mission:
                 capacity_wh=p.capacity_wh,
                 initial_soc=p.initial_soc,
                 floor_soc=p.floor_soc,
-                solar_w=p.solar_w,
+                solar_w=self.world.solar_peak_w,
                 baseline_w=p.baseline_w,
                 sunlit=self.world.sunlit[i],
                 step_s=p.step_s,
+                safe_soc=p.safe_soc,
+                safe_exit_soc=p.safe_exit_soc,
             )
             for i in range(self.num_satellites)
         ]
@@ -224,7 +224,7 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
     """The wired mission for `config` (a validated config); its satellites' shards live in a
     temporary folder for as long as the context is open."""
     world = build_world(config)
-    data = load_mission_data(config)
+    data = load_mission_data(config, len(world.satellites))
     num_classes = len(data.test.class_names)
     n_sats = len(data.satellites)
     norm = Normalization.from_images(data.ground.images)
@@ -259,10 +259,7 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
     t, im = config.training, config.imagery
     semi = SemiSupervised(t.semi_weight, t.semi_threshold, t.semi_ratio)
     plan = OperationsPlan(
-        duration_s=world.duration_s,
-        contacts=world.contacts,
-        antennas=[s.antennas for s in world.stations],
-        rates=LinkRates(config.link.uplink_bps, config.link.downlink_bps),
+        world=world,
         hardware=hardware,
         floor_soc=config.satellite.power.floor_soc,
         resume_soc=config.satellite.power.resume_soc,
@@ -272,7 +269,6 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
         imagery=ImageryPlan(im.share, im.capture_per_hour, ImageCodec(im.size, im.quality), edge),
         semi_ratio=t.semi_ratio if semi.active and strategy.onboard == "distill" else 0,
         ground_interval_s=config.federation.ground_interval_hours * 3600.0,
-        station_names=[s.name for s in world.stations],
     )
     with tempfile.TemporaryDirectory(prefix="simsat-shards-") as shards:
         for i, sat in enumerate(data.satellites):

@@ -40,7 +40,7 @@ def run_scenario(config: SimsatConfig, progress: Progress = no_progress) -> Path
         (out / "config.yaml").write_text(yaml.safe_dump(dataclasses.asdict(config), sort_keys=False))
         with assemble(config, progress) as mission:
             reference = mission.ground_only_reference()
-            recorder = Recorder(out)
+            recorder = Recorder(out, utc=mission.world.epoch.at)
             try:
                 ops = mission.run(recorder, progress)
             finally:

@@ -69,6 +69,7 @@ def mission_summary(
         "aggregator": config.federation.aggregation,
         "satellites": len(sats),
         "ground_stations": len(mission.world.stations),
+        "start_utc": mission.world.epoch.utc.isoformat(),
         "simulated_hours": _r(mission.world.duration_s / 3600.0),
         "accuracy": {
             "initial": _r(rows[0]["accuracy"]),
@@ -103,6 +104,7 @@ def mission_summary(
             "training_per_satellite": [_r(s.energy_train_wh) for s in sats],
         },
         "final_soc": [_r(s.battery.soc) for s in sats],
+        "safe_mode_seconds": [_r(s.battery.safe_s, 1) for s in sats],
         "wall": {
             "total_seconds": _r(wall_seconds, 2),
             "mission_wall_seconds": _r(mission_wall, 2),

@@ -30,7 +30,8 @@ from simsat.mission.transport import Transport
 from simsat.results.recorder import Recorder
 from simsat.world.compute import run_compute
 from simsat.world.contacts import ContactWindow
-from simsat.world.links import LinkRates, Transfer, bytes_in, transmit
+from simsat.mission.plan import WorldPlan
+from simsat.world.links import Transfer, transmit
 from simsat.world.power import Battery
 
 log = logging.getLogger(__name__)
@@ -58,10 +59,7 @@ class ImageryPlan:
 class OperationsPlan:
     """Everything the processes need that does not change during the mission."""
 
-    duration_s: float
-    contacts: Sequence[ContactWindow]
-    antennas: Sequence[int]  # per ground station
-    rates: LinkRates
+    world: WorldPlan  # contacts, stations, link rates along each pass, antenna policy
     hardware: Sequence[HardwareProfile]  # per satellite
     floor_soc: float
     resume_soc: float
@@ -71,7 +69,10 @@ class OperationsPlan:
     imagery: ImageryPlan
     semi_ratio: int = 0  # unlabelled images per labelled one (0: no semi-supervised term)
     ground_interval_s: float = 3600.0  # `ground` strategy: how often the ground retrains
-    station_names: Sequence[str] = ()  # for events (index when empty)
+
+    @property
+    def duration_s(self) -> float:
+        return self.world.duration_s
 
 
 @dataclass
@@ -127,7 +128,7 @@ class Operations:
         self.ground_trainer = ground_trainer
         self.progress = progress
         self.satellites = [SatelliteState(i, b) for i, b in enumerate(batteries)]
-        self.antennas = [simpy.Resource(env, capacity=n) for n in plan.antennas]
+        self.antennas = [simpy.PriorityResource(env, capacity=s.antennas) for s in plan.world.stations]
         self.clock = Clock()
         self.version_changed = env.event()
         self.local_scores: dict[int, dict[str, float]] = {}
@@ -157,6 +158,9 @@ class Operations:
     def _event(self, kind: str, **fields: Any) -> None:
         self.recorder.event(kind, self.env.now, **fields)
 
+    def _event_at(self, time_s: float, kind: str, **fields: Any) -> None:
+        self.recorder.event(kind, time_s, **fields)
+
     def _score(self, model: ModelArrays) -> dict[str, float]:
         start = time.perf_counter()
         try:
@@ -185,7 +189,7 @@ class Operations:
         self.initial_scores = self._score(self.ground.model)
         self._metric("initial", (), (), self.initial_scores)
         by_satellite: dict[int, list[ContactWindow]] = {}
-        for window in self.plan.contacts:
+        for window in self.plan.world.contacts:
             by_satellite.setdefault(window.satellite, []).append(window)
         for sat in self.satellites:
             self.env.process(self._satellite(sat, by_satellite.get(sat.index, [])))
@@ -197,6 +201,9 @@ class Operations:
             self.env.process(self._ticker())
         self.env.run(until=self.plan.duration_s)
         self._collect_unfinished()
+        for sat in self.satellites:
+            for t, change in sat.battery.safe_events:
+                self._event_at(t, "safe_mode", satellite=sat.index, change=change)
 
     def _collect_unfinished(self) -> None:
         """Trainings still running when the mission ends: their real work is waited for (so no
@@ -258,14 +265,10 @@ class Operations:
                 yield self.env.timeout(window.start_s - self.env.now)
             yield from self._contact(sat, window)
 
-    def _station(self, index: int) -> str | int:
-        names = self.plan.station_names
-        return names[index] if index < len(names) else index
-
     def _contact(self, sat: SatelliteState, window: ContactWindow) -> Generator[simpy.Event, Any, None]:
         antenna = self.antennas[window.station]
-        station = self._station(window.station)
-        with antenna.request() as request:
+        station = self.plan.world.stations[window.station].name
+        with antenna.request(priority=self.plan.world.antenna_priority(window)) as request:
             closes = self.env.timeout(max(window.end_s - self.env.now, 0.0))
             granted = yield request | closes
             if request not in granted:
@@ -292,7 +295,7 @@ class Operations:
     ) -> Generator[simpy.Event, Any, int]:
         """Transmit within the window. `shares` orders the transfer's bytes by kind (first kind
         first); the bytes sent are added to the satellite's counters by kind."""
-        rate = self.plan.rates.uplink_bps if uplink else self.plan.rates.downlink_bps
+        rate = self.plan.world.link_rate(window, "uplink" if uplink else "downlink")
         hardware = self.plan.hardware[sat.index]
         radio_w = hardware.radio_rx_w if uplink else hardware.radio_tx_w
         start_s, before = self.env.now, transfer.bytes_done
@@ -375,8 +378,8 @@ class Operations:
                 return  # the node is busy; its images wait for the next window
             start = self.ground.received[sat.index]
             stop = plan.acquired(self.plan.images_held[sat.index], self.env.now)
-            seconds = min(plan.share * (window.end_s - window.start_s), window.end_s - self.env.now)
-            budget = bytes_in(seconds, self.plan.rates.downlink_bps)
+            until = min(self.env.now + plan.share * (window.end_s - window.start_s), window.end_s)
+            budget = self.plan.world.bytes_available(window, "downlink", self.env.now, until)
             if stop <= start or budget <= 0:
                 return
             packet, nbytes = self.transport.imagery(sat.index, start, stop, budget)
@@ -415,7 +418,7 @@ class Operations:
         if sat.training or self.env.now >= window.end_s:
             return
         if sat.uplink is None:
-            budget = bytes_in(window.end_s - self.env.now, self.plan.rates.uplink_bps)
+            budget = self.plan.world.bytes_available(window, "uplink", self.env.now, window.end_s)
             packet = self.ground.build_uplink(sat.index, sat.model_version, budget, self.transport.uplink_bytes)
             if packet is None:
                 return

@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 METRIC_COLUMNS = (
     "time_s",
     "sim_hours",
+    "time_utc",
     "event",
     "version",
     "satellite",  # contributors, joined by ';'
@@ -42,7 +45,9 @@ def _plain(value: Any) -> Any:
 class Recorder:
     """Appends events and metric rows to files in `folder`; keeps them in memory for plots."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, utc: Callable[[float], datetime] | None = None) -> None:
+        """`utc` turns seconds from the mission start into a UTC datetime (time_utc columns)."""
+        self.utc = utc
         folder.mkdir(parents=True, exist_ok=True)
         self._events: TextIO = (folder / "events.jsonl").open("w", encoding="utf-8")
         self._metrics_file: TextIO = (folder / "metrics.csv").open("w", newline="", encoding="utf-8")
@@ -52,7 +57,10 @@ class Recorder:
         self.events: list[dict[str, Any]] = []
 
     def event(self, kind: str, time_s: float, **fields: Any) -> None:
-        record = {"time_s": round(float(time_s), 3), "kind": kind}
+        record: dict[str, Any] = {"time_s": round(float(time_s), 3)}
+        if self.utc is not None:
+            record["time_utc"] = self._utc(time_s)
+        record["kind"] = kind
         record.update({k: _plain(v) for k, v in fields.items()})
         self.events.append(record)
         self._events.write(json.dumps(record) + "\n")
@@ -60,9 +68,15 @@ class Recorder:
     def metric(self, **fields: Any) -> None:
         row = {k: _plain(v) for k, v in fields.items()}
         row["sim_hours"] = round(float(row["time_s"]) / 3600.0, 4)
+        if self.utc is not None:
+            row["time_utc"] = self._utc(row["time_s"])
         self.rows.append(row)
         self._metrics.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in METRIC_COLUMNS})
         self._metrics_file.flush()
+
+    def _utc(self, time_s: float) -> str:
+        assert self.utc is not None
+        return self.utc(float(time_s)).isoformat(timespec="seconds").replace("+00:00", "Z")
 
     def close(self) -> None:
         self._events.close()
