@@ -58,4 +58,7 @@ def strong_augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         (rows >= top.view(b, 1, 1)) & (rows < (top + cut).view(b, 1, 1))
         & (cols >= left.view(b, 1, 1)) & (cols < (left + cut).view(b, 1, 1))
     )
-    return out.masked_fill(hole.unsqueeze(1), 0.0)
+    out = out.masked_fill(hole.unsqueeze(1), 0.0)
+    if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+        out = out.contiguous(memory_format=torch.channels_last)
+    return out
