@@ -96,7 +96,8 @@ def physical_memory_mb() -> float:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / BYTES_PER_MB
 
 
-def _random_set(n: int, input_size: int, seed: int) -> tuple[np.ndarray, Knowledge]:
+def random_training_set(n: int, input_size: int, seed: int) -> tuple[np.ndarray, Knowledge]:
+    """``n`` random uint8 images with random soft labels (distillation weight 1, no labels)."""
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, size=(n, input_size, input_size, 3), dtype=np.uint8)
     targets = torch.softmax(torch.from_numpy(rng.normal(size=(n, NUM_CLASSES)).astype(np.float32)), dim=1)
@@ -104,7 +105,8 @@ def _random_set(n: int, input_size: int, seed: int) -> tuple[np.ndarray, Knowled
     return images, knowledge
 
 
-def _time_training(model_name: str, images: np.ndarray, knowledge: Knowledge, batch_size: int) -> float:
+def time_training(model_name: str, images: np.ndarray, knowledge: Knowledge, batch_size: int) -> float:
+    """Wall seconds of one onboard-style training epoch (``train_distill``) of a fresh student."""
     model = create_student(model_name, NUM_CLASSES)
     config = TrainConfig(epochs=1, batch_size=batch_size, schedule="onecycle", augment=True, channels_last=True)
     start = time.perf_counter()
@@ -133,11 +135,11 @@ def measure(
     forward = float(count_flops(model, input_size, batch=1))
     train_per_image = training_flops_per_image(model, input_size)
     with torch_threads(threads):
-        warm_images, warm_knowledge = _random_set(min(2 * batch_size, train_images), input_size, seed=1)
-        _time_training(model_name, warm_images, warm_knowledge, batch_size)
-        images, knowledge = _random_set(train_images, input_size, seed=0)
+        warm_images, warm_knowledge = random_training_set(min(2 * batch_size, train_images), input_size, seed=1)
+        time_training(model_name, warm_images, warm_knowledge, batch_size)
+        images, knowledge = random_training_set(train_images, input_size, seed=0)
         train_seconds = statistics.median(
-            _time_training(model_name, images, knowledge, batch_size) for _ in range(repeats)
+            time_training(model_name, images, knowledge, batch_size) for _ in range(repeats)
         )
         inference_seconds = measure_latency(model, input_size, batch_size, repeats=10, warmup=3, channels_last=True)
     return Calibration(
