@@ -114,3 +114,18 @@ def test_student_that_does_not_fit_is_refused_with_the_numbers(tmp_path: Path) -
     load_config("quickstart", [files, "satellite.hardware=tiny_64mb", "training.batch_size=16"])
     with pytest.raises(ConfigError, match="training resnet16 at training.batch_size=16 needs"):
         load_config("quickstart", [files, "satellite.hardware=tiny_64mb", "training.batch_size=16", "satellite.model=resnet16"])
+
+
+def test_scenario_file_with_shares_and_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "boards").mkdir()
+    (tmp_path / "boards" / "roomy.yaml").write_text(json.dumps(_board("roomy", 1024.0)))
+    scenario = tmp_path / "mixed.yaml"
+    scenario.write_text(
+        "defaults:\n  - simsat_schema\n  - _self_\nname: mixed\n"
+        "hardware:\n  files: [boards]\n"
+        "satellite:\n  hardware: {roomy: 0.5, myriad_x: 0.25, raspberry_pi4: 0.25}\n"
+    )
+    monkeypatch.chdir(tmp_path)  # hardware.files are relative to the working directory
+    config = load_config(str(scenario))
+    fleet = assign_fleet(config.satellite.hardware, 4, default_registry(config.hardware.files))
+    assert [p.name for p in fleet] == ["roomy", "myriad_x", "raspberry_pi4", "roomy"]
