@@ -177,7 +177,7 @@ def add_hardware_parser(sub: Any) -> None:
     cal.add_argument("--name", required=True, help="name of the new profile")
     _shared_options(cal, defaults=False)
     cal.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
-    cal.add_argument("--threads", type=int, default=2, help="torch threads (as ray.client_cpus onboard)")
+    cal.add_argument("--threads", type=int, default=1, help="torch threads of one training (as training.threads)")
     cal.add_argument("--images", type=int, default=512, help="images per timed training epoch")
     cal.add_argument("--repeats", type=int, default=3, help="timed training epochs (median taken)")
     cal.add_argument("--base", default=DEFAULT_BASE, help="profile to copy power and radio figures from")

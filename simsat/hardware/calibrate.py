@@ -118,7 +118,7 @@ def measure(
     model_name: str = "resnet8",
     batch_size: int = 64,
     input_size: int = 64,
-    threads: int = 2,
+    threads: int = 1,
     train_images: int = 512,
     repeats: int = 3,
 ) -> Calibration:
