@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simsat.errors import ConfigError
+from simsat.hardware.registry import HardwareRegistry, default_registry
+
 DEFAULT_MODEL = "resnet8"
 DEFAULT_INPUT_SIZE = 64
 DEFAULT_BATCH_SIZE = 64
-NUM_CLASSES = 10
 DEFAULT_BASE = "raspberry_pi4"
 
 
@@ -26,17 +28,21 @@ class StudentCost:
     forward_flops: float
 
 
-def _registry(args: argparse.Namespace) -> Any:
-    from simsat.hardware.registry import default_registry
-
+def _registry(args: argparse.Namespace) -> HardwareRegistry:
     return default_registry(args.files or [])
+
+
+def _num_classes() -> int:
+    from simsat.data import CLASS_NAMES
+
+    return len(CLASS_NAMES)
 
 
 def _student_cost(model: str, input_size: int) -> StudentCost:
     from simsat.models.cost import count_flops
     from simsat.models.registry import create_student
 
-    return StudentCost(model, input_size, float(count_flops(create_student(model, NUM_CLASSES), input_size)))
+    return StudentCost(model, input_size, float(count_flops(create_student(model, _num_classes()), input_size)))
 
 
 def _short_origin(origin: str) -> str:
@@ -82,7 +88,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     registry = _registry(args)
     profile = registry.get(args.name)
     cost = _student_cost(args.model, args.input_size)
-    memory = training_memory(args.model, NUM_CLASSES, args.batch_size, args.input_size)
+    memory = training_memory(args.model, _num_classes(), args.batch_size, args.input_size)
     inference = (
         f"{profile.inference_flops_per_s:.4g} FLOP/s" if profile.inference_flops_per_s is not None
         else f"(training rate, {profile.flops_per_s:.4g} FLOP/s)"
@@ -121,7 +127,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from simsat.errors import ConfigError
     from simsat.hardware.calibrate import calibrated_profile, measure, physical_memory_mb, write_profile
 
     registry = _registry(args)

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import yaml
 
+from simsat.data import CLASS_NAMES
 from simsat.distill.losses import Knowledge
 from simsat.distill.train import TrainConfig, train_distill
 from simsat.errors import ConfigError
@@ -33,7 +34,7 @@ from simsat.models.cost import count_flops, measure_latency, training_flops_per_
 from simsat.models.inputs import Normalization
 from simsat.models.registry import create_student
 
-NUM_CLASSES = 10
+NUM_CLASSES = len(CLASS_NAMES)  # the students' head, as in both data sources
 CALIBRATION_NORM = Normalization(mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
 
 
