@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simsat.cli.tables import print_table
 from simsat.errors import ConfigError
 from simsat.hardware.registry import HardwareRegistry, default_registry
 
@@ -49,19 +51,11 @@ def _short_origin(origin: str) -> str:
     return "built-in" if origin.startswith("built-in") else origin
 
 
-def _table(rows: list[list[str]], right: set[int]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for row in rows:
-        cells = [cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     registry = _registry(args)
     cost = _student_cost(args.model, args.input_size)
-    rows = [["name", "train GFLOP/s", "infer GFLOP/s", "idle W", "busy W", "memory MB", "mJ/inference", "from"]]
+    headers = ["name", "train GFLOP/s", "infer GFLOP/s", "idle W", "busy W", "memory MB", "mJ/inference", "from"]
+    rows = []
     for profile in registry.profiles():
         rows.append([
             profile.name,
@@ -73,7 +67,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             f"{profile.inference_energy_j(cost.forward_flops) * 1e3:.3f}",
             _short_origin(registry.origin(profile.name)),
         ])
-    print(_table(rows, right={1, 2, 3, 4, 5, 6}))
+    print_table(headers, rows, sys.stdout)
     print(
         f"\nmJ/inference: one {cost.model} forward pass at {cost.input_size} px"
         f" ({cost.forward_flops / 1e6:.1f} MFLOP) / inference FLOP/s x busy W."
@@ -106,9 +100,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"from         {registry.origin(profile.name)}")
     print(f"description  {profile.description or '(none)'}")
     print()
-    rows = [["field", "value", "source"]]
-    rows += [[key, value, profile.source(key) or "(not given)"] for key, value in values.items()]
-    print(_table(rows, right=set()))
+    rows = [[key, value, profile.source(key) or "(not given)"] for key, value in values.items()]
+    print_table(["field", "value", "source"], rows, sys.stdout)
     needed = memory.total
     fits = "fits" if needed <= profile.memory_bytes else "DOES NOT FIT"
     energy_mj = profile.inference_energy_j(cost.forward_flops) * 1e3
