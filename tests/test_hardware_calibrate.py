@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -31,6 +32,8 @@ def test_rates_are_project_flops_over_measured_seconds(calibration) -> None:  # 
     assert c.inference_flops_per_s == pytest.approx(c.forward_flops_per_image * 8 / c.inference_seconds)
     assert 1e7 < c.training_flops_per_s < 1e14 and 1e7 < c.inference_flops_per_s < 1e14
     assert "1 threads" in c.machine and "torch" in c.machine and c.date.endswith("+00:00")
+    assert 0 < c.cpu_share < 1.5
+    assert dataclasses.replace(c, cpu_share=0.5).contended and not dataclasses.replace(c, cpu_share=0.95).contended
 
 
 def test_profile_predicts_a_new_training_on_this_machine(calibration, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -50,6 +53,7 @@ def test_profile_predicts_a_new_training_on_this_machine(calibration, tmp_path: 
     assert data["flops_per_s"] == pytest.approx(calibration.training_flops_per_s)
     loaded = default_registry([out]).get("here")
     assert loaded == profile
+    assert f"got {calibration.cpu_share:.0%} of its threads' CPU time" in loaded.source("flops_per_s")
     for key in ("flops_per_s", "inference_flops_per_s", "memory_mb"):
         assert calibration.date in loaded.source(key) and calibration.machine in loaded.source(key)
 

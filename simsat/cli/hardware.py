@@ -138,6 +138,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f" ({calibration.train_images / calibration.train_seconds:.0f} images/s),"
         f" inference {calibration.inference_flops_per_s / 1e9:.2f} GFLOP/s"
     )
+    if calibration.contended:
+        print(
+            f"warning: the training got only {calibration.cpu_share:.0%} of its {args.threads} threads' CPU time:"
+            " other work shared the cores and the measured rate is low; calibrate again on a quiet machine",
+            file=sys.stderr,
+        )
     print(f"use it with hardware.files=[{out}] satellite.hardware={args.name}")
     print(out)
     return 0

@@ -35,6 +35,7 @@ from simsat.models.inputs import Normalization
 from simsat.models.registry import create_student
 
 NUM_CLASSES = len(CLASS_NAMES)  # the students' head, as in both data sources
+CONTENDED_BELOW = 0.8
 CALIBRATION_NORM = Normalization(mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
 
 
@@ -53,6 +54,12 @@ class Calibration:
     forward_flops_per_image: float
     machine: str
     date: str
+    cpu_share: float = 1.0  # CPU seconds / (wall seconds x threads) while training: < 1 when other work shared the cores
+
+    @property
+    def contended(self) -> bool:
+        """True when the training got under 80 % of its threads' CPU time (other work on the cores)."""
+        return self.cpu_share < CONTENDED_BELOW
 
     @property
     def training_flops_per_s(self) -> float:
@@ -139,9 +146,10 @@ def measure(
         warm_images, warm_knowledge = random_training_set(min(2 * batch_size, train_images), input_size, seed=1)
         time_training(model_name, warm_images, warm_knowledge, batch_size)
         images, knowledge = random_training_set(train_images, input_size, seed=0)
-        train_seconds = statistics.median(
-            time_training(model_name, images, knowledge, batch_size) for _ in range(repeats)
-        )
+        cpu_start = time.process_time()
+        walls = [time_training(model_name, images, knowledge, batch_size) for _ in range(repeats)]
+        cpu_share = (time.process_time() - cpu_start) / (sum(walls) * threads)
+        train_seconds = statistics.median(walls)
         inference_seconds = measure_latency(model, input_size, batch_size, repeats=10, warmup=3, channels_last=True)
     return Calibration(
         model=model_name,
@@ -155,6 +163,7 @@ def measure(
         forward_flops_per_image=forward,
         machine=machine_description(threads),
         date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        cpu_share=cpu_share,
     )
 
 
@@ -192,7 +201,8 @@ def calibrated_profile(
             "flops_per_s": (
                 f"measured by {where}: onboard training path (train_distill: KD loss, AdamW, one-cycle,"
                 f" flips/rotations; {setup}), {c.train_images} images in {c.train_seconds:.3f} s (median of"
-                f" repeats) x {c.train_flops_per_image / 1e6:.2f} MFLOP per image (3 x FlopCounterMode forward)"
+                f" repeats) x {c.train_flops_per_image / 1e6:.2f} MFLOP per image (3 x FlopCounterMode forward);"
+                f" the training got {c.cpu_share:.0%} of its threads' CPU time"
             ),
             "inference_flops_per_s": (
                 f"measured by {where}: forward pass (eval, no_grad; {setup}), median"
