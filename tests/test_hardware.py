@@ -186,11 +186,15 @@ def test_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     names = registry.load_entry_points(group="simsat.hardware.test_ok")
     assert sorted(names) == ["plugin_one", "plugin_three", "plugin_two"]
     assert registry.get("plugin_two").busy_w == 4.0
-    with pytest.raises(ConfigError, match=r"entry point 'broken' \(simsat_test_plugin:broken\) failed to load: RuntimeError"):
+    assert registry.origin("plugin_one").startswith("hardware entry point 'one' (simsat_test_plugin:ONE) of package")
+    with pytest.raises(
+        ConfigError,
+        match=r"entry point 'broken' \(simsat_test_plugin:broken\) of package 'simsat-test-plugin' failed to load: RuntimeError",
+    ):
         registry.load_entry_points(group="simsat.hardware.test_broken")
     with pytest.raises(ConfigError, match="'wrong'.*HardwareProfile"):
         registry.load_entry_points(group="simsat.hardware.test_wrong")
-    with pytest.raises(ConfigError, match="already registered"):
+    with pytest.raises(ConfigError, match="'plugin_one' from hardware entry point 'one'.* already registered from hardware entry point 'one'"):
         registry.load_entry_points(group="simsat.hardware.test_ok")
 
 
@@ -199,3 +203,68 @@ def test_default_registry_has_builtins_and_files(tmp_path: Path) -> None:
     extra.write_text(json.dumps(profile(name="extra").to_dict()))
     registry = default_registry([extra])
     assert EXPECTED | {"extra"} <= set(registry.names())
+
+
+def test_builtins_give_a_source_for_every_number() -> None:
+    for p in builtin_profiles().values():
+        for key in ("flops_per_s", "idle_w", "busy_w", "memory_mb", "radio_tx_w", "radio_rx_w"):
+            assert len(p.source(key)) > 10, (p.name, key)
+        assert p.inference_flops_per_s is None and p.effective_inference_flops_per_s == p.flops_per_s
+
+
+def test_optional_fields_round_trip_and_are_checked(tmp_path: Path) -> None:
+    board = profile(inference_flops_per_s=8e10, sources={"busy_w": "datasheet"})
+    path = tmp_path / "board.json"
+    path.write_text(json.dumps(board.to_dict()))
+    loaded = HardwareRegistry().load_file(path)[0]
+    assert loaded == board and loaded.source("busy_w") == "datasheet" and loaded.source("idle_w") == ""
+    assert "inference_flops_per_s" not in profile().to_dict() and "sources" not in profile().to_dict()
+    # forward passes run at the inference rate: 1.6e9 FLOP / 8e10 FLOP/s x 9 W = 0.18 J
+    assert loaded.inference_seconds(1.6e9) == pytest.approx(0.02)
+    assert loaded.inference_energy_j(1.6e9) == pytest.approx(0.18)
+    assert profile().inference_energy_j(1.6e9) == pytest.approx(1.6e9 / 2e10 * 9.0)
+    with pytest.raises(ConfigError, match="inference_flops_per_s must be > 0"):
+        profile(inference_flops_per_s=-1.0)
+    with pytest.raises(ConfigError, match="sources names unknown field 'flops'"):
+        profile(sources={"flops": "x"})
+    assert profile(memory_mb=64.0).memory_bytes == 64 * 2**20
+
+
+def test_duplicate_names_across_files_name_both_sources(tmp_path: Path) -> None:
+    first, second = tmp_path / "a" / "one.yaml", tmp_path / "b" / "two.json"
+    for path in (first, second):
+        path.parent.mkdir()
+        path.write_text(json.dumps(profile(name="twin").to_dict()))
+    with pytest.raises(ConfigError, match=f"'twin' from {second} is already registered from {first}"):
+        default_registry([first, second])
+    with pytest.raises(ConfigError, match=f"'jetson_nano_5w' from {first} is already registered from built-in"):
+        first.write_text(json.dumps(profile(name="jetson_nano_5w").to_dict()))
+        default_registry([first])
+
+
+def test_folders_load_every_profile_file_once(tmp_path: Path) -> None:
+    folder = tmp_path / "boards"
+    folder.mkdir()
+    (folder / "x.yaml").write_text(json.dumps(profile(name="x").to_dict()))
+    (folder / "y.json").write_text(json.dumps([profile(name="y").to_dict(), profile(name="z").to_dict()]))
+    (folder / "notes.txt").write_text("not a profile")
+    registry = default_registry([folder / "x.yaml", folder])  # x.yaml named twice: loaded once
+    assert {"x", "y", "z"} <= set(registry.names())
+    assert registry.origin("y") == str(folder / "y.json") and registry.origin("myriad_x").startswith("built-in")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="holds no .yaml, .yml or .json file"):
+        default_registry([tmp_path / "empty"])
+
+
+def test_register_factory_decorator() -> None:
+    registry = HardwareRegistry(builtin_profiles())
+
+    @registry.register_factory
+    def boards() -> list[HardwareProfile]:
+        return [profile(name="deco_a"), profile(name="deco_b")]
+
+    assert boards()[0].name == "deco_a"  # the function is returned unchanged
+    assert {"deco_a", "deco_b"} <= set(registry.names())
+    assert registry.origin("deco_a").endswith("test_register_factory_decorator.<locals>.boards")
+    with pytest.raises(ConfigError, match="must give HardwareProfile objects, got dict"):
+        registry.register_factory(lambda: {"name": "x"})

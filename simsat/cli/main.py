@@ -2,7 +2,7 @@
 
     simsat run [scenario=NAME|path.yaml] [key=value ...]   run a mission; prints the run folder last
     simsat scenarios                                       list scenarios as a table
-    simsat hardware                                        list hardware profiles
+    simsat hardware [list|show NAME|calibrate --name N]    hardware profiles (simsat.cli.hardware)
     simsat contacts [scenario=NAME] [key=value ...]        contact plan CSV + timeline and ground-track PNGs
     simsat distill [experiment=NAME] [key=value ...]       the centralized distillation experiment
 
@@ -142,19 +142,6 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_hardware(args: argparse.Namespace) -> int:
-    from simsat.hardware.registry import default_registry
-
-    registry = default_registry()
-    for name in registry.names():
-        p = registry.get(name)
-        print(
-            f"{name:<18} {p.flops_per_s / 1e9:8.1f} GFLOP/s  idle {p.idle_w:5.2f} W  "
-            f"busy {p.busy_w:5.2f} W  {p.description}"
-        )
-    return 0
-
-
 def _cmd_contacts(args: argparse.Namespace) -> int:
     from simsat.cli.contacts import contacts_command
 
@@ -164,6 +151,8 @@ def _cmd_contacts(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from simsat.cli.hardware import add_hardware_parser
+
     parser = argparse.ArgumentParser(
         prog="simsat",
         description="Simulate federated knowledge distillation between a ground station and a satellite "
@@ -183,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     distill.add_argument("overrides", nargs="*", help="experiment=NAME and key=value overrides")
     distill.set_defaults(func=_cmd_distill)
     sub.add_parser("scenarios", help="list scenarios (table)").set_defaults(func=_cmd_scenarios)
-    sub.add_parser("hardware", help="list hardware profiles").set_defaults(func=_cmd_hardware)
+    add_hardware_parser(sub)
     contacts = sub.add_parser("contacts", help="write a scenario's contact plan (CSV, timeline, ground tracks)")
     contacts.add_argument("overrides", nargs="*", help="scenario=NAME and key=value overrides")
     contacts.set_defaults(func=_cmd_contacts)

@@ -8,7 +8,7 @@ object to import or instantiate.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 
 @dataclass
@@ -73,9 +73,19 @@ class PowerConfig:
 
 @dataclass
 class SatelliteConfig:
-    hardware: str = "jetson_nano_5w"
+    # The board of each satellite: a profile name for all, a list of names (one per satellite),
+    # or a mapping of names to shares summing to 1 ({jetson_nano_5w: 0.5, raspberry_pi4: 0.5}).
+    # Typed Any because Hydra has no str|list|dict union; simsat.hardware.fleet checks the shape.
+    hardware: Any = "jetson_nano_5w"
     model: str = "resnet8"
     power: PowerConfig = field(default_factory=PowerConfig)
+
+
+@dataclass
+class HardwareConfig:
+    """User hardware profiles: YAML/JSON files or folders of them, loaded before validation."""
+
+    files: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -194,6 +204,7 @@ class SimsatConfig:
     )
     link: LinkConfig = field(default_factory=LinkConfig)
     satellite: SatelliteConfig = field(default_factory=SatelliteConfig)
+    hardware: HardwareConfig = field(default_factory=HardwareConfig)
     data: DataConfig = field(default_factory=DataConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)

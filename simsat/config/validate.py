@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from simsat.config.schema import SimsatConfig
 from simsat.errors import ConfigError
+from simsat.hardware.fleet import memory_shortfall
+from simsat.hardware.profiles import BYTES_PER_MB, HardwareProfile
+
+STUDENT_INPUT_SIZE = 64  # both data sources give 64x64 images
 
 
 def _require(ok: bool, key: str, rule: str, value: object) -> None:
@@ -19,17 +23,36 @@ def _check_fraction(key: str, value: float) -> None:
     _require(0.0 < value < 1.0, key, "must be between 0 and 1", value)
 
 
+def _check_fleet_memory(fleet: list[HardwareProfile], config: SimsatConfig) -> None:
+    """Every satellite's board must hold the student's training footprint at the batch size."""
+    from simsat.data import CLASS_NAMES
+    from simsat.models.memory import training_memory
+
+    model, batch = config.satellite.model, config.training.batch_size
+    memory = training_memory(model, len(CLASS_NAMES), batch, STUDENT_INPUT_SIZE)
+    short = memory_shortfall(fleet, memory.total)
+    if short is not None:
+        index, profile = short
+        raise ConfigError(
+            f"satellite.hardware: satellite {index} carries {profile.name!r} with {profile.memory_mb:g} MB of"
+            f" memory, but training {model} at training.batch_size={batch} needs {memory.total / BYTES_PER_MB:.1f} MB"
+            f" (weights, gradients and AdamW state {(memory.total - memory.activations) / BYTES_PER_MB:.1f},"
+            f" activations {memory.activations / BYTES_PER_MB:.1f})"
+        )
+
+
 def validate_config(config: SimsatConfig) -> None:
     """Raise ConfigError naming the first invalid key; return None when the config is valid."""
     # Domain objects validate their own fields (imported here to keep config loading light).
     from simsat.distill.weighting import get_weighting
+    from simsat.hardware.fleet import assign_fleet
     from simsat.hardware.registry import default_registry
     from simsat.mission.plan import build_epoch, build_link_budgets, build_satellites, build_stations, solar_peak_w
     from simsat.world.antennas import check_policy
     from simsat.world.links import LinkRates
 
     epoch = build_epoch(config)
-    build_satellites(config, epoch)
+    satellites = build_satellites(config, epoch)
     _require(len(config.ground_stations) >= 1, "ground_stations", "needs at least one station", [])
     build_stations(config)
     LinkRates(config.link.uplink_bps, config.link.downlink_bps)
@@ -37,7 +60,9 @@ def validate_config(config: SimsatConfig) -> None:
     _require(config.link.profile_step_s > 0, "link.profile_step_s", "must be > 0", config.link.profile_step_s)
     check_policy(config.mission.antenna_policy)
     solar_peak_w(config)
-    default_registry().get(config.satellite.hardware)
+    files = config.hardware.files
+    _require(isinstance(files, list), "hardware.files", "must be a list of profile files or folders", files)
+    fleet = assign_fleet(config.satellite.hardware, len(satellites), default_registry(files))
 
     p = config.satellite.power
     _require(p.capacity_wh > 0, "satellite.power.capacity_wh", "must be > 0", p.capacity_wh)
@@ -97,6 +122,8 @@ def validate_config(config: SimsatConfig) -> None:
     _require(0 <= tr.semi_weight < 100, "training.semi_weight", "must be in [0, 100)", tr.semi_weight)
     _require(0 < tr.semi_threshold <= 1, "training.semi_threshold", "must be in (0, 1]", tr.semi_threshold)
     _require(tr.semi_ratio >= 1, "training.semi_ratio", "must be >= 1", tr.semi_ratio)
+
+    _check_fleet_memory(fleet, config)
 
     f = config.federation
     from simsat.mission.aggregation import AGGREGATORS, AggregatorSettings

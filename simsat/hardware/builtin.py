@@ -2,7 +2,8 @@
 
 Effective training rates are assumptions: ~10 % of FP32 peak for embedded GPUs and
 ~30 % of measured LINPACK for CPUs, typical of small-batch PyTorch training of small
-CNNs. They are not measurements of simsat's students on that hardware.
+CNNs. They are not measurements of simsat's students on that hardware; replace them by a
+measurement with ``simsat hardware calibrate`` on the board itself.
 """
 
 from __future__ import annotations
@@ -13,42 +14,50 @@ _RADIO = (
     " Radio: S-band CubeSat transceiver class, ~4 W DC while transmitting and ~0.5 W"
     " receiving (typical datasheet range 2-6 W / 0.3-1 W; an assumption, not one unit)."
 )
+_RADIO_SOURCES = {
+    "radio_tx_w": "S-band CubeSat transceiver class, typical datasheet range 2-6 W DC transmitting (assumption)",
+    "radio_rx_w": "S-band CubeSat transceiver class, typical datasheet range 0.3-1 W receiving (assumption)",
+}
+_NO_INFERENCE = "not given: the training rate is used for forward passes"
+
+
+def _jetson_nano(mode_w: float, clock_ghz: float, mode: str) -> HardwareProfile:
+    peak = 128 * 2 * clock_ghz  # GFLOPS FP32: 128 Maxwell CUDA cores, one FMA per cycle
+    rate = round(peak * 0.1) * 1e9
+    return HardwareProfile(
+        name=f"jetson_nano_{mode_w:.0f}w",
+        description=(
+            f"NVIDIA Jetson Nano 4 GB in its {mode}, GPU at {clock_ghz * 1000:.0f} MHz:"
+            f" 128 Maxwell CUDA cores x 2 FLOP x {clock_ghz} GHz = {peak:.0f} GFLOPS FP32 peak"
+            f" (NVIDIA datasheet: 472 GFLOPS FP16 at 921 MHz). Effective training rate"
+            f" taken as 10 % of FP32 peak = {rate / 1e9:.0f} GFLOP/s. Idle ~1.25 W (module,"
+            f" community measurements); busy = {mode_w:.0f} W mode budget." + _RADIO
+        ),
+        flops_per_s=rate,
+        idle_w=1.25,
+        busy_w=mode_w,
+        memory_mb=4096.0,
+        radio_tx_w=4.0,
+        radio_rx_w=0.5,
+        sources={
+            "flops_per_s": (
+                f"assumption: 10 % of the FP32 peak 128 cores x 2 FLOP x {clock_ghz} GHz"
+                f" = {peak:.0f} GFLOPS (NVIDIA Jetson Nano datasheet)"
+            ),
+            "inference_flops_per_s": _NO_INFERENCE,
+            "idle_w": "Jetson Nano module idle power, community measurements (~1.25 W)",
+            "busy_w": f"the {mode} power budget (NVIDIA nvpmodel)",
+            "memory_mb": "4 GB LPDDR4 shared by CPU and GPU (NVIDIA datasheet)",
+            **_RADIO_SOURCES,
+        },
+    )
 
 
 def builtin_profiles() -> dict[str, HardwareProfile]:
     """A fresh dict of the built-in profiles keyed by name."""
     profiles = [
-        HardwareProfile(
-            name="jetson_nano_5w",
-            description=(
-                "NVIDIA Jetson Nano 4 GB in its 5 W power mode (GPU capped at 640 MHz):"
-                " 128 Maxwell CUDA cores x 2 FLOP x 0.64 GHz = 164 GFLOPS FP32 peak"
-                " (NVIDIA datasheet: 472 GFLOPS FP16 at 921 MHz). Effective training rate"
-                " taken as 10 % of FP32 peak = 16 GFLOP/s. Idle ~1.25 W (module, measured"
-                " by community benchmarks); busy = 5 W mode budget." + _RADIO
-            ),
-            flops_per_s=1.6e10,
-            idle_w=1.25,
-            busy_w=5.0,
-            memory_mb=4096.0,
-            radio_tx_w=4.0,
-            radio_rx_w=0.5,
-        ),
-        HardwareProfile(
-            name="jetson_nano_10w",
-            description=(
-                "NVIDIA Jetson Nano 4 GB in its 10 W (MAXN) mode, GPU at 921.6 MHz:"
-                " 128 x 2 x 0.9216 GHz = 236 GFLOPS FP32 peak (472 GFLOPS FP16, NVIDIA"
-                " datasheet). Effective training rate 10 % of FP32 peak = 24 GFLOP/s."
-                " Idle ~1.25 W; busy = 10 W mode budget." + _RADIO
-            ),
-            flops_per_s=2.4e10,
-            idle_w=1.25,
-            busy_w=10.0,
-            memory_mb=4096.0,
-            radio_tx_w=4.0,
-            radio_rx_w=0.5,
-        ),
+        _jetson_nano(5.0, 0.64, "5 W power mode"),
+        _jetson_nano(10.0, 0.9216, "10 W (MAXN) mode"),
         HardwareProfile(
             name="jetson_orin_nano",
             description=(
@@ -63,6 +72,17 @@ def builtin_profiles() -> dict[str, HardwareProfile]:
             memory_mb=8192.0,
             radio_tx_w=4.0,
             radio_rx_w=0.5,
+            sources={
+                "flops_per_s": (
+                    "assumption: 10 % of the FP32 peak 1024 cores x 2 FLOP x 0.625 GHz = 1.28 TFLOPS"
+                    " (NVIDIA Jetson Orin Nano module datasheet)"
+                ),
+                "inference_flops_per_s": _NO_INFERENCE,
+                "idle_w": "assumption (~3 W module idle)",
+                "busy_w": "the 15 W power mode budget (NVIDIA nvpmodel)",
+                "memory_mb": "8 GB LPDDR5 shared by CPU and GPU (NVIDIA datasheet)",
+                **_RADIO_SOURCES,
+            },
         ),
         HardwareProfile(
             name="myriad_x",
@@ -80,6 +100,17 @@ def builtin_profiles() -> dict[str, HardwareProfile]:
             memory_mb=512.0,
             radio_tx_w=4.0,
             radio_rx_w=0.5,
+            sources={
+                "flops_per_s": (
+                    "assumption: 2 % of ~1 TOPS FP16 (Intel Myriad X product brief); training on a VPU"
+                    " is hypothetical"
+                ),
+                "inference_flops_per_s": _NO_INFERENCE,
+                "idle_w": "sleep power as assumed by CosmicBeats (0.3 W)",
+                "busy_w": "Intel: ~1-1.5 W for the Myriad X; upper end taken",
+                "memory_mb": "512 MB LPDDR4 in package (Neural Compute Stick 2)",
+                **_RADIO_SOURCES,
+            },
         ),
         HardwareProfile(
             name="raspberry_pi4",
@@ -95,6 +126,14 @@ def builtin_profiles() -> dict[str, HardwareProfile]:
             memory_mb=4096.0,
             radio_tx_w=4.0,
             radio_rx_w=0.5,
+            sources={
+                "flops_per_s": "assumption: ~30 % of ~13.5 GFLOPS HPL/LINPACK (community benchmarks)",
+                "inference_flops_per_s": _NO_INFERENCE,
+                "idle_w": "published board measurements (~2.7 W idle)",
+                "busy_w": "published board measurements (~6.4 W under full CPU load)",
+                "memory_mb": "4 GB LPDDR4 model",
+                **_RADIO_SOURCES,
+            },
         ),
     ]
     return {p.name: p for p in profiles}
