@@ -30,7 +30,7 @@ from simsat.federation.server_app import make_server_app
 from simsat.federation.simulation import RaySettings, run_federation
 from simsat.federation.transport import InProcessTransport
 from simsat.hardware.profiles import HardwareProfile
-from simsat.hardware.registry import default_registry
+from simsat.hardware import assign_fleet, default_registry
 from simsat.mission.aggregation import AggregatorSettings, make_aggregator
 from simsat.mission.ground import GroundSegment
 from simsat.mission.imagery import ImageCodec
@@ -41,7 +41,7 @@ from simsat.mission.packets import KnowledgePacket, ModelArrays
 from simsat.mission.plan import WorldPlan, build_world
 from simsat.mission.strategies import get_strategy
 from simsat.mission.transport import Transport
-from simsat.models.cost import training_flops_per_image
+from simsat.models.cost import count_flops, training_flops_per_image
 from simsat.models.inputs import Normalization
 from simsat.results.recorder import Recorder
 from simsat.world.power import Battery
@@ -101,6 +101,7 @@ class Mission:
     plan: OperationsPlan
     setup: OnboardSetup
     hardware: list[HardwareProfile]
+    inference_flops_per_image: float
 
     @property
     def num_satellites(self) -> int:
@@ -215,8 +216,8 @@ class Mission:
 
 
 def satellite_hardware(config: SimsatConfig, num_satellites: int) -> list[HardwareProfile]:
-    profile = default_registry().get(config.satellite.hardware)
-    return [profile] * num_satellites
+    """Each satellite's board: one name for all, a list by satellite, or shares of boards."""
+    return assign_fleet(config.satellite.hardware, num_satellites, default_registry(config.hardware.files))
 
 
 @contextmanager
@@ -255,6 +256,7 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
     student = build_student(config.satellite.model, num_classes)
     edge = int(data.test.images.shape[1])
     flops_per_image = training_flops_per_image(student, edge)
+    inference_flops = count_flops(student, edge)
     hardware = satellite_hardware(config, n_sats)
     t, im = config.training, config.imagery
     semi = SemiSupervised(t.semi_weight, t.semi_threshold, t.semi_ratio)
@@ -300,4 +302,5 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
             plan=plan,
             setup=setup,
             hardware=hardware,
+            inference_flops_per_image=inference_flops,
         )

@@ -11,6 +11,7 @@ import torch
 
 import simsat
 from simsat.assembly import Mission
+from simsat.hardware import onboard_inference_energy
 from simsat.mission.operations import Operations
 
 THRESHOLDS = (0.80, 0.90, 0.95)
@@ -103,6 +104,10 @@ def mission_summary(
             "training_total": _r(sum(s.energy_train_wh for s in sats)),
             "training_per_satellite": [_r(s.energy_train_wh) for s in sats],
         },
+        "hardware": [p.name for p in mission.hardware],
+        "onboard_inference": onboard_inference_energy(
+            mission.hardware, list(mission.plan.images_held), mission.inference_flops_per_image
+        ).as_dict(),
         "final_soc": [_r(s.battery.soc) for s in sats],
         "safe_mode_seconds": [_r(s.battery.safe_s, 1) for s in sats],
         "wall": {

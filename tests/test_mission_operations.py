@@ -126,3 +126,29 @@ def test_same_seed_same_metrics(cache: Path, tmp_path: Path) -> None:
     _, _, second = _play(cache, tmp_path / "b", "federation.aggregation=fedbuff")
     assert (tmp_path / "a" / "metrics.csv").read_bytes() == (tmp_path / "b" / "metrics.csv").read_bytes()
     assert len(first.rows) >= 2
+
+
+def test_mixed_fleet_trains_at_each_boards_rate(cache: Path, tmp_path: Path) -> None:
+    """Each satellite's simulated training time and energy per image follow its own board."""
+    config = load_config("mixed_fleet", [f"data.cache_dir={cache}", "reference.epochs=0", "data.n_images=800",
+                                         "mission.duration_hours=8"])
+    with assemble(config) as mission:
+        recorder = Recorder(tmp_path)
+        mission.run(recorder, in_process=True)
+        recorder.close()
+        boards = {i: p for i, p in enumerate(mission.hardware)}
+        flops = mission.plan.train_flops_per_image * mission.plan.epochs
+    assert len({p.name for p in boards.values()}) == 4
+    starts = [e for e in recorder.events if e["kind"] == "train_start"]
+    ends = {(e["satellite"], e["time_s"]): e for e in recorder.events if e["kind"] == "train_end"}
+    seen = set()
+    for e in starts:
+        board = boards[e["satellite"]]
+        assert e["board"] == board.name
+        assert e["compute_s"] == pytest.approx(flops * e["images"] / board.flops_per_s, rel=1e-5)
+        seen.add(board.name)
+    assert len(seen) >= 3
+    for (sat, _), e in ends.items():
+        board = boards[sat]
+        if e["paused_s"] == 0:
+            assert e["energy_wh"] == pytest.approx(e["busy_s"] * (board.busy_w - board.idle_w) / 3600.0, rel=1e-3)

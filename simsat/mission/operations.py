@@ -462,6 +462,7 @@ class Operations:
         self._event(
             "train_start",
             satellite=sat.index,
+            board=hardware.name,
             images=labelled,
             unlabelled=unlabelled,
             compute_s=seconds,
