@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import platform
 from collections.abc import Sequence
 from typing import Any
 
-import torch
-
-import simsat
 from simsat.assembly import Mission
 from simsat.hardware import onboard_inference_energy
+from simsat.machine import machine
 from simsat.mission.operations import Operations
 
 THRESHOLDS = (0.80, 0.90, 0.95)
@@ -24,25 +20,6 @@ def time_to_accuracy(rows: Sequence[dict[str, Any]], thresholds: Sequence[float]
         hit = next((r["time_s"] for r in rows if r["accuracy"] is not None and r["accuracy"] >= threshold), None)
         out[f"{threshold:.2f}"] = None if hit is None else round(hit / 3600.0, 4)
     return out
-
-
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        if names:
-            cpu = names[0]
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "simsat": simsat.__version__,
-    }
 
 
 def _r(value: float | None, digits: int = 4) -> float | None:

@@ -23,6 +23,7 @@ import yaml
 from torch import nn
 
 import simsat
+from simsat.machine import cpu_model
 from simsat.data import ImageSet
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import TrainConfig, evaluate
@@ -96,7 +97,7 @@ def environment() -> dict[str, Any]:
     """Machine and library versions, for result files."""
     return {
         "platform": platform.platform(),
-        "processor": platform.processor(),
+        "processor": cpu_model(),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "timm": timm.__version__,

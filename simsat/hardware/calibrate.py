@@ -30,6 +30,7 @@ from simsat.distill.losses import Knowledge
 from simsat.distill.train import TrainConfig, train_distill
 from simsat.errors import ConfigError
 from simsat.hardware.profiles import BYTES_PER_MB, HardwareProfile
+from simsat.machine import cpu_model
 from simsat.models.cost import count_flops, measure_latency, training_flops_per_image
 from simsat.models.inputs import Normalization
 from simsat.models.registry import create_student
@@ -81,20 +82,10 @@ def torch_threads(threads: int) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def machine_description(threads: int) -> str:
     """One line naming this machine: host, CPU, cores, OS, torch and the threads used."""
     return (
-        f"host {platform.node() or '?'}, {_cpu_model()}, {os.cpu_count()} CPUs,"
+        f"host {platform.node() or '?'}, {cpu_model()}, {os.cpu_count()} CPUs,"
         f" {platform.system()} {platform.machine()}, torch {torch.__version__}, {threads} threads"
     )
 

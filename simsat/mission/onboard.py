@@ -9,6 +9,8 @@ labels (``labels``), plus, as an option, a FixMatch-style term on its other imag
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -122,6 +124,16 @@ def _semi_term(
     return (F.cross_entropy(strong, pseudo, reduction="none") * mask).mean()
 
 
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def train_onboard(
     setup: OnboardSetup,
     satellite: int,
@@ -133,74 +145,57 @@ def train_onboard(
     version: int,
     knowledge: KnowledgePacket,
 ) -> tuple[UpdatePacket, TrainReport]:
-    """Train `base_model` on the satellite's first `acquired` images; return the update."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(setup.threads)
-    try:
-        return _train(setup, satellite, images, ids, labels, acquired, base_model, version, knowledge)
-    finally:
-        torch.set_num_threads(threads)
+    """Train `base_model` on the satellite's first `acquired` images; return the update.
+    Runs on `setup.threads` torch threads; the caller's thread count is restored after."""
+    with torch_threads(setup.threads):
+        start = time.perf_counter()
+        acquired = min(acquired, len(ids))
+        model = build_student(setup.model_name, setup.num_classes, base_model)
+        if setup.mode == "labels":
+            rows = np.arange(acquired)
+            entries = np.zeros(0, np.int64)
+        elif setup.mode == "distill":
+            rows, entries = _held_rows(ids, acquired, knowledge)
+        else:
+            rows = entries = np.zeros(0, np.int64)
+        if rows.size == 0:
+            report = TrainReport(0, float("nan"), time.perf_counter() - start)
+            return UpdatePacket(version, model_arrays(model), 0, float("nan")), report
 
+        norm = Normalization(mean=setup.norm_mean, std=setup.norm_std)
+        config = TrainConfig(**{**setup.training.__dict__, "seed": setup.training.seed * 100_003 + satellite * 1_009 + version})
+        x = to_input(images[rows], norm, channels_last=config.channels_last)
+        others = np.setdiff1d(np.arange(acquired), rows)
+        semi = setup.semi
+        pool = to_input(images[others], norm, channels_last=config.channels_last) if semi.active and others.size else None
+        generator = torch.Generator().manual_seed(config.seed + 17)
+        unlabelled_seen = 0
 
-def _train(
-    setup: OnboardSetup,
-    satellite: int,
-    images: np.ndarray,
-    ids: np.ndarray,
-    labels: np.ndarray,
-    acquired: int,
-    base_model: ModelArrays,
-    version: int,
-    knowledge: KnowledgePacket,
-) -> tuple[UpdatePacket, TrainReport]:
-    start = time.perf_counter()
-    acquired = min(acquired, len(ids))
-    model = build_student(setup.model_name, setup.num_classes, base_model)
-    if setup.mode == "labels":
-        rows = np.arange(acquired)
-        entries = np.zeros(0, np.int64)
-    elif setup.mode == "distill":
-        rows, entries = _held_rows(ids, acquired, knowledge)
-    else:
-        rows = entries = np.zeros(0, np.int64)
-    if rows.size == 0:
-        report = TrainReport(0, float("nan"), time.perf_counter() - start)
-        return UpdatePacket(version, model_arrays(model), 0, float("nan")), report
+        if setup.mode == "labels":
+            y = torch.from_numpy(labels[rows].astype(np.int64))
 
-    norm = Normalization(mean=setup.norm_mean, std=setup.norm_std)
-    config = TrainConfig(**{**setup.training.__dict__, "seed": setup.training.seed * 100_003 + satellite * 1_009 + version})
-    x = to_input(images[rows], norm, channels_last=config.channels_last)
-    others = np.setdiff1d(np.arange(acquired), rows)
-    semi = setup.semi
-    pool = to_input(images[others], norm, channels_last=config.channels_last) if semi.active and others.size else None
-    generator = torch.Generator().manual_seed(config.seed + 17)
-    unlabelled_seen = 0
+            def target_loss(out: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+                return F.cross_entropy(out, y[idx])
 
-    if setup.mode == "labels":
-        y = torch.from_numpy(labels[rows].astype(np.int64))
+        else:
+            packet = training_knowledge(knowledge.take(entries))
 
-        def target_loss(out: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-            return F.cross_entropy(out, y[idx])
+            def target_loss(out: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+                return weighted_kd_loss(
+                    out, packet.targets[idx], packet.kd_weight[idx], packet.ce_weight[idx], None, setup.temperature
+                )
 
-    else:
-        packet = training_knowledge(knowledge.take(entries))
+        def batch_loss(m: nn.Module, xb: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+            nonlocal unlabelled_seen
+            loss = target_loss(m(xb), idx)
+            if pool is not None:
+                count = semi.ratio * int(idx.numel())
+                unlabelled_seen += count
+                loss = loss + semi.weight * _semi_term(m, pool, count, semi, generator)
+            return loss
 
-        def target_loss(out: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-            return weighted_kd_loss(
-                out, packet.targets[idx], packet.kd_weight[idx], packet.ce_weight[idx], None, setup.temperature
-            )
-
-    def batch_loss(m: nn.Module, xb: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-        nonlocal unlabelled_seen
-        loss = target_loss(m(xb), idx)
-        if pool is not None:
-            count = semi.ratio * int(idx.numel())
-            unlabelled_seen += count
-            loss = loss + semi.weight * _semi_term(m, pool, count, semi, generator)
-        return loss
-
-    stats = fit(model, x, config, batch_loss)
-    model = model.to(memory_format=torch.contiguous_format)
-    update = UpdatePacket(version, model_arrays(model), int(rows.size), float(stats.mean_loss))
-    report = TrainReport(int(rows.size), float(stats.mean_loss), time.perf_counter() - start, unlabelled_seen)
-    return update, report
+        stats = fit(model, x, config, batch_loss)
+        model = model.to(memory_format=torch.contiguous_format)
+        update = UpdatePacket(version, model_arrays(model), int(rows.size), float(stats.mean_loss))
+        report = TrainReport(int(rows.size), float(stats.mean_loss), time.perf_counter() - start, unlabelled_seen)
+        return update, report
