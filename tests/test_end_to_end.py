@@ -72,7 +72,7 @@ def test_same_metrics_as_the_in_process_transport(run_folder: Path, tmp_path: Pa
     config = load_config("tiny", [f"run.output_dir={tmp_path}", f"data.cache_dir={cache}", *OVERRIDES])
     torch.set_num_threads(config.run.threads)
     with assemble(config) as mission:
-        recorder = Recorder(tmp_path)
+        recorder = Recorder(tmp_path, utc=mission.world.epoch.at)
         mission.run(recorder, in_process=True)
         recorder.close()
     assert (tmp_path / "metrics.csv").read_text() == (run_folder / "metrics.csv").read_text()
