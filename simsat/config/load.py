@@ -92,6 +92,31 @@ def check_config_file(path: Path, schema_name: str, kind: str) -> None:
             f"{kind} file {path} lacks a 'defaults:' list starting from {schema_name} "
             f"(e.g. defaults: [{schema_name}, _self_])"
         )
+    if not _inherits(path, defaults, schema_name):
+        raise ConfigError(
+            f"{kind} file {path}: its 'defaults:' list must start from {schema_name} "
+            f"(e.g. defaults: [{schema_name}, _self_])"
+        )
+
+
+def _inherits(path: Path, defaults: list[object], schema_name: str, depth: int = 0) -> bool:
+    """True when `defaults` names the schema, directly or through a sibling config file that does."""
+    if schema_name in defaults:
+        return True
+    if depth > 8:
+        return False
+    for entry in defaults:
+        sibling = path.parent / f"{entry}.yaml" if isinstance(entry, str) and entry != "_self_" else None
+        if sibling is None or not sibling.is_file():
+            continue
+        try:
+            parent = yaml.safe_load(sibling.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        inherited = parent.get("defaults") if isinstance(parent, dict) else None
+        if isinstance(inherited, list) and _inherits(sibling, inherited, schema_name, depth + 1):
+            return True
+    return False
 
 
 def compose_file(

@@ -57,10 +57,10 @@ def create_teacher(
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Read a bare state_dict or {"state_dict": ...} with torch.load(weights_only=True)."""
-    if not path.is_file():
-        raise ConfigError(f"checkpoint file not found: {path}")
     if path.is_dir():
         raise ConfigError(f"checkpoint {path} is a folder, not a file")
+    if not path.is_file():
+        raise ConfigError(f"checkpoint file not found: {path}")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception:  # noqa: BLE001 - any unreadable file is a user error here
