@@ -20,6 +20,7 @@ from PIL import Image, UnidentifiedImageError
 
 from simsat.data.imageset import ImageSet
 from simsat.errors import ConfigError
+from simsat.results.atomic import write_with
 
 logger = logging.getLogger(__name__)
 
@@ -110,10 +111,7 @@ def _load_pixels(root: Path, files: list[str], cache_dir: Path | None) -> np.nda
                 return images
     images = _decode_all(root, files)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_name(f"{cache.stem}.{os.getpid()}.partial")
-    with partial.open("wb") as handle:
-        np.savez(handle, images=images)
-    partial.replace(cache)  # atomic: readers never see a half-written cache
+    write_with(cache, lambda handle: np.savez(handle, images=images))  # readers never see half a cache
     logger.info("EuroSAT: decoded %d images from %s, cached in %s", len(images), root, cache)
     return images
 
