@@ -30,7 +30,7 @@ def _scenario(text: str) -> Setup:
 
 
 def _eurosat(tmp: Path) -> None:
-    write_fake_eurosat(tmp / "eurosat", classes=("Forest", "River"), per_class=2)
+    write_fake_eurosat(tmp / "eurosat", classes=("Forest", "River"), per_class=6)
 
 
 def _eurosat_empty(tmp: Path) -> None:
@@ -134,6 +134,9 @@ CASES: list[tuple[str, str, list[str], str, Setup]] = [
     ("weight-decay-nan", "run", ["training.weight_decay=nan"], "training.weight_decay", _nothing),
     ("seed-negative", "run", ["seed=-1"], "seed", _nothing),
     ("planes-huge", "run", ["constellation.planes=100000000"], "constellation.planes", _nothing),
+    ("more-satellites-than-images", "run", ["constellation.planes=60", "constellation.sats_per_plane=50"],
+     "constellation.planes", _nothing),
+    ("eurosat-too-few-images", "run", [*EUROSAT, "constellation.sats_per_plane=10"], "satellites", _eurosat),
     ("images-huge", "run", ["data.n_images=100000000000"], "data.n_images", _nothing),
     ("object-store-huge", "run", ["ray.object_store_mb=100000000"], "ray.object_store_mb", _nothing),
     ("client-cpus-zero", "run", ["ray.client_cpus=0"], "ray.client_cpus", _nothing),
@@ -207,7 +210,7 @@ MORE_OF_THE_SAME = {
     "batch-negative", "weight-decay-nan", "seed-negative", "object-store-huge", "client-cpus-zero", "solar-inf",
     "uplink-inf", "alpha-inf", "day-of-year", "contact-step-zero", "buffer-zero", "teacher-input-huge",
     "name-with-slash", "empty-cache-dir", "unknown-student", "unknown-source", "output-empty", "cache-is-file",
-    "eurosat-is-file", "eurosat-odd-size", "ckpt-folder", "exp-repeated-seeds", "exp-images-huge", "exp-not-yaml",
+    "eurosat-is-file", "eurosat-odd-size", "more-satellites-than-images", "ckpt-folder", "exp-repeated-seeds", "exp-images-huge", "exp-not-yaml",
 }
 PARAMS = [
     pytest.param(*case[1:], id=case[0], marks=[pytest.mark.slow] if case[0] in MORE_OF_THE_SAME else [])

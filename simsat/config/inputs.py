@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simsat.config.schema import SimsatConfig, TeacherConfig
+from simsat.config.validate import check_satellite_images
 from simsat.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -65,12 +66,13 @@ def check_checkpoints(key: str, teachers: list[TeacherConfig], num_classes: int)
             raise ConfigError(f"{key}.{i}.checkpoint: {exc}") from None
 
 
-def _eurosat_classes(prefix: str, path: str) -> int:
-    """The number of class folders of the EuroSAT folder (a cheap scan, nothing decoded)."""
+def _eurosat_classes(prefix: str, path: str) -> tuple[int, int]:
+    """The numbers of class folders and images of the EuroSAT folder (a cheap scan, nothing decoded)."""
     from simsat.data.eurosat import relative_paths
 
     try:
-        return len({rel.split("/", 1)[0] for rel in relative_paths(Path(path).expanduser())})
+        files = relative_paths(Path(path).expanduser())
+        return len({rel.split("/", 1)[0] for rel in files}), len(files)
     except ConfigError as exc:
         raise ConfigError(f"{prefix}path: {exc}") from None
 
@@ -96,7 +98,10 @@ def check_scenario_inputs(config: SimsatConfig) -> None:
     check_output_dir("run.output_dir", config.run.output_dir)
     check_output_dir("data.cache_dir", d.cache_dir)
     eurosat = d.source == "eurosat"
-    num_classes = _eurosat_classes("data.", d.path) if eurosat else len(CLASS_NAMES)
+    num_classes = len(CLASS_NAMES)
+    if eurosat:
+        num_classes, n_images = _eurosat_classes("data.", d.path)
+        check_satellite_images(config, n_images, f"data.path ({n_images} images)")
     check_checkpoints("distill.teachers", config.distill.teachers, num_classes)
     if eurosat:  # the one expensive check, last
         _verify_eurosat("data.", d.path, d.cache_dir)
@@ -110,7 +115,7 @@ def check_experiment_inputs(cfg: ExperimentConfig) -> None:
     check_output_dir("output_dir", cfg.output_dir)
     check_output_dir("data.cache_dir", d.cache_dir)
     eurosat = d.source == "eurosat"
-    num_classes = _eurosat_classes("data.", d.path) if eurosat else len(CLASS_NAMES)
+    num_classes = _eurosat_classes("data.", d.path)[0] if eurosat else len(CLASS_NAMES)
     check_checkpoints("teachers", cfg.teachers, num_classes)
     if eurosat:  # the one expensive check, last
         _verify_eurosat("data.", d.path, d.cache_dir, d.split_dir)

@@ -107,6 +107,18 @@ def _scenario_demands(config: SimsatConfig, n_sats: int) -> list[Demand]:
     return demands
 
 
+def check_satellite_images(config: SimsatConfig, n_images: int, source: str) -> None:
+    """Each satellite gets at least one image of what the ground, validation and test shares leave."""
+    d, k = config.data, config.constellation
+    n_sats = k.planes * k.sats_per_plane
+    left = int(n_images * (1.0 - d.ground_fraction - d.validation_fraction - d.test_fraction))
+    if n_sats > left:
+        raise ConfigError(
+            f"constellation.planes x constellation.sats_per_plane = {n_sats} satellites, but {source} leaves "
+            f"about {left} image(s) for the satellites after the data.*_fraction shares (at least one each)"
+        )
+
+
 def validate_config(config: SimsatConfig) -> None:
     """Raise ConfigError naming the first invalid key of a scenario; None when it is valid."""
     from simsat.mission.plan import build_orbits, build_stations
@@ -166,6 +178,8 @@ def validate_config(config: SimsatConfig) -> None:
     s.check_threads("run.threads", config.run.threads, 1)
 
     check_demands(_scenario_demands(config, n_sats))
+    if d.source == "synthetic":
+        check_satellite_images(config, d.n_images, "data.n_images")
     # the world model's own checks, now that the sizes are known to fit
     build_orbits(config)
     build_stations(config)
