@@ -19,8 +19,8 @@ import pytest
 import torch
 from PIL import Image
 
-from simsat.cli.main import main
 from eurosat_fake import write_fake_eurosat
+from simsat.cli.main import main
 
 Setup = Callable[[Path], None]
 
@@ -90,6 +90,7 @@ CKPT = ["distill.teachers=[{name: resnet8, epochs: 0, checkpoint: '{tmp}/teacher
 EUROSAT = ["data.source=eurosat", "data.path={tmp}/eurosat"]
 
 # (id, command, arguments ({tmp}: the test's folder), culprit named on the line, setup)
+# fmt: off
 CASES: list[tuple[str, str, list[str], str, Setup]] = [
     # malformed command lines
     ("no-equals", "run", ["fast"], "'fast'", _nothing),
@@ -210,8 +211,10 @@ MORE_OF_THE_SAME = {
     "batch-negative", "weight-decay-nan", "seed-negative", "object-store-huge", "client-cpus-zero", "solar-inf",
     "uplink-inf", "alpha-inf", "day-of-year", "contact-step-zero", "buffer-zero", "teacher-input-huge",
     "name-with-slash", "empty-cache-dir", "unknown-student", "unknown-source", "output-empty", "cache-is-file",
-    "eurosat-is-file", "eurosat-odd-size", "more-satellites-than-images", "ckpt-folder", "exp-repeated-seeds", "exp-images-huge", "exp-not-yaml",
+    "eurosat-is-file", "eurosat-odd-size", "more-satellites-than-images", "ckpt-folder", "exp-repeated-seeds",
+    "exp-images-huge", "exp-not-yaml",
 }
+# fmt: on
 PARAMS = [
     pytest.param(*case[1:], id=case[0], marks=[pytest.mark.slow] if case[0] in MORE_OF_THE_SAME else [])
     for case in CASES
@@ -237,8 +240,14 @@ def _files(root: Path) -> set[Path]:
 
 @pytest.mark.parametrize(("command", "arguments", "culprit", "setup"), PARAMS)
 def test_bad_input_is_refused_in_one_line(
-    command: str, arguments: list[str], culprit: str, setup: Setup, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, no_runs: None,
+    command: str,
+    arguments: list[str],
+    culprit: str,
+    setup: Setup,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    no_runs: None,
 ) -> None:
     work = tmp_path / "work"
     work.mkdir()
@@ -269,7 +278,11 @@ def test_console_entry_refuses_in_one_line(arguments: list[str], culprit: str, t
     env = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     proc = subprocess.run(
         [sys.executable, "-m", "simsat.cli.main", *arguments, f"run.output_dir={tmp_path / 'out'}"],
-        capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1 and culprit in proc.stderr, proc.stderr

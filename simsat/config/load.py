@@ -5,8 +5,8 @@ This is the only module that imports Hydra.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import yaml
 from hydra import compose, initialize_config_dir
@@ -46,7 +46,8 @@ def check_override(item: str) -> tuple[str, str]:
     if any(ch.isspace() for ch in key):
         raise ConfigError(f"override key {key!r} contains spaces (expected key=value)")
     if key[0] in "+~":
-        raise ConfigError(f"override {item!r}: keys cannot be added or removed, only set (write {key.lstrip('+~')}=...)")
+        plain = key.lstrip("+~")
+        raise ConfigError(f"override {item!r}: keys cannot be added or removed, only set (write {plain}=...)")
     return key, value
 
 

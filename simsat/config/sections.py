@@ -33,8 +33,12 @@ def prefixed(key: str, exc: ConfigError) -> ConfigError:
 
 def check_name(key: str, value: object) -> str:
     name = c.text(key, value, "a non-empty name")
-    c.require("/" not in name and "\\" not in name and name not in (".", ".."), key,
-              "must be a name without path separators", value)
+    c.require(
+        "/" not in name and "\\" not in name and name not in (".", ".."),
+        key,
+        "must be a name without path separators",
+        value,
+    )
     return name
 
 
@@ -46,8 +50,9 @@ def check_threads(key: str, value: object, low: int) -> int:
     return c.integer(key, value, low, 4096)
 
 
-def check_optimizer(prefix: str, epochs: object, batch_size: object, lr: object, weight_decay: object | None,
-                    min_batch: int = 1) -> None:
+def check_optimizer(
+    prefix: str, epochs: object, batch_size: object, lr: object, weight_decay: object | None, min_batch: int = 1
+) -> None:
     """Training schedule keys under `prefix` (epochs, batch_size, lr, weight_decay)."""
     c.integer(f"{prefix}epochs", epochs, 1, MAX_EPOCHS)
     c.integer(f"{prefix}batch_size", batch_size, min_batch, MAX_BATCH)

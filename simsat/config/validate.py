@@ -38,8 +38,9 @@ def _check_constellation(config: SimsatConfig) -> int:
     c.number("constellation.inclination_deg", k.inclination_deg, low=0.0, high=180.0)
     planes = c.integer("constellation.planes", k.planes, 1)
     per_plane = c.integer("constellation.sats_per_plane", k.sats_per_plane, 1)
-    c.require(0 <= k.phasing < planes, "constellation.phasing", f"must be in [0, planes-1] = [0, {planes - 1}]",
-              k.phasing)
+    c.require(
+        0 <= k.phasing < planes, "constellation.phasing", f"must be in [0, planes-1] = [0, {planes - 1}]", k.phasing
+    )
     return planes * per_plane
 
 
@@ -93,13 +94,21 @@ def _scenario_demands(config: SimsatConfig, n_sats: int) -> list[Demand]:
     duration_s = m.duration_hours * 3600.0
     samples = duration_s / m.contact_step_s + 1
     steps = duration_s / p.step_s + 1
-    sats = (f"{n_sats} satellite(s) (constellation.planes={config.constellation.planes} x "
-            f"constellation.sats_per_plane={config.constellation.sats_per_plane})")
+    sats = (
+        f"{n_sats} satellite(s) (constellation.planes={config.constellation.planes} x "
+        f"constellation.sats_per_plane={config.constellation.sats_per_plane})"
+    )
     demands = [
-        Demand(f"mission.duration_hours={m.duration_hours:g} at mission.contact_step_s={m.contact_step_s:g} "
-               f"({samples:.3g} time samples) for {sats}", samples * n_sats * CONTACT_BYTES_PER_SAMPLE),
-        Demand(f"mission.duration_hours={m.duration_hours:g} at satellite.power.step_s={p.step_s:g} "
-               f"({steps:.3g} battery steps) for {sats}", steps * n_sats * BATTERY_BYTES_PER_STEP),
+        Demand(
+            f"mission.duration_hours={m.duration_hours:g} at mission.contact_step_s={m.contact_step_s:g} "
+            f"({samples:.3g} time samples) for {sats}",
+            samples * n_sats * CONTACT_BYTES_PER_SAMPLE,
+        ),
+        Demand(
+            f"mission.duration_hours={m.duration_hours:g} at satellite.power.step_s={p.step_s:g} "
+            f"({steps:.3g} battery steps) for {sats}",
+            steps * n_sats * BATTERY_BYTES_PER_STEP,
+        ),
         Demand(f"ray.object_store_mb={config.ray.object_store_mb}", float(config.ray.object_store_mb) * MB),
     ]
     if config.data.source == "synthetic":
@@ -143,8 +152,14 @@ def validate_config(config: SimsatConfig) -> None:
     s.check_data_source("data.", d.source, d.path, d.cache_dir)
     if d.source == "synthetic":
         c.integer("data.n_images", d.n_images, MIN_SCENARIO_IMAGES)
-    s.check_fractions("data.", {"ground_fraction": d.ground_fraction,
-                                "validation_fraction": d.validation_fraction, "test_fraction": d.test_fraction})
+    s.check_fractions(
+        "data.",
+        {
+            "ground_fraction": d.ground_fraction,
+            "validation_fraction": d.validation_fraction,
+            "test_fraction": d.test_fraction,
+        },
+    )
     c.choice("data.partition", d.partition, PARTITIONS)
     c.positive("data.alpha", d.alpha, high=1e6)
 

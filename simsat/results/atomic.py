@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 
-def write_with(path: Path | str, write: Callable[[IO[bytes]], None]) -> Path:
+def write_with(path: Path | str, write: Callable[[IO[bytes]], object]) -> Path:
     """Call `write(handle)` on a temporary binary file beside `path`, then rename it to `path`.
 
     The parent folder must exist. On any error the temporary file is removed and `path` is left
