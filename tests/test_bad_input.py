@@ -163,6 +163,10 @@ CASES: list[tuple[str, str, list[str], str, Setup]] = [
     ("unknown-student", "run", ["satellite.model=resnet99"], "satellite.model", _nothing),
     ("unknown-rule", "run", ["distill.weighting=telepathy"], "telepathy", _nothing),
     ("unknown-teacher", "run", ["distill.teachers.0.name=no_such_net"], "no_such_net", _nothing),
+    ("unknown-strategy", "run", ["federation.strategy=gossip"], "federation.strategy", _nothing),
+    ("unknown-aggregation", "run", ["federation.aggregation=fedavg"], "federation.aggregation", _nothing),
+    ("mixing-nan", "run", ["federation.mixing=nan"], "federation.mixing", _nothing),
+    ("jpeg-quality-zero", "run", ["imagery.quality=0"], "imagery.quality", _nothing),
     ("unknown-source", "run", ["data.source=tape"], "data.source", _nothing),
     ("paper-one-teacher", "run", ["distill.weighting=paper", "distill.teachers=[{name: resnet8}]"],
      "distill.weighting", _nothing),
@@ -212,7 +216,7 @@ MORE_OF_THE_SAME = {
     "uplink-inf", "alpha-inf", "day-of-year", "contact-step-zero", "buffer-zero", "teacher-input-huge",
     "name-with-slash", "empty-cache-dir", "unknown-student", "unknown-source", "output-empty", "cache-is-file",
     "eurosat-is-file", "eurosat-odd-size", "more-satellites-than-images", "ckpt-folder", "exp-repeated-seeds",
-    "exp-images-huge", "exp-not-yaml",
+    "exp-images-huge", "exp-not-yaml", "mixing-nan", "jpeg-quality-zero",
 }
 # fmt: on
 PARAMS = [
