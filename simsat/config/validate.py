@@ -59,13 +59,10 @@ def _check_stations(config: SimsatConfig) -> None:
     c.require(len(set(names)) == len(names), "ground_stations", "must have distinct names", names)
 
 
-def _check_federation(config: SimsatConfig) -> None:
-    from simsat.mission.aggregation import AGGREGATORS, AggregatorSettings
-    from simsat.mission.strategies import get_strategy
-
+def _check_federation_values(config: SimsatConfig) -> None:
     f = config.federation
-    get_strategy(c.text("federation.strategy", f.strategy, "a strategy name"))
-    c.choice("federation.aggregation", f.aggregation, sorted(AGGREGATORS))
+    c.text("federation.strategy", f.strategy, "a strategy name")
+    c.text("federation.aggregation", f.aggregation, "an aggregation rule name")
     c.integer("federation.round_size", f.round_size, 1)
     c.positive("federation.deadline_hours", f.deadline_hours, high=1e5)
     c.number("federation.mixing", f.mixing, low=0.0, low_open=True, high=1.0)
@@ -74,6 +71,15 @@ def _check_federation(config: SimsatConfig) -> None:
     c.positive("federation.server_lr", f.server_lr, high=100.0)
     c.integer("federation.max_labels_per_contact", f.max_labels_per_contact, 0)
     c.positive("federation.ground_interval_hours", f.ground_interval_hours, high=1e4)
+
+
+def _check_federation_names(config: SimsatConfig) -> None:
+    from simsat.mission.aggregation import AGGREGATORS, AggregatorSettings
+    from simsat.mission.strategies import get_strategy
+
+    f = config.federation
+    get_strategy(f.strategy)
+    c.choice("federation.aggregation", f.aggregation, sorted(AGGREGATORS))
     AggregatorSettings(f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr)
 
 
@@ -129,7 +135,12 @@ def check_satellite_images(config: SimsatConfig, n_images: int, source: str) -> 
 
 
 def validate_config(config: SimsatConfig) -> None:
-    """Raise ConfigError naming the first invalid key of a scenario; None when it is valid."""
+    """Raise ConfigError naming the first invalid key of a scenario; None when it is valid.
+
+    Plain values and the sizes they imply come first (no heavy imports: a typo is answered at
+    once), then names looked up in registries (hardware, students, timm teachers, rules,
+    strategies), then the world model's own checks.
+    """
     from simsat.mission.plan import build_orbits, build_stations
     from simsat.world.links import LinkRates
 
@@ -143,9 +154,6 @@ def validate_config(config: SimsatConfig) -> None:
     _check_stations(config)
     c.positive("link.uplink_bps", config.link.uplink_bps, high=1e12)
     c.positive("link.downlink_bps", config.link.downlink_bps, high=1e12)
-
-    s.check_hardware("satellite.hardware", config.satellite.hardware)
-    s.check_student("satellite.model", config.satellite.model)
     _check_power(config)
 
     d = config.data
@@ -165,17 +173,13 @@ def validate_config(config: SimsatConfig) -> None:
 
     k = config.distill
     s.check_temperature("distill.temperature", k.temperature)
-    s.check_teachers("distill.teachers", k.teachers, required=True)
-    s.check_weighting("distill.weighting", k.weighting, len(k.teachers), k.temperature)
-
     tr = config.training
     s.check_optimizer("training.", tr.epochs, tr.batch_size, tr.lr, tr.weight_decay)
     s.check_threads("training.threads", tr.threads, 1)
     c.non_negative("training.semi_weight", tr.semi_weight, high=100.0)
     c.number("training.semi_threshold", tr.semi_threshold, low=0.0, low_open=True, high=1.0)
     c.integer("training.semi_ratio", tr.semi_ratio, 1, 1000)
-
-    _check_federation(config)
+    _check_federation_values(config)
     im = config.imagery
     c.number("imagery.share", im.share, low=0.0, high=1.0)
     c.non_negative("imagery.capture_per_hour", im.capture_per_hour, high=1e7)
@@ -195,6 +199,14 @@ def validate_config(config: SimsatConfig) -> None:
     check_demands(_scenario_demands(config, n_sats))
     if d.source == "synthetic":
         check_satellite_images(config, d.n_images, "data.n_images")
+
+    # names that must exist in their registries
+    s.check_hardware("satellite.hardware", config.satellite.hardware)
+    s.check_student("satellite.model", config.satellite.model)
+    _check_federation_names(config)
+    s.check_teachers("distill.teachers", k.teachers, required=True)
+    s.check_weighting("distill.weighting", k.weighting, len(k.teachers), k.temperature)
+
     # the world model's own checks, now that the sizes are known to fit
     build_orbits(config)
     build_stations(config)
