@@ -271,7 +271,7 @@ def measure_costs(prep: Prepared) -> list[ModelCost]:
 def run_experiment(cfg: ExperimentConfig, progress: Progress | None = None) -> Path:
     """Run the whole experiment and return its finished folder <output_dir>/<name>-s<seed>-<stamp>.
 
-    `cfg` has been validated and its input files checked (simsat.cli.distill.load_experiment).
+    `cfg` has been validated (simsat.cli.distill.load_experiment) and its files checked (run_distill).
     """
     wall = time.perf_counter()
     folder = RunFolder(Path(cfg.output_dir), cfg.name, cfg.seed)
