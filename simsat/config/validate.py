@@ -259,4 +259,4 @@ def validate_experiment(cfg: ExperimentConfig) -> None:
         s.check_weighting("rules", rule, len(cfg.teachers), cfg.temperature)
 
 
-__all__ = ["ConfigError", "validate_config", "validate_experiment"]
+__all__ = ["check_satellite_images", "validate_config", "validate_experiment"]
