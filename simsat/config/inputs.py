@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simsat.config.schema import SimsatConfig, TeacherConfig
-from simsat.config.validate import check_satellite_images
+from simsat.config.validate import check_satellite_images, satellite_count
 from simsat.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def check_scenario_inputs(config: SimsatConfig) -> None:
     num_classes = len(CLASS_NAMES)
     if eurosat:
         num_classes, n_images = _eurosat_classes("data.", d.path)
-        check_satellite_images(config, n_images, f"data.path ({n_images} images)")
+        check_satellite_images(config, satellite_count(config), n_images, f"data.path ({n_images} images)")
     check_checkpoints("distill.teachers", config.distill.teachers, num_classes)
     if eurosat:  # the one expensive check, last
         _verify_eurosat("data.", d.path, d.cache_dir)

@@ -33,15 +33,31 @@ MB = 1 << 20
 
 
 def _check_constellation(config: SimsatConfig) -> int:
+    """The Walker shell's and TLE file's keys; returns the Walker shell's satellite count."""
     k = config.constellation
     c.positive("constellation.altitude_km", k.altitude_km, high=100_000.0)
     c.number("constellation.inclination_deg", k.inclination_deg, low=0.0, high=180.0)
-    planes = c.integer("constellation.planes", k.planes, 1)
+    c.number("constellation.raan0_deg", k.raan0_deg)
+    if k.ltan_hours is not None:
+        c.number("constellation.ltan_hours", k.ltan_hours, low=0.0, high=24.0, high_open=True)
+    c.text("constellation.name", k.name, "a non-empty name")
+    c.require(isinstance(k.tle, str), "constellation.tle", "must be a TLE file path or empty", k.tle)
+    planes = c.integer("constellation.planes", k.planes, 0)
+    if planes == 0:
+        c.require(bool(k.tle), "constellation.planes", "is 0 and constellation.tle is empty: no satellites", planes)
+        return 0
     per_plane = c.integer("constellation.sats_per_plane", k.sats_per_plane, 1)
     c.require(
         0 <= k.phasing < planes, "constellation.phasing", f"must be in [0, planes-1] = [0, {planes - 1}]", k.phasing
     )
     return planes * per_plane
+
+
+def satellite_count(config: SimsatConfig) -> int:
+    """Satellites of the Walker shell plus those of the TLE file (read here); config values valid."""
+    from simsat.mission.plan import build_epoch, build_satellites
+
+    return len(build_satellites(config, build_epoch(config)))
 
 
 def _check_stations(config: SimsatConfig) -> None:
@@ -93,6 +109,11 @@ def _check_power(config: SimsatConfig) -> None:
     c.non_negative(f"{k}solar_w", p.solar_w, high=1e6)
     c.non_negative(f"{k}baseline_w", p.baseline_w, high=1e6)
     c.positive(f"{k}step_s", p.step_s, high=86_400.0)
+    c.non_negative(f"{k}panel_area_m2", p.panel_area_m2, high=1e4)
+    c.number(f"{k}panel_efficiency", p.panel_efficiency, low=0.0, low_open=True, high=1.0)
+    c.text(f"{k}attitude", p.attitude, "an attitude name")
+    c.number(f"{k}safe_soc", p.safe_soc, low=0.0, high=1.0, high_open=True)
+    c.number(f"{k}safe_exit_soc", p.safe_exit_soc, low=p.safe_soc, low_open=True, high=1.0)
 
 
 def _scenario_demands(config: SimsatConfig, n_sats: int) -> list[Demand]:
@@ -100,10 +121,9 @@ def _scenario_demands(config: SimsatConfig, n_sats: int) -> list[Demand]:
     duration_s = m.duration_hours * 3600.0
     samples = duration_s / m.contact_step_s + 1
     steps = duration_s / p.step_s + 1
-    sats = (
-        f"{n_sats} satellite(s) (constellation.planes={config.constellation.planes} x "
-        f"constellation.sats_per_plane={config.constellation.sats_per_plane})"
-    )
+    k = config.constellation
+    walker = f"constellation.planes={k.planes} x constellation.sats_per_plane={k.sats_per_plane}"
+    sats = f"{n_sats} satellite(s) ({walker}{' and constellation.tle' if k.tle else ''})"
     demands = [
         Demand(
             f"mission.duration_hours={m.duration_hours:g} at mission.contact_step_s={m.contact_step_s:g} "
@@ -122,15 +142,15 @@ def _scenario_demands(config: SimsatConfig, n_sats: int) -> list[Demand]:
     return demands
 
 
-def check_satellite_images(config: SimsatConfig, n_images: int, source: str) -> None:
+def check_satellite_images(config: SimsatConfig, n_sats: int, n_images: int, source: str) -> None:
     """Each satellite gets at least one image of what the ground, validation and test shares leave."""
-    d, k = config.data, config.constellation
-    n_sats = k.planes * k.sats_per_plane
+    d = config.data
     left = int(n_images * (1.0 - d.ground_fraction - d.validation_fraction - d.test_fraction))
     if n_sats > left:
         raise ConfigError(
-            f"constellation.planes x constellation.sats_per_plane = {n_sats} satellites, but {source} leaves "
-            f"about {left} image(s) for the satellites after the data.*_fraction shares (at least one each)"
+            f"the constellation has {n_sats} satellites (constellation.planes x constellation.sats_per_plane"
+            f"{' + constellation.tle' if config.constellation.tle else ''}), but {source} leaves about {left} "
+            "image(s) for the satellites after the data.*_fraction shares (at least one each)"
         )
 
 
@@ -141,19 +161,31 @@ def validate_config(config: SimsatConfig) -> None:
     once), then names looked up in registries (hardware, students, timm teachers, rules,
     strategies), then the world model's own checks.
     """
-    from simsat.mission.plan import build_orbits, build_stations
+    from simsat.mission.plan import (
+        LINK_MODELS,
+        build_epoch,
+        build_link_budgets,
+        build_satellites,
+        build_stations,
+        solar_peak_w,
+    )
+    from simsat.world.antennas import check_policy
     from simsat.world.links import LinkRates
 
     s.check_name("name", config.name)
     s.check_seed("seed", config.seed)
     m = config.mission
     c.positive("mission.duration_hours", m.duration_hours)
-    c.integer("mission.day_of_year", m.day_of_year, 1, 366)
     c.positive("mission.contact_step_s", m.contact_step_s, high=3600.0)
-    n_sats = _check_constellation(config)
+    c.text("mission.start_utc", m.start_utc, "an ISO 8601 UTC time like 2025-03-20T00:00:00Z")
+    c.text("mission.antenna_policy", m.antenna_policy, "an antenna policy name")
+    n_walker = _check_constellation(config)
     _check_stations(config)
-    c.positive("link.uplink_bps", config.link.uplink_bps, high=1e12)
-    c.positive("link.downlink_bps", config.link.downlink_bps, high=1e12)
+    link = config.link
+    c.choice("link.model", link.model, LINK_MODELS)
+    c.positive("link.uplink_bps", link.uplink_bps, high=1e12)
+    c.positive("link.downlink_bps", link.downlink_bps, high=1e12)
+    c.positive("link.profile_step_s", link.profile_step_s, high=3600.0)
     _check_power(config)
 
     d = config.data
@@ -196,9 +228,13 @@ def validate_config(config: SimsatConfig) -> None:
     s.check_output_key("run.output_dir", config.run.output_dir)
     s.check_threads("run.threads", config.run.threads, 1)
 
-    check_demands(_scenario_demands(config, n_sats))
+    check_demands(_scenario_demands(config, n_walker))  # before the shell is built
+    epoch = build_epoch(config)
+    n_sats = len(build_satellites(config, epoch))  # reads constellation.tle
+    if n_sats != n_walker:
+        check_demands(_scenario_demands(config, n_sats))
     if d.source == "synthetic":
-        check_satellite_images(config, d.n_images, "data.n_images")
+        check_satellite_images(config, n_sats, d.n_images, "data.n_images")
 
     # names that must exist in their registries
     s.check_hardware("satellite.hardware", config.satellite.hardware)
@@ -207,10 +243,13 @@ def validate_config(config: SimsatConfig) -> None:
     s.check_teachers("distill.teachers", k.teachers, required=True)
     s.check_weighting("distill.weighting", k.weighting, len(k.teachers), k.temperature)
 
+    check_policy(m.antenna_policy)
+    build_link_budgets(config)
+    solar_peak_w(config)  # names the attitude
+
     # the world model's own checks, now that the sizes are known to fit
-    build_orbits(config)
     build_stations(config)
-    LinkRates(config.link.uplink_bps, config.link.downlink_bps)
+    LinkRates(link.uplink_bps, link.downlink_bps)
 
 
 def validate_experiment(cfg: ExperimentConfig) -> None:
@@ -259,4 +298,4 @@ def validate_experiment(cfg: ExperimentConfig) -> None:
         s.check_weighting("rules", rule, len(cfg.teachers), cfg.temperature)
 
 
-__all__ = ["check_satellite_images", "validate_config", "validate_experiment"]
+__all__ = ["check_satellite_images", "satellite_count", "validate_config", "validate_experiment"]
