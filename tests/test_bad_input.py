@@ -85,6 +85,17 @@ def _nothing(tmp: Path) -> None:
     return None
 
 
+BOARD = (
+    "name: tiny_board\ndescription: a test board\nflops_per_s: 1.0e9\nidle_w: 1\nbusy_w: 9\n"
+    "memory_mb: 4000\nradio_tx_w: 2\nradio_rx_w: 1\n"
+)
+
+
+def _board(old: str, new: str) -> Setup:
+    """A hardware profile file with one field changed."""
+    return lambda tmp: (tmp / "board.yaml").write_text(BOARD.replace(old, new))
+
+
 GOOD_HEADER = "defaults:\n  - simsat_schema\n  - _self_\n"
 CKPT = ["distill.teachers=[{name: resnet8, epochs: 0, checkpoint: '{tmp}/teacher.pt'}]"]
 EUROSAT = ["data.source=eurosat", "data.path={tmp}/eurosat"]
@@ -171,6 +182,15 @@ CASES: list[tuple[str, str, list[str], str, Setup]] = [
     ("empty-cache-dir", "run", ["data.cache_dir="], "data.cache_dir", _nothing),
     ("no-stations", "run", ["ground_stations=[]"], "ground_stations", _nothing),
     ("no-teachers", "run", ["distill.teachers=[]"], "distill.teachers", _nothing),
+    ("hardware-list-unknown", "run", ["satellite.hardware=[jetson_nano_5w,cray_1,myriad_x,myriad_x]"], "cray_1",
+     _nothing),
+    ("hardware-file-negative", "run", ["hardware.files=[{tmp}/board.yaml]"], "board.yaml",
+     _board("busy_w: 9", "busy_w: -9")),
+    ("hardware-file-missing-field", "run", ["hardware.files=[{tmp}/board.yaml]"], "board.yaml",
+     _board("memory_mb: 4000\n", "")),
+    ("hardware-file-absent", "run", ["hardware.files=[{tmp}/board.yaml]"], "board.yaml", _nothing),
+    ("board-memory-too-small", "run", ["satellite.hardware=tiny_board", "hardware.files=[{tmp}/board.yaml]"],
+     "training.batch_size", _board("memory_mb: 4000", "memory_mb: 1")),
     ("unknown-hardware", "run", ["satellite.hardware=cray_1"], "cray_1", _nothing),
     ("unknown-student", "run", ["satellite.model=resnet99"], "satellite.model", _nothing),
     ("unknown-rule", "run", ["distill.weighting=telepathy"], "telepathy", _nothing),
@@ -229,7 +249,8 @@ MORE_OF_THE_SAME = {
     "safe-exit-below-safe", "contact-step-zero", "buffer-zero", "teacher-input-huge", "tle-garbage",
     "name-with-slash", "empty-cache-dir", "unknown-student", "unknown-source", "output-empty", "cache-is-file",
     "eurosat-is-file", "eurosat-odd-size", "more-satellites-than-images", "ckpt-folder", "exp-repeated-seeds",
-    "exp-images-huge", "exp-not-yaml", "mixing-nan", "jpeg-quality-zero",
+    "exp-images-huge", "exp-not-yaml", "mixing-nan", "jpeg-quality-zero", "hardware-file-absent",
+    "hardware-list-unknown",
 }
 # fmt: on
 PARAMS = [

@@ -29,6 +29,7 @@ PARTITIONS = ("iid", "dirichlet")
 TEACHER_TARGETS = ("view", "mean")  # see simsat.experiment.views.teacher_targets
 MIN_SCENARIO_IMAGES = 10
 MIN_EXPERIMENT_IMAGES = 30
+STUDENT_INPUT_SIZE = 64  # both data sources give 64x64 images
 MB = 1 << 20
 
 
@@ -97,6 +98,33 @@ def _check_federation_names(config: SimsatConfig) -> None:
     get_strategy(f.strategy)
     c.choice("federation.aggregation", f.aggregation, sorted(AGGREGATORS))
     AggregatorSettings(f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr)
+
+
+def _check_fleet(config: SimsatConfig, n_sats: int) -> None:
+    """Profile files load, every satellite gets a known board, and each board holds the student's
+    training footprint (weights, gradients, AdamW state, activations) at the batch size."""
+    from simsat.data import CLASS_NAMES
+    from simsat.hardware.fleet import assign_fleet, memory_shortfall
+    from simsat.hardware.profiles import BYTES_PER_MB
+    from simsat.hardware.registry import default_registry
+    from simsat.models.memory import training_memory
+
+    files = config.hardware.files
+    c.require(isinstance(files, list), "hardware.files", "must be a list of profile files or folders", files)
+    for i, path in enumerate(files):
+        c.text(f"hardware.files.{i}", path, "a profile file or folder")
+    fleet = assign_fleet(config.satellite.hardware, n_sats, default_registry(files))
+    model, batch = config.satellite.model, config.training.batch_size
+    memory = training_memory(model, len(CLASS_NAMES), batch, STUDENT_INPUT_SIZE)
+    short = memory_shortfall(fleet, memory.total)
+    if short is not None:
+        index, profile = short
+        raise ConfigError(
+            f"satellite.hardware: satellite {index} carries {profile.name!r} with {profile.memory_mb:g} MB of"
+            f" memory, but training {model} at training.batch_size={batch} needs {memory.total / BYTES_PER_MB:.1f} MB"
+            f" (weights, gradients and AdamW state {(memory.total - memory.activations) / BYTES_PER_MB:.1f},"
+            f" activations {memory.activations / BYTES_PER_MB:.1f})"
+        )
 
 
 def _check_power(config: SimsatConfig) -> None:
@@ -237,8 +265,8 @@ def validate_config(config: SimsatConfig) -> None:
         check_satellite_images(config, n_sats, d.n_images, "data.n_images")
 
     # names that must exist in their registries
-    s.check_hardware("satellite.hardware", config.satellite.hardware)
     s.check_student("satellite.model", config.satellite.model)
+    _check_fleet(config, n_sats)
     _check_federation_names(config)
     s.check_teachers("distill.teachers", k.teachers, required=True)
     s.check_weighting("distill.weighting", k.weighting, len(k.teachers), k.temperature)
