@@ -8,10 +8,11 @@ by a guard that fails the test instead, so an accepted case costs nothing.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -264,12 +265,19 @@ def _guard(*args: object, **kwargs: object) -> None:
 
 
 @pytest.fixture
-def no_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run entry points replaced by the guard; the root logger's handlers (which main() points at
+    the captured stderr) restored afterwards, so later tests do not log to a closed stream."""
     import simsat.experiment.central
     import simsat.runner
 
     monkeypatch.setattr(simsat.runner, "run_scenario", _guard)
     monkeypatch.setattr(simsat.experiment.central, "run_experiment", _guard)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def _files(root: Path) -> set[Path]:
