@@ -12,6 +12,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from simsat.config.inputs import check_experiment_inputs
 from simsat.config.load import compose_file, split_selector, to_typed
 from simsat.config.paths import configs_dir, named_yaml
 from simsat.errors import ConfigError
@@ -36,21 +37,24 @@ def compose_experiment(experiment: str, overrides: Sequence[str] = ()) -> DictCo
     path = experiment_file(experiment)
     # the experiments' folder holds the recipe group, even for a file given by path
     label = f"experiment '{experiment}'"
-    return compose_file(path, SCHEMA_NAME, ExperimentConfig, experiments_dir(), label, overrides)
+    return compose_file(path, SCHEMA_NAME, ExperimentConfig, experiments_dir(), label, overrides, kind="experiment")
 
 
 def load_experiment(items: Sequence[str]) -> ExperimentConfig:
     """experiment=NAME and key=value items -> a validated ExperimentConfig."""
     experiment, overrides = split_selector(items, "experiment", DEFAULT_EXPERIMENT)
-    config = to_typed(compose_experiment(experiment, overrides), f"experiment '{experiment}'")
-    assert isinstance(config, ExperimentConfig)
+    label = f"experiment '{experiment}'"
+    config = to_typed(compose_experiment(experiment, overrides), label)
+    if not isinstance(config, ExperimentConfig):
+        raise ConfigError(f"{label} is not an experiment: its defaults must start from {SCHEMA_NAME}")
     validate_experiment(config)
     return config
 
 
 def run_distill(overrides: list[str]) -> Path:
-    """Load, validate and run the experiment; return its finished output folder."""
+    """Load and validate the experiment, check its input files, run it; return its finished folder."""
     config = load_experiment(overrides)
+    check_experiment_inputs(config)
     import torch
 
     from simsat.cli.progress import progress_reporter

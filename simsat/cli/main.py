@@ -18,12 +18,29 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from simsat import __version__
 from simsat.errors import SimsatError
 
 DEFAULT_SCENARIO = "quickstart"
 EXIT_USAGE = 2
+
+
+class UsageError(SimsatError):
+    """A malformed command line (unknown flag or command, missing argument)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a malformed command line as one line (no usage block) via UsageError."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def one_line(exc: BaseException) -> str:
+    """The exception's message on one line (its lines joined), never empty."""
+    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
 
 
 def _split_overrides(items: Sequence[str]) -> tuple[str, list[str]]:
@@ -102,10 +119,12 @@ def _print_run_summary(folder: Path) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from simsat.cli.progress import progress_reporter
+    from simsat.config.inputs import check_scenario_inputs
     from simsat.config.load import load_config
 
     scenario, overrides = _split_overrides(args.overrides)
     config = load_config(scenario, overrides)
+    check_scenario_inputs(config)  # output folder, data, checkpoints: before anything is written
     from simsat.runner import run_scenario  # heavy imports only after the config is valid
 
     _quiet_flwr(args.verbose)
@@ -153,7 +172,7 @@ def _cmd_contacts(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from simsat.cli.hardware import add_hardware_parser
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="simsat",
         description="Simulate federated knowledge distillation between a ground station and a satellite "
         "constellation.",
@@ -181,12 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(f"simsat: error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     _setup_logging(args.verbose)
     try:
         return int(args.func(args))
     except SimsatError as exc:
-        print(f"simsat: error: {exc}", file=sys.stderr)
+        print(f"simsat: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("simsat: interrupted", file=sys.stderr)

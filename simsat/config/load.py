@@ -5,8 +5,8 @@ This is the only module that imports Hydra.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import yaml
 from hydra import compose, initialize_config_dir
@@ -36,26 +36,104 @@ def _first_line(exc: BaseException) -> str:
     return "; ".join(dict.fromkeys(messages))  # de-duplicated, ordered
 
 
+def check_override(item: str) -> tuple[str, str]:
+    """Split one command-line override into (key, value); ConfigError unless it is key=value."""
+    if "=" not in item:
+        raise ConfigError(f"expected key=value, got {item!r}")
+    key, value = item.split("=", 1)
+    if not key.strip():
+        raise ConfigError(f"override {item!r} has no key (expected key=value)")
+    if any(ch.isspace() for ch in key):
+        raise ConfigError(f"override key {key!r} contains spaces (expected key=value)")
+    if key[0] in "+~":
+        plain = key.lstrip("+~")
+        raise ConfigError(f"override {item!r}: keys cannot be added or removed, only set (write {plain}=...)")
+    return key, value
+
+
 def split_selector(items: Sequence[str], key: str, default: str) -> tuple[str, list[str]]:
     """Pick `key=NAME` out of key=value items; return (NAME or default, the other items)."""
     selected = default
     overrides = []
     for item in items:
-        if "=" not in item:
-            raise ConfigError(f"expected key=value, got '{item}'")
-        name, value = item.split("=", 1)
+        name, value = check_override(item)
         if name == key:
+            if not value.strip():
+                raise ConfigError(f"{key}= needs a name or a .yaml path")
             selected = value
         else:
             overrides.append(item)
     return selected, overrides
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or (str(exc).strip().splitlines() or ["syntax error"])[0]
+    return f"{problem}{where}"
+
+
+def check_config_file(path: Path, schema_name: str, kind: str) -> None:
+    """The file parses as YAML, is a mapping of keys, and has a `defaults:` list (which starts from
+    `schema_name` or from another config that does; composing it tells which)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{kind} file {path} is not a text (YAML) file") from None
+    except OSError as exc:
+        raise ConfigError(f"{kind} file {path} cannot be read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{kind} file {path} is not valid YAML: {_yaml_problem(exc)}") from None
+    if not isinstance(data, dict):
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise ConfigError(f"{kind} file {path} is not a {kind}: expected a mapping of keys, got {got}")
+    defaults = data.get("defaults")
+    if not isinstance(defaults, list) or not defaults:
+        raise ConfigError(
+            f"{kind} file {path} lacks a 'defaults:' list starting from {schema_name} "
+            f"(e.g. defaults: [{schema_name}, _self_])"
+        )
+    if not _inherits(path, defaults, schema_name):
+        raise ConfigError(
+            f"{kind} file {path}: its 'defaults:' list must start from {schema_name} "
+            f"(e.g. defaults: [{schema_name}, _self_])"
+        )
+
+
+def _inherits(path: Path, defaults: list[object], schema_name: str, depth: int = 0) -> bool:
+    """True when `defaults` names the schema, directly or through a sibling config file that does."""
+    if schema_name in defaults:
+        return True
+    if depth > 8:
+        return False
+    for entry in defaults:
+        sibling = path.parent / f"{entry}.yaml" if isinstance(entry, str) and entry != "_self_" else None
+        if sibling is None or not sibling.is_file():
+            continue
+        try:
+            parent = yaml.safe_load(sibling.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        inherited = parent.get("defaults") if isinstance(parent, dict) else None
+        if isinstance(inherited, list) and _inherits(sibling, inherited, schema_name, depth + 1):
+            return True
+    return False
+
+
 def compose_file(
-    path: Path, schema_name: str, schema: type, search_dir: Path, label: str, overrides: Sequence[str] = ()
+    path: Path,
+    schema_name: str,
+    schema: type,
+    search_dir: Path,
+    label: str,
+    overrides: Sequence[str] = (),
+    kind: str = "config",
 ) -> DictConfig:
     """Compose the YAML file `path` (whose defaults may name `schema_name` and groups found in
     `search_dir`) with key=value overrides; errors become one-line ConfigErrors starting with `label`."""
+    check_config_file(path, schema_name, kind)
+    for item in overrides:
+        check_override(item)
     ConfigStore.instance().store(name=schema_name, node=schema)
     GlobalHydra.instance().clear()
     search = f"hydra.searchpath=[file://{search_dir}]"
@@ -63,7 +141,9 @@ def compose_file(
         with initialize_config_dir(config_dir=str(path.parent), version_base=None):
             return compose(config_name=path.stem, overrides=[search, *overrides])
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(f"{label}: {_first_line(exc)}") from exc
+        raise ConfigError(f"{label}: {_first_line(exc)}") from None
+    except yaml.YAMLError as exc:  # a config group file that does not parse
+        raise ConfigError(f"{label}: a config file is not valid YAML: {_yaml_problem(exc)}") from None
     finally:
         GlobalHydra.instance().clear()
 
@@ -73,19 +153,22 @@ def to_typed(cfg: DictConfig, label: str) -> object:
     try:
         return OmegaConf.to_object(cfg)
     except OmegaConfBaseException as exc:
-        raise ConfigError(f"{label}: {_first_line(exc)}") from exc
+        raise ConfigError(f"{label}: {_first_line(exc)}") from None
 
 
 def compose_config(scenario: str, overrides: Sequence[str] = ()) -> DictConfig:
     """Compose `scenario` (a name in scenarios/ or a YAML path) with key=value overrides."""
     path = scenario_file(scenario)
-    return compose_file(path, SCHEMA_NAME, SimsatConfig, configs_dir(), f"scenario '{scenario}'", overrides)
+    label = f"scenario '{scenario}'"
+    return compose_file(path, SCHEMA_NAME, SimsatConfig, configs_dir(), label, overrides, kind="scenario")
 
 
 def load_config(scenario: str, overrides: Sequence[str] = ()) -> SimsatConfig:
     """Compose, convert to the typed schema, and validate every value."""
-    config = to_typed(compose_config(scenario, overrides), f"scenario '{scenario}'")
-    assert isinstance(config, SimsatConfig)
+    label = f"scenario '{scenario}'"
+    config = to_typed(compose_config(scenario, overrides), label)
+    if not isinstance(config, SimsatConfig):
+        raise ConfigError(f"{label} is not a scenario: its defaults must start from {SCHEMA_NAME}")
     validate_config(config)
     return config
 

@@ -1,33 +1,119 @@
-"""Value checks on a composed config, run before anything expensive starts.
+"""The one validator of config values, for scenarios (`validate_config`) and experiments
+(`validate_experiment`), run once per command before anything expensive starts.
 
-Checks that belong to a domain object (orbits, stations, links, hardware) are done by building
-that object, so each rule lives in one place; the rest are checked here.
+Shared keys (teachers, optimiser, data, names, output) go through the same rules in
+`simsat.config.sections`; every message names the key as a user writes it. Files and folders a
+config names are checked separately (`simsat.config.inputs`), since checking them reads the disk.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from simsat.config import checks as c
+from simsat.config import sections as s
 from simsat.config.schema import SimsatConfig
+from simsat.config.sizes import (
+    BATTERY_BYTES_PER_STEP,
+    CONTACT_BYTES_PER_SAMPLE,
+    Demand,
+    check_demands,
+    image_bytes,
+)
 from simsat.errors import ConfigError
-from simsat.hardware.fleet import memory_shortfall
-from simsat.hardware.profiles import BYTES_PER_MB, HardwareProfile
 
+if TYPE_CHECKING:
+    from simsat.experiment.config import ExperimentConfig
+
+PARTITIONS = ("iid", "dirichlet")
+TEACHER_TARGETS = ("view", "mean")  # see simsat.experiment.views.teacher_targets
+MIN_SCENARIO_IMAGES = 10
+MIN_EXPERIMENT_IMAGES = 30
 STUDENT_INPUT_SIZE = 64  # both data sources give 64x64 images
+MB = 1 << 20
 
 
-def _require(ok: bool, key: str, rule: str, value: object) -> None:
-    if not ok:
-        raise ConfigError(f"{key} {rule}, got {value!r}")
+def _check_constellation(config: SimsatConfig) -> int:
+    """The Walker shell's and TLE file's keys; returns the Walker shell's satellite count."""
+    k = config.constellation
+    c.positive("constellation.altitude_km", k.altitude_km, high=100_000.0)
+    c.number("constellation.inclination_deg", k.inclination_deg, low=0.0, high=180.0)
+    c.number("constellation.raan0_deg", k.raan0_deg)
+    if k.ltan_hours is not None:
+        c.number("constellation.ltan_hours", k.ltan_hours, low=0.0, high=24.0, high_open=True)
+    c.text("constellation.name", k.name, "a non-empty name")
+    c.require(isinstance(k.tle, str), "constellation.tle", "must be a TLE file path or empty", k.tle)
+    planes = c.integer("constellation.planes", k.planes, 0)
+    if planes == 0:
+        c.require(bool(k.tle), "constellation.planes", "is 0 and constellation.tle is empty: no satellites", planes)
+        return 0
+    per_plane = c.integer("constellation.sats_per_plane", k.sats_per_plane, 1)
+    c.require(
+        0 <= k.phasing < planes, "constellation.phasing", f"must be in [0, planes-1] = [0, {planes - 1}]", k.phasing
+    )
+    return planes * per_plane
 
 
-def _check_fraction(key: str, value: float) -> None:
-    _require(0.0 < value < 1.0, key, "must be between 0 and 1", value)
+def satellite_count(config: SimsatConfig) -> int:
+    """Satellites of the Walker shell plus those of the TLE file (read here); config values valid."""
+    from simsat.mission.plan import build_epoch, build_satellites
+
+    return len(build_satellites(config, build_epoch(config)))
 
 
-def _check_fleet_memory(fleet: list[HardwareProfile], config: SimsatConfig) -> None:
-    """Every satellite's board must hold the student's training footprint at the batch size."""
+def _check_stations(config: SimsatConfig) -> None:
+    stations = config.ground_stations
+    c.require(len(stations) >= 1, "ground_stations", "needs at least one station", [])
+    names = [g.name for g in stations]
+    for i, g in enumerate(stations):
+        k = f"ground_stations.{i}."
+        c.text(f"{k}name", g.name, "a non-empty name")
+        c.number(f"{k}latitude_deg", g.latitude_deg, low=-90.0, high=90.0)
+        c.number(f"{k}longitude_deg", g.longitude_deg, low=-180.0, high=360.0)
+        c.number(f"{k}altitude_km", g.altitude_km, low=-0.5, high=10.0)
+        c.number(f"{k}min_elevation_deg", g.min_elevation_deg, low=0.0, high=90.0, high_open=True)
+        c.integer(f"{k}antennas", g.antennas, 1, 1000)
+    c.require(len(set(names)) == len(names), "ground_stations", "must have distinct names", names)
+
+
+def _check_federation_values(config: SimsatConfig) -> None:
+    f = config.federation
+    c.text("federation.strategy", f.strategy, "a strategy name")
+    c.text("federation.aggregation", f.aggregation, "an aggregation rule name")
+    c.integer("federation.round_size", f.round_size, 1)
+    c.positive("federation.deadline_hours", f.deadline_hours, high=1e5)
+    c.number("federation.mixing", f.mixing, low=0.0, low_open=True, high=1.0)
+    c.non_negative("federation.staleness_exponent", f.staleness_exponent, high=100.0)
+    c.integer("federation.buffer_size", f.buffer_size, 1)
+    c.positive("federation.server_lr", f.server_lr, high=100.0)
+    c.integer("federation.max_labels_per_contact", f.max_labels_per_contact, 0)
+    c.positive("federation.ground_interval_hours", f.ground_interval_hours, high=1e4)
+
+
+def _check_federation_names(config: SimsatConfig) -> None:
+    from simsat.mission.aggregation import AGGREGATORS, AggregatorSettings
+    from simsat.mission.strategies import get_strategy
+
+    f = config.federation
+    get_strategy(f.strategy)
+    c.choice("federation.aggregation", f.aggregation, sorted(AGGREGATORS))
+    AggregatorSettings(f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr)
+
+
+def _check_fleet(config: SimsatConfig, n_sats: int) -> None:
+    """Profile files load, every satellite gets a known board, and each board holds the student's
+    training footprint (weights, gradients, AdamW state, activations) at the batch size."""
     from simsat.data import CLASS_NAMES
+    from simsat.hardware.fleet import assign_fleet, memory_shortfall
+    from simsat.hardware.profiles import BYTES_PER_MB
+    from simsat.hardware.registry import default_registry
     from simsat.models.memory import training_memory
 
+    files = config.hardware.files
+    c.require(isinstance(files, list), "hardware.files", "must be a list of profile files or folders", files)
+    for i, path in enumerate(files):
+        c.text(f"hardware.files.{i}", path, "a profile file or folder")
+    fleet = assign_fleet(config.satellite.hardware, n_sats, default_registry(files))
     model, batch = config.satellite.model, config.training.batch_size
     memory = training_memory(model, len(CLASS_NAMES), batch, STUDENT_INPUT_SIZE)
     short = memory_shortfall(fleet, memory.total)
@@ -41,115 +127,203 @@ def _check_fleet_memory(fleet: list[HardwareProfile], config: SimsatConfig) -> N
         )
 
 
+def _check_power(config: SimsatConfig) -> None:
+    p = config.satellite.power
+    k = "satellite.power."
+    c.positive(f"{k}capacity_wh", p.capacity_wh, high=1e6)
+    c.number(f"{k}initial_soc", p.initial_soc, low=0.0, high=1.0)
+    c.number(f"{k}floor_soc", p.floor_soc, low=0.0, high=1.0, high_open=True)
+    c.number(f"{k}resume_soc", p.resume_soc, low=p.floor_soc, high=1.0)
+    c.non_negative(f"{k}solar_w", p.solar_w, high=1e6)
+    c.non_negative(f"{k}baseline_w", p.baseline_w, high=1e6)
+    c.positive(f"{k}step_s", p.step_s, high=86_400.0)
+    c.non_negative(f"{k}panel_area_m2", p.panel_area_m2, high=1e4)
+    c.number(f"{k}panel_efficiency", p.panel_efficiency, low=0.0, low_open=True, high=1.0)
+    c.text(f"{k}attitude", p.attitude, "an attitude name")
+    c.number(f"{k}safe_soc", p.safe_soc, low=0.0, high=1.0, high_open=True)
+    c.number(f"{k}safe_exit_soc", p.safe_exit_soc, low=p.safe_soc, low_open=True, high=1.0)
+
+
+def _scenario_demands(config: SimsatConfig, n_sats: int) -> list[Demand]:
+    m, p = config.mission, config.satellite.power
+    duration_s = m.duration_hours * 3600.0
+    samples = duration_s / m.contact_step_s + 1
+    steps = duration_s / p.step_s + 1
+    k = config.constellation
+    walker = f"constellation.planes={k.planes} x constellation.sats_per_plane={k.sats_per_plane}"
+    sats = f"{n_sats} satellite(s) ({walker}{' and constellation.tle' if k.tle else ''})"
+    demands = [
+        Demand(
+            f"mission.duration_hours={m.duration_hours:g} at mission.contact_step_s={m.contact_step_s:g} "
+            f"({samples:.3g} time samples) for {sats}",
+            samples * n_sats * CONTACT_BYTES_PER_SAMPLE,
+        ),
+        Demand(
+            f"mission.duration_hours={m.duration_hours:g} at satellite.power.step_s={p.step_s:g} "
+            f"({steps:.3g} battery steps) for {sats}",
+            steps * n_sats * BATTERY_BYTES_PER_STEP,
+        ),
+        Demand(f"ray.object_store_mb={config.ray.object_store_mb}", float(config.ray.object_store_mb) * MB),
+    ]
+    if config.data.source == "synthetic":
+        demands.append(Demand(f"data.n_images={config.data.n_images}", image_bytes(config.data.n_images)))
+    return demands
+
+
+def check_satellite_images(config: SimsatConfig, n_sats: int, n_images: int, source: str) -> None:
+    """Each satellite gets at least one image of what the ground, validation and test shares leave."""
+    d = config.data
+    left = int(n_images * (1.0 - d.ground_fraction - d.validation_fraction - d.test_fraction))
+    if n_sats > left:
+        raise ConfigError(
+            f"the constellation has {n_sats} satellites (constellation.planes x constellation.sats_per_plane"
+            f"{' + constellation.tle' if config.constellation.tle else ''}), but {source} leaves about {left} "
+            "image(s) for the satellites after the data.*_fraction shares (at least one each)"
+        )
+
+
 def validate_config(config: SimsatConfig) -> None:
-    """Raise ConfigError naming the first invalid key; return None when the config is valid."""
-    # Domain objects validate their own fields (imported here to keep config loading light).
-    from simsat.distill.weighting import get_weighting
-    from simsat.hardware.fleet import assign_fleet
-    from simsat.hardware.registry import default_registry
-    from simsat.mission.plan import build_epoch, build_link_budgets, build_satellites, build_stations, solar_peak_w
+    """Raise ConfigError naming the first invalid key of a scenario; None when it is valid.
+
+    Plain values and the sizes they imply come first (no heavy imports: a typo is answered at
+    once), then names looked up in registries (hardware, students, timm teachers, rules,
+    strategies), then the world model's own checks.
+    """
+    from simsat.mission.plan import (
+        LINK_MODELS,
+        build_epoch,
+        build_link_budgets,
+        build_satellites,
+        build_stations,
+        solar_peak_w,
+    )
     from simsat.world.antennas import check_policy
     from simsat.world.links import LinkRates
 
-    epoch = build_epoch(config)
-    satellites = build_satellites(config, epoch)
-    _require(len(config.ground_stations) >= 1, "ground_stations", "needs at least one station", [])
-    build_stations(config)
-    LinkRates(config.link.uplink_bps, config.link.downlink_bps)
-    build_link_budgets(config)
-    _require(config.link.profile_step_s > 0, "link.profile_step_s", "must be > 0", config.link.profile_step_s)
-    check_policy(config.mission.antenna_policy)
-    solar_peak_w(config)
-    files = config.hardware.files
-    _require(isinstance(files, list), "hardware.files", "must be a list of profile files or folders", files)
-    fleet = assign_fleet(config.satellite.hardware, len(satellites), default_registry(files))
-
-    p = config.satellite.power
-    _require(p.capacity_wh > 0, "satellite.power.capacity_wh", "must be > 0", p.capacity_wh)
-    _require(0 <= p.initial_soc <= 1, "satellite.power.initial_soc", "must be in [0, 1]", p.initial_soc)
-    _require(0 <= p.floor_soc < 1, "satellite.power.floor_soc", "must be in [0, 1)", p.floor_soc)
-    _require(
-        p.floor_soc <= p.resume_soc <= 1,
-        "satellite.power.resume_soc",
-        "must be in [floor_soc, 1]",
-        p.resume_soc,
-    )
-    _require(p.solar_w >= 0, "satellite.power.solar_w", "must be >= 0", p.solar_w)
-    _require(p.baseline_w >= 0, "satellite.power.baseline_w", "must be >= 0", p.baseline_w)
-    _require(p.step_s > 0, "satellite.power.step_s", "must be > 0", p.step_s)
-    _require(0 <= p.safe_soc < 1, "satellite.power.safe_soc", "must be in [0, 1)", p.safe_soc)
-    _require(p.safe_soc < p.safe_exit_soc <= 1, "satellite.power.safe_exit_soc", "must be in (safe_soc, 1]", p.safe_exit_soc)
-    _require(0 < p.panel_efficiency <= 1, "satellite.power.panel_efficiency", "must be in (0, 1]", p.panel_efficiency)
-    _require(p.panel_area_m2 >= 0, "satellite.power.panel_area_m2", "must be >= 0", p.panel_area_m2)
-    _require(
-        config.satellite.model in ("resnet8", "resnet16"),
-        "satellite.model",
-        "must be one of resnet8, resnet16",
-        config.satellite.model,
-    )
+    s.check_name("name", config.name)
+    s.check_seed("seed", config.seed)
+    m = config.mission
+    c.positive("mission.duration_hours", m.duration_hours)
+    c.positive("mission.contact_step_s", m.contact_step_s, high=3600.0)
+    c.text("mission.start_utc", m.start_utc, "an ISO 8601 UTC time like 2025-03-20T00:00:00Z")
+    c.text("mission.antenna_policy", m.antenna_policy, "an antenna policy name")
+    n_walker = _check_constellation(config)
+    _check_stations(config)
+    link = config.link
+    c.choice("link.model", link.model, LINK_MODELS)
+    c.positive("link.uplink_bps", link.uplink_bps, high=1e12)
+    c.positive("link.downlink_bps", link.downlink_bps, high=1e12)
+    c.positive("link.profile_step_s", link.profile_step_s, high=3600.0)
+    _check_power(config)
 
     d = config.data
-    _require(d.source in ("synthetic", "eurosat"), "data.source", "must be synthetic or eurosat", d.source)
-    if d.source == "eurosat":
-        _require(bool(d.path), "data.path", "must name a EuroSAT folder when data.source=eurosat", d.path)
-    _require(d.n_images >= 10, "data.n_images", "must be >= 10", d.n_images)
-    for key in ("ground_fraction", "validation_fraction", "test_fraction"):
-        _check_fraction(f"data.{key}", getattr(d, key))
-    total = d.ground_fraction + d.validation_fraction + d.test_fraction
-    _require(total < 1.0, "data fractions", "(ground + validation + test) must be < 1", round(total, 4))
-    _require(d.partition in ("iid", "dirichlet"), "data.partition", "must be iid or dirichlet", d.partition)
-    _require(d.alpha > 0, "data.alpha", "must be > 0", d.alpha)
+    s.check_data_source("data.", d.source, d.path, d.cache_dir)
+    if d.source == "synthetic":
+        c.integer("data.n_images", d.n_images, MIN_SCENARIO_IMAGES)
+    s.check_fractions(
+        "data.",
+        {
+            "ground_fraction": d.ground_fraction,
+            "validation_fraction": d.validation_fraction,
+            "test_fraction": d.test_fraction,
+        },
+    )
+    c.choice("data.partition", d.partition, PARTITIONS)
+    c.positive("data.alpha", d.alpha, high=1e6)
 
     k = config.distill
-    get_weighting(k.weighting)
-    _require(k.temperature > 0, "distill.temperature", "must be > 0", k.temperature)
-    _require(len(k.teachers) >= 1, "distill.teachers", "needs at least one teacher", [])
-    for i, t in enumerate(k.teachers):
-        _require(bool(t.name), f"distill.teachers[{i}].name", "must be a timm model name", t.name)
-        _require(t.input_size >= 16, f"distill.teachers[{i}].input_size", "must be >= 16", t.input_size)
-        _require(t.epochs >= 0, f"distill.teachers[{i}].epochs", "must be >= 0", t.epochs)
-        _require(t.lr > 0, f"distill.teachers[{i}].lr", "must be > 0", t.lr)
-        _require(t.batch_size >= 1, f"distill.teachers[{i}].batch_size", "must be >= 1", t.batch_size)
-    if k.weighting == "paper":
-        _require(len(k.teachers) == 2, "distill.teachers", "must hold 2 teachers for the paper rule", len(k.teachers))
-
+    s.check_temperature("distill.temperature", k.temperature)
     tr = config.training
-    _require(tr.epochs >= 1, "training.epochs", "must be >= 1", tr.epochs)
-    _require(tr.batch_size >= 1, "training.batch_size", "must be >= 1", tr.batch_size)
-    _require(0 < tr.lr < 10, "training.lr", "must be in (0, 10)", tr.lr)
-    _require(0 <= tr.weight_decay < 10, "training.weight_decay", "must be in [0, 10)", tr.weight_decay)
-    _require(tr.threads >= 1, "training.threads", "must be >= 1", tr.threads)
-    _require(0 <= tr.semi_weight < 100, "training.semi_weight", "must be in [0, 100)", tr.semi_weight)
-    _require(0 < tr.semi_threshold <= 1, "training.semi_threshold", "must be in (0, 1]", tr.semi_threshold)
-    _require(tr.semi_ratio >= 1, "training.semi_ratio", "must be >= 1", tr.semi_ratio)
-
-    _check_fleet_memory(fleet, config)
-
-    f = config.federation
-    from simsat.mission.aggregation import AGGREGATORS, AggregatorSettings
-    from simsat.mission.strategies import get_strategy
-
-    get_strategy(f.strategy)
-    known = ", ".join(sorted(AGGREGATORS))
-    _require(f.aggregation in AGGREGATORS, "federation.aggregation", f"must be one of {known}", f.aggregation)
-    AggregatorSettings(f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr)
-    _require(f.max_labels_per_contact >= 0, "federation.max_labels_per_contact", "must be >= 0", f.max_labels_per_contact)
-    _require(
-        0 < f.ground_interval_hours <= 1e4, "federation.ground_interval_hours", "must be in (0, 1e4]", f.ground_interval_hours
-    )
+    s.check_optimizer("training.", tr.epochs, tr.batch_size, tr.lr, tr.weight_decay)
+    s.check_threads("training.threads", tr.threads, 1)
+    c.non_negative("training.semi_weight", tr.semi_weight, high=100.0)
+    c.number("training.semi_threshold", tr.semi_threshold, low=0.0, low_open=True, high=1.0)
+    c.integer("training.semi_ratio", tr.semi_ratio, 1, 1000)
+    _check_federation_values(config)
     im = config.imagery
-    _require(0 <= im.share <= 1, "imagery.share", "must be in [0, 1]", im.share)
-    _require(0 <= im.capture_per_hour < 1e7, "imagery.capture_per_hour", "must be >= 0", im.capture_per_hour)
-    _require(im.size == 0 or 8 <= im.size <= 4096, "imagery.size", "must be 0 (native) or in [8, 4096]", im.size)
-    _require(1 <= im.quality <= 95, "imagery.quality", "must be in [1, 95]", im.quality)
-    _require(0 <= config.reference.epochs <= 1000, "reference.epochs", "must be in [0, 1000]", config.reference.epochs)
-
-    m = config.mission
-    _require(m.duration_hours > 0, "mission.duration_hours", "must be > 0", m.duration_hours)
-    _require(m.contact_step_s > 0, "mission.contact_step_s", "must be > 0", m.contact_step_s)
+    c.number("imagery.share", im.share, low=0.0, high=1.0)
+    c.non_negative("imagery.capture_per_hour", im.capture_per_hour, high=1e7)
+    c.integer("imagery.size", im.size, 0, 4096)
+    c.require(im.size == 0 or im.size >= 8, "imagery.size", "must be 0 (native) or in [8, 4096]", im.size)
+    c.integer("imagery.quality", im.quality, 1, 95)
+    c.integer("reference.epochs", config.reference.epochs, 0, 1000)
 
     r = config.ray
-    _require(r.num_cpus >= 1, "ray.num_cpus", "must be >= 1", r.num_cpus)
-    _require(0 < r.client_cpus <= r.num_cpus, "ray.client_cpus", "must be in (0, ray.num_cpus]", r.client_cpus)
-    _require(r.object_store_mb >= 78, "ray.object_store_mb", "must be >= 78 (Ray's minimum)", r.object_store_mb)
-    _require(config.run.threads >= 1, "run.threads", "must be >= 1", config.run.threads)
+    c.require(isinstance(r.address, str), "ray.address", "must be a Ray address or empty", r.address)
+    c.integer("ray.num_cpus", r.num_cpus, 1, 4096)
+    c.number("ray.client_cpus", r.client_cpus, low=0.0, low_open=True, high=float(r.num_cpus))
+    c.integer("ray.object_store_mb", r.object_store_mb, 78)  # Ray's minimum
+    s.check_output_key("run.output_dir", config.run.output_dir)
+    s.check_threads("run.threads", config.run.threads, 1)
+
+    check_demands(_scenario_demands(config, n_walker))  # before the shell is built
+    epoch = build_epoch(config)
+    n_sats = len(build_satellites(config, epoch))  # reads constellation.tle
+    if n_sats != n_walker:
+        check_demands(_scenario_demands(config, n_sats))
+    if d.source == "synthetic":
+        check_satellite_images(config, n_sats, d.n_images, "data.n_images")
+
+    # names that must exist in their registries
+    s.check_student("satellite.model", config.satellite.model)
+    _check_fleet(config, n_sats)
+    _check_federation_names(config)
+    s.check_teachers("distill.teachers", k.teachers, required=True)
+    s.check_weighting("distill.weighting", k.weighting, len(k.teachers), k.temperature)
+
+    check_policy(m.antenna_policy)
+    build_link_budgets(config)
+    solar_peak_w(config)  # names the attitude
+
+    # the world model's own checks, now that the sizes are known to fit
+    build_stations(config)
+    LinkRates(link.uplink_bps, link.downlink_bps)
+
+
+def validate_experiment(cfg: ExperimentConfig) -> None:
+    """Raise ConfigError naming the first invalid key of an experiment; None when it is valid."""
+    from simsat.distill.train import SCHEDULES
+
+    s.check_name("name", cfg.name)
+    s.check_output_key("output_dir", cfg.output_dir)
+    s.check_threads("threads", cfg.threads, 0)
+    s.check_seed("seed", cfg.seed)
+    c.non_empty_unique("seeds", list(cfg.seeds))
+    for seed in cfg.seeds:
+        s.check_seed("seeds", seed)
+    c.non_empty_unique("students", list(cfg.students))
+    for name in cfg.students:
+        s.check_student("students", name)
+    c.non_empty_unique("rules", list(cfg.rules))
+    s.check_temperature("temperature", cfg.temperature)
+    c.choice("teacher_targets", cfg.teacher_targets, TEACHER_TARGETS)
+
+    t = cfg.train
+    s.check_optimizer("train.", t.epochs, t.batch_size, t.lr, t.weight_decay, min_batch=2)
+    c.choice("train.schedule", t.schedule, SCHEDULES)
+
+    e = cfg.efficiency
+    if e.enabled:
+        s.check_hardware("efficiency.hardware", e.hardware)
+        c.require(len(e.batch_sizes) >= 1, "efficiency.batch_sizes", "must not be empty", list(e.batch_sizes))
+        for size in e.batch_sizes:
+            c.integer("efficiency.batch_sizes", size, 1, 4096)
+        c.integer("efficiency.repeats", e.repeats, 1, 100_000)
+        c.integer("efficiency.warmup", e.warmup, 0, 100_000)
+
+    d = cfg.data
+    s.check_data_source("data.", d.source, d.path, d.cache_dir)
+    c.integer("data.max_per_split", d.max_per_split, 0)
+    s.check_fractions("data.", {"validation_fraction": d.validation_fraction, "test_fraction": d.test_fraction})
+    c.require(isinstance(d.split_dir, str), "data.split_dir", "must be a folder or empty", d.split_dir)
+    if d.source == "synthetic":
+        c.integer("data.n_images", d.n_images, MIN_EXPERIMENT_IMAGES)
+        check_demands([Demand(f"data.n_images={d.n_images}", image_bytes(d.n_images))])
+
+    distils = [rule for rule in cfg.rules if rule != "none"]
+    s.check_teachers("teachers", cfg.teachers, required=bool(distils))
+    for rule in cfg.rules:
+        s.check_weighting("rules", rule, len(cfg.teachers), cfg.temperature)
+
+
+__all__ = ["check_satellite_images", "satellite_count", "validate_config", "validate_experiment"]

@@ -16,10 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from simsat.data.imageset import ImageSet
 from simsat.errors import ConfigError
+from simsat.results.atomic import write_with
 
 logger = logging.getLogger(__name__)
 
@@ -29,20 +30,24 @@ SPLITS: tuple[str, ...] = ("train", "validation", "test")
 
 def _scan(root: Path) -> tuple[tuple[str, ...], list[str]]:
     """Sorted class folder names and sorted relative image paths under root."""
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"EuroSAT folder {root} is a file, not a folder")
     if not root.is_dir():
         raise ConfigError(f"EuroSAT folder not found: {root}")
     classes = tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")))
     if not classes:
         raise ConfigError(f"EuroSAT folder has no class subfolders: {root}")
-    files = sorted(
-        f"{c}/{name}"
+    per_class = {
+        c: [n for n in os.listdir(root / c) if n.lower().endswith(IMAGE_EXTENSIONS) and not n.startswith(".")]
         for c in classes
-        for name in os.listdir(root / c)
-        if name.lower().endswith(IMAGE_EXTENSIONS) and not name.startswith(".")
-    )
-    if not files:
-        kinds = ", ".join(IMAGE_EXTENSIONS)
+    }
+    kinds = ", ".join(IMAGE_EXTENSIONS)
+    if not any(per_class.values()):
         raise ConfigError(f"EuroSAT folder has no images ({kinds}) in its class subfolders: {root}")
+    for c, names in per_class.items():
+        if not names:
+            raise ConfigError(f"EuroSAT class folder {root / c} has no images ({kinds}): not a class folder")
+    files = sorted(f"{c}/{name}" for c, names in per_class.items() for name in names)
     return classes, files
 
 
@@ -55,8 +60,11 @@ def _decode(path: Path) -> np.ndarray:
     try:
         with Image.open(path) as img:
             return np.asarray(img.convert("RGB"), dtype=np.uint8)
-    except OSError as exc:
-        raise ConfigError(f"cannot decode image {path}: {exc}") from exc
+    except UnidentifiedImageError:
+        raise ConfigError(f"corrupt image {path}: not a readable image file") from None
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ConfigError(f"corrupt or truncated image {path}: {reason}") from None
 
 
 def _cache_key(root: Path, files: list[str]) -> str:
@@ -71,16 +79,26 @@ def _decode_all(root: Path, files: list[str]) -> np.ndarray:
     workers = min(8, max(2, os.cpu_count() or 2))
     with ThreadPoolExecutor(max_workers=workers) as pool:  # PIL releases the GIL while decoding
         decoded = list(pool.map(_decode, (root / f for f in files), chunksize=64))
-    shapes = sorted({d.shape for d in decoded})
-    if len(shapes) != 1:
-        raise ConfigError(f"{root}: images have different sizes, e.g. {shapes[:3]}")
+    shapes = [d.shape for d in decoded]
+    common = max(set(shapes), key=shapes.count)
+    odd = next((i for i, shape in enumerate(shapes) if shape != common), None)
+    if odd is not None:
+        h, w = shapes[odd][:2]
+        raise ConfigError(
+            f"image {root / files[odd]} is {w}x{h} pixels, the other images are {common[1]}x{common[0]} "
+            "(images have different sizes)"
+        )
     return np.stack(decoded)
+
+
+def _cache_file(root: Path, files: list[str], cache_dir: Path) -> Path:
+    return Path(cache_dir) / f"eurosat-{_cache_key(root, files)}.npz"
 
 
 def _load_pixels(root: Path, files: list[str], cache_dir: Path | None) -> np.ndarray:
     if cache_dir is None:
         return _decode_all(root, files)
-    cache = Path(cache_dir) / f"eurosat-{_cache_key(root, files)}.npz"
+    cache = _cache_file(root, files, cache_dir)
     if cache.is_file():
         try:
             with np.load(cache) as stored:
@@ -93,10 +111,7 @@ def _load_pixels(root: Path, files: list[str], cache_dir: Path | None) -> np.nda
                 return images
     images = _decode_all(root, files)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_name(f"{cache.stem}.{os.getpid()}.partial")
-    with partial.open("wb") as handle:
-        np.savez(handle, images=images)
-    partial.replace(cache)  # atomic: readers never see a half-written cache
+    write_with(cache, lambda handle: np.savez(handle, images=images))  # readers never see half a cache
     logger.info("EuroSAT: decoded %d images from %s, cached in %s", len(images), root, cache)
     return images
 
@@ -107,14 +122,44 @@ def load_eurosat(
     """Every image under `root`; labels index `class_names` (default: sorted class folder names)."""
     root = Path(root)
     classes, files = _scan(root)
+    names = _class_list(root, classes, class_names)
+    images = _load_pixels(root, files, cache_dir)
+    return ImageSet(images, _folder_labels(files, names), np.arange(len(files), dtype=np.int64), names)
+
+
+def _class_list(root: Path, classes: tuple[str, ...], class_names: tuple[str, ...] | None) -> tuple[str, ...]:
     names = tuple(class_names) if class_names else classes
     unknown = sorted(set(classes) - set(names))
     if unknown:
-        raise ConfigError(f"{root}: class folder(s) {unknown} not in the class list {list(names)}")
-    images = _load_pixels(root, files, cache_dir)
+        raise ConfigError(f"{root}: unknown class folder(s) {unknown}, not in the class list {list(names)}")
+    return names
+
+
+def _folder_labels(files: list[str], names: tuple[str, ...]) -> np.ndarray:
     index = {name: i for i, name in enumerate(names)}
-    labels = np.array([index[f.split("/", 1)[0]] for f in files], dtype=np.int64)
-    return ImageSet(images, labels, np.arange(len(files), dtype=np.int64), names)
+    return np.array([index[f.split("/", 1)[0]] for f in files], dtype=np.int64)
+
+
+def verify_eurosat(root: Path, cache_dir: Path | None = None, split_dir: Path | None = None) -> int:
+    """Check a EuroSAT folder (and split folder) as `load_eurosat(_splits)` would read it, without
+    keeping the pixels; return the number of images.
+
+    Every image is decoded once (the decoded arrays are cached in `cache_dir`, so the run that
+    follows reads them from there); an existing cache entry for the folder's exact contents
+    means the images were decoded before and are not decoded again. ConfigError names the file.
+    """
+    root = Path(root)
+    names = _read_label_map(Path(split_dir)) if split_dir else None
+    classes, files = _scan(root)
+    names = _class_list(root, classes, names)
+    if split_dir:
+        labels = _folder_labels(files, names)
+        position = {rel: i for i, rel in enumerate(files)}
+        for split in SPLITS:
+            _read_split(Path(split_dir) / f"{split}.csv", root, position, labels, len(names))
+    if cache_dir is None or not _cache_file(root, files, cache_dir).is_file():
+        _load_pixels(root, files, cache_dir)
+    return len(files)
 
 
 def _read_label_map(split_dir: Path) -> tuple[str, ...]:
@@ -131,7 +176,9 @@ def _read_label_map(split_dir: Path) -> tuple[str, ...]:
     return tuple(order)
 
 
-def _read_split(path: Path, root: Path, position: dict[str, int], data: ImageSet) -> np.ndarray:
+def _read_split(
+    path: Path, root: Path, position: dict[str, int], labels: np.ndarray, n_classes: int
+) -> np.ndarray:
     if not path.is_file():
         raise ConfigError(f"split file not found: {path}")
     rows: list[int] = []
@@ -144,9 +191,9 @@ def _read_split(path: Path, root: Path, position: dict[str, int], data: ImageSet
             rel, label = (row["Filename"] or "").strip(), (row["Label"] or "").strip()
             if rel not in position:
                 raise ConfigError(f"{path}:{line}: file {rel!r} not found under {root}")
-            if not label.isdigit() or int(label) >= len(data.class_names):
-                raise ConfigError(f"{path}:{line}: unknown label {label!r} (label_map has {len(data.class_names)})")
-            if int(label) != data.labels[position[rel]]:
+            if not label.isdigit() or int(label) >= n_classes:
+                raise ConfigError(f"{path}:{line}: unknown label {label!r} (label_map has {n_classes})")
+            if int(label) != labels[position[rel]]:
                 raise ConfigError(f"{path}:{line}: label {label} disagrees with the folder of {rel!r}")
             rows.append(position[rel])
     return np.array(rows, dtype=np.int64)
@@ -159,4 +206,7 @@ def load_eurosat_splits(root: Path, split_dir: Path, cache_dir: Path | None = No
     names = _read_label_map(split_dir)
     data = load_eurosat(root, cache_dir, class_names=names)
     position = {rel: i for i, rel in enumerate(relative_paths(root))}
-    return {split: data.subset(_read_split(split_dir / f"{split}.csv", root, position, data)) for split in SPLITS}
+    return {
+        split: data.subset(_read_split(split_dir / f"{split}.csv", root, position, data.labels, len(names)))
+        for split in SPLITS
+    }

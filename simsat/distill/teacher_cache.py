@@ -7,13 +7,11 @@ import hashlib
 import json
 import logging
 import math
-import os
-import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any
 
 import numpy as np
 import timm
@@ -24,6 +22,7 @@ from simsat.distill.train import TrainConfig, train_supervised
 from simsat.errors import ConfigError
 from simsat.models.inputs import Normalization
 from simsat.models.teachers import ResizedInput, create_teacher, read_state_dict
+from simsat.results.atomic import write_text, write_with
 
 logger = logging.getLogger(__name__)
 
@@ -87,22 +86,10 @@ def cache_key(spec: TeacherSpec, seed: int, data_fingerprint: str, norm: Normali
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _write_atomic(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """write() into a temporary file beside `path`, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_atomic(obj: object, path: Path) -> None:
-    """torch.save `obj` to `path` atomically."""
-    _write_atomic(path, lambda fh: torch.save(obj, fh))
+    """torch.save `obj` to `path` atomically (creating its folder)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_with(path, lambda fh: torch.save(obj, fh))
 
 
 def _load_cached(model: ResizedInput, path: Path) -> bool:
@@ -131,7 +118,8 @@ def records_beside(weights: Path) -> tuple[Path, Path]:
 
 
 def _write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    _write_atomic(path, lambda fh: fh.write(json.dumps(payload, sort_keys=True).encode()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text(path, json.dumps(payload, sort_keys=True))
 
 
 def _read_json_record(target: Path) -> dict[str, Any] | None:

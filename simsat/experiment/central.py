@@ -27,7 +27,7 @@ from simsat.machine import cpu_model
 from simsat.data import ImageSet
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import TrainConfig, evaluate
-from simsat.experiment.config import ExperimentConfig, needs_teachers, validate_experiment
+from simsat.experiment.config import ExperimentConfig, needs_teachers
 from simsat.experiment.data import ExperimentData, load_experiment_data
 from simsat.experiment.report import (
     ModelCost,
@@ -118,8 +118,10 @@ def teacher_cache_dir(cfg: ExperimentConfig) -> Path:
 
 
 def prepare(cfg: ExperimentConfig, progress: Progress | None = None) -> Prepared:
-    """Validate, load data, train or load the teachers and their logits on every augmented view."""
-    validate_experiment(cfg)
+    """Load data, train or load the teachers and their logits on every augmented view.
+
+    `cfg` has been validated (simsat.cli.distill.load_experiment does it once per command).
+    """
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     data = load_experiment_data(cfg.data, cfg.seed)
@@ -267,9 +269,11 @@ def measure_costs(prep: Prepared) -> list[ModelCost]:
 
 
 def run_experiment(cfg: ExperimentConfig, progress: Progress | None = None) -> Path:
-    """Run the whole experiment and return its finished folder <output_dir>/<name>-s<seed>-<stamp>."""
+    """Run the whole experiment and return its finished folder <output_dir>/<name>-s<seed>-<stamp>.
+
+    `cfg` has been validated (simsat.cli.distill.load_experiment) and its files checked (run_distill).
+    """
     wall = time.perf_counter()
-    validate_experiment(cfg)
     folder = RunFolder(Path(cfg.output_dir), cfg.name, cfg.seed)
     try:
         _run(cfg, folder.path, progress, wall)

@@ -57,16 +57,21 @@ def create_teacher(
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Read a bare state_dict or {"state_dict": ...} with torch.load(weights_only=True)."""
+    if path.is_dir():
+        raise ConfigError(f"checkpoint {path} is a folder, not a file")
     if not path.is_file():
         raise ConfigError(f"checkpoint file not found: {path}")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is a user error here
-        raise ConfigError(f"cannot read checkpoint {path}: {exc.__class__.__name__}: {exc}") from None
+    except Exception:  # noqa: BLE001 - any unreadable file is a user error here
+        # torch's own message is several lines of advice about unsafe loading; name the file instead
+        raise ConfigError(
+            f"checkpoint {path} is not a readable PyTorch state_dict (a file written by torch.save of tensors)"
+        ) from None
     if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):
         obj = obj["state_dict"]
-    if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise ConfigError(f"checkpoint {path} does not contain a state_dict of tensors")
+    if not isinstance(obj, Mapping) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise ConfigError(f"checkpoint {path} does not contain a state_dict (a mapping of names to tensors)")
     state = dict(obj)
     for prefix in _STRIP_PREFIXES:
         if state and all(k.startswith(prefix) for k in state):

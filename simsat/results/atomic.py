@@ -1,0 +1,51 @@
+"""Files that appear whole or not at all: write a temporary file in the same folder, then rename.
+
+`os.replace` within one folder is atomic on POSIX and Windows, so a reader (or a run resumed
+after a kill) sees either the previous file or the new one, never half of it. The data is
+flushed to disk before the rename, so a power loss does not leave a renamed but empty file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+
+def write_with(path: Path | str, write: Callable[[IO[bytes]], object]) -> Path:
+    """Call `write(handle)` on a temporary binary file beside `path`, then rename it to `path`.
+
+    The parent folder must exist. On any error the temporary file is removed and `path` is left
+    as it was. Returns `path`.
+    """
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_bytes(path: Path | str, data: bytes) -> Path:
+    """Write `data` to `path` atomically."""
+    return write_with(path, lambda handle: handle.write(data))
+
+
+def write_text(path: Path | str, text: str, encoding: str = "utf-8") -> Path:
+    """Write `text` to `path` atomically."""
+    return write_bytes(path, text.encode(encoding))
+
+
+def write_json(path: Path | str, payload: Any, **dumps: Any) -> Path:
+    """Write `json.dumps(payload, **dumps)` (indent 2 unless given) and a final newline atomically."""
+    dumps.setdefault("indent", 2)
+    return write_text(path, json.dumps(payload, **dumps) + "\n")
