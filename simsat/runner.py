@@ -42,7 +42,7 @@ def run_scenario(config: SimsatConfig, progress: Progress = no_progress) -> Path
             reference = mission.ground_only_reference()
             recorder = Recorder(out, utc=mission.world.epoch.at)
             try:
-                ops = mission.run(recorder, progress)
+                ops = mission.run(recorder, progress, in_process=config.run.engine == "in_process")
             finally:
                 recorder.close()
             _write_results(mission, ops, recorder, out, reference, wall_start)

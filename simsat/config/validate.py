@@ -255,6 +255,7 @@ def validate_config(config: SimsatConfig) -> None:
     c.integer("ray.object_store_mb", r.object_store_mb, 78)  # Ray's minimum
     s.check_output_key("run.output_dir", config.run.output_dir)
     s.check_threads("run.threads", config.run.threads, 1)
+    c.choice("run.engine", config.run.engine, ("flower", "in_process"))
 
     check_demands(_scenario_demands(config, n_walker))  # before the shell is built
     epoch = build_epoch(config)

@@ -16,6 +16,8 @@ class RunFolder:
     def __init__(self, output_dir: Path, name: str, seed: int) -> None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         base = f"{name}-s{seed}-{stamp}"
+        missing = [p for p in (output_dir, *output_dir.parents) if not p.exists()]
+        self._created = missing[-1] if missing else None  # the top folder this run creates
         output_dir.mkdir(parents=True, exist_ok=True)
         final = output_dir / base
         counter = 1
@@ -31,4 +33,13 @@ class RunFolder:
         return self.final
 
     def discard(self) -> None:
+        """Remove the unfinished folder, and the output folders this run created if now empty."""
         shutil.rmtree(self.path, ignore_errors=True)
+        if self._created is not None:
+            for folder in (self.path.parent, *self.path.parent.parents):
+                if folder == self._created.parent:
+                    break
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
