@@ -135,5 +135,28 @@ def builtin_profiles() -> dict[str, HardwareProfile]:
                 **_RADIO_SOURCES,
             },
         ),
+        HardwareProfile(
+            name="zynq7020_obc",
+            description=(
+                "CubeSat onboard computer on a Xilinx Zynq-7020 (dual Cortex-A9 at 667 MHz with NEON,"
+                " the SoC of several commercial CubeSat OBCs): ~2.7 GFLOPS FP32 peak (2 cores x 667 MHz"
+                " x 2 FLOP/cycle); effective PyTorch CNN training rate taken as ~30 % = 0.8 GFLOP/s."
+                " ~1 W idle and ~2.5 W busy (typical OBC datasheet range 1-3 W; an assumption)." + _RADIO
+            ),
+            flops_per_s=8.0e8,
+            idle_w=1.0,
+            busy_w=2.5,
+            memory_mb=1024.0,
+            radio_tx_w=4.0,
+            radio_rx_w=0.5,
+            sources={
+                "flops_per_s": "assumption: ~30 % of ~2.7 GFLOPS FP32 NEON peak (2 x Cortex-A9 at 667 MHz)",
+                "inference_flops_per_s": _NO_INFERENCE,
+                "idle_w": "assumption: low end of typical Zynq-7020 CubeSat OBC datasheets (1-3 W)",
+                "busy_w": "assumption: within typical Zynq-7020 CubeSat OBC datasheets (1-3 W)",
+                "memory_mb": "1 GB DDR3, common on Zynq-7020 OBCs",
+                **_RADIO_SOURCES,
+            },
+        ),
     ]
     return {p.name: p for p in profiles}

@@ -26,7 +26,7 @@ def _references(run: RunData) -> list[tuple[str, float, str, str]]:
             refs.append((f"teacher {teacher.get('name', '')}".strip(), float(teacher["accuracy"]), REFERENCE, "--"))
     ground = lookup(run.summary, "reference.ground_only_accuracy")
     if isinstance(ground, (int, float)):
-        refs.append(("ground-only distillation", float(ground), GROUND_ONLY, ":"))
+        refs.append(("ground-only student", float(ground), GROUND_ONLY, ":"))
     return refs
 
 
