@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,7 +25,7 @@ from simsat.summary import machine
 
 RESULTS = Path(__file__).resolve().parent / "results" / "strategies.json"
 RUNS = [
-    ("fedkd", "fedasync"),
+    ("fedkd", "fedasync"),  # the quickstart as it ships (first: its wall time is the cold-cache one)
     ("fedkd", "sync"),
     ("fedkd", "fedbuff"),
     ("ground", "fedasync"),
@@ -62,6 +64,9 @@ def main() -> None:
                 "aggregations": summary["aggregations"],
                 "bytes": summary["bytes"],
                 "wall_seconds": round(time.perf_counter() - start, 1),
+                "run_folder_mb": round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 2),
+                # peak resident memory of the largest simsat process so far (Ray workers not included)
+                "peak_rss_mb_so_far": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
             }
         )
         print(json.dumps(rows[-1]), flush=True)
@@ -73,6 +78,7 @@ def main() -> None:
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

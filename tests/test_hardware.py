@@ -12,7 +12,7 @@ import pytest
 from simsat.errors import ConfigError
 from simsat.hardware import HardwareProfile, HardwareRegistry, builtin_profiles, default_registry
 
-EXPECTED = {"jetson_nano_5w", "jetson_nano_10w", "jetson_orin_nano", "myriad_x", "raspberry_pi4"}
+EXPECTED = {"jetson_nano_5w", "jetson_nano_10w", "jetson_orin_nano", "myriad_x", "raspberry_pi4", "zynq7020_obc"}
 
 
 def profile(**kw: object) -> HardwareProfile:
