@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -33,6 +35,7 @@ __all__ = [
     "labels_tensor",
     "predict_logits",
     "train_distill",
+    "torch_threads",
     "train_supervised",
 ]
 
@@ -44,6 +47,17 @@ STEP_GAMMA = 0.1
 
 Progress = Callable[[int, int], None]
 BatchLoss = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run with ``threads`` intra-op threads, restoring the previous count afterwards."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,6 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +25,7 @@ import yaml
 
 from simsat.data import CLASS_NAMES
 from simsat.distill.losses import Knowledge
-from simsat.distill.train import TrainConfig, train_distill
+from simsat.distill.train import TrainConfig, torch_threads, train_distill
 from simsat.errors import ConfigError
 from simsat.hardware.profiles import BYTES_PER_MB, HardwareProfile
 from simsat.machine import cpu_model
@@ -69,17 +67,6 @@ class Calibration:
     @property
     def inference_flops_per_s(self) -> float:
         return self.forward_flops_per_image * self.batch_size / self.inference_seconds
-
-
-@contextmanager
-def torch_threads(threads: int) -> Iterator[None]:
-    """Run with ``threads`` intra-op threads, restoring the previous count afterwards."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def machine_description(threads: int) -> str:

@@ -9,8 +9,6 @@ labels (``labels``), plus, as an option, a FixMatch-style term on its other imag
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +20,7 @@ from torch import nn
 
 from simsat.distill.augment import random_flip_rotate, strong_augment
 from simsat.distill.losses import weighted_kd_loss
-from simsat.distill.train import TrainConfig, fit
+from simsat.distill.train import TrainConfig, fit, torch_threads
 from simsat.mission.knowledge import training_knowledge
 from simsat.mission.packets import KnowledgePacket, ModelArrays, TrainReport, UpdatePacket
 from simsat.models.inputs import Normalization, to_input
@@ -122,16 +120,6 @@ def _semi_term(
     mask = (confidence >= semi.threshold).float()
     strong = model(strong_augment(batch, generator))
     return (F.cross_entropy(strong, pseudo, reduction="none") * mask).mean()
-
-
-@contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def train_onboard(
