@@ -427,3 +427,18 @@ def test_validation_curves_average_seeds_per_rule_and_schedule(tmp_path: Path, m
     assert len(curves) == 2 and np.allclose(curves[0], [40.0, 80.0, 95.0]) and np.allclose(curves[1], [60.0, 70.0, 90.0])
     with pytest.raises(ValueError, match="no runs"):
         report.plot_validation_curves([], tmp_path / "empty.png", "title")
+
+
+def test_end_of_run_table_lists_every_model_with_its_test_accuracy(run: dict[str, Any]) -> None:
+    from simsat.results.experiment_table import print_experiment_table
+
+    buffer = io.StringIO()
+    print_experiment_table(run["folder"], buffer, width=160)
+    text = buffer.getvalue()
+    with (run["folder"] / "results.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert text.count("│ student") == len(rows) - 2 and text.count("│ teacher") == 2
+    assert text.count("student *") == 1
+    for row in rows:
+        assert f"{100 * float(row['test_accuracy']):.2f} %" in text
+    assert "chosen on validation" in text

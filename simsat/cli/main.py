@@ -139,6 +139,9 @@ def _cmd_distill(args: argparse.Namespace) -> int:
     from simsat.cli.distill import run_distill
 
     folder = run_distill(list(args.overrides))
+    from simsat.results.experiment_table import print_experiment_table
+
+    print_experiment_table(folder, sys.stderr)
     print(folder)
     return 0
 
