@@ -65,8 +65,14 @@ def as_tles(shell: WalkerSatellites) -> tuple[TleSatellites, list[tuple[str, str
         period = 2.0 * math.pi / float(shell.u_rate[k])
         lines.append(
             format_tle(
-                10000 + k, START, math.degrees(float(shell.inc[k])), math.degrees(float(shell.raan0[k])),
-                0.0001, 0.0, math.degrees(float(shell.u0[k])), DAY / period,
+                10000 + k,
+                START,
+                math.degrees(float(shell.inc[k])),
+                math.degrees(float(shell.raan0[k])),
+                0.0001,
+                0.0,
+                math.degrees(float(shell.u0[k])),
+                DAY / period,
             )
         )
     names = shell.names
@@ -80,8 +86,13 @@ def timed(fn, repeats: int) -> dict[str, object]:  # type: ignore[no-untyped-def
         result = fn()
         walls.append(time.perf_counter() - w0)
         cpus.append(time.process_time() - c0)
-    return {"wall_s_best": round(min(walls), 3), "wall_s_median": round(statistics.median(walls), 3),
-            "cpu_s_best": round(min(cpus), 3), "repeats": repeats, "result": result}
+    return {
+        "wall_s_best": round(min(walls), 3),
+        "wall_s_median": round(statistics.median(walls), 3),
+        "cpu_s_best": round(min(cpus), 3),
+        "repeats": repeats,
+        "result": result,
+    }
 
 
 def peak_memory(fn) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -91,8 +102,11 @@ def peak_memory(fn) -> dict[str, float]:  # type: ignore[no-untyped-def]
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    return {"traced_peak_mb": round(peak / 2**20, 1), "rss_high_water_mb": round(rss_after, 1),
-            "rss_high_water_before_mb": round(rss_before, 1)}
+    return {
+        "traced_peak_mb": round(peak / 2**20, 1),
+        "rss_high_water_mb": round(rss_after, 1),
+        "rss_high_water_before_mb": round(rss_before, 1),
+    }
 
 
 def skyfield_subset(lines: list[tuple[str, str]], names: list[str], picks: list[int]) -> dict[str, object]:
@@ -108,8 +122,10 @@ def skyfield_subset(lines: list[tuple[str, str]], names: list[str], picks: list[
     for k, sat in zip(picks, sats):
         for j, (station, topo) in enumerate(zip(STATIONS, tops)):
             t, ev = sat.find_events(topo, t0, t1, altitude_degrees=station.min_elevation_deg)
-            events[(k, j)] = ([x.utc_datetime() for x, e in zip(t, ev) if e == 0],
-                              [x.utc_datetime() for x, e in zip(t, ev) if e == 2])
+            events[(k, j)] = (
+                [x.utc_datetime() for x, e in zip(t, ev) if e == 0],
+                [x.utc_datetime() for x, e in zip(t, ev) if e == 2],
+            )
     pairs = len(picks) * len(STATIONS)
     return {"pairs": pairs, "wall_s": time.perf_counter() - w0, "cpu_s": time.process_time() - c0, "events": events}
 
@@ -127,7 +143,11 @@ def agreement(windows, events, picks: list[int]) -> dict[str, object]:  # type: 
         for a, b in zip(our_rises + our_sets, rises + sets):
             worst = max(worst, abs((a - b).total_seconds()))
             matched += 1
-    return {"edges_compared": matched, "pairs_with_different_counts": count_mismatch, "max_edge_difference_s": round(worst, 4)}
+    return {
+        "edges_compared": matched,
+        "pairs_with_different_counts": count_mismatch,
+        "max_edge_difference_s": round(worst, 4),
+    }
 
 
 def versions() -> dict[str, str]:
@@ -135,15 +155,27 @@ def versions() -> dict[str, str]:
     import skyfield
     from sgp4.api import accelerated
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent).stdout.strip()
-    return {"python": platform.python_version(), "numpy": np.__version__, "sgp4": sgp4.__version__,
-            "sgp4_accelerated": str(bool(accelerated)), "skyfield": skyfield.__version__, "simsat_commit": commit}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+    ).stdout.strip()
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "sgp4": sgp4.__version__,
+        "sgp4_accelerated": str(bool(accelerated)),
+        "skyfield": skyfield.__version__,
+        "simsat_commit": commit,
+    }
 
 
 def machine() -> dict[str, object]:
     model = ""
     try:
-        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     return {"platform": platform.platform(), "cpu": model, "cores": os.cpu_count(), "threads_used": 1}
@@ -163,8 +195,10 @@ def main() -> None:
     epoch = Epoch(START)
     walker = timed(lambda: compute_contacts(shell, STATIONS, epoch, DAY), args.repeats)
     sgp4_plan = timed(lambda: compute_contacts(tles, STATIONS, epoch, DAY), args.repeats)
-    memory = {"walker": peak_memory(lambda: compute_contacts(shell, STATIONS, epoch, DAY)),
-              "sgp4": peak_memory(lambda: compute_contacts(tles, STATIONS, epoch, DAY))}
+    memory = {
+        "walker": peak_memory(lambda: compute_contacts(shell, STATIONS, epoch, DAY)),
+        "sgp4": peak_memory(lambda: compute_contacts(tles, STATIONS, epoch, DAY)),
+    }
 
     picks = [int(k) for k in np.linspace(0, len(tles) - 1, args.subset).round()]
     sky = skyfield_subset(lines, tles.names, picks)
@@ -179,23 +213,48 @@ def main() -> None:
         "machine": machine(),
         "load_average_1min": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)},
         "versions": versions(),
-        "plan": {"satellites": len(tles), "stations": len(STATIONS), "duration_s": DAY, "start_utc": START.isoformat(),
-                 "grid_step_s": 120.0},
+        "plan": {
+            "satellites": len(tles),
+            "stations": len(STATIONS),
+            "duration_s": DAY,
+            "start_utc": START.isoformat(),
+            "grid_step_s": 120.0,
+        },
         "ours_walker_j2": {**{k: v for k, v in walker.items() if k != "result"}, "windows": len(walker["result"])},
         "ours_sgp4": {**{k: v for k, v in sgp4_plan.items() if k != "result"}, "windows": len(windows)},
         "ours_sgp4_subset": {**{k: v for k, v in ours_subset.items() if k != "result"}, "pairs": sky["pairs"]},
         "peak_memory": memory,
-        "skyfield_find_events_subset": {"pairs": sky["pairs"], "wall_s": round(float(sky["wall_s"]), 3),
-                                        "cpu_s": round(float(sky["cpu_s"]), 3), "cpu_ms_per_pair": round(per_pair_ms, 3),
-                                        "extrapolated_cpu_s_whole_plan": round(sky_whole_cpu, 1)},
+        "skyfield_find_events_subset": {
+            "pairs": sky["pairs"],
+            "wall_s": round(float(sky["wall_s"]), 3),
+            "cpu_s": round(float(sky["cpu_s"]), 3),
+            "cpu_ms_per_pair": round(per_pair_ms, 3),
+            "extrapolated_cpu_s_whole_plan": round(sky_whole_cpu, 1),
+        },
         "accuracy_vs_skyfield": agreement(windows, sky["events"], picks),
-        "speedup_cpu_vs_skyfield_whole_plan": {"sgp4": round(sky_whole_cpu / float(sgp4_plan["cpu_s_best"]), 1),
-                                               "walker_j2": round(sky_whole_cpu / float(walker["cpu_s_best"]), 1)},
+        "speedup_cpu_vs_skyfield_whole_plan": {
+            "sgp4": round(sky_whole_cpu / float(sgp4_plan["cpu_s_best"]), 1),
+            "walker_j2": round(sky_whole_cpu / float(walker["cpu_s_best"]), 1),
+        },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps({k: results[k] for k in ("ours_walker_j2", "ours_sgp4", "peak_memory", "skyfield_find_events_subset",
-                                              "accuracy_vs_skyfield", "speedup_cpu_vs_skyfield_whole_plan")}, indent=2))
+    print(
+        json.dumps(
+            {
+                k: results[k]
+                for k in (
+                    "ours_walker_j2",
+                    "ours_sgp4",
+                    "peak_memory",
+                    "skyfield_find_events_subset",
+                    "accuracy_vs_skyfield",
+                    "speedup_cpu_vs_skyfield_whole_plan",
+                )
+            },
+            indent=2,
+        )
+    )
     print(args.out)
 
 

@@ -98,12 +98,19 @@ def config_hash(cfg: ExperimentConfig) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=str(ROOT / ".." / "shared" / "data" / "eurosat_rgb"))
-    p.add_argument("--splits", default=str(ROOT / ".." / "shared" / "data" / "eurosat_splits"),
-                   help="split folder; '' for a seeded stratified split")
+    p.add_argument(
+        "--splits",
+        default=str(ROOT / ".." / "shared" / "data" / "eurosat_splits"),
+        help="split folder; '' for a seeded stratified split",
+    )
     p.add_argument("--experiment", default="eurosat")
-    p.add_argument("--with", dest="others", default="eurosat_long,eurosat_tuned,eurosat_patient",
-                   help="comma-separated experiments (other schedules on the same data) whose finished "
-                        "pieces join the summary and the choice of best students; '' for none")
+    p.add_argument(
+        "--with",
+        dest="others",
+        default="eurosat_long,eurosat_tuned,eurosat_patient",
+        help="comma-separated experiments (other schedules on the same data) whose finished "
+        "pieces join the summary and the choice of best students; '' for none",
+    )
     p.add_argument("--only", default="", help="comma-separated model:rule:seed pieces")
     p.add_argument("--limit", type=int, default=0, help="at most this many images per split (smoke tests)")
     p.add_argument("--epochs", type=int, default=0, help="student epochs (default: the config's)")
@@ -111,10 +118,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--bare-steps", type=int, default=30)
     p.add_argument("--out", default=str(ROOT / "bench" / "results"), help="where the summary and best students go")
-    p.add_argument("--pieces", default=str(ROOT / "bench" / "results" / "eurosat_kd_pieces"),
-                   help="finished pieces and teacher weights, one folder per config hash")
-    p.add_argument("--cache", default=str(ROOT / ".simsat_cache"),
-                   help="decoded images, teacher weights and logits (data.cache_dir)")
+    p.add_argument(
+        "--pieces",
+        default=str(ROOT / "bench" / "results" / "eurosat_kd_pieces"),
+        help="finished pieces and teacher weights, one folder per config hash",
+    )
+    p.add_argument(
+        "--cache",
+        default=str(ROOT / ".simsat_cache"),
+        help="decoded images, teacher weights and logits (data.cache_dir)",
+    )
     p.add_argument("--prepare-only", action="store_true")
     p.add_argument("--summary-only", action="store_true")
     p.add_argument("--remeasure-efficiency", action="store_true")
@@ -123,8 +136,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def build_config(args: argparse.Namespace, experiment: str | None = None) -> ExperimentConfig:
-    items = [f"experiment={experiment or args.experiment}", f"data.path={args.data}", f"data.split_dir={args.splits}",
-             f"data.cache_dir={args.cache}", "progress=false", f"threads={args.threads}"]
+    items = [
+        f"experiment={experiment or args.experiment}",
+        f"data.path={args.data}",
+        f"data.split_dir={args.splits}",
+        f"data.cache_dir={args.cache}",
+        "progress=false",
+        f"threads={args.threads}",
+    ]
     if args.limit:
         items.append(f"data.max_per_split={args.limit}")
     if args.epochs:
@@ -218,15 +237,21 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
     else:
         probs = teacher_probabilities(prep)
         teachers = {
-            "teachers": teacher_scores(prep, probs), "ensemble": teacher_ensemble_scores(prep, probs), "prepare_seconds": prep.seconds, "command": command,
-            "normalize": prep.norm.as_dict(), "data": {"source": prep.data.source, "sizes": prep.data.sizes()},
+            "teachers": teacher_scores(prep, probs),
+            "ensemble": teacher_ensemble_scores(prep, probs),
+            "prepare_seconds": prep.seconds,
+            "command": command,
+            "normalize": prep.norm.as_dict(),
+            "data": {"source": prep.data.source, "sizes": prep.data.sizes()},
         }
         point_at_teacher_files(teachers, prep)
         write_json(teachers_json, teachers)
     if args.remeasure_efficiency or not (folder / "efficiency.json").is_file():
         costs = measure_costs(prep)
-        write_json(folder / "efficiency.json", {"models": [c.as_row() for c in costs], "comparison": compare(costs),
-                                                "hardware": cfg.efficiency.hardware})
+        write_json(
+            folder / "efficiency.json",
+            {"models": [c.as_row() for c in costs], "comparison": compare(costs), "hardware": cfg.efficiency.hardware},
+        )
     logger.info("prepared in %.0f s", time.perf_counter() - start)
     if args.prepare_only:
         return
@@ -234,14 +259,24 @@ def run_pieces(cfg: ExperimentConfig, args: argparse.Namespace, folder: Path, co
     for model, rule, seed in todo:
         record, result = run_student(prep, model, rule, seed, progress)
         bare = bare_images_per_s(model, prep.data.num_classes, cfg.train.batch_size, size, args.bare_steps)
-        record.update(bare_images_per_s=bare, throughput_ratio=record["images_per_s"] / bare, command=command,
-                      environment=environment())
+        record.update(
+            bare_images_per_s=bare,
+            throughput_ratio=record["images_per_s"] / bare,
+            command=command,
+            environment=environment(),
+        )
         stem = piece_stem(model, rule, seed)
         (folder / "pieces").mkdir(exist_ok=True)
         torch.save(result.state, folder / "pieces" / f"{stem}.pt")
         write_json(folder / "pieces" / f"{stem}.json", record)
-        logger.info("%s done: test accuracy %.4f, %.0f images/s (bare loop %.0f, ratio %.2f)", stem,
-                    record["test"]["accuracy"], record["images_per_s"], bare, record["throughput_ratio"])
+        logger.info(
+            "%s done: test accuracy %.4f, %.0f images/s (bare loop %.0f, ratio %.2f)",
+            stem,
+            record["test"]["accuracy"],
+            record["images_per_s"],
+            bare,
+            record["throughput_ratio"],
+        )
 
 
 def point_at_teacher_files(teachers: dict[str, Any], prep: Prepared) -> bool:
@@ -257,7 +292,11 @@ def point_at_teacher_files(teachers: dict[str, Any], prep: Prepared) -> bool:
         meta = current.get(record["name"])
         if meta is None:
             continue
-        fresh = {"key": meta["key"], "cache_file": Path(meta["cache_file"]).name, "trained_with": meta.get("trained_with")}
+        fresh = {
+            "key": meta["key"],
+            "cache_file": Path(meta["cache_file"]).name,
+            "trained_with": meta.get("trained_with"),
+        }
         if meta.get("training") is not None:  # how the weights were trained, where it was recorded beside them
             fresh["training"] = meta["training"]
         if any(record.get(k) != v for k, v in fresh.items()):
@@ -288,8 +327,10 @@ def results_by_rule(cfg: ExperimentConfig, records: list[dict[str, Any]]) -> dic
             for metric in ("accuracy", "precision", "recall", "f1"):
                 values = [r["test"][metric] for r in runs]
                 entry[f"test_{metric}"] = {**mean_std(values), "per_seed": values}
-            entry["validation_accuracy"] = {**mean_std([r["validation"]["accuracy"] for r in runs]),
-                                            "per_seed": [r["validation"]["accuracy"] for r in runs]}
+            entry["validation_accuracy"] = {
+                **mean_std([r["validation"]["accuracy"] for r in runs]),
+                "per_seed": [r["validation"]["accuracy"] for r in runs],
+            }
             entry["best_epoch"] = [r["best_epoch"] for r in runs]
             entry["wall_seconds"] = [r["wall_seconds"] for r in runs]
             entry["images_per_s"] = mean_std([r["images_per_s"] for r in runs])
@@ -299,14 +340,13 @@ def results_by_rule(cfg: ExperimentConfig, records: list[dict[str, Any]]) -> dic
     return results
 
 
-def pick_best(
-    models: list[str], runs: list[tuple[str, Path, dict[str, Any]]], out: Path
-) -> dict[str, Any]:
+def pick_best(models: list[str], runs: list[tuple[str, Path, dict[str, Any]]], out: Path) -> dict[str, Any]:
     """Per model, the distilled piece with the best validation accuracy over every schedule given.
 
     runs: (experiment name, pieces folder, record). Ties go to the lower seed, then to the
     schedule listed first. Its weights are copied to <out>/<model>_kd.pt.
     """
+
     def rank(i: int) -> tuple[float, int, int]:
         record = runs[i][2]
         return (record["validation"]["accuracy"], -record["seed"], -i)
@@ -319,19 +359,32 @@ def pick_best(
         experiment, folder, pick = runs[max(distilled, key=rank)]
         stem = piece_stem(pick["model"], pick["rule"], pick["seed"])
         copy_best(folder, out, model, stem)
-        best[model] = {"file": f"{model}_kd.pt", "experiment": experiment, "config_hash": folder.name,
-                       "piece": stem, "rule": pick["rule"], "seed": pick["seed"], "epochs": pick["epochs"],
-                       "validation_accuracy": pick["validation"]["accuracy"],
-                       "test_accuracy": pick["test"]["accuracy"], "chosen_on": "validation accuracy"}
+        best[model] = {
+            "file": f"{model}_kd.pt",
+            "experiment": experiment,
+            "config_hash": folder.name,
+            "piece": stem,
+            "rule": pick["rule"],
+            "seed": pick["seed"],
+            "epochs": pick["epochs"],
+            "validation_accuracy": pick["validation"]["accuracy"],
+            "test_accuracy": pick["test"]["accuracy"],
+            "chosen_on": "validation accuracy",
+        }
     return best
 
 
 def teacher_rows(teachers: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{k: t[k] for k in ("name", "input_size", "epochs")} | {
-        f"test_{m}": t["test"][m] for m in ("accuracy", "precision", "recall", "f1")} | {
-        "validation_accuracy": t["validation"]["accuracy"],
-        "validation_views_accuracy": t.get("validation_views_accuracy"),
-        "test_views_accuracy": t.get("test_views_accuracy")} for t in teachers.get("teachers", [])]
+    return [
+        {k: t[k] for k in ("name", "input_size", "epochs")}
+        | {f"test_{m}": t["test"][m] for m in ("accuracy", "precision", "recall", "f1")}
+        | {
+            "validation_accuracy": t["validation"]["accuracy"],
+            "validation_views_accuracy": t.get("validation_views_accuracy"),
+            "test_views_accuracy": t.get("test_views_accuracy"),
+        }
+        for t in teachers.get("teachers", [])
+    ]
 
 
 def schedule_summary(name: str, cfg: ExperimentConfig, folder: Path, records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -372,10 +425,13 @@ def summarize_pieces(
     curves = None
     if runs:
         order = {m: i for i, m in enumerate(cfg.students)}
-        ordered = sorted(({**r, "schedule": name} for name, _, r in runs),
-                         key=lambda r: (order.get(r["model"], len(order)), r["epochs"]))
-        curves = plot_validation_curves(ordered, out / "eurosat_kd_curves.png",
-                                        "EuroSAT students: validation accuracy per epoch (dots: epoch kept)").name
+        ordered = sorted(
+            ({**r, "schedule": name} for name, _, r in runs),
+            key=lambda r: (order.get(r["model"], len(order)), r["epochs"]),
+        )
+        curves = plot_validation_curves(
+            ordered, out / "eurosat_kd_curves.png", "EuroSAT students: validation accuracy per epoch (dots: epoch kept)"
+        ).name
     prepare_s = sum(teachers.get("prepare_seconds", {}).values()) if teachers else 0.0
     efficiency = folder / "efficiency.json"
     payload = {
@@ -392,9 +448,12 @@ def summarize_pieces(
         "wall_seconds_total": prepare_s + sum(r["wall_seconds"] for r in records),
         "teacher_prepare_seconds": teachers.get("prepare_seconds"),
         "teachers": teacher_rows(teachers),
-        "teacher_ensemble": None if not teachers.get("ensemble") else {
+        "teacher_ensemble": None
+        if not teachers.get("ensemble")
+        else {
             f"{split}_accuracy": teachers["ensemble"][split]["accuracy"]
-            for split in ("validation", "validation_views", "test", "test_views")},
+            for split in ("validation", "validation_views", "test", "test_views")
+        },
         "teacher_targets": cfg.teacher_targets,
         "results": results_by_rule(cfg, records),
         "other_schedules": other_schedules,

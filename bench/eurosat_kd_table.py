@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT = Path(__file__).resolve().parent / "results" / "eurosat_kd.json"
-HEADER = ("| student | rule | seeds | test accuracy % (per seed) | vs none | macro precision | macro recall "
-          "| macro F1 | validation % | images/s (ratio to bare loop) |")
+HEADER = (
+    "| student | rule | seeds | test accuracy % (per seed) | vs none | macro precision | macro recall "
+    "| macro F1 | validation % | images/s (ratio to bare loop) |"
+)
 
 
 def _pct(stat: dict[str, Any]) -> str:
@@ -60,8 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     path = Path(args[0]) if args else DEFAULT
     summary = json.loads(path.read_text())
-    print(f"Students on {summary['config']['train']['epochs']} epochs ({summary['experiment']}, "
-          f"config {summary['config_hash']}):\n")
+    print(
+        f"Students on {summary['config']['train']['epochs']} epochs ({summary['experiment']}, "
+        f"config {summary['config_hash']}):\n"
+    )
     print("\n".join(rows(summary["results"])))
     for other in summary.get("other_schedules", []):
         print(f"\nStudents on {other['train_epochs']} epochs ({other['experiment']}, config {other['config_hash']}):\n")

@@ -44,8 +44,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def evaluate_student(model: torch.nn.Module, splits: dict[str, Any], norm: Normalization,
-                     n_views: int, num_classes: int) -> dict[str, Any]:
+def evaluate_student(
+    model: torch.nn.Module, splits: dict[str, Any], norm: Normalization, n_views: int, num_classes: int
+) -> dict[str, Any]:
     """Plain and n-view-mean metrics of one student on every split."""
     out: dict[str, Any] = {}
     for split, images in splits.items():
@@ -63,8 +64,15 @@ def main(argv: list[str] | None = None) -> int:
     if not summary_path.is_file():
         raise SystemExit(f"{summary_path}: no summary; run bench/eurosat_kd.py first")
     summary = json.loads(summary_path.read_text())
-    cfg = load_experiment([f"experiment={summary['experiment']}", f"data.path={args.data}",
-                           f"data.split_dir={args.splits}", f"data.cache_dir={args.cache}", "progress=false"])
+    cfg = load_experiment(
+        [
+            f"experiment={summary['experiment']}",
+            f"data.path={args.data}",
+            f"data.split_dir={args.splits}",
+            f"data.cache_dir={args.cache}",
+            "progress=false",
+        ]
+    )
     data = load_experiment_data(cfg.data, cfg.seed)
     norm = Normalization.from_images(data.train.images)
     if norm.as_dict() != summary["normalize"]:
@@ -81,30 +89,38 @@ def main(argv: list[str] | None = None) -> int:
         model.eval()
         scores = evaluate_student(model, splits, norm, n_views, data.num_classes)
         if abs(scores["test"]["accuracy"] - best["test_accuracy"]) > 1e-9:
-            raise SystemExit(f"{weights}: test accuracy {scores['test']['accuracy']:.4f} is not the summary's "
-                             f"{best['test_accuracy']:.4f}")
+            raise SystemExit(
+                f"{weights}: test accuracy {scores['test']['accuracy']:.4f} is not the summary's "
+                f"{best['test_accuracy']:.4f}"
+            )
         per_image = energy.get(name, {})
         students[name] = {
             **{k: best[k] for k in ("file", "experiment", "piece", "rule", "seed", "epochs")},
             **scores,
             "views": n_views,
-            "cost_per_image_views": {k: n_views * per_image[k] for k in ("flops", "energy_j", "latency_ms_per_image_b64")
-                                     if k in per_image},
+            "cost_per_image_views": {
+                k: n_views * per_image[k] for k in ("flops", "energy_j", "latency_ms_per_image_b64") if k in per_image
+            },
         }
-        logger.info("%s: test %.4f, %.4f over %d views; validation %.4f, %.4f over views", name,
-                    scores["test"]["accuracy"], scores["test_views"]["accuracy"], n_views,
-                    scores["validation"]["accuracy"], scores["validation_views"]["accuracy"])
+        logger.info(
+            "%s: test %.4f, %.4f over %d views; validation %.4f, %.4f over views",
+            name,
+            scores["test"]["accuracy"],
+            scores["test_views"]["accuracy"],
+            n_views,
+            scores["validation"]["accuracy"],
+            scores["validation_views"]["accuracy"],
+        )
     result = {
         "command": shlex.join(["python", "bench/eurosat_views.py", *(sys.argv[1:] if argv is None else argv)]),
         "summary": summary_path.name,
         "note": "'<split>_views' is the mean softmax over the 8 flips/rotations of each image: 8 forward passes, "
-                "so 8x the FLOPs, latency and energy per image of the efficiency table (cost_per_image_views)",
+        "so 8x the FLOPs, latency and energy per image of the efficiency table (cost_per_image_views)",
         "students": students,
         "environment": environment(),
     }
     write_json(Path(args.out), result)
-    print(json.dumps({k: {s: round(v[s]["accuracy"], 4) for s in ("test", "test_views")}
-                      for k, v in students.items()}))
+    print(json.dumps({k: {s: round(v[s]["accuracy"], 4) for s in ("test", "test_views")} for k, v in students.items()}))
     return 0
 
 

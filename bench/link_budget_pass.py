@@ -33,7 +33,9 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     epoch = Epoch(START)
-    sats = walker_satellites(ORBIT["altitude_km"], ORBIT["inclination_deg"], 1, 1, 0, epoch=START, ltan_hours=ORBIT["ltan_hours"], name="sso")
+    sats = walker_satellites(
+        ORBIT["altitude_km"], ORBIT["inclination_deg"], 1, 1, 0, epoch=START, ltan_hours=ORBIT["ltan_hours"], name="sso"
+    )
     windows = compute_contacts(sats, [STATION], epoch, 6 * 3600.0)
     best = max(windows, key=lambda w: w.max_elevation_deg)
     down, up = link_preset("sband_downlink"), link_preset("sband_uplink")
@@ -55,18 +57,41 @@ def main() -> None:
     )
     ax1.grid(alpha=0.3)
     edges = (profile.times_s - best.start_s) / 60.0
-    ax2.step(edges, np.r_[profile.rates_bps, profile.rates_bps[-1]] / 1e6, where="post", color="tab:red", label="downlink rate (modem step)")
-    ax2.plot(minutes, np.minimum(down.supported_bps(rng, elev), 1.1 * max(down.rate_steps_bps)) / 1e6, color="tab:red", alpha=0.35, label="rate the budget supports")
+    ax2.step(
+        edges,
+        np.r_[profile.rates_bps, profile.rates_bps[-1]] / 1e6,
+        where="post",
+        color="tab:red",
+        label="downlink rate (modem step)",
+    )
+    ax2.plot(
+        minutes,
+        np.minimum(down.supported_bps(rng, elev), 1.1 * max(down.rate_steps_bps)) / 1e6,
+        color="tab:red",
+        alpha=0.35,
+        label="rate the budget supports",
+    )
     up_rates = up.rate_bps(rng, elev)
-    ax2.plot(minutes, up_rates / 1e6, color="tab:green", ls=":", label=f"uplink rate ({up_rates.max() / 1e3:.0f} kbit/s step, top of its table)")
+    ax2.plot(
+        minutes,
+        up_rates / 1e6,
+        color="tab:green",
+        ls=":",
+        label=f"uplink rate ({up_rates.max() / 1e3:.0f} kbit/s step, top of its table)",
+    )
     ax2.set_ylabel("rate (Mbit/s)")
     ax2.set_xlabel("minutes after rise")
     ax2.set_ylim(0, 1.1 * max(down.rate_steps_bps) / 1e6)
     ax2.grid(alpha=0.3)
     ax2.legend(fontsize=8, loc="lower center")
-    fig.text(0.01, 0.005, f"S-band downlink preset: EIRP {down.eirp_dbw} dBW, G/T {down.gt_dbk} dB/K, {down.frequency_hz / 1e9} GHz, "
-             f"Eb/N0 {down.required_ebn0_db} dB + {down.margin_db} dB margin; mean {profile.mean_rate_bps() / 1e6:.2f} Mbit/s, "
-             f"{profile.bytes_between(best.start_s, best.end_s) / 1e6:.0f} MB per pass", fontsize=7)
+    fig.text(
+        0.01,
+        0.005,
+        f"S-band downlink preset: EIRP {down.eirp_dbw} dBW, G/T {down.gt_dbk} dB/K, {down.frequency_hz / 1e9} GHz, "
+        f"Eb/N0 {down.required_ebn0_db} dB + {down.margin_db} dB margin; mean {profile.mean_rate_bps() / 1e6:.2f} Mbit/s, "
+        f"{profile.bytes_between(best.start_s, best.end_s) / 1e6:.0f} MB per pass",
+        fontsize=7,
+    )
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(OUT, dpi=110)
@@ -78,9 +103,14 @@ def main() -> None:
         "station": dataclasses.asdict(STATION),
         "downlink_budget": dataclasses.asdict(down),
         "uplink_budget": dataclasses.asdict(up),
-        "pass": {"start_utc": epoch.at(best.start_s).isoformat(), "end_utc": epoch.at(best.end_s).isoformat(),
-                 "duration_s": round(best.duration_s, 1), "max_elevation_deg": round(best.max_elevation_deg, 2),
-                 "mean_downlink_bps": round(profile.mean_rate_bps()), "downlink_bytes": profile.bytes_between(best.start_s, best.end_s)},
+        "pass": {
+            "start_utc": epoch.at(best.start_s).isoformat(),
+            "end_utc": epoch.at(best.end_s).isoformat(),
+            "duration_s": round(best.duration_s, 1),
+            "max_elevation_deg": round(best.max_elevation_deg, 2),
+            "mean_downlink_bps": round(profile.mean_rate_bps()),
+            "downlink_bytes": profile.bytes_between(best.start_s, best.end_s),
+        },
         "windows_in_6_hours": len(windows),
     }
     OUT.with_suffix(".json").write_text(json.dumps(inputs, indent=2, default=str) + "\n")

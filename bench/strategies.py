@@ -43,8 +43,13 @@ def main() -> None:
     rows = []
     for strategy, aggregation in RUNS:
         command = [
-            "simsat", "run", f"federation.strategy={strategy}", f"federation.aggregation={aggregation}",
-            f"run.output_dir={work / 'runs'}", f"data.cache_dir={work / 'cache'}", "run.progress=false",
+            "simsat",
+            "run",
+            f"federation.strategy={strategy}",
+            f"federation.aggregation={aggregation}",
+            f"run.output_dir={work / 'runs'}",
+            f"data.cache_dir={work / 'cache'}",
+            "run.progress=false",
         ]
         if args.hours:
             command.append(f"mission.duration_hours={args.hours}")

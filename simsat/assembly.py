@@ -29,8 +29,8 @@ from simsat.federation.client_app import make_client_app
 from simsat.federation.server_app import make_server_app
 from simsat.federation.simulation import RaySettings, run_federation
 from simsat.federation.transport import InProcessTransport
-from simsat.hardware.profiles import HardwareProfile
 from simsat.hardware import assign_fleet, default_registry
+from simsat.hardware.profiles import HardwareProfile
 from simsat.mission.aggregation import AggregatorSettings, make_aggregator
 from simsat.mission.ground import GroundSegment
 from simsat.mission.imagery import ImageCodec
@@ -119,8 +119,13 @@ class Mission:
     def train_at_ground(self, arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
         model = build_student(self.config.satellite.model, self.num_classes, arrays)
         train_distill(
-            model, images, training_knowledge(knowledge), None, self.config.distill.temperature,
-            student_recipe(self.config), self.norm,
+            model,
+            images,
+            training_knowledge(knowledge),
+            None,
+            self.config.distill.temperature,
+            student_recipe(self.config),
+            self.norm,
         )
         return model_arrays(model.to(memory_format=torch.contiguous_format))
 
@@ -154,9 +159,7 @@ class Mission:
         )
 
     # -- playing it ------------------------------------------------------------------------------
-    def operations(
-        self, transport: Transport, recorder: Recorder, progress: Progress = no_progress
-    ) -> Operations:
+    def operations(self, transport: Transport, recorder: Recorder, progress: Progress = no_progress) -> Operations:
         env = simpy.Environment()
         p = self.config.satellite.power
         batteries = [
@@ -231,7 +234,10 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
     norm = Normalization.from_images(data.ground.images)
     log.info(
         "data: %d ground, %d on %d satellites, %d test images",
-        len(data.ground), sum(len(s) for s in data.satellites), n_sats, len(data.test),
+        len(data.ground),
+        sum(len(s) for s in data.satellites),
+        n_sats,
+        len(data.test),
     )
     strategy = get_strategy(config.federation.strategy)
     teachers: list[torch.nn.Module] = []
@@ -242,8 +248,14 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
             for t in config.distill.teachers
         ]
         loaded = train_or_load_teachers(
-            specs, data.ground.images, data.ground.labels, norm, num_classes, data.ground.fingerprint(),
-            Path(config.data.cache_dir) / "teachers", config.seed,
+            specs,
+            data.ground.images,
+            data.ground.labels,
+            norm,
+            num_classes,
+            data.ground.fingerprint(),
+            Path(config.data.cache_dir) / "teachers",
+            config.seed,
             progress=lambda name, done, total: progress(f"teacher {name} (images)", done, total),
         )
         for spec, (teacher, meta) in zip(specs, loaded):

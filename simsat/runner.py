@@ -22,8 +22,8 @@ from simsat.mission.operations import Operations
 from simsat.mission.plan import build_world
 from simsat.results.recorder import Recorder
 from simsat.results.report import render_run
-from simsat.results.runfolder import battery_facts, read_battery, write_battery_csv
 from simsat.results.rundir import RunFolder
+from simsat.results.runfolder import battery_facts, read_battery, write_battery_csv
 from simsat.summary import mission_summary
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,9 @@ from simsat.mission.operations import Operations
 THRESHOLDS = (0.80, 0.90, 0.95)
 
 
-def time_to_accuracy(rows: Sequence[dict[str, Any]], thresholds: Sequence[float] = THRESHOLDS) -> dict[str, float | None]:
+def time_to_accuracy(
+    rows: Sequence[dict[str, Any]], thresholds: Sequence[float] = THRESHOLDS
+) -> dict[str, float | None]:
     """First simulated hour at which an evaluation reached each accuracy (None: never)."""
     out: dict[str, float | None] = {}
     for threshold in thresholds:

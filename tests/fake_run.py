@@ -14,8 +14,21 @@ from pathlib import Path
 import numpy as np
 
 METRIC_COLUMNS = (
-    "time_s", "time_utc", "event", "version", "satellite", "staleness", "accuracy", "precision",
-    "recall", "f1", "loss", "bytes_up", "bytes_down", "images_down", "aggregator",
+    "time_s",
+    "time_utc",
+    "event",
+    "version",
+    "satellite",
+    "staleness",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "loss",
+    "bytes_up",
+    "bytes_down",
+    "images_down",
+    "aggregator",
 )
 PERIOD_S = 5700.0  # ~95 min orbit
 ECLIPSE_S = 0.36 * PERIOD_S
@@ -83,9 +96,19 @@ def write_fake_run(folder: Path, spec: FakeRun | None = None) -> Path:
                 done = min(need, end - t)
                 sent = int(done * DOWN_BPS)
                 complete = done >= need
-                events.append({"kind": "transfer", "time_s": round(t + done, 1), "start_s": round(t, 1),
-                               "satellite": sat, "direction": "down", "kind_": "update", "bytes": sent,
-                               "total_bytes": UPDATE_BYTES, "complete": complete})
+                events.append(
+                    {
+                        "kind": "transfer",
+                        "time_s": round(t + done, 1),
+                        "start_s": round(t, 1),
+                        "satellite": sat,
+                        "direction": "down",
+                        "kind_": "update",
+                        "bytes": sent,
+                        "total_bytes": UPDATE_BYTES,
+                        "complete": complete,
+                    }
+                )
                 bytes_down["update"] += sent
                 t += done
                 if complete:
@@ -98,9 +121,19 @@ def write_fake_run(folder: Path, spec: FakeRun | None = None) -> Path:
                 done = min(need, end - t)
                 sent = int(done * UP_BPS)
                 complete = done >= need
-                events.append({"kind": "transfer", "time_s": round(t + done, 1), "start_s": round(t, 1),
-                               "satellite": sat, "direction": "up", "kind_": kind, "bytes": sent,
-                               "total_bytes": size, "complete": complete})
+                events.append(
+                    {
+                        "kind": "transfer",
+                        "time_s": round(t + done, 1),
+                        "start_s": round(t, 1),
+                        "satellite": sat,
+                        "direction": "up",
+                        "kind_": kind,
+                        "bytes": sent,
+                        "total_bytes": size,
+                        "complete": complete,
+                    }
+                )
                 bytes_up[kind] += sent
                 t += done
                 if not complete:
@@ -110,9 +143,17 @@ def write_fake_run(folder: Path, spec: FakeRun | None = None) -> Path:
                     compute = float(rng.uniform(900, 2400))
                     images = int(rng.integers(300, 700))
                     events.append({"kind": "train_start", "time_s": round(t, 1), "satellite": sat, "images": images})
-                    events.append({"kind": "train_end", "time_s": round(min(t + compute, duration), 1),
-                                   "satellite": sat, "images": images, "compute_s": round(compute, 1),
-                                   "wall_s": round(compute / 400, 2), "energy_wh": round(compute * 5 / 3600, 3)})
+                    events.append(
+                        {
+                            "kind": "train_end",
+                            "time_s": round(min(t + compute, duration), 1),
+                            "satellite": sat,
+                            "images": images,
+                            "compute_s": round(compute, 1),
+                            "wall_s": round(compute / 400, 2),
+                            "energy_wh": round(compute * 5 / 3600, 3),
+                        }
+                    )
                     train_spans[sat].append((t, t + compute))
                     busy_until = t + compute
                     pending = True
@@ -129,11 +170,25 @@ def write_fake_run(folder: Path, spec: FakeRun | None = None) -> Path:
     acc = 0.1
 
     def metric(t: float, event: str, version: int, sats: str, stale: str, accuracy: float) -> None:
-        rows.append({"time_s": round(t, 1), "time_utc": "", "event": event, "version": version,
-                     "satellite": sats, "staleness": stale, "accuracy": round(accuracy, 4),
-                     "precision": round(accuracy + 0.01, 4), "recall": round(accuracy - 0.005, 4),
-                     "f1": round(accuracy - 0.01, 4), "loss": round(2.3 * (1 - accuracy), 4),
-                     "bytes_up": 0, "bytes_down": 0, "images_down": 0, "aggregator": "fedbuff"})
+        rows.append(
+            {
+                "time_s": round(t, 1),
+                "time_utc": "",
+                "event": event,
+                "version": version,
+                "satellite": sats,
+                "staleness": stale,
+                "accuracy": round(accuracy, 4),
+                "precision": round(accuracy + 0.01, 4),
+                "recall": round(accuracy - 0.005, 4),
+                "f1": round(accuracy - 0.01, 4),
+                "loss": round(2.3 * (1 - accuracy), 4),
+                "bytes_up": 0,
+                "bytes_down": 0,
+                "images_down": 0,
+                "aggregator": "fedbuff",
+            }
+        )
 
     metric(0.0, "initial", 0, "", "", acc)
     version = 0
@@ -143,7 +198,7 @@ def write_fake_run(folder: Path, spec: FakeRun | None = None) -> Path:
         updates.sort()
         i = 0
         while i < len(updates):
-            batch = updates[i:i + spec.buffer]
+            batch = updates[i : i + spec.buffer]
             i += spec.buffer
             t = batch[-1][0]
             stale = [sum(1 for a in aggregated_at if a > base) for _, _, base in batch]
@@ -155,10 +210,18 @@ def write_fake_run(folder: Path, spec: FakeRun | None = None) -> Path:
             if worst >= 3 and rng.random() < 0.25:
                 acc -= 0.05
             acc = float(np.clip(acc, 0.05, 0.95))
-            events.append({"kind": "aggregation", "time_s": round(t, 1), "version": version,
-                           "satellites": [s for _, s, _ in batch], "staleness": stale})
-            metric(t, "aggregation", version, ";".join(str(s) for _, s, _ in batch),
-                   ";".join(str(s) for s in stale), acc)
+            events.append(
+                {
+                    "kind": "aggregation",
+                    "time_s": round(t, 1),
+                    "version": version,
+                    "satellites": [s for _, s, _ in batch],
+                    "staleness": stale,
+                }
+            )
+            metric(
+                t, "aggregation", version, ";".join(str(s) for _, s, _ in batch), ";".join(str(s) for s in stale), acc
+            )
     final_acc = acc - 0.06 if spec.accuracy_drop_at_end else acc
     metric(duration, "final", version, "", "", final_acc)
     events.sort(key=lambda e: (float(e["time_s"]), str(e["kind"])))
@@ -190,17 +253,23 @@ def write_fake_run(folder: Path, spec: FakeRun | None = None) -> Path:
         return next((round(float(r["time_s"]) / 3600, 3) for r in rows if float(r["accuracy"]) >= x), None)
 
     summary = {
-        "scenario": spec.scenario, "seed": spec.seed, "strategy": "fedkd", "aggregator": "fedbuff",
-        "satellites": spec.satellites, "duration_hours": spec.hours,
+        "scenario": spec.scenario,
+        "seed": spec.seed,
+        "strategy": "fedkd",
+        "aggregator": "fedbuff",
+        "satellites": spec.satellites,
+        "duration_hours": spec.hours,
         "accuracy": {"initial": accs[0], "final": accs[-1], "best": max(accs)},
         "time_to_accuracy_hours": {"0.80": reached(0.8), "0.90": reached(0.9), "0.95": reached(0.95)},
         "bytes": {"up": bytes_up, "down": bytes_down},
-        "contacts": n_contacts, "aggregations": aggregations,
+        "contacts": n_contacts,
+        "aggregations": aggregations,
         "energy_wh": {"compute": 41.3, "radio": 6.2, "total": 47.5},
         "wall": {"mission_wall_seconds": 61.4, "train_wall_seconds": 38.0, "eval_wall_seconds": 7.5},
-        "reference": {"ground_only_accuracy": 0.71,
-                      "teachers": [{"name": "efficientvit_b0", "accuracy": 0.955},
-                                   {"name": "mobilevit_xxs", "accuracy": 0.921}]},
+        "reference": {
+            "ground_only_accuracy": 0.71,
+            "teachers": [{"name": "efficientvit_b0", "accuracy": 0.955}, {"name": "mobilevit_xxs", "accuracy": 0.921}],
+        },
         "machine": {"cpu": "fake CPU, 2 cores", "python": "3.11", "torch": "2.x"},
     }
     (folder / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

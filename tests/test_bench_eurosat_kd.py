@@ -15,8 +15,8 @@ import pytest
 import timm
 import torch
 
-from eurosat_fake import write_fake_eurosat
 import simsat  # noqa: F401  (registers resnet8 / resnet16 in timm)
+from eurosat_fake import write_fake_eurosat
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "eurosat_kd.py"
 CLASSES = ("Forest", "River", "SeaLake")
@@ -35,9 +35,26 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
     bench = _bench()
     pieces, out, cache = tmp_path / "pieces", tmp_path / "out", tmp_path / "cache"
     args = [
-        "--data", str(tmp_path / "eurosat"), "--splits", "", "--epochs", "1", "--bare-steps", "2",
-        "--out", str(out), "--pieces", str(pieces), "--cache", str(cache), "--threads", "1",
-        "students=[resnet8]", "teacher_targets=mean", "efficiency.batch_sizes=[1]", "efficiency.repeats=1",
+        "--data",
+        str(tmp_path / "eurosat"),
+        "--splits",
+        "",
+        "--epochs",
+        "1",
+        "--bare-steps",
+        "2",
+        "--out",
+        str(out),
+        "--pieces",
+        str(pieces),
+        "--cache",
+        str(cache),
+        "--threads",
+        "1",
+        "students=[resnet8]",
+        "teacher_targets=mean",
+        "efficiency.batch_sizes=[1]",
+        "efficiency.repeats=1",
         "efficiency.warmup=0",
         "teachers=[{name: resnet8, input_size: 16, epochs: 1}, {name: resnet8, input_size: 24, epochs: 1}]",
     ]
@@ -55,8 +72,25 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
 
     # test-time augmentation of the best student, from the summary alone
     views = _bench(BENCH.parent / "eurosat_views.py")
-    assert views.main(["--summary", str(out / "eurosat_kd.json"), "--data", str(tmp_path / "eurosat"), "--splits", "",
-                       "--cache", str(cache), "--threads", "1", "--out", str(out / "views.json")]) == 0
+    assert (
+        views.main(
+            [
+                "--summary",
+                str(out / "eurosat_kd.json"),
+                "--data",
+                str(tmp_path / "eurosat"),
+                "--splits",
+                "",
+                "--cache",
+                str(cache),
+                "--threads",
+                "1",
+                "--out",
+                str(out / "views.json"),
+            ]
+        )
+        == 0
+    )
     tta = json.loads((out / "views.json").read_text())["students"]["resnet8"]
     assert tta["test"]["accuracy"] == best["test_accuracy"] and tta["views"] == 8
     assert 0 <= tta["test_views"]["accuracy"] <= 1 and tta["piece"] == "resnet8_entropy_s0"
@@ -100,14 +134,19 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
     assert all(t["training"]["seconds"] > 0 and t["training"]["epochs"] == 1 for t in teachers)  # from the kept records
 
     # another schedule of the same teachers (eurosat_long) joins the summary of the main one
-    assert bench.main([*args, "--experiment", "eurosat_long", "--only", "resnet8:none:1", "--out", str(tmp_path / "o2")]) == 0
+    assert (
+        bench.main([*args, "--experiment", "eurosat_long", "--only", "resnet8:none:1", "--out", str(tmp_path / "o2")])
+        == 0
+    )
     assert len([p for p in pieces.iterdir() if p.is_dir()]) == 2
     assert bench.main([*args, "--summary-only"]) == 0
     summary = json.loads((out / "eurosat_kd.json").read_text())
     (long,) = summary["other_schedules"]
     assert long["experiment"] == "eurosat_long" and long["pieces_done"] == 1 and long["config_hash"] != folder.name
     assert set(long["results"]["resnet8"]) == {"none"} and long["results"]["resnet8"]["none"]["seeds"] == [1]
-    assert len(long["teachers"]) == 2 and [t["name"] for t in long["teachers"]] == [t["name"] for t in summary["teachers"]]
+    assert len(long["teachers"]) == 2 and [t["name"] for t in long["teachers"]] == [
+        t["name"] for t in summary["teachers"]
+    ]
     assert set(summary["results"]["resnet8"]) == {"entropy", "none", "static"}  # the main schedule's own
     assert (out / summary["validation_curves_png"]).read_bytes()[:4] == b"\x89PNG"
 
@@ -115,14 +154,36 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
 def test_bench_rejects_a_malformed_piece(tmp_path: Path) -> None:
     write_fake_eurosat(tmp_path / "eurosat", CLASSES, per_class=4, size=16, colour_cue=True)
     with pytest.raises(SystemExit, match="model:rule:seed"):
-        _bench().main(["--data", str(tmp_path / "eurosat"), "--splits", "", "--out", str(tmp_path / "o"),
-                       "--pieces", str(tmp_path / "p"), "--cache", str(tmp_path / "c"), "--only", "resnet8:entropy"])
+        _bench().main(
+            [
+                "--data",
+                str(tmp_path / "eurosat"),
+                "--splits",
+                "",
+                "--out",
+                str(tmp_path / "o"),
+                "--pieces",
+                str(tmp_path / "p"),
+                "--cache",
+                str(tmp_path / "c"),
+                "--only",
+                "resnet8:entropy",
+            ]
+        )
 
 
 def _entry(seeds: list[int], acc: list[float]) -> dict[str, Any]:
     stat = {"mean": float(np.mean(acc)), "std": float(np.std(acc, ddof=1)) if len(acc) > 1 else 0.0, "per_seed": acc}
-    return {"seeds": seeds, "test_accuracy": stat, "test_precision": stat, "test_recall": stat, "test_f1": stat,
-            "validation_accuracy": stat, "images_per_s": {"mean": 380.0}, "throughput_ratio": {"mean": 0.97}}
+    return {
+        "seeds": seeds,
+        "test_accuracy": stat,
+        "test_precision": stat,
+        "test_recall": stat,
+        "test_f1": stat,
+        "validation_accuracy": stat,
+        "images_per_s": {"mean": 380.0},
+        "throughput_ratio": {"mean": 0.97},
+    }
 
 
 def test_table_compares_each_rule_with_its_twin_on_common_seeds() -> None:
@@ -130,8 +191,15 @@ def test_table_compares_each_rule_with_its_twin_on_common_seeds() -> None:
     assert spec is not None and spec.loader is not None
     table = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(table)
-    summary = {"results": {"resnet8": {"none": _entry([0, 1], [0.96, 0.97]), "entropy": _entry([0, 1], [0.965, 0.976]),
-                                       "paper": _entry([1], [0.98])}}}
+    summary = {
+        "results": {
+            "resnet8": {
+                "none": _entry([0, 1], [0.96, 0.97]),
+                "entropy": _entry([0, 1], [0.965, 0.976]),
+                "paper": _entry([1], [0.98]),
+            }
+        }
+    }
     lines = table.rows(summary["results"])
     assert len(lines) == 2 + 3 and lines[0].count("|") == lines[1].count("|") == lines[2].count("|")
     none, entropy, paper = (line.split(" | ") for line in lines[2:])
@@ -150,12 +218,22 @@ def test_best_student_is_chosen_on_validation_over_every_schedule(tmp_path: Path
         (path / "pieces").mkdir(parents=True, exist_ok=True)
         stem = f"resnet8_{rule}_s{seed}"
         torch.save({"marker": torch.tensor([float(len(folder) + seed)])}, path / "pieces" / f"{stem}.pt")
-        record = {"model": "resnet8", "rule": rule, "seed": seed, "epochs": 15 if folder == "short" else 40,
-                  "validation": {"accuracy": val}, "test": {"accuracy": test}}
+        record = {
+            "model": "resnet8",
+            "rule": rule,
+            "seed": seed,
+            "epochs": 15 if folder == "short" else 40,
+            "validation": {"accuracy": val},
+            "test": {"accuracy": test},
+        }
         return (folder, path, record)
 
-    runs = [run("short", "entropy", 0, 0.96, 0.97), run("short", "none", 0, 0.99, 0.99),
-            run("long", "paper", 1, 0.98, 0.975), run("long", "entropy", 0, 0.98, 0.98)]
+    runs = [
+        run("short", "entropy", 0, 0.96, 0.97),
+        run("short", "none", 0, 0.99, 0.99),
+        run("long", "paper", 1, 0.98, 0.975),
+        run("long", "entropy", 0, 0.98, 0.98),
+    ]
     best = bench.pick_best(["resnet8", "resnet16"], runs, out)
     assert set(best) == {"resnet8"}  # no resnet16 piece; 'none' is never chosen
     chosen = best["resnet8"]

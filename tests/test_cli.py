@@ -44,9 +44,18 @@ def test_bad_input_exits_2_with_one_line(
 def test_console_script_bad_input_no_traceback(tmp_path: Path) -> None:
     env = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0"}
     proc = subprocess.run(
-        [sys.executable, "-m", "simsat.cli.main", "run", "constellation.altitude_km=-5",
-         f"run.output_dir={tmp_path / 'runs'}"],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "simsat.cli.main",
+            "run",
+            "constellation.altitude_km=-5",
+            f"run.output_dir={tmp_path / 'runs'}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
@@ -68,11 +77,20 @@ def test_scenarios_lists_a_table(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_help_lists_groups_scenarios_and_examples() -> None:
     env = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0"}
-    proc = subprocess.run([sys.executable, "-m", "simsat.cli.main", "--help"], capture_output=True, text=True,
-                          env=env, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simsat.cli.main", "--help"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert proc.returncode == 0
-    for text in ("config groups", "link", "xband", "scenarios", "quickstart", "constellation24", "examples:",
-                 "simsat run scenario=tiny"):
+    for text in (
+        "config groups",
+        "link",
+        "xband",
+        "scenarios",
+        "quickstart",
+        "constellation24",
+        "examples:",
+        "simsat run scenario=tiny",
+    ):
         assert text in proc.stdout, text
 
 

@@ -37,8 +37,10 @@ def test_eurosat_scenario_requires_a_path() -> None:
 
 def test_scenario_file_by_path(tmp_path) -> None:
     path = tmp_path / "mine.yaml"
-    path.write_text("defaults:\n  - simsat_schema\n  - constellation: walker_2\n  - _self_\nname: mine\n"
-                    "description: my own\nmission: {duration_hours: 2}\n")
+    path.write_text(
+        "defaults:\n  - simsat_schema\n  - constellation: walker_2\n  - _self_\nname: mine\n"
+        "description: my own\nmission: {duration_hours: 2}\n"
+    )
     config = load_config(str(path))
     assert config.name == "mine" and config.mission.duration_hours == 2
     assert config.constellation.sats_per_plane == 2

@@ -122,8 +122,11 @@ def test_eurosat_splits_and_errors(tmp_path: Path) -> None:
     split_dir = tmp_path / "splits"
     split_dir.mkdir()
     (split_dir / "label_map.json").write_text(json.dumps({"Forest": 0, "River": 1, "SeaLake": 2}))
-    names = {"train": ["Forest/Forest_1.jpg", "River/River_1.jpg"], "validation": ["SeaLake/SeaLake_2.jpg"],
-             "test": ["River/River_3.jpg"]}
+    names = {
+        "train": ["Forest/Forest_1.jpg", "River/River_1.jpg"],
+        "validation": ["SeaLake/SeaLake_2.jpg"],
+        "test": ["River/River_3.jpg"],
+    }
     for split, files in names.items():
         with (split_dir / f"{split}.csv").open("w", newline="") as f:
             writer = csv.writer(f)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from eurosat_fake import write_fake_eurosat
 import simsat.data.eurosat as eurosat
+from eurosat_fake import write_fake_eurosat
 from simsat.data import load_eurosat, load_eurosat_splits
 from simsat.errors import ConfigError
 
@@ -173,5 +173,14 @@ def test_real_eurosat_and_its_split_files(tmp_path: Path) -> None:
     ids = np.concatenate([s.ids for s in splits.values()])
     assert len(np.unique(ids)) == 27_000
     assert np.bincount(np.concatenate([s.labels for s in splits.values()]), minlength=10).tolist() == [
-        3000, 3000, 3000, 2500, 2500, 2000, 2500, 3000, 2500, 3000,
+        3000,
+        3000,
+        3000,
+        2500,
+        2500,
+        2000,
+        2500,
+        3000,
+        2500,
+        3000,
     ]

@@ -128,8 +128,15 @@ def test_stratified_take_hits_the_total_and_every_class() -> None:
     ],
 )
 def test_split_mission_rejects_bad_values(kwargs: dict, culprit: str) -> None:
-    args = dict(n_satellites=3, ground_fraction=0.3, validation_fraction=0.1, test_fraction=0.2,
-                partition="iid", alpha=0.5, seed=0)
+    args = dict(
+        n_satellites=3,
+        ground_fraction=0.3,
+        validation_fraction=0.1,
+        test_fraction=0.2,
+        partition="iid",
+        alpha=0.5,
+        seed=0,
+    )
     args.update(kwargs)
     with pytest.raises(ConfigError, match=culprit):
         split_mission(_toy(100), **args)

@@ -26,8 +26,16 @@ def sample() -> tuple[np.ndarray, np.ndarray]:
 
 def test_names_follow_eurosat() -> None:
     assert CLASS_NAMES == (
-        "AnnualCrop", "Forest", "HerbaceousVegetation", "Highway", "Industrial",
-        "Pasture", "PermanentCrop", "Residential", "River", "SeaLake",
+        "AnnualCrop",
+        "Forest",
+        "HerbaceousVegetation",
+        "Highway",
+        "Industrial",
+        "Pasture",
+        "PermanentCrop",
+        "Residential",
+        "River",
+        "SeaLake",
     )
     assert sorted(RENDERERS) == list(range(10))
 
@@ -147,7 +155,7 @@ def test_every_renderer_gives_float32_channel_first_images() -> None:
         )
         out = render(ctx)
         assert out.shape == (5, 3, 48, 48) and out.dtype == np.float32, CLASS_NAMES[cls]
-        assert np.isfinite(out).all() and 0.0 <= out.min() and out.max() < 1.5, CLASS_NAMES[cls]
+        assert np.isfinite(out).all() and out.min() >= 0.0 and out.max() < 1.5, CLASS_NAMES[cls]
         assert ctx._next_param <= N_PARAMS, CLASS_NAMES[cls]  # no parameter is reused
 
 

@@ -152,8 +152,13 @@ def test_kd_loss_paper_rule_matches_hand_computation() -> None:
     kl_2 = sum(_kl(p2[i], q[i]) for i in range(2)) / 2
     expected = (1 - (a + b) / 2) * ce + ((a + b) / 2) * t**2 * (a * kl_1 + b * kl_2)
 
-    got = kd_loss(torch.tensor(student), [torch.tensor(teacher_1), torch.tensor(teacher_2)],
-                  torch.tensor(labels), "paper", temperature=t)
+    got = kd_loss(
+        torch.tensor(student),
+        [torch.tensor(teacher_1), torch.tensor(teacher_2)],
+        torch.tensor(labels),
+        "paper",
+        temperature=t,
+    )
     assert float(got) == pytest.approx(expected, rel=1e-5)
 
 
@@ -185,12 +190,16 @@ def test_weighted_kd_loss_hand_computation_with_unlabelled_image() -> None:
     kd_w, ce_w, labels = [0.25, 0.8], [0.5, 0.6], [2, -1]  # image 2 has no label
     q = [_softmax(r, t) for r in student]
     ce_0 = -math.log(_softmax(student[0])[2])
-    expected = (ce_w[0] * ce_0 + 0.0) / 2 + t**2 * (kd_w[0] * _kl(targets[0], q[0]) + kd_w[1] * _kl(targets[1], q[1])) / 2
-    got = weighted_kd_loss(torch.tensor(student), torch.tensor(targets), torch.tensor(kd_w), torch.tensor(ce_w),
-                           torch.tensor(labels), t)
+    expected = (ce_w[0] * ce_0 + 0.0) / 2 + t**2 * (
+        kd_w[0] * _kl(targets[0], q[0]) + kd_w[1] * _kl(targets[1], q[1])
+    ) / 2
+    got = weighted_kd_loss(
+        torch.tensor(student), torch.tensor(targets), torch.tensor(kd_w), torch.tensor(ce_w), torch.tensor(labels), t
+    )
     assert float(got) == pytest.approx(expected, rel=1e-5)
-    no_labels = weighted_kd_loss(torch.tensor(student), torch.tensor(targets), torch.tensor(kd_w),
-                                 torch.tensor(ce_w), None, t)
+    no_labels = weighted_kd_loss(
+        torch.tensor(student), torch.tensor(targets), torch.tensor(kd_w), torch.tensor(ce_w), None, t
+    )
     assert float(no_labels) == pytest.approx(expected - ce_w[0] * ce_0 / 2, rel=1e-5)
 
 
@@ -213,8 +222,9 @@ def test_knowledge_targets_give_the_same_gradient_as_kd_loss(rule: str, teachers
     for start in range(0, n, batch):
         sl = slice(start, start + batch)
         g_raw = _grad(lambda z: kd_loss(z, [x[sl] for x in zt], y[sl], rule, t), zs[sl])
-        g_packet = _grad(lambda z: weighted_kd_loss(z, know.targets[sl], know.kd_weight[sl],
-                                                    know.ce_weight[sl], y[sl], t), zs[sl])
+        g_packet = _grad(
+            lambda z: weighted_kd_loss(z, know.targets[sl], know.kd_weight[sl], know.ce_weight[sl], y[sl], t), zs[sl]
+        )
         assert torch.allclose(g_raw, g_packet, atol=1e-6, rtol=1e-4)
         assert g_raw.abs().sum() > 0
 

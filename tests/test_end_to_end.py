@@ -29,8 +29,19 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_run_folder_has_every_result(run_folder: Path) -> None:
     assert run_folder.is_dir() and not run_folder.name.endswith(".partial")
-    for name in ("config.yaml", "metrics.csv", "events.jsonl", "summary.json", "battery.csv", "accuracy.png",
-                 "timeline.png", "battery.png", "report.html", "README.md", "checkpoints/global_final.pt"):
+    for name in (
+        "config.yaml",
+        "metrics.csv",
+        "events.jsonl",
+        "summary.json",
+        "battery.csv",
+        "accuracy.png",
+        "timeline.png",
+        "battery.png",
+        "report.html",
+        "README.md",
+        "checkpoints/global_final.pt",
+    ):
         assert (run_folder / name).is_file(), name
     assert not list(run_folder.parent.glob("*.partial"))
 
@@ -45,8 +56,16 @@ def test_summary_and_metrics_agree_with_events(run_folder: Path) -> None:
         for kind in kinds:
             sent = sum(e["bytes_by_kind"].get(kind, 0) for e in transfers if e["direction"] == direction)
             assert summary["bytes"][direction][kind] == sent
-        assert summary["bytes"][f"{direction}_total"] == sum(e["bytes"] for e in transfers if e["direction"] == direction) > 0
-    assert summary["bytes"]["down"]["imagery"] >= sum(e["encoded_bytes"] for e in events if e["kind"] == "imagery_received") > 0
+        assert (
+            summary["bytes"][f"{direction}_total"]
+            == sum(e["bytes"] for e in transfers if e["direction"] == direction)
+            > 0
+        )
+    assert (
+        summary["bytes"]["down"]["imagery"]
+        >= sum(e["encoded_bytes"] for e in events if e["kind"] == "imagery_received")
+        > 0
+    )
     assert summary["aggregations"] == sum(e["kind"] == "aggregation" for e in events) >= 1
     with (run_folder / "metrics.csv").open() as f:
         rows = list(csv.DictReader(f))
@@ -57,7 +76,7 @@ def test_summary_and_metrics_agree_with_events(run_folder: Path) -> None:
     assert set(summary["time_to_accuracy_hours"]) == {"0.80", "0.90", "0.95"}
     wall = summary["wall"]
     assert wall["workers"] == 2
-    assert 0 < wall["train_wall_seconds"] and 0 < wall["mission_wall_seconds"] <= wall["total_seconds"]
+    assert wall["train_wall_seconds"] > 0 and 0 < wall["mission_wall_seconds"] <= wall["total_seconds"]
     trained = sum(e["wall_s"] for e in events if e["kind"] in ("train_end", "train_cut"))
     assert wall["train_wall_seconds"] == pytest.approx(trained, rel=1e-3, abs=1e-2)
     assert 0.0 <= summary["reference"]["ground_only_accuracy"] <= 1.0

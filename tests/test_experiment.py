@@ -28,10 +28,9 @@ from simsat.experiment.central import (
     teacher_probabilities,
     teacher_scores,
 )
-from simsat.experiment.views import view_logits_path
 from simsat.experiment.data import load_experiment_data
 from simsat.experiment.student import train_student
-from simsat.experiment.views import apply_views, compute_view_logits, ensemble_scores, teacher_targets
+from simsat.experiment.views import apply_views, compute_view_logits, ensemble_scores, teacher_targets, view_logits_path
 from simsat.models.cost import count_flops
 from simsat.models.inputs import Normalization, to_input
 from simsat.models.teachers import create_teacher
@@ -88,9 +87,17 @@ def test_cli_prints_the_finished_folder_last(run: dict[str, Any]) -> None:
 
 def test_every_file_is_written(run: dict[str, Any]) -> None:
     folder: Path = run["folder"]
-    expected = ["config.yaml", "results.json", "results.csv", "efficiency.json", "efficiency.csv",
-                "efficiency_comparison.csv", "confusion_teacher_efficientvit_b0.png",
-                "confusion_teacher_mobilevit_xxs.png", "validation_curves.png"]
+    expected = [
+        "config.yaml",
+        "results.json",
+        "results.csv",
+        "efficiency.json",
+        "efficiency.csv",
+        "efficiency_comparison.csv",
+        "confusion_teacher_efficientvit_b0.png",
+        "confusion_teacher_mobilevit_xxs.png",
+        "validation_curves.png",
+    ]
     for rule in RULES:
         for seed in SEEDS:
             expected += [f"confusion_resnet8_{rule}_s{seed}.png", f"students/resnet8_{rule}_s{seed}.pt"]
@@ -165,8 +172,10 @@ def test_teacher_figures_come_from_one_pass_per_view_and_match_direct_evaluation
 
     def counted_probabilities() -> tuple[dict[str, torch.Tensor], list[tuple[str, int]]]:
         calls: list[tuple[str, int]] = []
-        hooks = [t.module.register_forward_hook(lambda m, i, o, n=t.label: calls.append((n, int(o.shape[0]))))
-                 for t in prep.teachers]
+        hooks = [
+            t.module.register_forward_hook(lambda m, i, o, n=t.label: calls.append((n, int(o.shape[0]))))
+            for t in prep.teachers
+        ]
         try:
             return teacher_probabilities(prep), calls
         finally:
@@ -274,7 +283,11 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path: Path, capsys: pytest.Capt
 def test_recipe_group_switches_to_the_paper_recipe() -> None:
     cfg = load_experiment(["recipe=paper"])
     assert (cfg.train.lr, cfg.train.weight_decay, cfg.train.batch_size, cfg.train.schedule) == (
-        2.5e-4, 5e-4, 64, "step")
+        2.5e-4,
+        5e-4,
+        64,
+        "step",
+    )
     assert cfg.temperature == 5.0
     assert load_experiment([]).train.schedule == "onecycle"
 
@@ -363,17 +376,21 @@ def test_every_shipped_experiment_loads_and_validates(name: str, tmp_path: Path)
     assert config.name == name and config.train.epochs >= 1 and config.students and config.rules
 
 
-@pytest.mark.parametrize("base, variant, epochs", [
-    ("eurosat", "eurosat_long", (15, 40)),  # same teachers, data, recipe and grid: the teacher cache is shared
-    ("eurosat_tuned", "eurosat_patient", (40, 60)),  # same teachers (from the cache), recipe, lr, T and grid
-])
+@pytest.mark.parametrize(
+    "base, variant, epochs",
+    [
+        ("eurosat", "eurosat_long", (15, 40)),  # same teachers, data, recipe and grid: the teacher cache is shared
+        ("eurosat_tuned", "eurosat_patient", (40, 60)),  # same teachers (from the cache), recipe, lr, T and grid
+    ],
+)
 def test_schedule_differs_from_its_base_only_in_student_epochs(
     base: str, variant: str, epochs: tuple[int, int], tmp_path: Path
 ) -> None:
     import dataclasses
 
-    short, long = (dataclasses.asdict(load_experiment([f"experiment={n}", f"data.path={tmp_path}"]))
-                   for n in (base, variant))
+    short, long = (
+        dataclasses.asdict(load_experiment([f"experiment={n}", f"data.path={tmp_path}"])) for n in (base, variant)
+    )
     assert (short["train"].pop("epochs"), long["train"].pop("epochs")) == epochs
     for key in ("name", "description"):
         short.pop(key), long.pop(key)
@@ -383,8 +400,10 @@ def test_schedule_differs_from_its_base_only_in_student_epochs(
 def test_tuned_schedule_changes_only_lr_epochs_and_the_first_teacher(tmp_path: Path) -> None:
     import dataclasses
 
-    base, tuned = (dataclasses.asdict(load_experiment([f"experiment={n}", f"data.path={tmp_path}"]))
-                   for n in ("eurosat", "eurosat_tuned"))
+    base, tuned = (
+        dataclasses.asdict(load_experiment([f"experiment={n}", f"data.path={tmp_path}"]))
+        for n in ("eurosat", "eurosat_tuned")
+    )
     assert (tuned["train"].pop("lr"), tuned["train"].pop("epochs")) == (0.01, 40)
     base["train"].pop("lr"), base["train"].pop("epochs")
     new, *kept = tuned.pop("teachers")
@@ -400,11 +419,20 @@ def test_validation_curves_average_seeds_per_rule_and_schedule(tmp_path: Path, m
 
     def run_record(rule: str, seed: int, epochs: int, accs: list[float]) -> dict[str, Any]:
         curve = [{"epoch": i + 1, "accuracy": a} for i, a in enumerate(accs)]
-        return {"model": "resnet8", "rule": rule, "seed": seed, "epochs": epochs,
-                "best_epoch": int(np.argmax(accs)) + 1, "validation_curve": curve}
+        return {
+            "model": "resnet8",
+            "rule": rule,
+            "seed": seed,
+            "epochs": epochs,
+            "best_epoch": int(np.argmax(accs)) + 1,
+            "validation_curve": curve,
+        }
 
-    runs = [run_record("none", 0, 2, [0.5, 0.7]), run_record("none", 1, 2, [0.6, 0.9]),
-            run_record("entropy", 0, 3, [0.4, 0.8, 0.95])]
+    runs = [
+        run_record("none", 0, 2, [0.5, 0.7]),
+        run_record("none", 1, 2, [0.6, 0.9]),
+        run_record("entropy", 0, 3, [0.4, 0.8, 0.95]),
+    ]
     drawn: list[tuple[list[float], list[float]]] = []
     original = report.plt.Axes.plot
 
@@ -421,10 +449,13 @@ def test_validation_curves_average_seeds_per_rule_and_schedule(tmp_path: Path, m
     # two schedules of the same length and rule are two lines, not two seeds of one
     drawn.clear()
     named = [run | {"schedule": "long"} for run in runs[2:]] + [
-        run_record("entropy", 0, 3, [0.6, 0.7, 0.9]) | {"schedule": "tuned"}]
+        run_record("entropy", 0, 3, [0.6, 0.7, 0.9]) | {"schedule": "tuned"}
+    ]
     report.plot_validation_curves(named, tmp_path / "schedules.png", "title")
     curves = [y for x, y in drawn if len(x) == 3]
-    assert len(curves) == 2 and np.allclose(curves[0], [40.0, 80.0, 95.0]) and np.allclose(curves[1], [60.0, 70.0, 90.0])
+    assert (
+        len(curves) == 2 and np.allclose(curves[0], [40.0, 80.0, 95.0]) and np.allclose(curves[1], [60.0, 70.0, 90.0])
+    )
     with pytest.raises(ValueError, match="no runs"):
         report.plot_validation_curves([], tmp_path / "empty.png", "title")
 

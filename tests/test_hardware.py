@@ -17,8 +17,14 @@ EXPECTED = {"jetson_nano_5w", "jetson_nano_10w", "jetson_orin_nano", "myriad_x",
 
 def profile(**kw: object) -> HardwareProfile:
     args: dict[str, object] = {
-        "name": "board", "description": "test board", "flops_per_s": 2e10, "idle_w": 1.0,
-        "busy_w": 9.0, "memory_mb": 4096.0, "radio_tx_w": 4.0, "radio_rx_w": 0.5,
+        "name": "board",
+        "description": "test board",
+        "flops_per_s": 2e10,
+        "idle_w": 1.0,
+        "busy_w": 9.0,
+        "memory_mb": 4096.0,
+        "radio_tx_w": 4.0,
+        "radio_rx_w": 0.5,
     }
     args.update(kw)
     return HardwareProfile(**args)  # type: ignore[arg-type]
@@ -78,7 +84,8 @@ def test_registry_get_register_overwrite() -> None:
 
 def test_load_yaml_single_and_json_list(tmp_path: Path) -> None:
     single = tmp_path / "cubesat.yaml"
-    single.write_text(textwrap.dedent("""\
+    single.write_text(
+        textwrap.dedent("""\
         name: cubesat_fpga
         description: hypothetical FPGA board
         flops_per_s: 5.0e+9
@@ -87,12 +94,17 @@ def test_load_yaml_single_and_json_list(tmp_path: Path) -> None:
         memory_mb: 1024
         radio_tx_w: 2.0
         radio_rx_w: 0.3
-    """))
+    """)
+    )
     many = tmp_path / "boards.json"
-    many.write_text(json.dumps([
-        profile(name="a").to_dict(),
-        {**profile(name="b").to_dict(), "flops_per_s": "1.5e10"},
-    ]))
+    many.write_text(
+        json.dumps(
+            [
+                profile(name="a").to_dict(),
+                {**profile(name="b").to_dict(), "flops_per_s": "1.5e10"},
+            ]
+        )
+    )
     wrapped = tmp_path / "wrapped.yml"
     wrapped.write_text("profiles:\n  - " + json.dumps(profile(name="c").to_dict()) + "\n")
     registry = HardwareRegistry()
@@ -109,7 +121,7 @@ def test_load_yaml_single_and_json_list(tmp_path: Path) -> None:
     [
         ("p.yaml", "name: x\nflops: 3\n", r"p\.yaml: unknown key 'flops'"),
         ("p.yaml", "name: x\nidle_w: 1\n", r"p\.yaml: missing key 'flops_per_s'"),
-        ("p.json", "[{\"name\": 1", r"p\.json is not valid JSON"),
+        ("p.json", '[{"name": 1', r"p\.json is not valid JSON"),
         ("p.yaml", "name: [unclosed\n", r"p\.yaml is not valid YAML"),
         ("p.yaml", "- 3\n", r"p\.yaml: \[0\]: a hardware profile must be a mapping"),
         ("p.yaml", "[]\n", "non-empty list"),
@@ -146,7 +158,8 @@ def test_load_file_value_error_and_duplicates(tmp_path: Path) -> None:
 
 
 def _install_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entries: str) -> None:
-    (tmp_path / "simsat_test_plugin.py").write_text(textwrap.dedent("""\
+    (tmp_path / "simsat_test_plugin.py").write_text(
+        textwrap.dedent("""\
         from simsat.hardware import HardwareProfile
 
         def _p(name):
@@ -161,7 +174,8 @@ def _install_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entries: st
             raise RuntimeError("no driver")
 
         NOT_A_PROFILE = {"name": "x"}
-    """))
+    """)
+    )
     dist = tmp_path / "simsat_test_plugin-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: simsat-test-plugin\nVersion: 1.0\n")
@@ -171,7 +185,10 @@ def _install_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entries: st
 
 
 def test_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _install_plugin(tmp_path, monkeypatch, textwrap.dedent("""\
+    _install_plugin(
+        tmp_path,
+        monkeypatch,
+        textwrap.dedent("""\
         [simsat.hardware.test_ok]
         one = simsat_test_plugin:ONE
         many = simsat_test_plugin:many
@@ -181,7 +198,8 @@ def test_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
         [simsat.hardware.test_wrong]
         wrong = simsat_test_plugin:NOT_A_PROFILE
-    """))
+    """),
+    )
     registry = HardwareRegistry(builtin_profiles())
     names = registry.load_entry_points(group="simsat.hardware.test_ok")
     assert sorted(names) == ["plugin_one", "plugin_three", "plugin_two"]
@@ -194,7 +212,10 @@ def test_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         registry.load_entry_points(group="simsat.hardware.test_broken")
     with pytest.raises(ConfigError, match="'wrong'.*HardwareProfile"):
         registry.load_entry_points(group="simsat.hardware.test_wrong")
-    with pytest.raises(ConfigError, match="'plugin_one' from hardware entry point 'one'.* already registered from hardware entry point 'one'"):
+    with pytest.raises(
+        ConfigError,
+        match="'plugin_one' from hardware entry point 'one'.* already registered from hardware entry point 'one'",
+    ):
         registry.load_entry_points(group="simsat.hardware.test_ok")
 
 

@@ -11,7 +11,14 @@ import yaml
 
 from simsat.cli.main import main
 from simsat.hardware import default_registry
-from simsat.hardware.calibrate import random_training_set, time_training, calibrated_profile, measure, torch_threads, write_profile
+from simsat.hardware.calibrate import (
+    calibrated_profile,
+    measure,
+    random_training_set,
+    time_training,
+    torch_threads,
+    write_profile,
+)
 from simsat.models.cost import count_flops, training_flops_per_image
 from simsat.models.registry import create_student
 

@@ -24,7 +24,14 @@ def test_no_arguments_lists_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["hardware"]) == 0
     lines = table_rows(capsys.readouterr().out)
     assert lines[0] == [
-        "name", "train GFLOP/s", "infer GFLOP/s", "idle W", "busy W", "memory MB", "mJ/inference", "from",
+        "name",
+        "train GFLOP/s",
+        "infer GFLOP/s",
+        "idle W",
+        "busy W",
+        "memory MB",
+        "mJ/inference",
+        "from",
     ]
     rows = {line[0]: line for line in lines[1:]}
     assert set(rows) == set(builtin_profiles())

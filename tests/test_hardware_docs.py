@@ -42,7 +42,9 @@ def _write(files: dict[str, str], folder: Path, prefix: str) -> Path:
 
 def test_readme_has_both_examples() -> None:
     assert set(_section_files()) == {
-        "boards/cubesat_fpga.yaml", "acme-boards/pyproject.toml", "acme-boards/acme_boards.py",
+        "boards/cubesat_fpga.yaml",
+        "acme-boards/pyproject.toml",
+        "acme-boards/acme_boards.py",
     }
 
 
@@ -64,9 +66,22 @@ def test_entry_point_example_installs_and_lists(
     package = _write(_section_files(), tmp_path, "acme-boards/")
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--no-build-isolation",
-         "--target", str(target), str(package)],
-        check=True, capture_output=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(package),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     assert (target / "acme_boards.py").exists()
     assert main(["hardware", "show", "acme_x1"]) == 2  # not installed on this path yet

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from simsat.errors import ConfigError
-from simsat.hardware import HardwareProfile, assign_fleet, default_registry, energy_per_inference_j, onboard_inference_energy
+from simsat.hardware import (
+    HardwareProfile,
+    assign_fleet,
+    default_registry,
+    energy_per_inference_j,
+    onboard_inference_energy,
+)
 
 
 def test_energy_follows_each_board() -> None:
@@ -25,7 +31,11 @@ def test_energy_follows_each_board() -> None:
     data = result.as_dict()
     assert data["images"] == 2500 and len(data["per_satellite"]) == 3
     assert data["per_satellite"][2] == {
-        "satellite": 2, "board": "myriad_x", "images": 500, "seconds": per[2].seconds, "energy_j": per[2].energy_j,
+        "satellite": 2,
+        "board": "myriad_x",
+        "images": 500,
+        "seconds": per[2].seconds,
+        "energy_j": per[2].energy_j,
     }
 
 

@@ -46,7 +46,9 @@ def test_shares_are_spread_and_deterministic() -> None:
     assert Counter(names[:4]) == Counter(names[4:]) == {"jetson_nano_5w": 2, "raspberry_pi4": 1, "myriad_x": 1}
     assert names[:4] == ["jetson_nano_5w", "myriad_x", "raspberry_pi4", "jetson_nano_5w"]
     assert fleet_summary(assign_fleet(shares, 8, default_registry())) == {
-        "myriad_x": 2, "jetson_nano_5w": 4, "raspberry_pi4": 2,
+        "myriad_x": 2,
+        "jetson_nano_5w": 4,
+        "raspberry_pi4": 2,
     }
 
 
@@ -113,7 +115,9 @@ def test_student_that_does_not_fit_is_refused_with_the_numbers(tmp_path: Path) -
     # a smaller batch needs less: at batch 16 ResNet8 fits in 64 MB
     load_config("quickstart", [files, "satellite.hardware=tiny_64mb", "training.batch_size=16"])
     with pytest.raises(ConfigError, match="training resnet16 at training.batch_size=16 needs"):
-        load_config("quickstart", [files, "satellite.hardware=tiny_64mb", "training.batch_size=16", "satellite.model=resnet16"])
+        load_config(
+            "quickstart", [files, "satellite.hardware=tiny_64mb", "training.batch_size=16", "satellite.model=resnet16"]
+        )
 
 
 def test_scenario_file_with_shares_and_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

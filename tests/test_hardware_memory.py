@@ -52,7 +52,9 @@ def test_resnet16_needs_more_than_resnet8_and_results_are_cached() -> None:
     assert training_memory("resnet8", 10, 8, 32) is training_memory("resnet8", 10, 8, 32)
 
 
-@pytest.mark.parametrize(("args", "culprit"), [(("resnet8", 10, 0, 32), "batch_size"), (("resnet99", 10, 8, 32), "resnet99")])
+@pytest.mark.parametrize(
+    ("args", "culprit"), [(("resnet8", 10, 0, 32), "batch_size"), (("resnet99", 10, 8, 32), "resnet99")]
+)
 def test_bad_arguments(args: tuple[str, int, int, int], culprit: str) -> None:
     with pytest.raises(ConfigError, match=culprit):
         training_memory(*args)

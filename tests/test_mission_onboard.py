@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 from simsat.distill.augment import strong_augment
@@ -99,5 +98,11 @@ def test_fit_calls_the_epoch_hook_after_each_epoch() -> None:
     epochs: list[int] = []
     batches: list[int] = []
     hooks = TrainHooks(on_batch=lambda done, total: batches.append(done), on_epoch_end=epochs.append)
-    fit(model, x, TrainConfig(epochs=3, batch_size=4), lambda m, xb, idx: torch.nn.functional.cross_entropy(m(xb), y[idx]), hooks)
+    fit(
+        model,
+        x,
+        TrainConfig(epochs=3, batch_size=4),
+        lambda m, xb, idx: torch.nn.functional.cross_entropy(m(xb), y[idx]),
+        hooks,
+    )
     assert epochs == [1, 2, 3] and batches[-1] == 30

@@ -5,10 +5,8 @@ uplinks, each strategy's behaviour, and the same result twice."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from simsat.assembly import Mission, assemble
@@ -110,7 +108,11 @@ def test_each_strategy_does_what_it_says(
     cache: Path, tmp_path: Path, strategy: str, present: set[str], absent: set[str]
 ) -> None:
     _, ops, recorder = _play(
-        cache, tmp_path, f"federation.strategy={strategy}", "federation.ground_interval_hours=0.5", "mission.duration_hours=18"
+        cache,
+        tmp_path,
+        f"federation.strategy={strategy}",
+        "federation.ground_interval_hours=0.5",
+        "mission.duration_hours=18",
     )
     kinds = {e["kind"] for e in recorder.events}
     assert present <= kinds, present - kinds
@@ -130,8 +132,10 @@ def test_same_seed_same_metrics(cache: Path, tmp_path: Path) -> None:
 
 def test_mixed_fleet_trains_at_each_boards_rate(cache: Path, tmp_path: Path) -> None:
     """Each satellite's simulated training time and energy per image follow its own board."""
-    config = load_config("mixed_fleet", [f"data.cache_dir={cache}", "reference.epochs=0", "data.n_images=800",
-                                         "mission.duration_hours=8"])
+    config = load_config(
+        "mixed_fleet",
+        [f"data.cache_dir={cache}", "reference.epochs=0", "data.n_images=800", "mission.duration_hours=8"],
+    )
     with assemble(config) as mission:
         recorder = Recorder(tmp_path)
         mission.run(recorder, in_process=True)

@@ -12,7 +12,9 @@ from simsat.mission.packets import KnowledgePacket, ModelArrays, UpdatePacket, U
 from simsat.mission.strategies import get_strategy
 
 
-def _ground(model: ModelArrays, queues: list[KnowledgePacket], aggregation: str = "sync", **settings: float) -> GroundSegment:
+def _ground(
+    model: ModelArrays, queues: list[KnowledgePacket], aggregation: str = "sync", **settings: float
+) -> GroundSegment:
     n = len(queues)
     return GroundSegment(
         model=model,

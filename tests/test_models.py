@@ -115,6 +115,7 @@ def test_to_input_values_layout_and_errors() -> None:
 
 def _resnet8_forward_flops(size: int, classes: int = 10) -> int:
     """Hand count of ResNet8 forward FLOPs (2 per multiply-add in convs and the linear layer)."""
+
     def conv(cin: int, cout: int, out_hw: int) -> int:
         return 2 * cin * cout * 9 * out_hw * out_hw
 

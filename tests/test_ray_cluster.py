@@ -36,9 +36,22 @@ def ray_head() -> Iterator[str]:
     temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # Ray's socket paths must stay short
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
     head = subprocess.Popen(
-        [ray, "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
-         "--object-store-memory=100000000", "--include-dashboard=false", f"--temp-dir={temp}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+        [
+            ray,
+            "start",
+            "--head",
+            "--block",
+            "--node-ip-address=127.0.0.1",
+            f"--port={port}",
+            "--num-cpus=2",
+            "--object-store-memory=100000000",
+            "--include-dashboard=false",
+            f"--temp-dir={temp}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
     )
     address = f"127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -64,8 +77,14 @@ def ray_head() -> Iterator[str]:
 def test_run_on_an_existing_cluster(ray_head: str, tmp_path: Path) -> None:
     config = load_config(
         "tiny",
-        [f"ray.address={ray_head}", f"run.output_dir={tmp_path / 'runs'}", f"data.cache_dir={tmp_path / 'cache'}",
-         "run.progress=false", "reference.epochs=0", "mission.duration_hours=6"],
+        [
+            f"ray.address={ray_head}",
+            f"run.output_dir={tmp_path / 'runs'}",
+            f"data.cache_dir={tmp_path / 'cache'}",
+            "run.progress=false",
+            "reference.epochs=0",
+            "mission.duration_hours=6",
+        ],
     )
     folder = run_scenario(config)
     summary = json.loads((folder / "summary.json").read_text())

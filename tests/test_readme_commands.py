@@ -35,7 +35,7 @@ CHEAP_RUN = "simsat run scenario=tiny mission.duration_hours=6 distill=static"
 
 
 def _yaml_block(after_heading: str) -> str:
-    section = TEXT[TEXT.index(after_heading):]
+    section = TEXT[TEXT.index(after_heading) :]
     return section.split("```yaml\n", 1)[1].split("```", 1)[0]
 
 

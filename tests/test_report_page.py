@@ -43,18 +43,35 @@ window.addEventListener('load', () => {
 def _dom(page: Path, tmp_path: Path) -> str:
     assert BROWSER is not None
     result = subprocess.run(
-        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        [
+            BROWSER,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 
 
-@pytest.mark.skipif(BROWSER is None, reason="headless Chromium not found (Debian: apt-get install chromium; "
-                    ".ci/run installs it): report.html is not checked in a browser here")
-@pytest.mark.parametrize("spec", [FakeRun(satellites=4, hours=12.0), FakeRun(satellites=3, hours=6.0, aggregate=False)],
-                         ids=["four_satellites", "no_aggregation"])
+@pytest.mark.skipif(
+    BROWSER is None,
+    reason="headless Chromium not found (Debian: apt-get install chromium; "
+    ".ci/run installs it): report.html is not checked in a browser here",
+)
+@pytest.mark.parametrize(
+    "spec",
+    [FakeRun(satellites=4, hours=12.0), FakeRun(satellites=3, hours=6.0, aggregate=False)],
+    ids=["four_satellites", "no_aggregation"],
+)
 def test_report_page_shows_summary_numbers_and_every_plot(spec: FakeRun, tmp_path: Path) -> None:
     folder = write_fake_run(tmp_path / "run", spec)
     render_run(folder)

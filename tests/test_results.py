@@ -77,8 +77,9 @@ def test_twenty_four_satellites_are_sampled_and_say_so(tmp_path: Path) -> None:
 
 
 def test_battery_csv_round_trip_and_facts(tmp_path: Path) -> None:
-    path = write_battery_csv(tmp_path / "battery.csv", {1: [(0, 0.5), (60, 0.0), (120, 0.0), (180, 0.2)],
-                                                        0: [(0, 0.9), (60, 0.8)]})
+    path = write_battery_csv(
+        tmp_path / "battery.csv", {1: [(0, 0.5), (60, 0.0), (120, 0.0), (180, 0.2)], 0: [(0, 0.9), (60, 0.8)]}
+    )
     histories = read_battery(path)
     assert list(histories) == [0, 1] and histories[1] == ([0.0, 60.0, 120.0, 180.0], [0.5, 0.0, 0.0, 0.2])
     facts = battery_facts(histories)

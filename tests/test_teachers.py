@@ -51,8 +51,11 @@ def test_simsat_students_are_valid_teacher_names() -> None:
 def test_checkpoint_formats_load_the_same_weights(tmp_path: Path, wrap: str) -> None:
     torch.manual_seed(1)
     source = create_teacher("resnet8", 10)
-    state = {"bare": source.model.state_dict(), "state_dict": {"state_dict": source.model.state_dict()},
-             "wrapper_keys": source.state_dict()}[wrap]
+    state = {
+        "bare": source.model.state_dict(),
+        "state_dict": {"state_dict": source.model.state_dict()},
+        "wrapper_keys": source.state_dict(),
+    }[wrap]
     path = tmp_path / "teacher.pt"
     torch.save(state, path)
     torch.manual_seed(2)
@@ -95,17 +98,32 @@ def test_teacher_cache_miss_then_hit(tmp_path: Path) -> None:
     images, labels, norm = _tiny_data()
     specs = [TeacherSpec("resnet8", input_size=16, epochs=1, batch_size=8)]
     calls: list[tuple[str, int, int]] = []
-    first = train_or_load_teachers(specs, images, labels, norm, 3, "fp-1", tmp_path, seed=5,
-                                   progress=lambda name, done, total: calls.append((name, done, total)))
+    first = train_or_load_teachers(
+        specs,
+        images,
+        labels,
+        norm,
+        3,
+        "fp-1",
+        tmp_path,
+        seed=5,
+        progress=lambda name, done, total: calls.append((name, done, total)),
+    )
     model, meta = first[0]
     assert meta["cache_hit"] is False and meta["train_seconds"] > 0
     assert calls[-1] == ("resnet8", 24, 24)
     assert Path(meta["cache_file"]).is_file()
     weights_file = Path(meta["cache_file"])
     versions, training = versions_file(weights_file), training_file(weights_file)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([weights_file.name, versions.name, training.name])  # no temp files
-    assert meta["training"] == {"seconds": meta["train_seconds"], "images_per_s": meta["images_per_s"],
-                                "mean_loss": meta["mean_loss"], "epochs": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [weights_file.name, versions.name, training.name]
+    )  # no temp files
+    assert meta["training"] == {
+        "seconds": meta["train_seconds"],
+        "images_per_s": meta["images_per_s"],
+        "mean_loss": meta["mean_loss"],
+        "epochs": 1,
+    }
     assert meta["trained_with"] == {"torch": torch.__version__, "timm": timm.__version__}
     assert not model.training
 

@@ -13,7 +13,6 @@ from simsat.world import Station, contact_plan, tle_satellites, walker_satellite
 from simsat.world.contacts import compute_contacts
 from simsat.world.timebase import Epoch
 from simsat.world.tle import tle_satellites_from_text
-
 from world_skyfield import ISS_TLE, make_tle, skyfield_timescale
 
 STATIONS = [
@@ -25,13 +24,20 @@ STATIONS = [
 ]
 
 
-def _skyfield_events(l1: str, l2: str, station: Station, start: datetime, hours: float) -> tuple[list[datetime], list[datetime]]:
+def _skyfield_events(
+    l1: str, l2: str, station: Station, start: datetime, hours: float
+) -> tuple[list[datetime], list[datetime]]:
     from skyfield.api import EarthSatellite, wgs84
 
     ts = skyfield_timescale()
     sat = EarthSatellite(l1, l2, "x", ts)
     topo = wgs84.latlon(station.lat_deg, station.lon_deg, station.alt_m)
-    t, ev = sat.find_events(topo, ts.from_datetime(start), ts.from_datetime(start + timedelta(hours=hours)), altitude_degrees=station.min_elevation_deg)
+    t, ev = sat.find_events(
+        topo,
+        ts.from_datetime(start),
+        ts.from_datetime(start + timedelta(hours=hours)),
+        altitude_degrees=station.min_elevation_deg,
+    )
     rises = [x.utc_datetime() for x, e in zip(t, ev) if e == 0]
     sets = [x.utc_datetime() for x, e in zip(t, ev) if e == 2]
     return rises, sets
@@ -73,7 +79,9 @@ def test_synthetic_tles_match_skyfield_within_two_seconds() -> None:
     assert checked >= 40
 
 
-def _dense_windows(sats, station: Station, epoch: Epoch, duration: float, step: float = 1.0) -> list[tuple[float, float]]:  # type: ignore[no-untyped-def]
+def _dense_windows(
+    sats, station: Station, epoch: Epoch, duration: float, step: float = 1.0
+) -> list[tuple[float, float]]:  # type: ignore[no-untyped-def]
     t = np.arange(0.0, duration + step / 2, step)
     p = sats.ecef_grid(epoch, t, np.array([0]))[0]
     up = station.elevation_deg(p) >= station.min_elevation_deg

@@ -9,9 +9,9 @@ import pytest
 import simpy
 
 from simsat.errors import ConfigError
+from simsat.world.linkbudget import PRESETS, LinkBudget, free_space_loss_db, link_preset
 from simsat.world.links import LinkRates, Transfer, bytes_in, seconds_for, transmit
 from simsat.world.power import Battery
-from simsat.world.linkbudget import PRESETS, LinkBudget, free_space_loss_db, link_preset
 from simsat.world.rates import RateProfile
 
 
@@ -96,8 +96,6 @@ def test_transfer_accepts_numpy_sizes() -> None:
 
 
 # ----- rate profiles and link budgets -----
-
-
 
 
 def test_rate_profile_bytes_and_times() -> None:

@@ -15,7 +15,6 @@ from simsat.mission.plan import build_world
 from simsat.world.antennas import antenna_priority, order_requests
 from simsat.world.contacts import ContactWindow
 from simsat.world.rates import RateProfile
-
 from world_skyfield import ISS_TLE, make_tle
 
 NAME, L1, L2 = ISS_TLE
@@ -79,7 +78,9 @@ def test_bad_world_config(override: str, match: str) -> None:
         load_config("tiny", [override])
 
 
-def test_bad_station_through_the_command_line_exits_2_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_station_through_the_command_line_exits_2_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     assert main(["contacts", "scenario=tiny", f"run.output_dir={out}", "ground_stations.0.latitude_deg=95"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -89,7 +90,9 @@ def test_bad_station_through_the_command_line_exits_2_and_writes_nothing(tmp_pat
     assert not out.exists()
 
 
-def test_bad_tle_through_the_command_line_exits_2_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_tle_through_the_command_line_exits_2_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.tle"
     bad.write_text(f"{NAME}\n{L1[:-1]}0\n{L2}\n")
     out = tmp_path / "out"
@@ -105,7 +108,18 @@ def test_bad_tle_through_the_command_line_exits_2_and_writes_nothing(tmp_path: P
 def test_tle_only_contacts_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _tle_file(tmp_path, datetime(2025, 3, 20, tzinfo=timezone.utc))
     out = tmp_path / "out"
-    assert main(["contacts", "scenario=tiny", f"run.output_dir={out}", f"constellation.tle={path}", "constellation.planes=0"]) == 0
+    assert (
+        main(
+            [
+                "contacts",
+                "scenario=tiny",
+                f"run.output_dir={out}",
+                f"constellation.tle={path}",
+                "constellation.planes=0",
+            ]
+        )
+        == 0
+    )
     csv_path = Path(capsys.readouterr().out.strip().splitlines()[-1])
     rows = csv_path.read_text().splitlines()[1:]
     assert rows and all(r.split(",")[0] in ("FLEET-0", "FLEET-1") for r in rows)

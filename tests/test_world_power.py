@@ -23,8 +23,12 @@ def always(_t: float) -> bool:
 
 def make(env: simpy.Environment, **kw: object) -> Battery:
     args: dict[str, object] = {
-        "capacity_wh": 100.0, "initial_soc": 0.2, "floor_soc": 0.2,
-        "solar_w": 10.0, "baseline_w": 2.0, "sunlit": always,
+        "capacity_wh": 100.0,
+        "initial_soc": 0.2,
+        "floor_soc": 0.2,
+        "solar_w": 10.0,
+        "baseline_w": 2.0,
+        "sunlit": always,
     }
     args.update(kw)
     return Battery(env, **args)  # type: ignore[arg-type]
@@ -193,8 +197,6 @@ def test_stop_ends_the_integration_process() -> None:
 # ----- shadow depth, attitude, safe mode, energy balance -----
 
 
-
-
 def test_fractional_sunlight_scales_solar_input() -> None:
     env = simpy.Environment()
     battery = make(env, sunlit=lambda t: 0.25)
@@ -208,8 +210,15 @@ def test_empty_battery_enters_safe_mode_sheds_payload_and_recovers() -> None:
     env = simpy.Environment()
     dark_until = 3600.0
     battery = make(
-        env, capacity_wh=10.0, initial_soc=0.1, floor_soc=0.05, solar_w=12.0, baseline_w=2.0,
-        sunlit=lambda t: t >= dark_until, safe_exit_soc=0.3, safe_baseline_w=1.0,
+        env,
+        capacity_wh=10.0,
+        initial_soc=0.1,
+        floor_soc=0.05,
+        solar_w=12.0,
+        baseline_w=2.0,
+        sunlit=lambda t: t >= dark_until,
+        safe_exit_soc=0.3,
+        safe_baseline_w=1.0,
     )
 
     def script() -> simpy.events.ProcessGenerator:
@@ -234,7 +243,9 @@ def test_empty_battery_enters_safe_mode_sheds_payload_and_recovers() -> None:
 
 def test_compute_does_no_work_in_safe_mode() -> None:
     env = simpy.Environment()
-    battery = make(env, capacity_wh=10.0, initial_soc=0.0, floor_soc=0.0, solar_w=7.0, baseline_w=2.0, safe_exit_soc=0.5)
+    battery = make(
+        env, capacity_wh=10.0, initial_soc=0.0, floor_soc=0.0, solar_w=7.0, baseline_w=2.0, safe_exit_soc=0.5
+    )
     proc = env.process(run_compute(env, battery, 600.0, 10.0, floor_soc=0.0, resume_soc=0.2))
     env.run(until=proc)
     # empty at t=0 (safe); +5 W reaches the safe exit (50 %, 5 Wh) at 3600 s, only then it computes
@@ -259,7 +270,9 @@ def test_battery_energy_is_conserved_over_a_day_of_orbits() -> None:
     sats = walker_satellites(550.0, 97.6, 1, 1, 0, epoch=start, raan0_deg=0.0)
     light = Sunlight(sats, 0, Epoch(start), 86400.0)
     env = simpy.Environment()
-    battery = make(env, capacity_wh=60.0, initial_soc=0.5, solar_w=12.0, baseline_w=4.0, sunlit=SolarInput(light, "nadir_body"))
+    battery = make(
+        env, capacity_wh=60.0, initial_soc=0.5, solar_w=12.0, baseline_w=4.0, sunlit=SolarInput(light, "nadir_body")
+    )
 
     def duty() -> simpy.events.ProcessGenerator:
         while True:

@@ -12,13 +12,14 @@ from simsat.errors import ConfigError
 from simsat.world.stations import Station
 from simsat.world.timebase import Epoch
 from simsat.world.walker import j2_rates, sun_synchronous_inclination_deg, walker_satellites
-
 from world_skyfield import skyfield_timescale
 
 START = datetime(2025, 3, 20, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize(("lat", "lon", "alt"), [(78.23, 15.39, 500.0), (-72.01, 2.53, 1300.0), (0.0, -30.0, 0.0), (49.61, 6.13, 300.0)])
+@pytest.mark.parametrize(
+    ("lat", "lon", "alt"), [(78.23, 15.39, 500.0), (-72.01, 2.53, 1300.0), (0.0, -30.0, 0.0), (49.61, 6.13, 300.0)]
+)
 def test_station_position_matches_skyfield_wgs84(lat: float, lon: float, alt: float) -> None:
     skyfield_timescale()
     from skyfield.api import wgs84
@@ -89,7 +90,13 @@ def test_ltan_places_plane_zero_relative_to_the_mean_sun() -> None:
     ],
 )
 def test_bad_walker(kwargs: dict[str, float], match: str) -> None:
-    args: dict[str, object] = {"altitude_km": 500.0, "inclination_deg": 97.4, "planes": 2, "sats_per_plane": 2, "phasing": 1}
+    args: dict[str, object] = {
+        "altitude_km": 500.0,
+        "inclination_deg": 97.4,
+        "planes": 2,
+        "sats_per_plane": 2,
+        "phasing": 1,
+    }
     args.update(kwargs)
     with pytest.raises(ConfigError, match=match):
         walker_satellites(**args, epoch=START, prefix="fleet")  # type: ignore[arg-type]

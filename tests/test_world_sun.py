@@ -9,10 +9,16 @@ import numpy as np
 import pytest
 
 from simsat.world.constants import EARTH_RADIUS_KM
-from simsat.world.sun import Sunlight, beta_angle_deg, illuminated_fraction, sun_direction_eci, sun_position_eci, sun_right_ascension_deg
+from simsat.world.sun import (
+    Sunlight,
+    beta_angle_deg,
+    illuminated_fraction,
+    sun_direction_eci,
+    sun_position_eci,
+    sun_right_ascension_deg,
+)
 from simsat.world.timebase import Epoch
 from simsat.world.walker import walker_satellites
-
 from world_skyfield import skyfield_ephemeris, skyfield_timescale
 
 EQUINOX = datetime(2025, 3, 20, 9, 1, tzinfo=timezone.utc)
@@ -25,7 +31,13 @@ def test_sun_direction_within_a_tenth_of_a_degree_of_de421_over_a_year() -> None
     for day in range(0, 366, 5):
         moment = datetime(2025, 1, 1, tzinfo=timezone.utc) + timedelta(days=day, hours=day % 24)
         ra, dec, dist = earth.at(ts.from_datetime(moment)).observe(sun).apparent().radec(epoch="date")
-        ref = np.array([math.cos(dec.radians) * math.cos(ra.radians), math.cos(dec.radians) * math.sin(ra.radians), math.sin(dec.radians)])
+        ref = np.array(
+            [
+                math.cos(dec.radians) * math.cos(ra.radians),
+                math.cos(dec.radians) * math.sin(ra.radians),
+                math.sin(dec.radians),
+            ]
+        )
         ours = sun_direction_eci(Epoch(moment), 0.0)[0]
         worst = max(worst, math.degrees(math.acos(min(1.0, float(ref @ ours)))))
         assert np.linalg.norm(sun_position_eci(Epoch(moment), 0.0)[0]) == pytest.approx(dist.km, rel=2e-4)
@@ -40,7 +52,9 @@ def test_sun_is_at_the_equinox_node() -> None:
 def test_shadow_fraction_regions() -> None:
     sun = np.array([[1.496e8, 0.0, 0.0]] * 4)
     r = EARTH_RADIUS_KM + 500.0
-    behind = np.array([[-r, 0.0, 0.0], [0.0, r, 0.0], [-r * 0.2, EARTH_RADIUS_KM + 0.0, 0.0], [-r * 0.2, EARTH_RADIUS_KM - 30.0, 0.0]])
+    behind = np.array(
+        [[-r, 0.0, 0.0], [0.0, r, 0.0], [-r * 0.2, EARTH_RADIUS_KM + 0.0, 0.0], [-r * 0.2, EARTH_RADIUS_KM - 30.0, 0.0]]
+    )
     frac = illuminated_fraction(behind, sun)
     assert frac[0] == 0.0  # deep umbra
     assert frac[1] == 1.0  # beside the Earth
@@ -126,7 +140,6 @@ def test_sunlight_of_a_real_tle_agrees_with_skyfield_is_sunlit() -> None:
     from skyfield.api import EarthSatellite
 
     from simsat.world.tle import tle_satellites_from_text
-
     from world_skyfield import ISS_TLE
 
     name, l1, l2 = ISS_TLE

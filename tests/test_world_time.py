@@ -10,7 +10,6 @@ import pytest
 
 from simsat.errors import ConfigError
 from simsat.world.timebase import Epoch, julian_date, parse_utc
-
 from world_skyfield import skyfield_timescale
 
 

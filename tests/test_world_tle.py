@@ -13,7 +13,6 @@ from sgp4.api import Satrec
 from simsat.errors import ConfigError
 from simsat.world.timebase import Epoch
 from simsat.world.tle import parse_tle_text, tle_satellites
-
 from world_skyfield import ISS_TLE, make_tle
 
 NAME, L1, L2 = ISS_TLE

@@ -25,14 +25,14 @@ def skyfield_ephemeris() -> Any:
         return api.Loader(data.get_skyfield_data_path(), verbose=False)("de421.bsp")
 
 
-def make_tle(satnum: int, epoch: datetime, inc: float, raan: float, ecc: float, argp: float, ma: float, rev_per_day: float) -> tuple[str, str]:
+def make_tle(
+    satnum: int, epoch: datetime, inc: float, raan: float, ecc: float, argp: float, ma: float, rev_per_day: float
+) -> tuple[str, str]:
     """A valid two-line element set (zero drag terms) with correct checksums."""
     start = datetime(epoch.year, 1, 1, tzinfo=epoch.tzinfo)
     doy = 1.0 + (epoch - start) / timedelta(days=1)
     l1 = f"1 {satnum:05d}U 24001A   {epoch.year % 100:02d}{doy:012.8f}  .00000000  00000-0  00000-0 0  999"
-    l2 = (
-        f"2 {satnum:05d} {inc:8.4f} {raan:8.4f} {round(ecc * 1e7):07d} {argp:8.4f} {ma:8.4f} {rev_per_day:11.8f}    1"
-    )
+    l2 = f"2 {satnum:05d} {inc:8.4f} {raan:8.4f} {round(ecc * 1e7):07d} {argp:8.4f} {ma:8.4f} {rev_per_day:11.8f}    1"
     assert len(l1) == 68 and len(l2) == 68, (len(l1), len(l2))
     return l1 + str(tle_checksum(l1)), l2 + str(tle_checksum(l2))
 

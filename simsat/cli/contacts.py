@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -52,19 +52,32 @@ def write_csv(world: WorldPlan, path: Path) -> None:
     names = world.satellites.names
     with path.open("w", newline="") as handle:
         out = csv.writer(handle)
-        out.writerow(["satellite", "station", "start_utc", "end_utc", "duration_s", "max_elevation_deg", "mean_uplink_bps", "mean_downlink_bps"])
+        out.writerow(
+            [
+                "satellite",
+                "station",
+                "start_utc",
+                "end_utc",
+                "duration_s",
+                "max_elevation_deg",
+                "mean_uplink_bps",
+                "mean_downlink_bps",
+            ]
+        )
         for k, w in enumerate(world.contacts):
             up, down = _mean_rates(world, k)
-            out.writerow([
-                names[w.satellite],
-                world.stations[w.station].name,
-                world.epoch.at(w.start_s).isoformat(timespec="milliseconds"),
-                world.epoch.at(w.end_s).isoformat(timespec="milliseconds"),
-                f"{w.duration_s:.3f}",
-                f"{w.max_elevation_deg:.2f}",
-                f"{up:.0f}",
-                f"{down:.0f}",
-            ])
+            out.writerow(
+                [
+                    names[w.satellite],
+                    world.stations[w.station].name,
+                    world.epoch.at(w.start_s).isoformat(timespec="milliseconds"),
+                    world.epoch.at(w.end_s).isoformat(timespec="milliseconds"),
+                    f"{w.duration_s:.3f}",
+                    f"{w.max_elevation_deg:.2f}",
+                    f"{up:.0f}",
+                    f"{down:.0f}",
+                ]
+            )
 
 
 def _hours(world: WorldPlan, seconds: float) -> float:
@@ -94,8 +107,12 @@ def plot_timeline(world: WorldPlan, path: Path) -> None:
             ax.broken_barh([(_hours(world, a), _hours(world, b - a))], (i + 0.02, 0.33), color=UMBRA, lw=0)
     for w in world.contacts:
         if w.satellite < n:
-            ax.broken_barh([(_hours(world, w.start_s), _hours(world, w.duration_s))], (w.satellite - 0.4, 0.4),
-                           color=colours(w.station), lw=0)
+            ax.broken_barh(
+                [(_hours(world, w.start_s), _hours(world, w.duration_s))],
+                (w.satellite - 0.4, 0.4),
+                color=colours(w.station),
+                lw=0,
+            )
     ax.set_yticks(range(n), names, fontsize=7)
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(0.0, _hours(world, world.duration_s))
@@ -158,8 +175,13 @@ def plot_ground_tracks(world: WorldPlan, path: Path, track_hours: float = 3.0) -
         for x, y in _split_at_dateline(cx, cy):
             ax.plot(x, y, color="black", lw=1.0, ls="--")
         ax.plot(station.lon_deg if station.lon_deg <= 180 else station.lon_deg - 360, station.lat_deg, "k^", ms=7)
-        ax.annotate(station.name, (station.lon_deg if station.lon_deg <= 180 else station.lon_deg - 360, station.lat_deg),
-                    xytext=(4, 4), textcoords="offset points", fontsize=8)
+        ax.annotate(
+            station.name,
+            (station.lon_deg if station.lon_deg <= 180 else station.lon_deg - 360, station.lat_deg),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=8,
+        )
     ax.set_xlim(-180, 180)
     ax.set_ylim(-90, 90)
     ax.set_xticks(range(-180, 181, 30))

@@ -1,8 +1,8 @@
 """`simsat hardware` subcommands: list profiles, show one with its sources, calibrate this machine.
 
-    simsat hardware [list] [--file PATH ...] [--model resnet8]
-    simsat hardware show NAME [--file PATH ...] [--model resnet8] [--batch-size 64]
-    simsat hardware calibrate --name my_board [--model resnet8 --batch-size 64 --out PATH]
+simsat hardware [list] [--file PATH ...] [--model resnet8]
+simsat hardware show NAME [--file PATH ...] [--model resnet8] [--batch-size 64]
+simsat hardware calibrate --name my_board [--model resnet8 --batch-size 64 --out PATH]
 """
 
 from __future__ import annotations
@@ -57,16 +57,18 @@ def cmd_list(args: argparse.Namespace) -> int:
     headers = ["name", "train GFLOP/s", "infer GFLOP/s", "idle W", "busy W", "memory MB", "mJ/inference", "from"]
     rows = []
     for profile in registry.profiles():
-        rows.append([
-            profile.name,
-            f"{profile.flops_per_s / 1e9:.1f}",
-            f"{profile.effective_inference_flops_per_s / 1e9:.1f}",
-            f"{profile.idle_w:.2f}",
-            f"{profile.busy_w:.2f}",
-            f"{profile.memory_mb:.0f}",
-            f"{profile.inference_energy_j(cost.forward_flops) * 1e3:.3f}",
-            _short_origin(registry.origin(profile.name)),
-        ])
+        rows.append(
+            [
+                profile.name,
+                f"{profile.flops_per_s / 1e9:.1f}",
+                f"{profile.effective_inference_flops_per_s / 1e9:.1f}",
+                f"{profile.idle_w:.2f}",
+                f"{profile.busy_w:.2f}",
+                f"{profile.memory_mb:.0f}",
+                f"{profile.inference_energy_j(cost.forward_flops) * 1e3:.3f}",
+                _short_origin(registry.origin(profile.name)),
+            ]
+        )
     print_table(headers, rows, sys.stdout)
     print(
         f"\nmJ/inference: one {cost.model} forward pass at {cost.input_size} px"
@@ -84,7 +86,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     cost = _student_cost(args.model, args.input_size)
     memory = training_memory(args.model, _num_classes(), args.batch_size, args.input_size)
     inference = (
-        f"{profile.inference_flops_per_s:.4g} FLOP/s" if profile.inference_flops_per_s is not None
+        f"{profile.inference_flops_per_s:.4g} FLOP/s"
+        if profile.inference_flops_per_s is not None
         else f"(training rate, {profile.flops_per_s:.4g} FLOP/s)"
     )
     values = {
@@ -156,7 +159,12 @@ def _shared_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
         return value if defaults else argparse.SUPPRESS
 
     parser.add_argument(
-        "-f", "--file", dest="files", action="append", default=default([]), metavar="PATH",
+        "-f",
+        "--file",
+        dest="files",
+        action="append",
+        default=default([]),
+        metavar="PATH",
         help="extra profile file or folder (repeatable)",
     )
     parser.add_argument("--model", default=default(DEFAULT_MODEL), help="student model for energy and memory")
@@ -189,5 +197,3 @@ def add_hardware_parser(sub: Any) -> None:
     cal.add_argument("--busy-w", type=float, default=None, help="busy power in W (else from --base)")
     cal.add_argument("--out", default=None, help="output YAML file (default NAME.yaml)")
     cal.set_defaults(func=cmd_calibrate)
-
-

@@ -177,8 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog="simsat",
-        description="Simulate federated knowledge distillation between a ground station and a satellite "
-        "constellation.",
+        description="Simulate federated knowledge distillation between a ground station and a satellite constellation.",
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -200,9 +200,7 @@ class SimsatConfig:
     seed: int = 0
     mission: MissionConfig = field(default_factory=MissionConfig)
     constellation: ConstellationConfig = field(default_factory=ConstellationConfig)
-    ground_stations: list[GroundStationConfig] = field(
-        default_factory=lambda: [GroundStationConfig()]
-    )
+    ground_stations: list[GroundStationConfig] = field(default_factory=lambda: [GroundStationConfig()])
     link: LinkConfig = field(default_factory=LinkConfig)
     satellite: SatelliteConfig = field(default_factory=SatelliteConfig)
     hardware: HardwareConfig = field(default_factory=HardwareConfig)

@@ -116,9 +116,7 @@ def _load_pixels(root: Path, files: list[str], cache_dir: Path | None) -> np.nda
     return images
 
 
-def load_eurosat(
-    root: Path, cache_dir: Path | None = None, class_names: tuple[str, ...] | None = None
-) -> ImageSet:
+def load_eurosat(root: Path, cache_dir: Path | None = None, class_names: tuple[str, ...] | None = None) -> ImageSet:
     """Every image under `root`; labels index `class_names` (default: sorted class folder names)."""
     root = Path(root)
     classes, files = _scan(root)
@@ -176,9 +174,7 @@ def _read_label_map(split_dir: Path) -> tuple[str, ...]:
     return tuple(order)
 
 
-def _read_split(
-    path: Path, root: Path, position: dict[str, int], labels: np.ndarray, n_classes: int
-) -> np.ndarray:
+def _read_split(path: Path, root: Path, position: dict[str, int], labels: np.ndarray, n_classes: int) -> np.ndarray:
     if not path.is_file():
         raise ConfigError(f"split file not found: {path}")
     rows: list[int] = []
@@ -200,7 +196,7 @@ def _read_split(
 
 
 def load_eurosat_splits(root: Path, split_dir: Path, cache_dir: Path | None = None) -> dict[str, ImageSet]:
-    """"train" / "validation" / "test" sets from `<split>.csv` (columns Filename, Label) and
+    """ "train" / "validation" / "test" sets from `<split>.csv` (columns Filename, Label) and
     label_map.json in split_dir; class order follows the label map."""
     root, split_dir = Path(root), Path(split_dir)
     names = _read_label_map(split_dir)

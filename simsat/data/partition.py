@@ -79,7 +79,9 @@ def stratified_take(labels: np.ndarray, pool: np.ndarray, fraction: float, rng: 
     return np.sort(np.concatenate(taken)).astype(np.int64)
 
 
-def stratified_take_per_class(labels: np.ndarray, pool: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
+def stratified_take_per_class(
+    labels: np.ndarray, pool: np.ndarray, fraction: float, rng: np.random.Generator
+) -> np.ndarray:
     """The experiment's split rule: round(fraction * count) per class, so the total can
     fall short of fraction * len(pool) (Python rounds 4.5 to 4). New code uses `stratified_take`."""
     taken = [np.zeros(0, dtype=np.int64)]

@@ -23,19 +23,42 @@ from simsat.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 CLASS_NAMES: tuple[str, ...] = (
-    "AnnualCrop", "Forest", "HerbaceousVegetation", "Highway", "Industrial",
-    "Pasture", "PermanentCrop", "Residential", "River", "SeaLake",
+    "AnnualCrop",
+    "Forest",
+    "HerbaceousVegetation",
+    "Highway",
+    "Industrial",
+    "Pasture",
+    "PermanentCrop",
+    "Residential",
+    "River",
+    "SeaLake",
 )
 
 RENDERERS: dict[int, Callable[[SceneBatch], np.ndarray]] = {
-    0: land.annual_crop, 1: land.forest, 2: land.herbaceous, 3: urban.highway,
-    4: urban.industrial, 5: land.pasture, 6: land.permanent_crop, 7: urban.residential,
-    8: land.river, 9: land.sea_lake,
+    0: land.annual_crop,
+    1: land.forest,
+    2: land.herbaceous,
+    3: urban.highway,
+    4: urban.industrial,
+    5: land.pasture,
+    6: land.permanent_crop,
+    7: urban.residential,
+    8: land.river,
+    9: land.sea_lake,
 }
 
 CONFUSERS: dict[int, tuple[int, int, int]] = {
-    0: (6, 2, 5), 1: (2, 5, 8), 2: (5, 0, 1), 3: (8, 0, 7), 4: (7, 3, 0),
-    5: (2, 1, 0), 6: (0, 2, 7), 7: (4, 3, 1), 8: (3, 9, 5), 9: (8, 1, 5),
+    0: (6, 2, 5),
+    1: (2, 5, 8),
+    2: (5, 0, 1),
+    3: (8, 0, 7),
+    4: (7, 3, 0),
+    5: (2, 1, 0),
+    6: (0, 2, 7),
+    7: (4, 3, 1),
+    8: (3, 9, 5),
+    9: (8, 1, 5),
 }
 """Class whose scene may cover part of an image of each class (a mixed scene)."""
 
@@ -73,8 +96,12 @@ class SyntheticNuisance:
         for name in ("brightness", "tint"):
             if getattr(self, name) < 0.0:
                 raise ConfigError(f"nuisance.{name} must be >= 0, got {getattr(self, name)}")
-        for name, floor, ceiling in (("mix_coverage", 0.0, 1.0), ("season", -1.0, 2.0),
-                                     ("blur_px", 0.0, 8.0), ("sensor_noise", 0.0, 1.0)):
+        for name, floor, ceiling in (
+            ("mix_coverage", 0.0, 1.0),
+            ("season", -1.0, 2.0),
+            ("blur_px", 0.0, 8.0),
+            ("sensor_noise", 0.0, 1.0),
+        ):
             lo, hi = getattr(self, name)
             if not floor <= lo <= hi <= ceiling:
                 raise ConfigError(
@@ -105,8 +132,9 @@ def synthetic_labels(n: int, seed: int) -> np.ndarray:
     return np.concatenate(blocks)[: int(n)].astype(np.int64)
 
 
-def _render_classes(labels: np.ndarray, params: np.ndarray, noise: np.ndarray,
-                    salt: np.ndarray, kit: TextureKit) -> np.ndarray:
+def _render_classes(
+    labels: np.ndarray, params: np.ndarray, noise: np.ndarray, salt: np.ndarray, kit: TextureKit
+) -> np.ndarray:
     out = np.empty((labels.size, 3, kit.size, kit.size), dtype=np.float32)
     for cls, render in RENDERERS.items():
         rows = np.flatnonzero(labels == cls)
@@ -160,8 +188,15 @@ class _Banks:
         return _Banks(sensor, fine)
 
 
-def _finish(image: np.ndarray, post: np.ndarray, extra: np.ndarray, offsets: np.ndarray,
-            nz: SyntheticNuisance, banks: _Banks, out: np.ndarray) -> None:
+def _finish(
+    image: np.ndarray,
+    post: np.ndarray,
+    extra: np.ndarray,
+    offsets: np.ndarray,
+    nz: SyntheticNuisance,
+    banks: _Banks,
+    out: np.ndarray,
+) -> None:
     """Atmosphere, blur, sensor noise and quantisation of (b, 3, S, S) floats into out (b, S, S, 3)."""
     image = _atmosphere(image, post, extra, nz)
     blur_lo, blur_hi = nz.blur_px
@@ -176,8 +211,15 @@ def _finish(image: np.ndarray, post: np.ndarray, extra: np.ndarray, offsets: np.
     out[...] = image.astype(np.uint8).transpose(0, 2, 3, 1)  # truncation: a -0.5 DN bias, harmless
 
 
-def _render_chunk(indices: np.ndarray, labels: np.ndarray, seed: int, kit: TextureKit,
-                  nz: SyntheticNuisance, banks: _Banks, out: np.ndarray) -> None:
+def _render_chunk(
+    indices: np.ndarray,
+    labels: np.ndarray,
+    seed: int,
+    kit: TextureKit,
+    nz: SyntheticNuisance,
+    banks: _Banks,
+    out: np.ndarray,
+) -> None:
     """Draw images `indices` (with their labels) into out, uint8 (len, S, S, 3)."""
     count, size, fine = indices.size, kit.size, 2 * _FINE
     draws = np.empty((count, _N_DRAWS), dtype=np.float32)
@@ -199,10 +241,13 @@ def _render_chunk(indices: np.ndarray, labels: np.ndarray, seed: int, kit: Textu
     extra = fbm(kit, noise[:, N_FIELDS], np.full(count, 0.6, dtype=np.float32))
     mixed = np.flatnonzero(post[:, 0] < nz.mix_probability)
     if mixed.size:
-        other = np.array([CONFUSERS[int(c)][int(k)] for c, k in
-                          zip(labels[mixed], np.minimum(post[mixed, 1] * 3, 2))], dtype=np.int64)
-        second = _render_classes(other, params[mixed, 1], -noise[mixed, N_FIELDS - 1 :: -1],
-                                 salt3[mixed] ^ np.uint32(0xA5A5A5A5), kit)
+        other = np.array(
+            [CONFUSERS[int(c)][int(k)] for c, k in zip(labels[mixed], np.minimum(post[mixed, 1] * 3, 2))],
+            dtype=np.int64,
+        )
+        second = _render_classes(
+            other, params[mixed, 1], -noise[mixed, N_FIELDS - 1 :: -1], salt3[mixed] ^ np.uint32(0xA5A5A5A5), kit
+        )
         mask = _mix_mask(kit, post[mixed], extra[mixed], nz)[:, None]
         image[mixed] += (second - image[mixed]) * mask
     for lo in range(0, count, _POST_BATCH):  # small batches stay in the CPU cache
@@ -210,8 +255,9 @@ def _render_chunk(indices: np.ndarray, labels: np.ndarray, seed: int, kit: Textu
         _finish(image[part], post[part], extra[part], offsets[part], nz, banks, out[part])
 
 
-def generate_synthetic(n: int, seed: int, image_size: int = 64,
-                       nuisance: SyntheticNuisance | None = None) -> tuple[np.ndarray, np.ndarray]:
+def generate_synthetic(
+    n: int, seed: int, image_size: int = 64, nuisance: SyntheticNuisance | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Generate n synthetic scenes: images uint8 (n, S, S, 3) and labels int64 (n,).
 
     Same (n, seed, image_size, nuisance) gives byte-identical output on the same machine,

@@ -7,9 +7,27 @@ from collections.abc import Callable
 import numpy as np
 
 from simsat.data.synthetic_scenes import (
-    CONIFER, DRYGRASS, FOREST, GRASS, GREENCROP, LIGHTSOIL, LUSH, OLIVE, SAND, SOIL,
-    WATER_BLUE, WATER_DEEP, WATER_TEAL, WATER_TURBID, YELLOWCROP,
-    Colour, SceneBatch, band, countryside, paint, shade,
+    CONIFER,
+    DRYGRASS,
+    FOREST,
+    GRASS,
+    GREENCROP,
+    LIGHTSOIL,
+    LUSH,
+    OLIVE,
+    SAND,
+    SOIL,
+    WATER_BLUE,
+    WATER_DEEP,
+    WATER_TEAL,
+    WATER_TURBID,
+    YELLOWCROP,
+    Colour,
+    SceneBatch,
+    band,
+    countryside,
+    paint,
+    shade,
 )
 from simsat.data.synthetic_textures import hash_cells, hash_unit, smooth_step
 
@@ -31,12 +49,15 @@ def _track(ctx: SceneBatch, image: np.ndarray) -> np.ndarray:
     return paint(image, ctx.colour((LIGHTSOIL, SAND, DRYGRASS)), band(path, 0.55 * ctx.px, ctx.px) * ctx.u(0.5, 0.9))
 
 
-def _patches(colours: tuple[Colour, ...], level: tuple[float, float],
-             rough: float) -> Callable[[SceneBatch, np.ndarray], np.ndarray]:
+def _patches(
+    colours: tuple[Colour, ...], level: tuple[float, float], rough: float
+) -> Callable[[SceneBatch, np.ndarray], np.ndarray]:
     """A drawer painting blobs of one of `colours` where a noise field exceeds `level`."""
+
     def draw(ctx: SceneBatch, image: np.ndarray) -> np.ndarray:
         blobs = smooth_step(0.0, 0.35, ctx.field(rough, rough + 0.3) - ctx.u(*level))
         return paint(image, ctx.colour(colours), blobs)
+
     return draw
 
 
@@ -80,8 +101,9 @@ def permanent_crop(ctx: SceneBatch) -> np.ndarray:
 def forest(ctx: SceneBatch) -> np.ndarray:
     """Dark blotchy canopy with shadowed crowns; sometimes clearings, tracks or autumn patches."""
     image = ctx.canvas(ctx.colour((FOREST, CONIFER, (0.14, 0.26, 0.12), (0.20, 0.32, 0.15)), 0.15))
-    image = paint(image, ctx.colour((CONIFER, FOREST, OLIVE), 0.1),
-                  smooth_step(-0.8, 0.8, ctx.field(0.4, 0.6)) * ctx.u(0.2, 0.8))
+    image = paint(
+        image, ctx.colour((CONIFER, FOREST, OLIVE), 0.1), smooth_step(-0.8, 0.8, ctx.field(0.4, 0.6)) * ctx.u(0.2, 0.8)
+    )
     image = shade(image, 1.0 + ctx.u(0.08, 0.22) * ctx.field(1.2, 1.6))
     image = ctx.sometimes(0.3, _patches((GRASS, DRYGRASS, OLIVE), (1.3, 2.4), 0.5), image)
     image = ctx.sometimes(0.15, _patches(((0.35, 0.25, 0.12), (0.30, 0.30, 0.12)), (0.8, 1.8), 0.6), image)
@@ -127,8 +149,12 @@ def river(ctx: SceneBatch) -> np.ndarray:
     amp = ctx.u(0.0, 0.4) * ctx.coin(0.8)
     freq, phase = ctx.u(0.3, 1.2) * np.pi, ctx.u(0.0, 2.0 * np.pi)
     wobble = ctx.field(0.3, 0.5)
-    centre = (ctx.u(-0.5, 0.5) + amp * np.sin(freq * along + phase)
-              + 0.3 * amp * np.sin(2.3 * freq * along + 2.0 * phase) + 0.03 * wobble)
+    centre = (
+        ctx.u(-0.5, 0.5)
+        + amp * np.sin(freq * along + phase)
+        + 0.3 * amp * np.sin(2.3 * freq * along + 2.0 * phase)
+        + 0.03 * wobble
+    )
     half = ctx.u(0.04, 0.24) * (1.0 + 0.15 * wobble)
     dist = across - centre
     bank = band(dist, half + ctx.u(0.02, 0.08), ctx.px) * ctx.u(0.4, 1.0)
@@ -150,8 +176,11 @@ def _shore(ctx: SceneBatch, image: np.ndarray) -> np.ndarray:
 
 def sea_lake(ctx: SceneBatch) -> np.ndarray:
     """Open water with slow tonal variation and ripples; sometimes a wavy shore."""
-    image = ctx.canvas(ctx.colour((WATER_DEEP, WATER_BLUE, WATER_TEAL, (0.10, 0.14, 0.22),
-                                   (0.22, 0.30, 0.30), (0.30, 0.32, 0.26)), 0.15))
+    image = ctx.canvas(
+        ctx.colour(
+            (WATER_DEEP, WATER_BLUE, WATER_TEAL, (0.10, 0.14, 0.22), (0.22, 0.30, 0.30), (0.30, 0.32, 0.26)), 0.15
+        )
+    )
     image = shade(image, 1.0 + ctx.u(0.03, 0.12) * ctx.field(0.3, 0.5))
     along, across = ctx.frame()
     image = shade(image, 1.0 + ctx.u(0.0, 0.04) * np.sin(across * ((2.0 * np.pi) / ctx.u(0.05, 0.15))))

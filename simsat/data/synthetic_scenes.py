@@ -48,7 +48,14 @@ WATER_TURBID: Colour = (0.38, 0.36, 0.28)
 SAND: Colour = (0.75, 0.68, 0.55)
 
 COUNTRY_PALETTE: tuple[Colour, ...] = (
-    GRASS, LUSH, OLIVE, DRYGRASS, SOIL, LIGHTSOIL, YELLOWCROP, GREENCROP,
+    GRASS,
+    LUSH,
+    OLIVE,
+    DRYGRASS,
+    SOIL,
+    LIGHTSOIL,
+    YELLOWCROP,
+    GREENCROP,
 )
 
 
@@ -99,16 +106,18 @@ class SceneBatch:
             out = out.transpose(0, 2, 1)[:, ::-1]
         return out
 
-    def sometimes(self, prob: float, draw: Callable[[SceneBatch, np.ndarray], np.ndarray],
-                  image: np.ndarray) -> np.ndarray:
+    def sometimes(
+        self, prob: float, draw: Callable[[SceneBatch, np.ndarray], np.ndarray], image: np.ndarray
+    ) -> np.ndarray:
         """Apply `draw(sub_batch, image_rows)` only to the images whose coin (prob) came up.
 
         The sub-batch continues this batch's parameter order, and the order after the call is
         the same for every image, so skipping the work for the other images changes nothing.
         """
         rows = np.flatnonzero(self._raw() < prob)
-        sub = SceneBatch(self.params[rows], self.noise[rows], self.salt[rows], self.kit,
-                         self._next_param, self._next_field)
+        sub = SceneBatch(
+            self.params[rows], self.noise[rows], self.salt[rows], self.kit, self._next_param, self._next_field
+        )
         result = draw(sub, image[rows])
         self._next_param, self._next_field = sub._next_param, sub._next_field
         image[rows] = result

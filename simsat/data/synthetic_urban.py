@@ -5,9 +5,23 @@ from __future__ import annotations
 import numpy as np
 
 from simsat.data.synthetic_scenes import (
-    ASPHALT, CONCRETE, DRYGRASS, FOREST, GRASS, LIGHTSOIL, LUSH, ROOF_BLUE, ROOF_BROWN,
-    ROOF_GREY, ROOF_RED, ROOF_WHITE,
-    SceneBatch, band, countryside, paint, shade,
+    ASPHALT,
+    CONCRETE,
+    DRYGRASS,
+    FOREST,
+    GRASS,
+    LIGHTSOIL,
+    LUSH,
+    ROOF_BLUE,
+    ROOF_BROWN,
+    ROOF_GREY,
+    ROOF_RED,
+    ROOF_WHITE,
+    SceneBatch,
+    band,
+    countryside,
+    paint,
+    shade,
 )
 from simsat.data.synthetic_textures import hash_cells, hash_unit, smooth_step
 
@@ -109,8 +123,12 @@ def residential(ctx: SceneBatch) -> np.ndarray:
     fill = ctx.u(0.55, 0.9)
     key_a, key_b = house + 97.0 * block_a, 2.0 * block_b + row
     here = hash_unit(key_a, key_b, ctx.salt) < ctx.u(0.75, 0.97)
-    body = (_box(hloc, 0.08 * house_w, fill * house_w, ctx.px)
-            * _box(rloc, 0.1 * row_h, (0.3 + 0.6 * fill) * row_h, ctx.px) * here * (1.0 - streets))
+    body = (
+        _box(hloc, 0.08 * house_w, fill * house_w, ctx.px)
+        * _box(rloc, 0.1 * row_h, (0.3 + 0.6 * fill) * row_h, ctx.px)
+        * here
+        * (1.0 - streets)
+    )
     roofs = ctx.lookup(ctx.table(_ROOFS_HOUSE, 0.1), hash_cells(key_a, key_b, ctx.salt ^ np.uint32(4)))
     roofs = shade(roofs, 1.0 - 0.15 * (hloc > 0.5 * fill * house_w).astype(np.float32))
     image = paint(image, roofs, body)

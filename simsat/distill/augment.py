@@ -55,8 +55,10 @@ def strong_augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     rows = torch.arange(h).view(1, h, 1)
     cols = torch.arange(w).view(1, 1, w)
     hole = (
-        (rows >= top.view(b, 1, 1)) & (rows < (top + cut).view(b, 1, 1))
-        & (cols >= left.view(b, 1, 1)) & (cols < (left + cut).view(b, 1, 1))
+        (rows >= top.view(b, 1, 1))
+        & (rows < (top + cut).view(b, 1, 1))
+        & (cols >= left.view(b, 1, 1))
+        & (cols < (left + cut).view(b, 1, 1))
     )
     out = out.masked_fill(hole.unsqueeze(1), 0.0)
     if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():

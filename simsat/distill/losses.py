@@ -13,9 +13,8 @@ weighted_kd_loss the same gradient w.r.t. the student logits as kd_loss.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F

@@ -177,16 +177,31 @@ def train_or_load_teachers(
         seconds = time.perf_counter() - start
         trained_with = {"torch": torch.__version__, "timm": timm.__version__}
         save_atomic(model.model.state_dict(), path)
-        training = {"seconds": seconds, "images_per_s": stats.images_per_s, "epochs": spec.epochs,
-                    "mean_loss": stats.mean_loss if math.isfinite(stats.mean_loss) else None}
+        training = {
+            "seconds": seconds,
+            "images_per_s": stats.images_per_s,
+            "epochs": spec.epochs,
+            "mean_loss": stats.mean_loss if math.isfinite(stats.mean_loss) else None,
+        }
         _write_json_atomic(versions_file(path), trained_with)
         _write_json_atomic(training_file(path), training)
         if spec.epochs > 0:
-            logger.info("teacher %s trained in %.1f s (%.0f images/s), cached at %s", spec.name, seconds,
-                        stats.images_per_s, path)
+            logger.info(
+                "teacher %s trained in %.1f s (%.0f images/s), cached at %s",
+                spec.name,
+                seconds,
+                stats.images_per_s,
+                path,
+            )
         else:
             logger.info("teacher %s used as built, not trained (epochs 0), cached at %s", spec.name, path)
-        meta.update(cache_hit=False, train_seconds=seconds, images_per_s=stats.images_per_s,
-                    mean_loss=training["mean_loss"], trained_with=trained_with, training=training)
+        meta.update(
+            cache_hit=False,
+            train_seconds=seconds,
+            images_per_s=stats.images_per_s,
+            mean_loss=training["mean_loss"],
+            trained_with=trained_with,
+            training=training,
+        )
         results.append((model.eval(), meta))
     return results

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -127,7 +126,9 @@ def _scheduler(
     return None, False
 
 
-def fit(model: nn.Module, x: torch.Tensor, cfg: TrainConfig, batch_loss: BatchLoss, hooks: TrainHooks | None = None) -> TrainStats:
+def fit(
+    model: nn.Module, x: torch.Tensor, cfg: TrainConfig, batch_loss: BatchLoss, hooks: TrainHooks | None = None
+) -> TrainStats:
     """The one training loop (AdamW, cfg's schedule, seeded batches, optional flips/rotations).
 
     batch_loss(model, inputs, index) returns the scalar loss for the (augmented) inputs of the

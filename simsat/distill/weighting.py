@@ -19,7 +19,8 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -147,9 +148,7 @@ def get_weighting(name: str, **params: Any) -> WeightingRule:
     try:
         rule = WEIGHTING_RULES[name]
     except (KeyError, TypeError):
-        raise ConfigError(
-            f"unknown weighting rule {name!r}; choose one of: {', '.join(WEIGHTING_RULES)}"
-        ) from None
+        raise ConfigError(f"unknown weighting rule {name!r}; choose one of: {', '.join(WEIGHTING_RULES)}") from None
     if not params:
         return rule
     accepted = set(inspect.signature(rule).parameters) - {"p", "temperature"}

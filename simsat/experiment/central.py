@@ -23,7 +23,6 @@ import yaml
 from torch import nn
 
 import simsat
-from simsat.machine import cpu_model
 from simsat.data import ImageSet
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import TrainConfig, evaluate
@@ -47,6 +46,7 @@ from simsat.experiment.views import (
     view_count,
 )
 from simsat.hardware.registry import default_registry
+from simsat.machine import cpu_model
 from simsat.models.inputs import Normalization, to_input
 from simsat.models.registry import create_student
 from simsat.results.rundir import RunFolder
@@ -82,10 +82,7 @@ class Prepared:
 
 
 def teacher_specs(cfg: ExperimentConfig) -> list[TeacherSpec]:
-    return [
-        TeacherSpec(t.name, t.input_size, t.epochs, t.lr, t.batch_size, t.checkpoint or None)
-        for t in cfg.teachers
-    ]
+    return [TeacherSpec(t.name, t.input_size, t.epochs, t.lr, t.batch_size, t.checkpoint or None) for t in cfg.teachers]
 
 
 def teacher_labels(names: list[str]) -> list[str]:
@@ -134,7 +131,14 @@ def prepare(cfg: ExperimentConfig, progress: Progress | None = None) -> Prepared
     specs = teacher_specs(cfg)
     cache = teacher_cache_dir(cfg)
     trained = train_or_load_teachers(
-        specs, data.train.images, data.train.labels, norm, data.num_classes, fingerprint, cache, cfg.seed,
+        specs,
+        data.train.images,
+        data.train.labels,
+        norm,
+        data.num_classes,
+        fingerprint,
+        cache,
+        cfg.seed,
         progress=None if progress is None else (lambda n, d, t: progress(f"teacher {n} (images)", d, t)),
     )
     labels = teacher_labels([s.name for s in specs])
@@ -149,7 +153,13 @@ def prepare(cfg: ExperimentConfig, progress: Progress | None = None) -> Prepared
         per_teacher = []
         for t in teachers:
             logits, hit = cached_view_logits(
-                t.module, t.meta["key"], t.spec.name, x_train, fingerprint, n_views, cache,
+                t.module,
+                t.meta["key"],
+                t.spec.name,
+                x_train,
+                fingerprint,
+                n_views,
+                cache,
                 _stage(progress, f"teacher {t.label} logits (views x images)"),
             )
             t.meta["view_logits_cache_hit"] = hit
@@ -176,9 +186,14 @@ def teacher_probabilities(prep: Prepared) -> dict[str, torch.Tensor]:
     for split, s in _eval_splits(prep).items():
         x = to_input(s.images, prep.norm, channels_last=False)
         fingerprint = s.fingerprint()
-        probs[split] = torch.stack([
-            cached_view_logits(t.module, t.meta["key"], t.spec.name, x, fingerprint, prep.n_views, cache)[0]
-            .softmax(dim=-1) for t in prep.teachers])
+        probs[split] = torch.stack(
+            [
+                cached_view_logits(t.module, t.meta["key"], t.spec.name, x, fingerprint, prep.n_views, cache)[
+                    0
+                ].softmax(dim=-1)
+                for t in prep.teachers
+            ]
+        )
     return probs
 
 
@@ -193,14 +208,30 @@ def teacher_scores(prep: Prepared, probs: dict[str, torch.Tensor]) -> list[dict[
     records = []
     for i, t in enumerate(prep.teachers):
         plain = {split: probabilities_scores(probs[split][i, 0], s.labels, len(names)) for split, s in splits.items()}
-        views = {f"{split}_views_accuracy": probabilities_scores(probs[split][i].mean(dim=0), s.labels,
-                                                                 len(names)).accuracy for split, s in splits.items()}
-        logger.info("teacher %s: validation accuracy %.4f (%.4f over views), test accuracy %.4f", t.label,
-                    plain["validation"].accuracy, views["validation_views_accuracy"], plain["test"].accuracy)
+        views = {
+            f"{split}_views_accuracy": probabilities_scores(probs[split][i].mean(dim=0), s.labels, len(names)).accuracy
+            for split, s in splits.items()
+        }
+        logger.info(
+            "teacher %s: validation accuracy %.4f (%.4f over views), test accuracy %.4f",
+            t.label,
+            plain["validation"].accuracy,
+            views["validation_views_accuracy"],
+            plain["test"].accuracy,
+        )
         meta = {k: v for k, v in t.meta.items() if k not in ("name", "input_size")}
-        records.append({"name": t.label, "timm_name": t.spec.name, "input_size": t.spec.input_size,
-                        "epochs": t.spec.epochs, "validation": scores(plain["validation"], names),
-                        "test": scores(plain["test"], names), **views, **meta})
+        records.append(
+            {
+                "name": t.label,
+                "timm_name": t.spec.name,
+                "input_size": t.spec.input_size,
+                "epochs": t.spec.epochs,
+                "validation": scores(plain["validation"], names),
+                "test": scores(plain["test"], names),
+                **views,
+                **meta,
+            }
+        )
     return records
 
 
@@ -214,8 +245,12 @@ def teacher_ensemble_scores(prep: Prepared, probs: dict[str, torch.Tensor]) -> d
         p = probs[split]
         for mean, suffix in ((p[:, 0].mean(dim=0), ""), (p.mean(dim=(0, 1)), "_views")):
             entry[f"{split}{suffix}"] = scores(probabilities_scores(mean, s.labels, len(names)), names)
-    logger.info("teacher ensemble: validation accuracy %.4f (%.4f over views), test %.4f",
-                entry["validation"]["accuracy"], entry["validation_views"]["accuracy"], entry["test"]["accuracy"])
+    logger.info(
+        "teacher ensemble: validation accuracy %.4f (%.4f over views), test %.4f",
+        entry["validation"]["accuracy"],
+        entry["validation_views"]["accuracy"],
+        entry["test"]["accuracy"],
+    )
     return entry
 
 
@@ -229,23 +264,57 @@ def run_student(
     torch.manual_seed(seed)
     model = create_student(model_name, len(names))
     t = cfg.train
-    train_cfg = TrainConfig(epochs=t.epochs, batch_size=t.batch_size, lr=t.lr, weight_decay=t.weight_decay,
-                            schedule=t.schedule, augment=t.augment, channels_last=t.channels_last, seed=seed)
+    train_cfg = TrainConfig(
+        epochs=t.epochs,
+        batch_size=t.batch_size,
+        lr=t.lr,
+        weight_decay=t.weight_decay,
+        schedule=t.schedule,
+        augment=t.augment,
+        channels_last=t.channels_last,
+        seed=seed,
+    )
     result = train_student(
-        model, prep.x_train, prep.data.train.labels, prep.view_logits, prep.n_views, rule, cfg.temperature,
-        train_cfg, prep.data.validation, prep.norm, _stage(progress, f"{model_name} {rule} s{seed} (images)"),
+        model,
+        prep.x_train,
+        prep.data.train.labels,
+        prep.view_logits,
+        prep.n_views,
+        rule,
+        cfg.temperature,
+        train_cfg,
+        prep.data.validation,
+        prep.norm,
+        _stage(progress, f"{model_name} {rule} s{seed} (images)"),
     )
     val = evaluate(model, prep.data.validation.images, prep.data.validation.labels, prep.norm, len(names))
     test = evaluate(model, prep.data.test.images, prep.data.test.labels, prep.norm, len(names))
     record = {
-        "model": model_name, "rule": rule, "seed": seed, "epochs": t.epochs, "best_epoch": result.best_epoch,
-        "validation_curve": result.curve, "validation": scores(val, names), "test": scores(test, names),
-        "train_seconds": result.train_seconds, "validation_seconds": result.validation_seconds,
-        "wall_seconds": time.perf_counter() - wall, "images_seen": result.images_seen,
-        "images_per_s": result.images_per_s, "mean_loss": result.mean_loss,
+        "model": model_name,
+        "rule": rule,
+        "seed": seed,
+        "epochs": t.epochs,
+        "best_epoch": result.best_epoch,
+        "validation_curve": result.curve,
+        "validation": scores(val, names),
+        "test": scores(test, names),
+        "train_seconds": result.train_seconds,
+        "validation_seconds": result.validation_seconds,
+        "wall_seconds": time.perf_counter() - wall,
+        "images_seen": result.images_seen,
+        "images_per_s": result.images_per_s,
+        "mean_loss": result.mean_loss,
     }
-    logger.info("%s %s seed %d: best epoch %d, validation %.4f, test %.4f (%.0f images/s)", model_name, rule,
-                seed, result.best_epoch, val.accuracy, test.accuracy, result.images_per_s)
+    logger.info(
+        "%s %s seed %d: best epoch %d, validation %.4f, test %.4f (%.0f images/s)",
+        model_name,
+        rule,
+        seed,
+        result.best_epoch,
+        val.accuracy,
+        test.accuracy,
+        result.images_per_s,
+    )
     return record, result
 
 
@@ -256,13 +325,13 @@ def measure_costs(prep: Prepared) -> list[ModelCost]:
     size = int(prep.data.train.images.shape[1])
     num_classes = prep.data.num_classes
     costs = [
-        measure_cost(create_student(name, num_classes), name, "student", size, size, profile, e.batch_sizes,
-                     e.repeats, e.warmup)
+        measure_cost(
+            create_student(name, num_classes), name, "student", size, size, profile, e.batch_sizes, e.repeats, e.warmup
+        )
         for name in prep.config.students
     ]
     costs += [
-        measure_cost(t.module, t.label, "teacher", size, t.spec.input_size, profile, e.batch_sizes, e.repeats,
-                     e.warmup)
+        measure_cost(t.module, t.label, "teacher", size, t.spec.input_size, profile, e.batch_sizes, e.repeats, e.warmup)
         for t in prep.teachers
     ]
     return costs
@@ -291,8 +360,12 @@ def _run(cfg: ExperimentConfig, out: Path, progress: Progress | None, wall: floa
     teachers = teacher_scores(prep, probs)
     ensemble = teacher_ensemble_scores(prep, probs)
     for t in teachers:
-        plot_confusion(t["test"]["confusion"], names, out / f"confusion_teacher_{t['name']}.png",
-                       f"teacher {t['name']} (test accuracy {t['test']['accuracy']:.4f})")
+        plot_confusion(
+            t["test"]["confusion"],
+            names,
+            out / f"confusion_teacher_{t['name']}.png",
+            f"teacher {t['name']} (test accuracy {t['test']['accuracy']:.4f})",
+        )
     (out / "students").mkdir()
     runs = []
     for model_name in cfg.students:
@@ -301,20 +374,30 @@ def _run(cfg: ExperimentConfig, out: Path, progress: Progress | None, wall: floa
                 record, result = run_student(prep, model_name, rule, seed, progress)
                 stem = f"{model_name}_{rule}_s{seed}"
                 torch.save(result.state, out / "students" / f"{stem}.pt")
-                plot_confusion(record["test"]["confusion"], names, out / f"confusion_{stem}.png",
-                               f"{model_name}, rule {rule}, seed {seed} (test accuracy "
-                               f"{record['test']['accuracy']:.4f}, best epoch {record['best_epoch']})")
+                plot_confusion(
+                    record["test"]["confusion"],
+                    names,
+                    out / f"confusion_{stem}.png",
+                    f"{model_name}, rule {rule}, seed {seed} (test accuracy "
+                    f"{record['test']['accuracy']:.4f}, best epoch {record['best_epoch']})",
+                )
                 record.update(state_dict=f"students/{stem}.pt", confusion_png=f"confusion_{stem}.png")
                 runs.append(record)
-    plot_validation_curves(runs, out / "validation_curves.png",
-                           f"{cfg.name}: validation accuracy per epoch (dots: epoch kept)")
+    plot_validation_curves(
+        runs, out / "validation_curves.png", f"{cfg.name}: validation accuracy per epoch (dots: epoch kept)"
+    )
     if cfg.efficiency.enabled:
         write_efficiency(out, measure_costs(prep), default_registry().get(cfg.efficiency.hardware))
     payload = {
         "experiment": cfg.name,
         "description": cfg.description,
-        "data": {"source": prep.data.source, "sizes": prep.data.sizes(), "class_names": list(names),
-                 "normalize": prep.norm.as_dict(), "train_fingerprint": prep.train_fingerprint},
+        "data": {
+            "source": prep.data.source,
+            "sizes": prep.data.sizes(),
+            "class_names": list(names),
+            "normalize": prep.norm.as_dict(),
+            "train_fingerprint": prep.train_fingerprint,
+        },
         "teacher_logits": {"views": prep.n_views, "how": "precomputed once on every augmented view, eval mode"},
         "teachers": teachers,
         "teacher_ensemble": ensemble,

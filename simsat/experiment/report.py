@@ -32,10 +32,23 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 SUMMARY_METRICS = ("accuracy", "precision", "recall", "f1")
 RESULT_COLUMNS = (
-    "role", "model", "rule", "seed", "best_epoch",
-    "test_accuracy", "test_precision", "test_recall", "test_f1", "test_loss",
-    "validation_accuracy", "validation_precision", "validation_recall", "validation_f1",
-    "train_seconds", "wall_seconds", "images_per_s",
+    "role",
+    "model",
+    "rule",
+    "seed",
+    "best_epoch",
+    "test_accuracy",
+    "test_precision",
+    "test_recall",
+    "test_f1",
+    "test_loss",
+    "validation_accuracy",
+    "validation_precision",
+    "validation_recall",
+    "validation_f1",
+    "train_seconds",
+    "wall_seconds",
+    "images_per_s",
 )
 
 
@@ -101,8 +114,14 @@ def plot_validation_curves(runs: Sequence[dict[str, Any]], path: Path, title: st
             acc = np.array([[100 * e["accuracy"] for e in m["validation_curve"][:length]] for m in members])
             epoch = np.arange(1, length + 1)
             seeds = f"{len(members)} seed{'s' if len(members) > 1 else ''}"
-            (line,) = ax.plot(epoch, acc.mean(axis=0), styles[schedule] if epochs == longest else "--", lw=1.4,
-                              color=colours[rule], label=f"{rule}, {f'{schedule}, ' if schedule else ''}{epochs} epochs ({seeds})")
+            (line,) = ax.plot(
+                epoch,
+                acc.mean(axis=0),
+                styles[schedule] if epochs == longest else "--",
+                lw=1.4,
+                color=colours[rule],
+                label=f"{rule}, {f'{schedule}, ' if schedule else ''}{epochs} epochs ({seeds})",
+            )
             if len(members) > 1:
                 ax.fill_between(epoch, acc.min(axis=0), acc.max(axis=0), color=line.get_color(), alpha=0.15)
             for m in members:
@@ -214,8 +233,12 @@ class ModelCost:
 
     def as_row(self) -> dict[str, Any]:
         row: dict[str, Any] = {
-            "role": self.role, "name": self.name, "input_size": self.input_size,
-            "parameters": self.parameters, "flops": self.flops, "energy_j": self.energy_j,
+            "role": self.role,
+            "name": self.name,
+            "input_size": self.input_size,
+            "parameters": self.parameters,
+            "flops": self.flops,
+            "energy_j": self.energy_j,
         }
         for batch, seconds in self.latency_s.items():
             row[f"latency_ms_b{batch}"] = 1e3 * seconds

@@ -127,9 +127,7 @@ def teacher_targets(view_logits: torch.Tensor, how: str) -> torch.Tensor:
     raise ConfigError(f"teacher_targets must be one of {', '.join(TEACHER_TARGETS)}, got {how!r}")
 
 
-def view_probabilities(
-    models: list[nn.Module], images: np.ndarray, norm: Normalization, n_views: int
-) -> torch.Tensor:
+def view_probabilities(models: list[nn.Module], images: np.ndarray, norm: Normalization, n_views: int) -> torch.Tensor:
     """(K, n_views, N, C) softmax of each of `models` on every view of `images`; view 0 is the image itself.
 
     One pass per model and view: plain scores, test-time augmentation and ensembles are all read

@@ -21,9 +21,7 @@ class RaySettings:
     object_store_mb: int = 256
 
 
-def run_federation(
-    server_app: ServerApp, client_app: ClientApp, num_satellites: int, ray: RaySettings
-) -> None:
+def run_federation(server_app: ServerApp, client_app: ClientApp, num_satellites: int, ray: RaySettings) -> None:
     """Run the ServerApp and one ClientApp node per satellite on Flower's Ray backend."""
     os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")

@@ -103,9 +103,7 @@ class FlowerTransport(MessageTransport):
                 raise SatelliteError(f"only {len(node_ids)} of {num_satellites} satellite nodes joined")
             time.sleep(0.1)
             node_ids = list(self.grid.get_node_ids())
-        messages = [
-            Message(content=RecordDict(), dst_node_id=node, message_type="query.identify") for node in node_ids
-        ]
+        messages = [Message(content=RecordDict(), dst_node_id=node, message_type="query.identify") for node in node_ids]
         handles = list(self.grid.push_messages(messages))
         nodes: dict[int, int] = {}
         for handle in handles:

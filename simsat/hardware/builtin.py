@@ -102,8 +102,7 @@ def builtin_profiles() -> dict[str, HardwareProfile]:
             radio_rx_w=0.5,
             sources={
                 "flops_per_s": (
-                    "assumption: 2 % of ~1 TOPS FP16 (Intel Myriad X product brief); training on a VPU"
-                    " is hypothetical"
+                    "assumption: 2 % of ~1 TOPS FP16 (Intel Myriad X product brief); training on a VPU is hypothetical"
                 ),
                 "inference_flops_per_s": _NO_INFERENCE,
                 "idle_w": "sleep power as assumed by CosmicBeats (0.3 W)",

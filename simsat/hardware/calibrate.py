@@ -53,7 +53,9 @@ class Calibration:
     forward_flops_per_image: float
     machine: str
     date: str
-    cpu_share: float = 1.0  # CPU seconds / (wall seconds x threads) while training: < 1 when other work shared the cores
+    cpu_share: float = (
+        1.0  # CPU seconds / (wall seconds x threads) while training: < 1 when other work shared the cores
+    )
 
     @property
     def contended(self) -> bool:
@@ -110,8 +112,11 @@ def measure(
 ) -> Calibration:
     """Time training and inference of ``model_name`` on this machine (a few seconds)."""
     for key, value in (
-        ("batch_size", batch_size), ("input_size", input_size), ("threads", threads),
-        ("train_images", train_images), ("repeats", repeats),
+        ("batch_size", batch_size),
+        ("input_size", input_size),
+        ("threads", threads),
+        ("train_images", train_images),
+        ("repeats", repeats),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{key} must be an integer >= 1, got {value!r}")

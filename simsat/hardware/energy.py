@@ -77,9 +77,7 @@ def onboard_inference_energy(
     student's forward FLOPs on one image (``simsat.models.cost.count_flops(model, size)``).
     """
     if len(fleet) != len(images_per_satellite):
-        raise ConfigError(
-            f"{len(fleet)} satellite boards but image counts for {len(images_per_satellite)} satellites"
-        )
+        raise ConfigError(f"{len(fleet)} satellite boards but image counts for {len(images_per_satellite)} satellites")
     if not forward_flops_per_image >= 0:
         raise ConfigError(f"forward_flops_per_image must be >= 0, got {forward_flops_per_image}")
     satellites = []

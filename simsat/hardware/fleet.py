@@ -39,11 +39,7 @@ def share_counts(shares: Mapping[str, float], total: int) -> dict[str, int]:
 
 def _spread(counts: Mapping[str, int], total: int) -> list[str]:
     """Board names in satellite order, each board's satellites evenly spaced over the indices."""
-    slots = [
-        ((k + 0.5) * total / count, name, k)
-        for name, count in counts.items()
-        for k in range(count)
-    ]
+    slots = [((k + 0.5) * total / count, name, k) for name, count in counts.items() for k in range(count)]
     return [name for _, name, _ in sorted(slots)]
 
 
@@ -78,9 +74,7 @@ def fleet_names(spec: object, num_satellites: int) -> list[str]:
     if isinstance(spec, Sequence) and not isinstance(spec, (bytes, bytearray)):
         names = list(spec)
         if len(names) != num_satellites:
-            raise ConfigError(
-                f"{KEY} lists {len(names)} boards but the constellation has {num_satellites} satellites"
-            )
+            raise ConfigError(f"{KEY} lists {len(names)} boards but the constellation has {num_satellites} satellites")
         for i, name in enumerate(names):
             if not isinstance(name, str) or not name:
                 raise ConfigError(f"{KEY}[{i}] must name a hardware profile, got {name!r}")

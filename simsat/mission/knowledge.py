@@ -13,15 +13,11 @@ from simsat.mission.packets import KnowledgePacket
 from simsat.models.inputs import Normalization
 
 
-def teacher_logits(
-    teachers: Sequence[torch.nn.Module], images: np.ndarray, norm: Normalization
-) -> list[torch.Tensor]:
+def teacher_logits(teachers: Sequence[torch.nn.Module], images: np.ndarray, norm: Normalization) -> list[torch.Tensor]:
     return [predict_logits(teacher, images, norm) for teacher in teachers]
 
 
-def knowledge_packet(
-    logits: Sequence[torch.Tensor], ids: np.ndarray, rule: str, temperature: float
-) -> KnowledgePacket:
+def knowledge_packet(logits: Sequence[torch.Tensor], ids: np.ndarray, rule: str, temperature: float) -> KnowledgePacket:
     """Soft labels for the images `ids`, in sending order: most useful (highest KD weight) first.
 
     Images every teacher is unsure of get zero weight under some rules; they are not sent.

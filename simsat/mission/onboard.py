@@ -151,11 +151,15 @@ def train_onboard(
             return UpdatePacket(version, model_arrays(model), 0, float("nan")), report
 
         norm = Normalization(mean=setup.norm_mean, std=setup.norm_std)
-        config = TrainConfig(**{**setup.training.__dict__, "seed": setup.training.seed * 100_003 + satellite * 1_009 + version})
+        config = TrainConfig(
+            **{**setup.training.__dict__, "seed": setup.training.seed * 100_003 + satellite * 1_009 + version}
+        )
         x = to_input(images[rows], norm, channels_last=config.channels_last)
         others = np.setdiff1d(np.arange(acquired), rows)
         semi = setup.semi
-        pool = to_input(images[others], norm, channels_last=config.channels_last) if semi.active and others.size else None
+        pool = (
+            to_input(images[others], norm, channels_last=config.channels_last) if semi.active and others.size else None
+        )
         generator = torch.Generator().manual_seed(config.seed + 17)
         unlabelled_seen = 0
 

@@ -26,11 +26,11 @@ from simsat.mission.aggregation import Aggregation, Discarded
 from simsat.mission.ground import GroundSegment, GroundTrainer
 from simsat.mission.imagery import ImageCodec, decode_packet
 from simsat.mission.packets import ImageryPacket, ModelArrays, UpdatePacket, UplinkPacket
+from simsat.mission.plan import WorldPlan
 from simsat.mission.transport import Transport
 from simsat.results.recorder import Recorder
 from simsat.world.compute import run_compute
 from simsat.world.contacts import ContactWindow
-from simsat.mission.plan import WorldPlan
 from simsat.world.links import Transfer, transmit
 from simsat.world.power import Battery
 

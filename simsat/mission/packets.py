@@ -91,7 +91,6 @@ class TrainReport:
     unlabelled: int = 0
 
 
-
 @dataclass(frozen=True)
 class ImageryPacket:
     """Satellite to ground: images as encoded bytes (JPEG), keyed by image id.

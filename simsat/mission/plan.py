@@ -122,7 +122,10 @@ def build_link_budgets(config: SimsatConfig) -> tuple[LinkBudget, LinkBudget] | 
     link = config.link
     if link.model not in LINK_MODELS:
         raise ConfigError(f"link.model must be one of {', '.join(LINK_MODELS)}, got {link.model!r}")
-    budgets = link_preset(link.uplink_budget, "link.uplink_budget"), link_preset(link.downlink_budget, "link.downlink_budget")
+    budgets = (
+        link_preset(link.uplink_budget, "link.uplink_budget"),
+        link_preset(link.downlink_budget, "link.downlink_budget"),
+    )
     return None if link.model == "constant" else budgets
 
 

@@ -46,8 +46,12 @@ class Strategy:
 STRATEGIES: dict[str, Strategy] = {
     s.name: s
     for s in (
-        Strategy("fedkd", True, True, "distill", True, False, "teachers' soft labels up, onboard training, aggregation"),
-        Strategy("ground", True, False, "none", False, True, "the ground distils on received imagery, uplinks the model"),
+        Strategy(
+            "fedkd", True, True, "distill", True, False, "teachers' soft labels up, onboard training, aggregation"
+        ),
+        Strategy(
+            "ground", True, False, "none", False, True, "the ground distils on received imagery, uplinks the model"
+        ),
         Strategy("fedavg_labels", False, False, "labels", True, False, "satellites hold labels, no teachers"),
         Strategy("local", True, True, "distill", False, False, "one initial model, each satellite trains alone"),
     )

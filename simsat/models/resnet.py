@@ -7,7 +7,8 @@ then AdaptiveAvgPool2d(3), flatten and Linear(576, num_classes).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn

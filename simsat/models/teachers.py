@@ -33,9 +33,7 @@ class ResizedInput(nn.Module):
         return self.model(x)
 
 
-def create_teacher(
-    name: str, num_classes: int, input_size: int = 64, checkpoint: Path | None = None
-) -> ResizedInput:
+def create_teacher(name: str, num_classes: int, input_size: int = 64, checkpoint: Path | None = None) -> ResizedInput:
     """Build timm model `name` (never pretrained from the hub), optionally loading a local state_dict.
 
     The returned module accepts 64x64 (or any) inputs and resizes them to `input_size`.

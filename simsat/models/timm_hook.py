@@ -13,8 +13,9 @@ import importlib.abc
 import importlib.machinery
 import logging
 import sys
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any
 
 logger = logging.getLogger(__name__)
 

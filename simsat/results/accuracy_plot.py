@@ -57,51 +57,102 @@ def plot_accuracy(run: RunData, path: Path) -> Path:
         ax.scatter([r.hours], [r.accuracy], s=size, color=STALENESS_COLOURS[cls], edgecolor="black", lw=0.5, zorder=4)
     for r in rows:
         if r.event in ("initial", "final"):
-            ax.scatter([r.hours], [r.accuracy], marker="s" if r.event == "initial" else "D", s=70,
-                       color="white", edgecolor="black", zorder=3)
+            ax.scatter(
+                [r.hours],
+                [r.accuracy],
+                marker="s" if r.event == "initial" else "D",
+                s=70,
+                color="white",
+                edgecolor="black",
+                zorder=3,
+            )
     # the largest fall between consecutive aggregations, with what the aggregation mixed in
     drops = [(a.accuracy - b.accuracy, b) for a, b in zip(rows, rows[1:]) if b.event == "aggregation"]
     if drops:
         fall, row = max(drops, key=lambda d: d[0])
         if fall >= 0.03:
             worst = max(row.staleness, default=0)
-            why = (f"updates up to {worst} version{'s' if worst != 1 else ''} stale" if worst > 0
-                   else "all updates fresh")
+            why = (
+                f"updates up to {worst} version{'s' if worst != 1 else ''} stale" if worst > 0 else "all updates fresh"
+            )
             ax.annotate(
                 f"−{fall:.2f} after v{row.version}: {why}",
-                xy=(row.hours, row.accuracy), xytext=(0, 34 if row.accuracy < 0.5 else -34),
-                textcoords="offset points", ha="right" if row.hours > 0.6 * hours_total else "left",
-                fontsize=8, arrowprops={"arrowstyle": "->", "lw": 0.7},
+                xy=(row.hours, row.accuracy),
+                xytext=(0, 34 if row.accuracy < 0.5 else -34),
+                textcoords="offset points",
+                ha="right" if row.hours > 0.6 * hours_total else "left",
+                fontsize=8,
+                arrowprops={"arrowstyle": "->", "lw": 0.7},
             )
     placed: list[float] = []
     for label, value, colour, style in sorted(_references(run), key=lambda r: r[1]):
         ax.axhline(value, color=colour, ls=style, lw=1)
         y = max([value, *(p + 0.035 for p in placed)])  # labels never overlap
         placed.append(y)
-        ax.text(1.01, y, f"{label} {value:.3f}", color=colour, fontsize=8, va="center", ha="left",
-                transform=ax.get_yaxis_transform())
+        ax.text(
+            1.01,
+            y,
+            f"{label} {value:.3f}",
+            color=colour,
+            fontsize=8,
+            va="center",
+            ha="left",
+            transform=ax.get_yaxis_transform(),
+        )
     if not aggregations:
-        ax.text(0.5, 0.55, "no aggregation in this run:\nthe global model never changed", transform=ax.transAxes,
-                ha="center", va="center", fontsize=13, color="#b2182b")
+        ax.text(
+            0.5,
+            0.55,
+            "no aggregation in this run:\nthe global model never changed",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=13,
+            color="#b2182b",
+        )
     reached = lookup(run.summary, "time_to_accuracy_hours", {}) or {}
     if isinstance(reached, dict) and reached:
-        parts = [f"{_percent(k)} {'not reached' if v is None else f'after {float(v):.1f} h'}" for k, v in reached.items()]
+        parts = [
+            f"{_percent(k)} {'not reached' if v is None else f'after {float(v):.1f} h'}" for k, v in reached.items()
+        ]
         ax.set_title("time to accuracy:  " + "    ".join(parts), fontsize=8, loc="left", color="#404040")
     ax.set_xlim(-0.01 * hours_total, 1.01 * hours_total)
     ax.set_ylim(0, 1.0)
     ax.set_xlabel("simulated time (h)")
     ax.set_ylabel("global student accuracy (test split)")
     ax.grid(alpha=0.3)
-    handles = [Line2D([], [], color="#737373", lw=1.2, label="accuracy"),
-               Line2D([], [], color="#9e9ac8", lw=0.9, ls="--", label="macro F1")]
+    handles = [
+        Line2D([], [], color="#737373", lw=1.2, label="accuracy"),
+        Line2D([], [], color="#9e9ac8", lw=0.9, ls="--", label="macro F1"),
+    ]
     events = {r.event for r in rows}
-    handles += [Line2D([], [], marker=m, ls="", color="white", markeredgecolor="black", label=e)
-                for e, m in (("initial", "s"), ("final", "D")) if e in events]
+    handles += [
+        Line2D([], [], marker=m, ls="", color="white", markeredgecolor="black", label=e)
+        for e, m in (("initial", "s"), ("final", "D"))
+        if e in events
+    ]
     used = sorted({staleness_class(r.staleness) for r in aggregations})
-    handles += [Line2D([], [], marker="o", ls="", color=STALENESS_COLOURS[c], markeredgecolor="black",
-                       markeredgewidth=0.5, label=f"aggregation, {STALENESS_LABELS[c]}") for c in used]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=7.5, frameon=False,
-              ncol=min(len(handles), 4))
+    handles += [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            ls="",
+            color=STALENESS_COLOURS[c],
+            markeredgecolor="black",
+            markeredgewidth=0.5,
+            label=f"aggregation, {STALENESS_LABELS[c]}",
+        )
+        for c in used
+    ]
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.13),
+        fontsize=7.5,
+        frameon=False,
+        ncol=min(len(handles), 4),
+    )
     scenario = run.summary.get("scenario", run.folder.name)
     title = f"{scenario}: global student accuracy"
     if aggregations:

@@ -76,6 +76,12 @@ def plot_battery(run: RunData, path: Path) -> Path:
     if note:
         title += f" ({note})"
     fig.suptitle(title, fontsize=10)
-    fig.subplots_adjust(left=0.07, right=0.98, top=1 - 0.55 / fig.get_figheight(),
-                        bottom=0.8 / fig.get_figheight(), hspace=0.45, wspace=0.08)
+    fig.subplots_adjust(
+        left=0.07,
+        right=0.98,
+        top=1 - 0.55 / fig.get_figheight(),
+        bottom=0.8 / fig.get_figheight(),
+        hspace=0.45,
+        wspace=0.08,
+    )
     return save(fig, path)

@@ -44,7 +44,11 @@ def experiment_table(folder: Path) -> Table | None:
     table = Table(title=f"simsat distill: {Path(folder).name}", title_justify="left", title_style="bold")
     for _, label in COLUMNS:
         table.add_column(label, justify="right" if label not in ("role", "model", "rule") else "left")
-    best = max((r for r in rows if r.get("role") == "student"), key=lambda r: float(r.get("validation_accuracy") or 0), default=None)
+    best = max(
+        (r for r in rows if r.get("role") == "student"),
+        key=lambda r: float(r.get("validation_accuracy") or 0),
+        default=None,
+    )
     for row in rows:
         cells = [_cell(key, row.get(key, "")) for key, _ in COLUMNS]
         if row is best:

@@ -99,7 +99,9 @@ def summary_facts(summary: Mapping[str, Any]) -> list[Fact]:
             name = key.replace("_wall_seconds", "").replace("_seconds", "").replace("_", " ")
             facts.append(Fact("wall time", name, duration(value)))
         else:
-            facts.append(Fact("wall time", key.replace("_", " "), f"{value:g}" if isinstance(value, int) else f"{value:.2f}"))
+            facts.append(
+                Fact("wall time", key.replace("_", " "), f"{value:g}" if isinstance(value, int) else f"{value:.2f}")
+            )
     reference = _section(summary, "reference")
     for teacher in reference.get("teachers") or []:
         if isinstance(teacher, Mapping):
@@ -110,7 +112,7 @@ def summary_facts(summary: Mapping[str, Any]) -> list[Fact]:
 
 
 def run_title(summary: Mapping[str, Any]) -> str:
-    """"scenario (seed 0, strategy fedkd, aggregator fedbuff)" from whatever the summary has."""
+    """ "scenario (seed 0, strategy fedkd, aggregator fedbuff)" from whatever the summary has."""
     details = ", ".join(f"{k} {summary[k]}" for k in ("seed", "strategy", "aggregator") if k in summary)
     name = str(summary.get("scenario", "run"))
     return f"{name} ({details})" if details else name

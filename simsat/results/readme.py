@@ -7,20 +7,32 @@ from pathlib import Path
 
 FILES: tuple[tuple[str, str], ...] = (
     ("report.html", "this run on one page (summary, plots, contact table, resolved config); opens offline"),
-    ("summary.json", "the run's facts, grouped: accuracy (initial, final, best), time to 80/90/95 % accuracy in "
-     "simulated hours (null: not reached), bytes up and down by kind, contacts, aggregations, energy in Wh, "
-     "wall-clock seconds, battery extremes, reference accuracies (teachers, the student trained at the ground on its labels), machine"),
+    (
+        "summary.json",
+        "the run's facts, grouped: accuracy (initial, final, best), time to 80/90/95 % accuracy in "
+        "simulated hours (null: not reached), bytes up and down by kind, contacts, aggregations, energy in Wh, "
+        "wall-clock seconds, battery extremes, reference accuracies (teachers, the student trained at the ground on its labels), machine",
+    ),
     ("metrics.csv", "one row per evaluation of the global student on the test split (columns below)"),
     ("events.jsonl", "everything that happened, one JSON object per line, in simulated time (kinds below)"),
     ("battery.csv", "battery state of charge per satellite over time: time_s, satellite, soc (0 to 1)"),
     ("config.yaml", "the resolved config the run used"),
-    ("accuracy.png", "accuracy over simulated hours; each aggregation a dot coloured by the staleness of its "
-     "most stale update and sized by its number of contributors; teachers and ground-only as lines"),
-    ("timeline.png", "per satellite: eclipse (grey), contacts (light blue), uplinks (dark blue), downlinks "
-     "(green), transfers cut by the end of a window (red, hatched) and training (orange); aggregations on "
-     "the same time axis above; large constellations show an even sample of satellites, as the title says"),
-    ("battery.png", "state of charge per satellite in small panels, with the floor below which training "
-     "waits, the level at which it resumes, eclipses, and any time spent empty (red)"),
+    (
+        "accuracy.png",
+        "accuracy over simulated hours; each aggregation a dot coloured by the staleness of its "
+        "most stale update and sized by its number of contributors; teachers and ground-only as lines",
+    ),
+    (
+        "timeline.png",
+        "per satellite: eclipse (grey), contacts (light blue), uplinks (dark blue), downlinks "
+        "(green), transfers cut by the end of a window (red, hatched) and training (orange); aggregations on "
+        "the same time axis above; large constellations show an even sample of satellites, as the title says",
+    ),
+    (
+        "battery.png",
+        "state of charge per satellite in small panels, with the floor below which training "
+        "waits, the level at which it resumes, eclipses, and any time spent empty (red)",
+    ),
     ("README.md", "this file"),
 )
 
@@ -30,8 +42,11 @@ METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
     ("event", "initial (before any update), aggregation, or final (end of the mission)"),
     ("version", "global model version after this event"),
     ("satellite", "the satellites whose updates this aggregation combined, joined by ';'"),
-    ("staleness", "for each of those satellites, in the same order, how many versions old the model "
-     "its update started from was; joined by ';'"),
+    (
+        "staleness",
+        "for each of those satellites, in the same order, how many versions old the model "
+        "its update started from was; joined by ';'",
+    ),
     ("accuracy", "accuracy of the global student on the test split (0 to 1)"),
     ("precision, recall, f1", "macro averages over the classes"),
     ("loss", "cross-entropy on the test split"),
@@ -43,11 +58,16 @@ METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
 
 EVENT_KINDS: tuple[tuple[str, str], ...] = (
     ("contact_start, contact_end", "a satellite in contact with a station (satellite, station)"),
-    ("transfer", "bytes moved in one contact (satellite, direction up|down, payload model|knowledge|imagery|"
-     "update, bytes, total_bytes, complete; start_s when it began, time_s when it stopped; complete=false: cut "
-     "by the end of the window, resumed at the next one)"),
-    ("train_start, train_end", "onboard training (satellite, images, compute_s simulated, wall_s on this "
-     "machine, energy_wh)"),
+    (
+        "transfer",
+        "bytes moved in one contact (satellite, direction up|down, payload model|knowledge|imagery|"
+        "update, bytes, total_bytes, complete; start_s when it began, time_s when it stopped; complete=false: cut "
+        "by the end of the window, resumed at the next one)",
+    ),
+    (
+        "train_start, train_end",
+        "onboard training (satellite, images, compute_s simulated, wall_s on this machine, energy_wh)",
+    ),
     ("aggregation", "the ground combined updates (version, satellites, staleness)"),
     ("eclipse_start, eclipse_end", "a satellite in the Earth's shadow"),
     ("safe_mode", "a satellite's battery too low to go on"),
@@ -60,8 +80,15 @@ def run_readme(title: str) -> str:
     lines += [f"| `{name}` | {text} |" for name, text in FILES]
     lines += ["", "## metrics.csv columns", "", "| column | meaning |", "|---|---|"]
     lines += [f"| `{name}` | {text} |" for name, text in METRIC_COLUMNS]
-    lines += ["", "## events.jsonl kinds", "", "Every line has `kind` and `time_s` (simulated seconds).", "",
-              "| kind | meaning and fields |", "|---|---|"]
+    lines += [
+        "",
+        "## events.jsonl kinds",
+        "",
+        "Every line has `kind` and `time_s` (simulated seconds).",
+        "",
+        "| kind | meaning and fields |",
+        "|---|---|",
+    ]
     lines += [f"| `{name}` | {text} |" for name, text in EVENT_KINDS]
     return "\n".join(lines) + "\n"
 

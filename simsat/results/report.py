@@ -63,12 +63,17 @@ def contact_rows(run: RunData) -> list[ContactRow]:
     rows = []
     for c in intervals(run, "contact_start", "contact_end"):
         inside = [t for t in moves if t.satellite == c.satellite and c.start_s - 1 <= t.end_s <= c.end_s + 1]
-        rows.append(ContactRow(
-            c.satellite, c.label, c.start_s / 3600, (c.end_s - c.start_s) / 60,
-            sum(t.nbytes for t in inside if t.direction == "up"),
-            sum(t.nbytes for t in inside if t.direction == "down"),
-            sum(1 for t in inside if not t.complete),
-        ))
+        rows.append(
+            ContactRow(
+                c.satellite,
+                c.label,
+                c.start_s / 3600,
+                (c.end_s - c.start_s) / 60,
+                sum(t.nbytes for t in inside if t.direction == "up"),
+                sum(t.nbytes for t in inside if t.direction == "down"),
+                sum(1 for t in inside if not t.complete),
+            )
+        )
     return sorted(rows, key=lambda r: (r.start_h, r.satellite))
 
 
@@ -105,18 +110,22 @@ def _contacts_html(run: RunData) -> str:
     rows = contact_rows(run)
     if not rows:
         return "<p>No contacts.</p>"
-    head = ("<tr><th>satellite</th><th>station</th><th>start (h)</th><th>duration (min)</th>"
-            "<th>bytes up</th><th>bytes down</th><th>transfers cut</th></tr>")
+    head = (
+        "<tr><th>satellite</th><th>station</th><th>start (h)</th><th>duration (min)</th>"
+        "<th>bytes up</th><th>bytes down</th><th>transfers cut</th></tr>"
+    )
     body = "".join(
-        f'<tr{" class=cut" if r.cut else ""}><td class=num>{r.satellite}</td><td>{_esc(r.station)}</td>'
+        f"<tr{' class=cut' if r.cut else ''}><td class=num>{r.satellite}</td><td>{_esc(r.station)}</td>"
         f"<td class=num>{r.start_h:.2f}</td><td class=num>{r.minutes:.1f}</td>"
         f"<td class=num>{_esc(human_bytes(r.bytes_up))}</td><td class=num>{_esc(human_bytes(r.bytes_down))}</td>"
         f"<td class=num>{r.cut}</td></tr>"
         for r in rows
     )
     cut = sum(1 for r in rows if r.cut)
-    return (f"<details open><summary>{len(rows)} contacts, {cut} with a transfer cut by the window's end"
-            f'</summary><table id="contact-table">{head}{body}</table></details>')
+    return (
+        f"<details open><summary>{len(rows)} contacts, {cut} with a transfer cut by the window's end"
+        f'</summary><table id="contact-table">{head}{body}</table></details>'
+    )
 
 
 def _files_html() -> str:
@@ -124,9 +133,13 @@ def _files_html() -> str:
         body = "".join(f"<tr><td><code>{_esc(a)}</code></td><td>{_esc(b)}</td></tr>" for a, b in pairs)
         return f"<table><tr><th>{first}</th><th>{second}</th></tr>{body}</table>"
 
-    return (table(FILES, "file", "what it holds") + "<h3>metrics.csv columns</h3>"
-            + table(METRIC_COLUMNS, "column", "meaning") + "<h3>events.jsonl kinds</h3>"
-            + table(EVENT_KINDS, "kind", "meaning and fields"))
+    return (
+        table(FILES, "file", "what it holds")
+        + "<h3>metrics.csv columns</h3>"
+        + table(METRIC_COLUMNS, "column", "meaning")
+        + "<h3>events.jsonl kinds</h3>"
+        + table(EVENT_KINDS, "kind", "meaning and fields")
+    )
 
 
 def _machine_html(summary: Mapping[str, Any]) -> str:
@@ -141,10 +154,20 @@ def report_html(run: RunData) -> str:
     """The self-contained page (plots embedded) for a run whose PNGs are already in its folder."""
     title = run_title(run.summary) if run.summary else run.folder.name
     warnings = run_warnings(run.summary)
-    warn = ("<section class=warnings id=warnings><ul>"
-            + "".join(f"<li>warning: {_esc(w)}</li>" for w in warnings) + "</ul></section>") if warnings else ""
-    config = (f"<details><summary>config.yaml</summary><pre id=config>{_esc(run.config_text)}</pre></details>"
-              if run.config_text else "<p>No config.yaml in the folder.</p>")
+    warn = (
+        (
+            "<section class=warnings id=warnings><ul>"
+            + "".join(f"<li>warning: {_esc(w)}</li>" for w in warnings)
+            + "</ul></section>"
+        )
+        if warnings
+        else ""
+    )
+    config = (
+        f"<details><summary>config.yaml</summary><pre id=config>{_esc(run.config_text)}</pre></details>"
+        if run.config_text
+        else "<p>No config.yaml in the folder.</p>"
+    )
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<meta name=viewport content='width=device-width, initial-scale=1'><title>simsat run: {_esc(title)}</title>"

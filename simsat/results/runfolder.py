@@ -135,10 +135,21 @@ def read_metrics(path: Path) -> list[MetricRow]:
             if time_s is None:
                 continue
             version = _number(raw.get("version"))
-            values = {k: v for k in ("accuracy", "precision", "recall", "f1", "loss")
-                      if (v := _number(raw.get(k))) is not None}
-            rows.append(MetricRow(time_s, (raw.get("event") or "").strip(), None if version is None else int(version),
-                                  _ints(raw.get("satellite")), _ints(raw.get("staleness")), values))
+            values = {
+                k: v
+                for k in ("accuracy", "precision", "recall", "f1", "loss")
+                if (v := _number(raw.get(k))) is not None
+            }
+            rows.append(
+                MetricRow(
+                    time_s,
+                    (raw.get("event") or "").strip(),
+                    None if version is None else int(version),
+                    _ints(raw.get("satellite")),
+                    _ints(raw.get("staleness")),
+                    values,
+                )
+            )
     return rows
 
 
@@ -224,8 +235,9 @@ def read_summary(path: Path) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def with_battery_facts(summary: dict[str, Any], battery: Mapping[int, tuple[Sequence[float], Sequence[float]]]
-                       ) -> dict[str, Any]:
+def with_battery_facts(
+    summary: dict[str, Any], battery: Mapping[int, tuple[Sequence[float], Sequence[float]]]
+) -> dict[str, Any]:
     """The summary with a `battery` section computed from battery.csv where it has none."""
     if "battery" in summary or not battery:
         return summary
@@ -275,8 +287,10 @@ def intervals(run: RunData, start: str, end: str, label_key: str = "station") ->
         elif sat in open_at:
             begin = open_at.pop(sat)
             out.append(Interval(sat, begin["time_s"], e["time_s"], str(begin.get(label_key, ""))))
-    out += [Interval(sat, e["time_s"], max(run.duration_s, e["time_s"]), str(e.get(label_key, "")))
-            for sat, e in open_at.items()]
+    out += [
+        Interval(sat, e["time_s"], max(run.duration_s, e["time_s"]), str(e.get(label_key, "")))
+        for sat, e in open_at.items()
+    ]
     return sorted(out, key=lambda i: (i.satellite, i.start_s))
 
 
@@ -288,7 +302,15 @@ def transfers(run: RunData) -> list[Interval]:
             continue
         start = _number(str(e.get("start_s"))) if e.get("start_s") is not None else None
         nbytes = _number(str(e.get("bytes")))
-        out.append(Interval(sat, e["time_s"] if start is None else start, e["time_s"], payload_of(e),
-                            bool(e.get("complete", True)), str(e.get("direction", "")),
-                            0 if nbytes is None else int(nbytes)))
+        out.append(
+            Interval(
+                sat,
+                e["time_s"] if start is None else start,
+                e["time_s"],
+                payload_of(e),
+                bool(e.get("complete", True)),
+                str(e.get("direction", "")),
+                0 if nbytes is None else int(nbytes),
+            )
+        )
     return out

@@ -18,8 +18,13 @@ WIDTH = 100
 
 
 def summary_renderable(summary: Mapping[str, Any]) -> Group:
-    table = Table(title=f"simsat run: {run_title(summary)}", title_justify="left", show_header=False,
-                  title_style="bold", padding=(0, 1))
+    table = Table(
+        title=f"simsat run: {run_title(summary)}",
+        title_justify="left",
+        show_header=False,
+        title_style="bold",
+        padding=(0, 1),
+    )
     table.add_column("row", style="bold")
     table.add_column("value", overflow="fold")
     rows: dict[str, list[str]] = {}

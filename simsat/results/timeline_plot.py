@@ -27,12 +27,15 @@ MAX_ROWS = 12
 MIN_WIDTH = 0.003  # of the time axis: short events stay visible
 
 
-def _bars(ax, spans: list[Interval], rows: dict[int, int], y0: float, height: float, colour: str,
-          min_h: float, **style) -> None:
+def _bars(
+    ax, spans: list[Interval], rows: dict[int, int], y0: float, height: float, colour: str, min_h: float, **style
+) -> None:
     by_row: dict[int, list[tuple[float, float]]] = {}
     for s in spans:
         if s.satellite in rows:
-            by_row.setdefault(rows[s.satellite], []).append((s.start_s / 3600, max((s.end_s - s.start_s) / 3600, min_h)))
+            by_row.setdefault(rows[s.satellite], []).append(
+                (s.start_s / 3600, max((s.end_s - s.start_s) / 3600, min_h))
+            )
     for row, xs in by_row.items():
         ax.broken_barh(xs, (row + y0, height), facecolors=colour, **style)
 
@@ -62,8 +65,14 @@ def plot_timeline(run: RunData, path: Path) -> Path:
     _bars(ax, intervals(run, "train_start", "train_end"), rows, -0.4, 0.32, TRAINING, min_h, linewidth=0)
     safe = [e for e in run.of_kind("safe_mode") if e.get("satellite") in rows]
     if safe:
-        ax.scatter([e["time_s"] / 3600 for e in safe], [rows[e["satellite"]] - 0.24 for e in safe],
-                   marker="x", color="black", s=22, zorder=5)
+        ax.scatter(
+            [e["time_s"] / 3600 for e in safe],
+            [rows[e["satellite"]] - 0.24 for e in safe],
+            marker="x",
+            color="black",
+            s=22,
+            zorder=5,
+        )
 
     aggregations = run.of_kind("aggregation")
     for e in aggregations:
@@ -71,16 +80,31 @@ def plot_timeline(run: RunData, path: Path) -> Path:
         ax.axvline(x, color=AGGREGATION, lw=0.6, alpha=0.45, zorder=0)
         stale = [int(s) for s in e.get("staleness", []) if isinstance(s, (int, float))]
         count = len(e.get("satellites", []) or [])
-        top.scatter([x], [0.5], s=20 + 18 * max(count, 1), color=STALENESS_COLOURS[staleness_class(stale)],
-                    edgecolor="black", lw=0.5, zorder=3)
+        top.scatter(
+            [x],
+            [0.5],
+            s=20 + 18 * max(count, 1),
+            color=STALENESS_COLOURS[staleness_class(stale)],
+            edgecolor="black",
+            lw=0.5,
+            zorder=3,
+        )
     top.set_ylim(0, 1)
     top.set_yticks([0.5])
     top.set_yticklabels(["aggregations"], fontsize=8)
     top.tick_params(axis="x", labelbottom=False)
     top.grid(axis="x", alpha=0.3)
     if not aggregations:
-        top.text(0.5, 0.5, "no aggregation in this run", transform=top.transAxes, ha="center", va="center",
-                 color="#b2182b", fontsize=9)
+        top.text(
+            0.5,
+            0.5,
+            "no aggregation in this run",
+            transform=top.transAxes,
+            ha="center",
+            va="center",
+            color="#b2182b",
+            fontsize=9,
+        )
 
     ax.set_xlim(-0.01 * hours, 1.01 * hours)
     ax.set_ylim(max(len(sats), 1) - 0.5, -0.5)
@@ -88,10 +112,14 @@ def plot_timeline(run: RunData, path: Path) -> Path:
     ax.set_yticklabels([f"sat {s}" for s in sats], fontsize=8)
     ax.set_xlabel("simulated time (h)")
     ax.grid(axis="x", alpha=0.3)
-    legend = [Patch(color=ECLIPSE, alpha=0.35, label="eclipse"), Patch(color=CONTACT, label="contact"),
-              Patch(color=UPLINK, label="uplink"), Patch(color=DOWNLINK, label="downlink"),
-              Patch(facecolor=CUT, hatch="////", edgecolor="black", label="transfer cut by window end"),
-              Patch(color=TRAINING, label="training")]
+    legend = [
+        Patch(color=ECLIPSE, alpha=0.35, label="eclipse"),
+        Patch(color=CONTACT, label="contact"),
+        Patch(color=UPLINK, label="uplink"),
+        Patch(color=DOWNLINK, label="downlink"),
+        Patch(facecolor=CUT, hatch="////", edgecolor="black", label="transfer cut by window end"),
+        Patch(color=TRAINING, label="training"),
+    ]
     fig.legend(handles=legend, loc="lower center", ncol=6, fontsize=8, frameon=False)
     title = "timeline per satellite (aggregation marker: size = contributors, colour = staleness)"
     if note:

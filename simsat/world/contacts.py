@@ -18,9 +18,10 @@ found as well as long ones.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -115,7 +116,9 @@ class _Track:
     (the error grows as step^4), so refining edges costs no further propagation.
     """
 
-    def __init__(self, satellites: Satellites, rows: np.ndarray, epoch: Epoch, t: np.ndarray, pos: np.ndarray, vel: np.ndarray) -> None:
+    def __init__(
+        self, satellites: Satellites, rows: np.ndarray, epoch: Epoch, t: np.ndarray, pos: np.ndarray, vel: np.ndarray
+    ) -> None:
         self.satellites, self.rows, self.epoch, self.t = satellites, rows, epoch, t
         self.direct = satellites.cheap_to_evaluate
         n, count = pos.shape[0], t.size
@@ -320,7 +323,13 @@ def compute_contacts(
         parts.append(_chunk_windows(geo, rows, t, step, reach[rows], rate[rows]))
     sat, st, start, stop, elev = (np.concatenate(x) for x in zip(*parts))
     order = np.lexsort((st, sat, start))
-    columns = (sat[order].tolist(), st[order].tolist(), start[order].tolist(), stop[order].tolist(), elev[order].tolist())
+    columns = (
+        sat[order].tolist(),
+        st[order].tolist(),
+        start[order].tolist(),
+        stop[order].tolist(),
+        elev[order].tolist(),
+    )
     return [ContactWindow(*row) for row in zip(*columns)]
 
 
@@ -338,10 +347,14 @@ def contact_plan(
     return to_contacts(compute_contacts(satellites, stations, epoch, duration_s, step_s), satellites, stations, epoch)
 
 
-def to_contacts(windows: Sequence[ContactWindow], satellites: Satellites, stations: Sequence[Station], epoch: Epoch) -> list[Contact]:
+def to_contacts(
+    windows: Sequence[ContactWindow], satellites: Satellites, stations: Sequence[Station], epoch: Epoch
+) -> list[Contact]:
     """Named, dated contacts from index-based windows."""
     names = satellites.names
     return [
-        Contact(names[w.satellite], stations[w.station].name, epoch.at(w.start_s), epoch.at(w.end_s), w.max_elevation_deg)
+        Contact(
+            names[w.satellite], stations[w.station].name, epoch.at(w.start_s), epoch.at(w.end_s), w.max_elevation_deg
+        )
         for w in windows
     ]

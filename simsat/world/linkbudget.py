@@ -65,7 +65,9 @@ class LinkBudget:
         """Carrier-to-noise-density ratio at the receiver."""
         el = np.maximum(np.asarray(elevation_deg, dtype=float), 5.0)
         atmosphere = self.atmospheric_zenith_db / np.sin(np.radians(el))
-        losses = free_space_loss_db(range_km, self.frequency_hz) + atmosphere + self.pointing_loss_db + self.other_losses_db
+        losses = (
+            free_space_loss_db(range_km, self.frequency_hz) + atmosphere + self.pointing_loss_db + self.other_losses_db
+        )
         return self.eirp_dbw + self.gt_dbk - losses - BOLTZMANN_DBW_PER_K_HZ
 
     def supported_bps(self, range_km: np.ndarray | float, elevation_deg: np.ndarray | float) -> np.ndarray:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from numbers import Integral
+from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Generator
+from numbers import Integral
 
 import simpy
 
@@ -54,7 +54,9 @@ class Transfer:
         if self.direction not in DIRECTIONS:
             raise ConfigError(f"transfer {self.label!r}: direction must be one of {DIRECTIONS}, got {self.direction!r}")
         if not 0 <= self.bytes_done <= self.nbytes:
-            raise ConfigError(f"transfer {self.label!r}: bytes_done must be in [0, {self.nbytes}], got {self.bytes_done}")
+            raise ConfigError(
+                f"transfer {self.label!r}: bytes_done must be in [0, {self.nbytes}], got {self.bytes_done}"
+            )
 
     @property
     def remaining(self) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Callable, Generator
+from collections.abc import Callable, Generator
 
 import simpy
 

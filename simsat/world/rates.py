@@ -29,7 +29,7 @@ class RateProfile:
         self._bits = np.concatenate([[0.0], np.cumsum(rates * np.diff(times))])
 
     @classmethod
-    def constant(cls, rate_bps: float, start_s: float, end_s: float) -> "RateProfile":
+    def constant(cls, rate_bps: float, start_s: float, end_s: float) -> RateProfile:
         """One rate over one interval."""
         return cls(np.array([start_s, end_s]), np.array([rate_bps]))
 

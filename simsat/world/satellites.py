@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -62,7 +62,7 @@ class Satellites(ABC):
         times = np.asarray(t, dtype=float)
         return ecef_from_eci(self.eci_at(epoch, rows, times), epoch.gmst_rad(times))
 
-    def __add__(self, other: "Satellites") -> "Satellites":
+    def __add__(self, other: Satellites) -> Satellites:
         return SatelliteGroup([self, other])
 
 

@@ -46,7 +46,11 @@ class Station:
         h = self.alt_m / 1000.0
         n = EARTH_RADIUS_KM / math.sqrt(1.0 - _E2 * math.sin(lat) ** 2)
         return np.array(
-            [(n + h) * math.cos(lat) * math.cos(lon), (n + h) * math.cos(lat) * math.sin(lon), (n * (1.0 - _E2) + h) * math.sin(lat)]
+            [
+                (n + h) * math.cos(lat) * math.cos(lon),
+                (n + h) * math.cos(lat) * math.sin(lon),
+                (n * (1.0 - _E2) + h) * math.sin(lat),
+            ]
         )
 
     @property

@@ -79,7 +79,11 @@ def illuminated_fraction(positions: np.ndarray, sun: np.ndarray) -> np.ndarray:
         ap, bp, cp = a[partial], b[partial], c[partial]
         x = (cp**2 + ap**2 - bp**2) / (2.0 * cp)
         y = np.sqrt(np.maximum(ap**2 - x**2, 0.0))
-        area = ap**2 * np.arccos(np.clip(x / ap, -1.0, 1.0)) + bp**2 * np.arccos(np.clip((cp - x) / bp, -1.0, 1.0)) - cp * y
+        area = (
+            ap**2 * np.arccos(np.clip(x / ap, -1.0, 1.0))
+            + bp**2 * np.arccos(np.clip((cp - x) / bp, -1.0, 1.0))
+            - cp * y
+        )
         out[partial] = np.clip(1.0 - area / (math.pi * ap**2), 0.0, 1.0)
     return out
 
@@ -127,7 +131,9 @@ class Sunlight:
         """Illuminated fraction at times ``t`` from the geometry (no lookup)."""
         times = np.atleast_1d(np.asarray(t, dtype=float))
         rows = np.full(times.shape, self.index)
-        return illuminated_fraction(self.satellites.eci_at(self.epoch, rows, times), sun_position_eci(self.epoch, times))
+        return illuminated_fraction(
+            self.satellites.eci_at(self.epoch, rows, times), sun_position_eci(self.epoch, times)
+        )
 
     def _intervals(self, t: np.ndarray, flags: np.ndarray, test) -> list[tuple[float, float]]:  # type: ignore[no-untyped-def]
         def pred(_rows: np.ndarray, times: np.ndarray) -> np.ndarray:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 
 import numpy as np
 
@@ -56,12 +56,7 @@ def julian_date(moment: datetime) -> tuple[float, float]:
 def gmst_from_jd(jd_whole: np.ndarray | float, jd_fraction: np.ndarray | float) -> np.ndarray:
     """Greenwich mean sidereal angle in radians (IAU 1982 formula, as used with SGP4/TEME)."""
     tut1 = ((np.asarray(jd_whole, dtype=float) - _J2000_JD) + np.asarray(jd_fraction, dtype=float)) / 36525.0
-    seconds = (
-        67310.54841
-        + (876600.0 * 3600.0 + 8640184.812866) * tut1
-        + 0.093104 * tut1**2
-        - 6.2e-6 * tut1**3
-    )
+    seconds = 67310.54841 + (876600.0 * 3600.0 + 8640184.812866) * tut1 + 0.093104 * tut1**2 - 6.2e-6 * tut1**3
     return np.mod(seconds * (2.0 * math.pi / SECONDS_PER_DAY), 2.0 * math.pi)
 
 
@@ -75,7 +70,7 @@ class Epoch:
         object.__setattr__(self, "utc", parse_utc(self.utc, "epoch"))
 
     @classmethod
-    def parse(cls, value: object, key: str = "mission.start_utc") -> "Epoch":
+    def parse(cls, value: object, key: str = "mission.start_utc") -> Epoch:
         """An epoch from ISO 8601 text or an aware datetime; ConfigError naming ``key``."""
         return cls(parse_utc(value, key))
 

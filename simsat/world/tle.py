@@ -34,7 +34,9 @@ def tle_checksum(line: str) -> int:
 def _check_line(path: str, number: int, line: str, expected: str) -> None:
     where = f"{path}:{number}"
     if not line.startswith(f"{expected} ") or len(line) < 69:
-        raise ConfigError(f"{where}: expected TLE line {expected} (69 characters starting '{expected} '), got {line[:40]!r}")
+        raise ConfigError(
+            f"{where}: expected TLE line {expected} (69 characters starting '{expected} '), got {line[:40]!r}"
+        )
     if not line[68].isdigit() or int(line[68]) != tle_checksum(line):
         raise ConfigError(f"{where}: TLE checksum is {line[68]!r}, the line sums to {tle_checksum(line)}")
 
@@ -103,7 +105,9 @@ class TleSatellites(Satellites):
         for name, l1, l2 in sets:
             sat = Satrec.twoline2rv(l1, l2)
             if sat.error != 0:
-                raise ConfigError(f"{source}: TLE {name!r} is rejected by SGP4: {SGP4_ERRORS.get(sat.error, sat.error)}")
+                raise ConfigError(
+                    f"{source}: TLE {name!r} is rejected by SGP4: {SGP4_ERRORS.get(sat.error, sat.error)}"
+                )
             self.satrecs.append(sat)
         seen: set[str] = set()
         for name in self._names:
@@ -129,7 +133,9 @@ class TleSatellites(Satellites):
         base = Epoch(datetime(2000, 1, 1, 12, 0, tzinfo=timezone.utc))
         return [base.at((s.jdsatepoch - 2451545.0 + s.jdsatepochF) * 86400.0) for s in self.satrecs]
 
-    def check_epochs(self, start: Epoch, warn_days: float = TLE_WARN_AGE_DAYS, max_days: float = TLE_MAX_AGE_DAYS) -> None:
+    def check_epochs(
+        self, start: Epoch, warn_days: float = TLE_WARN_AGE_DAYS, max_days: float = TLE_MAX_AGE_DAYS
+    ) -> None:
         """Warn past ``warn_days`` between a TLE epoch and the mission start; refuse past ``max_days``."""
         worst = 0.0
         worst_name = ""
@@ -142,7 +148,12 @@ class TleSatellites(Satellites):
                 f"{self.source}: TLE {worst_name!r} epoch is {worst:.0f} days from mission.start_utc (limit {max_days:g})"
             )
         if worst > warn_days:
-            log.warning("%s: TLE %r epoch is %.1f days from the mission start; SGP4 degrades with age", self.source, worst_name, worst)
+            log.warning(
+                "%s: TLE %r epoch is %.1f days from the mission start; SGP4 degrades with age",
+                self.source,
+                worst_name,
+                worst,
+            )
 
     def _propagate(self, sats: list[Satrec] | SatrecArray, epoch: Epoch, t: np.ndarray) -> np.ndarray:
         jd, fr = epoch.jd_split(t)
@@ -197,4 +208,3 @@ def tle_satellites(path: str | Path) -> TleSatellites:
 def tle_satellites_from_text(text: str, source: str = "<text>") -> TleSatellites:
     """Satellites from TLE text already in memory."""
     return TleSatellites(parse_tle_text(text, source), source)
-

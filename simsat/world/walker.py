@@ -63,10 +63,7 @@ class WalkerSatellites(Satellites):
         self.inc = np.asarray(inclination_deg, dtype=float) * DEG
         self.raan0 = np.asarray(raan_deg, dtype=float) * DEG
         self.u0 = np.asarray(arg_latitude_deg, dtype=float) * DEG
-        rates = [
-            j2_rates(a, i / DEG) if j2 else (0.0, mean_motion_rad_s(a))
-            for a, i in zip(self.radius, self.inc)
-        ]
+        rates = [j2_rates(a, i / DEG) if j2 else (0.0, mean_motion_rad_s(a)) for a, i in zip(self.radius, self.inc)]
         self.raan_rate = np.array([r[0] for r in rates], dtype=float)
         self.u_rate = np.array([r[1] for r in rates], dtype=float)
 
