@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,7 @@ class Mission:
     setup: OnboardSetup
     hardware: list[HardwareProfile]
     inference_flops_per_image: float
+    _reference: tuple[dict[str, float], ModelArrays] | None = field(default=None, repr=False)
 
     @property
     def num_satellites(self) -> int:
@@ -130,17 +131,31 @@ class Mission:
         return model_arrays(model.to(memory_format=torch.contiguous_format))
 
     def ground_only_reference(self) -> dict[str, float] | None:
-        """The student trained at the ground on the ground's labelled images (no satellites)."""
-        epochs = self.config.reference.epochs
-        if epochs == 0:
+        """The student trained at the ground on the ground's labelled images (no satellites);
+        trained once, on first use."""
+        if self.config.reference.epochs == 0:
             return None
-        start = time.perf_counter()
-        torch.manual_seed(self.config.seed)
-        model = build_student(self.config.satellite.model, self.num_classes)
-        g = self.data.ground
-        train_supervised(model, g.images, g.labels, student_recipe(self.config, epochs), self.norm)
-        scores = evaluate(model, self.data.test.images, self.data.test.labels, self.norm, self.num_classes).as_dict()
-        return {**scores, "epochs": epochs, "seconds": round(time.perf_counter() - start, 2)}
+        return self._trained_reference()[0]
+
+    def _trained_reference(self) -> tuple[dict[str, float], ModelArrays]:
+        if self._reference is None:
+            epochs = self.config.reference.epochs
+            start = time.perf_counter()
+            torch.manual_seed(self.config.seed)
+            model = build_student(self.config.satellite.model, self.num_classes)
+            g = self.data.ground
+            train_supervised(model, g.images, g.labels, student_recipe(self.config, epochs), self.norm)
+            test = self.data.test
+            scores = evaluate(model, test.images, test.labels, self.norm, self.num_classes).as_dict()
+            report = {**scores, "epochs": epochs, "seconds": round(time.perf_counter() - start, 2)}
+            self._reference = (report, model_arrays(model.to(memory_format=torch.contiguous_format)))
+        return self._reference
+
+    def launch_model(self) -> ModelArrays:
+        """The global student the mission starts from (`federation.initial_model`)."""
+        if self.config.federation.initial_model == "reference":
+            return self._trained_reference()[1]
+        return self.initial_model
 
     def ground_segment(self) -> GroundSegment:
         f = self.config.federation
@@ -149,7 +164,7 @@ class Mission:
         )
         strategy = get_strategy(f.strategy)
         return GroundSegment(
-            model=self.initial_model,
+            model=self.launch_model(),
             strategy=strategy,
             aggregator=make_aggregator(f.aggregation, settings, self.num_satellites),
             num_satellites=self.num_satellites,

@@ -47,6 +47,7 @@ def mission_summary(
         "seed": config.seed,
         "strategy": config.federation.strategy,
         "aggregator": config.federation.aggregation,
+        "initial_model": config.federation.initial_model,
         "satellites": len(sats),
         "ground_stations": len(mission.world.stations),
         "start_utc": mission.world.epoch.utc.isoformat(),

@@ -150,6 +150,9 @@ class FederationConfig:
     server_lr: float = 1.0  # fedbuff: server step on the mean staleness-weighted delta
     max_labels_per_contact: int = 0  # 0 = as many as the uplink window allows
     ground_interval_hours: float = 1.0  # `ground`: how often the ground retrains on new imagery
+    # the student the satellites start from: `random` (a fresh initialisation) or `reference` (the
+    # ground-only reference, trained at the ground on its labels before launch; needs reference.epochs > 0)
+    initial_model: str = "random"
 
 
 @dataclass

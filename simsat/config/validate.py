@@ -76,6 +76,9 @@ def _check_stations(config: SimsatConfig) -> None:
     c.require(len(set(names)) == len(names), "ground_stations", "must have distinct names", names)
 
 
+INITIAL_MODELS = ("random", "reference")
+
+
 def _check_federation_values(config: SimsatConfig) -> None:
     f = config.federation
     c.text("federation.strategy", f.strategy, "a strategy name")
@@ -88,6 +91,13 @@ def _check_federation_values(config: SimsatConfig) -> None:
     c.positive("federation.server_lr", f.server_lr, high=100.0)
     c.integer("federation.max_labels_per_contact", f.max_labels_per_contact, 0)
     c.positive("federation.ground_interval_hours", f.ground_interval_hours, high=1e4)
+    c.choice("federation.initial_model", f.initial_model, INITIAL_MODELS)
+    c.require(
+        f.initial_model != "reference" or config.reference.epochs > 0,
+        "federation.initial_model",
+        "needs reference.epochs > 0 to start from the ground-only reference",
+        f.initial_model,
+    )
 
 
 def _check_federation_names(config: SimsatConfig) -> None:
