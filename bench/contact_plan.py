@@ -11,14 +11,11 @@ with it, and extrapolates its time to the whole plan. Writes bench/results/conta
 
 from __future__ import annotations
 
-import os
-
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"  # one core, as the goal states
-
 import argparse
+import contextlib
 import json
 import math
+import os
 import platform
 import resource
 import statistics
@@ -30,12 +27,16 @@ import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import numpy as np
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"  # one core, as the goal states
 
-from simsat.world import Station, compute_contacts, walker_satellites
-from simsat.world.timebase import Epoch
-from simsat.world.tle import TleSatellites, format_tle
-from simsat.world.walker import WalkerSatellites
+# numpy (also under simsat.world) reads the thread counts above when it loads, so these follow them
+import numpy as np  # noqa: E402
+
+from simsat.world import Station, compute_contacts, walker_satellites  # noqa: E402
+from simsat.world.timebase import Epoch  # noqa: E402
+from simsat.world.tle import TleSatellites, format_tle  # noqa: E402
+from simsat.world.walker import WalkerSatellites  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "contact_plan.json"
 START = datetime(2025, 3, 20, tzinfo=timezone.utc)
@@ -119,12 +120,12 @@ def skyfield_subset(lines: list[tuple[str, str]], names: list[str], picks: list[
     tops = [wgs84.latlon(s.lat_deg, s.lon_deg, s.alt_m) for s in STATIONS]
     events: dict[tuple[int, int], tuple[list[datetime], list[datetime]]] = {}
     w0, c0 = time.perf_counter(), time.process_time()
-    for k, sat in zip(picks, sats):
-        for j, (station, topo) in enumerate(zip(STATIONS, tops)):
+    for k, sat in zip(picks, sats, strict=True):
+        for j, (station, topo) in enumerate(zip(STATIONS, tops, strict=True)):
             t, ev = sat.find_events(topo, t0, t1, altitude_degrees=station.min_elevation_deg)
             events[(k, j)] = (
-                [x.utc_datetime() for x, e in zip(t, ev) if e == 0],
-                [x.utc_datetime() for x, e in zip(t, ev) if e == 2],
+                [x.utc_datetime() for x, e in zip(t, ev, strict=True) if e == 0],
+                [x.utc_datetime() for x, e in zip(t, ev, strict=True) if e == 2],
             )
     pairs = len(picks) * len(STATIONS)
     return {"pairs": pairs, "wall_s": time.perf_counter() - w0, "cpu_s": time.process_time() - c0, "events": events}
@@ -140,7 +141,7 @@ def agreement(windows, events, picks: list[int]) -> dict[str, object]:  # type: 
         if len(our_rises) != len(rises) or len(our_sets) != len(sets):
             count_mismatch += 1
             continue
-        for a, b in zip(our_rises + our_sets, rises + sets):
+        for a, b in zip(our_rises + our_sets, rises + sets, strict=True):
             worst = max(worst, abs((a - b).total_seconds()))
             matched += 1
     return {
@@ -170,14 +171,12 @@ def versions() -> dict[str, str]:
 
 def machine() -> dict[str, object]:
     model = ""
-    try:
+    with contextlib.suppress(OSError, StopIteration):
         model = next(
             line.split(":", 1)[1].strip()
             for line in Path("/proc/cpuinfo").read_text().splitlines()
             if line.startswith("model name")
         )
-    except (OSError, StopIteration):
-        pass
     return {"platform": platform.platform(), "cpu": model, "cores": os.cpu_count(), "threads_used": 1}
 
 

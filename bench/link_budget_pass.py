@@ -88,7 +88,8 @@ def main() -> None:
         0.01,
         0.005,
         f"S-band downlink preset: EIRP {down.eirp_dbw} dBW, G/T {down.gt_dbk} dB/K, {down.frequency_hz / 1e9} GHz, "
-        f"Eb/N0 {down.required_ebn0_db} dB + {down.margin_db} dB margin; mean {profile.mean_rate_bps() / 1e6:.2f} Mbit/s, "
+        f"Eb/N0 {down.required_ebn0_db} dB + {down.margin_db} dB margin; "
+        f"mean {profile.mean_rate_bps() / 1e6:.2f} Mbit/s, "
         f"{profile.bytes_between(best.start_s, best.end_s) / 1e6:.0f} MB per pass",
         fontsize=7,
     )

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import simpy
@@ -56,9 +56,19 @@ def no_progress(stage: str, done: float, total: float) -> None:
     return None
 
 
+class MissionSplit(TypedDict):
+    """The ``data`` keys that split a dataset into a mission's pieces."""
+
+    ground_fraction: float
+    validation_fraction: float
+    test_fraction: float
+    partition: str
+    alpha: float
+
+
 def load_mission_data(config: SimsatConfig, n_sats: int) -> MissionData:
     d = config.data
-    split = dict(
+    split = MissionSplit(
         ground_fraction=d.ground_fraction,
         validation_fraction=d.validation_fraction,
         test_fraction=d.test_fraction,
@@ -273,7 +283,7 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
             config.seed,
             progress=lambda name, done, total: progress(f"teacher {name} (images)", done, total),
         )
-        for spec, (teacher, meta) in zip(specs, loaded):
+        for spec, (teacher, meta) in zip(specs, loaded, strict=True):
             score = evaluate(teacher, data.test.images, data.test.labels, norm, num_classes).as_dict()
             teacher_report.append({"name": spec.name, "input_size": spec.input_size, **score, **meta})
             log.info("teacher %s: test accuracy %.3f", spec.name, score["accuracy"])
@@ -308,8 +318,8 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
             num_classes=num_classes,
             temperature=config.distill.temperature,
             training=student_recipe(config),
-            norm_mean=tuple(norm.mean),
-            norm_std=tuple(norm.std),
+            norm_mean=norm.mean,
+            norm_std=norm.std,
             mode=strategy.onboard,
             semi=semi if strategy.onboard == "distill" else SemiSupervised(),
             keep_own_model=not strategy.aggregates and not strategy.ground_trains,

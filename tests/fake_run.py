@@ -274,8 +274,8 @@ def write_fake_run(folder: Path, spec: FakeRun | None = None) -> Path:
     }
     (folder / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     (folder / "config.yaml").write_text(
-        "name: fake\nseed: %d\nmission:\n  duration_hours: %g\nsatellite:\n  power:\n    capacity_wh: %g\n"
-        "    floor_soc: 0.3\n    resume_soc: 0.4\n" % (spec.seed, spec.hours, spec.capacity_wh),
+        f"name: fake\nseed: {spec.seed:d}\nmission:\n  duration_hours: {spec.hours:g}\nsatellite:\n  power:\n"
+        f"    capacity_wh: {spec.capacity_wh:g}\n    floor_soc: 0.3\n    resume_soc: 0.4\n",
         encoding="utf-8",
     )
     return folder

@@ -57,7 +57,7 @@ def test_dirichlet_parts_cover_and_skew_grows_as_alpha_shrinks() -> None:
         skews.append(_skew(parts, labels))
     assert skews[0] < 0.1 < skews[1] < skews[2]
     first, again = (partition_dirichlet(labels, 8, 0.1, np.random.default_rng(1)) for _ in range(2))
-    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
 
 
 def test_dirichlet_respects_min_size_even_when_extreme() -> None:
@@ -84,7 +84,7 @@ def test_split_mission_pieces_are_disjoint_stratified_and_reproducible() -> None
     assert len(m.satellites) == 5 and all(len(s) >= 1 for s in m.satellites)
     assert all(np.all(np.diff(p) > 0) for p in pieces)
     again = split_mission(data, 5, 0.3, 0.1, 0.2, "dirichlet", 0.5, seed=0)
-    assert all(np.array_equal(a.ids, b.ids) for a, b in zip(again.satellites, m.satellites))
+    assert all(np.array_equal(a.ids, b.ids) for a, b in zip(again.satellites, m.satellites, strict=True))
     other = split_mission(data, 5, 0.3, 0.1, 0.2, "dirichlet", 0.5, seed=1)
     assert not np.array_equal(other.test.ids, m.test.ids)
 

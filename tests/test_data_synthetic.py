@@ -101,7 +101,7 @@ def test_mixed_scenes_touch_about_the_configured_share() -> None:
     plain = SyntheticNuisance(mix_probability=0.0)
     mixed_images, _ = generate_synthetic(400, seed=5)
     plain_images, _ = generate_synthetic(400, seed=5, nuisance=plain)
-    changed = np.mean([not np.array_equal(a, b) for a, b in zip(mixed_images, plain_images)])
+    changed = np.mean([not np.array_equal(a, b) for a, b in zip(mixed_images, plain_images, strict=True)])
     assert 0.1 < changed < 0.3  # default mix_probability = 0.2
 
 

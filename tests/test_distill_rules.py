@@ -131,7 +131,7 @@ def _softmax(xs: list[float], t: float = 1.0) -> list[float]:
 
 
 def _kl(p: list[float], q: list[float]) -> float:
-    return sum(a * math.log(a / b) for a, b in zip(p, q) if a > 0)
+    return sum(a * math.log(a / b) for a, b in zip(p, q, strict=True) if a > 0)
 
 
 def test_kd_loss_paper_rule_matches_hand_computation() -> None:
@@ -179,7 +179,7 @@ def test_kd_loss_paper_equals_spec_formula_with_torch_kl_div() -> None:
 def test_kd_loss_none_is_plain_cross_entropy() -> None:
     zs = torch.tensor([[2.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
     y = torch.tensor([2, 1])
-    expected = sum(-math.log(_softmax(r)[c]) for r, c in zip(zs.tolist(), y.tolist())) / 2
+    expected = sum(-math.log(_softmax(r)[c]) for r, c in zip(zs.tolist(), y.tolist(), strict=True)) / 2
     assert float(kd_loss(zs, [], y, "none")) == pytest.approx(expected, rel=1e-6)
 
 
@@ -221,9 +221,10 @@ def test_knowledge_targets_give_the_same_gradient_as_kd_loss(rule: str, teachers
     assert torch.allclose(know.targets.sum(dim=1), torch.ones(n), atol=1e-5)
     for start in range(0, n, batch):
         sl = slice(start, start + batch)
-        g_raw = _grad(lambda z: kd_loss(z, [x[sl] for x in zt], y[sl], rule, t), zs[sl])
+        g_raw = _grad(lambda z, sl=sl: kd_loss(z, [x[sl] for x in zt], y[sl], rule, t), zs[sl])
         g_packet = _grad(
-            lambda z: weighted_kd_loss(z, know.targets[sl], know.kd_weight[sl], know.ce_weight[sl], y[sl], t), zs[sl]
+            lambda z, sl=sl: weighted_kd_loss(z, know.targets[sl], know.kd_weight[sl], know.ce_weight[sl], y[sl], t),
+            zs[sl],
         )
         assert torch.allclose(g_raw, g_packet, atol=1e-6, rtol=1e-4)
         assert g_raw.abs().sum() > 0

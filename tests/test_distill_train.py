@@ -67,10 +67,10 @@ def test_supervised_training_learns_and_is_deterministic() -> None:
 
     b = _fresh()
     train_supervised(b, images, labels, cfg, norm)
-    assert all(torch.equal(x, y) for x, y in zip(_weights(a), _weights(b)))
+    assert all(torch.equal(x, y) for x, y in zip(_weights(a), _weights(b), strict=True))
     c = _fresh()
     train_supervised(c, images, labels, TrainConfig(epochs=2, batch_size=16, lr=5e-3, seed=8), norm)
-    assert not all(torch.equal(x, y) for x, y in zip(_weights(a), _weights(c)))
+    assert not all(torch.equal(x, y) for x, y in zip(_weights(a), _weights(c), strict=True))
 
 
 @pytest.mark.parametrize("schedule", ["step", "constant"])
@@ -83,7 +83,7 @@ def test_other_schedules_and_formats_run(schedule: str) -> None:
     stats = train_supervised(model, images, labels, cfg, norm)
     # 20 images in batches of 8: 8 + 8 + 4
     assert stats.images_seen == 20
-    assert not all(torch.equal(x, y) for x, y in zip(start, _weights(model)))
+    assert not all(torch.equal(x, y) for x, y in zip(start, _weights(model), strict=True))
 
 
 def test_trailing_single_image_joins_previous_batch() -> None:
@@ -101,7 +101,7 @@ def test_zero_epochs_leaves_model_unchanged() -> None:
     start = _weights(model)
     stats = train_supervised(model, images, labels, TrainConfig(epochs=0), Normalization.from_images(images))
     assert stats.images_seen == 0
-    assert all(torch.equal(x, y) for x, y in zip(start, _weights(model)))
+    assert all(torch.equal(x, y) for x, y in zip(start, _weights(model), strict=True))
 
 
 def test_distillation_from_soft_labels_without_ground_truth() -> None:
@@ -118,11 +118,11 @@ def test_distillation_from_soft_labels_without_ground_truth() -> None:
     assert evaluate(a, images, labels, norm, 3).accuracy >= 0.9
     b = _fresh()
     train_distill(b, images, know, None, 2.0, cfg, norm)
-    assert all(torch.equal(x, y) for x, y in zip(_weights(a), _weights(b)))
+    assert all(torch.equal(x, y) for x, y in zip(_weights(a), _weights(b), strict=True))
     # labels add a CE term: different trajectory
     c = _fresh()
     train_distill(c, images, know, labels, 2.0, cfg, norm)
-    assert not all(torch.equal(x, y) for x, y in zip(_weights(a), _weights(c)))
+    assert not all(torch.equal(x, y) for x, y in zip(_weights(a), _weights(c), strict=True))
     with pytest.raises(ConfigError, match="knowledge covers 10 images"):
         train_distill(_fresh(), images, know.subset(range(10)), None, 2.0, cfg, norm)
 
@@ -152,7 +152,7 @@ def test_metrics_from_hand_made_confusion() -> None:
     res = metrics_from_confusion(conf, loss=0.7)
     p = [3 / 4, 2 / 3, 1 / 3]
     r = [3 / 4, 2 / 4, 1 / 2]
-    f = [2 * a * b / (a + b) for a, b in zip(p, r)]
+    f = [2 * a * b / (a + b) for a, b in zip(p, r, strict=True)]
     assert res.accuracy == pytest.approx(6 / 10)
     assert res.precision == pytest.approx(sum(p) / 3)
     assert res.recall == pytest.approx(sum(r) / 3)

@@ -207,7 +207,8 @@ def test_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert registry.origin("plugin_one").startswith("hardware entry point 'one' (simsat_test_plugin:ONE) of package")
     with pytest.raises(
         ConfigError,
-        match=r"entry point 'broken' \(simsat_test_plugin:broken\) of package 'simsat-test-plugin' failed to load: RuntimeError",
+        match=r"entry point 'broken' \(simsat_test_plugin:broken\) of package 'simsat-test-plugin' "
+        r"failed to load: RuntimeError",
     ):
         registry.load_entry_points(group="simsat.hardware.test_broken")
     with pytest.raises(ConfigError, match="'wrong'.*HardwareProfile"):

@@ -108,7 +108,8 @@ def test_student_that_does_not_fit_is_refused_with_the_numbers(tmp_path: Path) -
         ConfigError,
         match=(
             r"satellite.hardware: satellite 1 carries 'tiny_64mb' with 64 MB of memory, but training resnet8"
-            r" at training.batch_size=64 needs 160\.\d MB \(weights, gradients and AdamW state 1\.\d, activations 159\.\d\)"
+            r" at training.batch_size=64 needs 160\.\d MB"
+            r" \(weights, gradients and AdamW state 1\.\d, activations 159\.\d\)"
         ),
     ):
         load_config("quickstart", [files, "satellite.hardware=[big,tiny_64mb,big,big]"])

@@ -13,7 +13,7 @@ from simsat.mission.packets import KnowledgePacket
 CLASSES = 10
 
 
-def _setup(mode: str = "distill", semi: SemiSupervised = SemiSupervised()) -> OnboardSetup:
+def _setup(mode: str = "distill", semi: SemiSupervised | None = None) -> OnboardSetup:
     return OnboardSetup(
         shards_dir="unused",
         model_name="resnet8",
@@ -23,7 +23,7 @@ def _setup(mode: str = "distill", semi: SemiSupervised = SemiSupervised()) -> On
         norm_mean=(0.5, 0.5, 0.5),
         norm_std=(0.25, 0.25, 0.25),
         mode=mode,
-        semi=semi,
+        semi=semi or SemiSupervised(),
     )
 
 

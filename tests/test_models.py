@@ -79,7 +79,7 @@ def test_same_seed_same_init() -> None:
     a = resnet8()
     torch.manual_seed(3)
     b = resnet8()
-    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
 
 
 def test_normalization_from_images_matches_numpy() -> None:

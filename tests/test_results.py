@@ -43,7 +43,7 @@ def test_metrics_keep_every_contributor_and_its_staleness(run4: Path) -> None:
         raw = [r for r in csv.DictReader(f) if r["event"] == "aggregation"]
     parsed = [r for r in run.metrics if r.event == "aggregation"]
     assert len(parsed) == len(raw) > 0
-    for row, text in zip(parsed, raw):
+    for row, text in zip(parsed, raw, strict=True):
         assert row.satellites == [int(s) for s in text["satellite"].split(";")]
         assert len(row.staleness) == len(row.satellites)
     assert [r.event for r in run.metrics][0] == "initial" and run.metrics[-1].event == "final"

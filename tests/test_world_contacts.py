@@ -38,8 +38,8 @@ def _skyfield_events(
         ts.from_datetime(start + timedelta(hours=hours)),
         altitude_degrees=station.min_elevation_deg,
     )
-    rises = [x.utc_datetime() for x, e in zip(t, ev) if e == 0]
-    sets = [x.utc_datetime() for x, e in zip(t, ev) if e == 2]
+    rises = [x.utc_datetime() for x, e in zip(t, ev, strict=True) if e == 0]
+    sets = [x.utc_datetime() for x, e in zip(t, ev, strict=True) if e == 2]
     return rises, sets
 
 
@@ -48,14 +48,14 @@ def _compare(text: str, lines: list[tuple[str, str]], start: datetime, hours: fl
     sats = tle_satellites_from_text(text)
     plan = contact_plan(sats, STATIONS, start, hours * 3600.0)
     checked = 0
-    for name, (l1, l2) in zip(sats.names, lines):
+    for name, (l1, l2) in zip(sats.names, lines, strict=True):
         for station in STATIONS:
             rises, sets = _skyfield_events(l1, l2, station, start, hours)
             ours = [c for c in plan if c.satellite == name and c.station == station.name]
             our_rises = [c.start for c in ours if c.start > start]
             our_sets = [c.end for c in ours if c.end < start + timedelta(hours=hours)]
             assert len(our_rises) == len(rises) and len(our_sets) == len(sets), (name, station.name)
-            for ours_t, theirs in zip(our_rises + our_sets, rises + sets):
+            for ours_t, theirs in zip(our_rises + our_sets, rises + sets, strict=True):
                 assert abs((ours_t - theirs).total_seconds()) < 2.0, (name, station.name, ours_t, theirs)
                 checked += 1
     return checked
@@ -104,7 +104,7 @@ def test_walker_plan_matches_dense_sampling_of_its_own_propagator() -> None:
         ours = [w for w in compute_contacts(sats, STATIONS, epoch, 86400.0) if w.station == idx]
         dense = _dense_windows(sats, station, epoch, 86400.0)
         assert len(ours) == len(dense), station.name
-        for w, (a, b) in zip(ours, dense):
+        for w, (a, b) in zip(ours, dense, strict=True):
             assert a - 1.0 <= w.start_s <= a + 1e-6 or w.start_s == 0.0
             assert b - 1e-6 <= w.end_s <= b + 1.0 or w.end_s == 86400.0
 

@@ -93,7 +93,8 @@ def plot_timeline(world: WorldPlan, path: Path) -> None:
 
     n = min(len(world.satellites), TIMELINE_MAX_SATELLITES)
     names = world.satellites.names[:n]
-    palette = [c for k, c in enumerate(plt.get_cmap("tab20").colors) if k not in (14, 15)]  # no greys
+    tab20 = plt.get_cmap("tab20")
+    palette = [tab20(k)[:3] for k in range(tab20.N) if k not in (14, 15)]  # no greys
 
     def colours(k: int) -> tuple[float, float, float]:
         return palette[(2 * k) % len(palette)] if k < len(palette) // 2 else palette[(2 * k + 1) % len(palette)]
@@ -143,7 +144,7 @@ def visibility_circle(station: Station, altitude_km: float, points: int = 181) -
 
 def _split_at_dateline(lon: np.ndarray, lat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     jumps = np.flatnonzero(np.abs(np.diff(lon)) > 180.0) + 1
-    return list(zip(np.split(lon, jumps), np.split(lat, jumps)))
+    return list(zip(np.split(lon, jumps), np.split(lat, jumps), strict=True))
 
 
 def _median_altitude(world: WorldPlan) -> float:

@@ -128,7 +128,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     registry = _registry(args)
     if args.name in registry:
         raise ConfigError(
-            f"--name {args.name!r} is already a hardware profile (from {registry.origin(args.name)}); choose another name"
+            f"--name {args.name!r} is already a hardware profile (from {registry.origin(args.name)}); "
+            "choose another name"
         )
     base = registry.get(args.base)
     out = Path(args.out) if args.out else Path(f"{args.name}.yaml")

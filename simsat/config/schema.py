@@ -193,7 +193,8 @@ class RunConfig:
     output_dir: str = "runs"
     threads: int = 2
     progress: bool = True
-    engine: str = "flower"  # "flower": ClientApps on Flower's Ray engine; "in_process": the same ClientApp here, one training at a time
+    # "flower": ClientApps on Flower's Ray engine; "in_process": the same ClientApp here, one training at a time
+    engine: str = "flower"
 
 
 @dataclass

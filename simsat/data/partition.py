@@ -48,7 +48,7 @@ def partition_dirichlet(
             members = rng.permutation(np.flatnonzero(labels == c))
             shares = rng.dirichlet(np.full(n_parts, alpha))
             cuts = (np.cumsum(shares) * len(members)).astype(np.int64)[:-1]
-            for part, chunk in zip(parts, np.split(members, cuts)):
+            for part, chunk in zip(parts, np.split(members, cuts), strict=True):
                 part.append(chunk)
         result = [np.sort(np.concatenate(p)) for p in parts]
         if min(len(p) for p in result) >= min_size:
@@ -74,7 +74,7 @@ def stratified_take(labels: np.ndarray, pool: np.ndarray, fraction: float, rng: 
         order = np.lexsort((rng.random(len(classes)), -(exact - quota)))
         quota[order[:leftover]] += 1
     taken = [np.zeros(0, dtype=np.int64)]
-    for c, k in zip(classes, quota):
+    for c, k in zip(classes, quota, strict=True):
         taken.append(rng.permutation(pool[labels[pool] == c])[:k])
     return np.sort(np.concatenate(taken)).astype(np.int64)
 

@@ -242,7 +242,7 @@ def _render_chunk(
     mixed = np.flatnonzero(post[:, 0] < nz.mix_probability)
     if mixed.size:
         other = np.array(
-            [CONFUSERS[int(c)][int(k)] for c, k in zip(labels[mixed], np.minimum(post[mixed, 1] * 3, 2))],
+            [CONFUSERS[int(c)][int(k)] for c, k in zip(labels[mixed], np.minimum(post[mixed, 1] * 3, 2), strict=True)],
             dtype=np.int64,
         )
         second = _render_classes(

@@ -47,7 +47,7 @@ class TextureKit:
         object.__setattr__(self, "x", axis[None, None, :].repeat(self.size, axis=1))
         object.__setattr__(self, "y", axis[None, :, None].repeat(self.size, axis=2))
         targets = (*OCTAVES[1:], self.size)
-        steps = tuple(_interp_matrix(k, t) for k, t in zip(OCTAVES, targets))
+        steps = tuple(_interp_matrix(k, t) for k, t in zip(OCTAVES, targets, strict=True))
         spread = []
         for o in range(len(OCTAVES)):
             chain = np.eye(OCTAVES[o])

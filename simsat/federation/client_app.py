@@ -68,14 +68,14 @@ def make_client_app(setup: OnboardSetup) -> ClientApp:
             if _KNOWLEDGE in state.array_records
             else KnowledgePacket.empty(setup.num_classes)
         )
-        version = int(state.config_records[payloads.META]["version"])
+        version = payloads.record_int(state.config_records[payloads.META], "version")
         update, report = train_onboard(
             setup,
             satellite=sat,
             images=images,
             ids=ids,
             labels=labels,
-            acquired=int(msg.content.config_records["train"]["acquired"]),
+            acquired=payloads.record_int(msg.content.config_records["train"], "acquired"),
             base_model=payloads.record_model(state.array_records[_GLOBAL]),
             version=version,
             knowledge=knowledge,
@@ -119,9 +119,8 @@ def make_client_app(setup: OnboardSetup) -> ClientApp:
     def imagery(msg: Message, context: Context) -> Message:
         ask = msg.content.config_records["imagery"]
         images, ids, _ = load_shard(setup.shards_dir, _partition(context))
-        packet = encode_within(
-            codec, images, ids, int(ask["start"]), min(int(ask["stop"]), len(ids)), int(ask["budget"])
-        )
+        start, stop = payloads.record_int(ask, "start"), min(payloads.record_int(ask, "stop"), len(ids))
+        packet = encode_within(codec, images, ids, start, stop, payloads.record_int(ask, "budget"))
         return Message(content=payloads.imagery_content(packet), reply_to=msg)
 
     return app

@@ -13,6 +13,22 @@ KNOWLEDGE = "knowledge"
 META = "meta"
 
 
+def record_int(record: ConfigRecord | MetricRecord, key: str) -> int:
+    """``record[key]`` as an int: the records also hold lists, strings and bytes, which our keys never do."""
+    value = record[key]
+    if isinstance(value, (list, str, bytes)):
+        raise TypeError(f"record key {key!r} holds a {type(value).__name__}, not a number")
+    return int(value)
+
+
+def record_float(record: ConfigRecord | MetricRecord, key: str) -> float:
+    """``record[key]`` as a float (see :func:`record_int`)."""
+    value = record[key]
+    if isinstance(value, (list, str, bytes)):
+        raise TypeError(f"record key {key!r} holds a {type(value).__name__}, not a number")
+    return float(value)
+
+
 def model_record(model: ModelArrays) -> ArrayRecord:
     return ArrayRecord({name: Array(np.ascontiguousarray(value)) for name, value in model.items()})
 
@@ -57,7 +73,7 @@ def content_uplink(content: RecordDict) -> UplinkPacket:
     meta = content.config_records[META]
     model = record_model(content.array_records[MODEL]) if meta["has_model"] else None
     return UplinkPacket(
-        version=int(meta["version"]),
+        version=record_int(meta, "version"),
         model=model,
         knowledge=record_knowledge(content.array_records[KNOWLEDGE]),
     )
@@ -81,10 +97,10 @@ def update_content(packet: UpdatePacket) -> RecordDict:
 def content_update(content: RecordDict) -> UpdatePacket:
     meta = content.metric_records[META]
     return UpdatePacket(
-        base_version=int(meta["base_version"]),
+        base_version=record_int(meta, "base_version"),
         model=record_model(content.array_records[MODEL]),
-        num_examples=int(meta["num_examples"]),
-        loss=float(meta["loss"]),
+        num_examples=record_int(meta, "num_examples"),
+        loss=record_float(meta, "loss"),
     )
 
 

@@ -24,10 +24,10 @@ class SatelliteError(RuntimeError):
 def _report(reply: Message) -> TrainReport:
     report = reply.content.metric_records["report"]
     return TrainReport(
-        num_examples=int(report["num_examples"]),
-        loss=float(report["loss"]),
-        wall_seconds=float(report["wall_seconds"]),
-        unlabelled=int(report["unlabelled"]),
+        num_examples=payloads.record_int(report, "num_examples"),
+        loss=payloads.record_float(report, "loss"),
+        wall_seconds=payloads.record_float(report, "wall_seconds"),
+        unlabelled=payloads.record_int(report, "unlabelled"),
     )
 
 
@@ -108,7 +108,7 @@ class FlowerTransport(MessageTransport):
         nodes: dict[int, int] = {}
         for handle in handles:
             reply = self._wait(handle, "identify")
-            partition = int(reply.content.config_records["node"]["partition_id"])
+            partition = payloads.record_int(reply.content.config_records["node"], "partition_id")
             nodes[partition] = reply.metadata.src_node_id
         missing = sorted(set(range(num_satellites)) - set(nodes))
         if missing:
@@ -175,7 +175,9 @@ class InProcessTransport(MessageTransport):
             ttl=3600.0,
             message_type=message_type,
         )
-        self.replies[handle] = self.app(Message(content=content, metadata=metadata), self.contexts[satellite])
+        # Message's overloads leave out `metadata`, which it accepts to carry a message id of our own
+        message = Message(content=content, metadata=metadata)  # type: ignore[call-overload]
+        self.replies[handle] = self.app(message, self.contexts[satellite])
         return handle
 
     def _wait(self, handle: str, what: str) -> Message:

@@ -81,7 +81,7 @@ def onboard_inference_energy(
     if not forward_flops_per_image >= 0:
         raise ConfigError(f"forward_flops_per_image must be >= 0, got {forward_flops_per_image}")
     satellites = []
-    for index, (profile, images) in enumerate(zip(fleet, images_per_satellite)):
+    for index, (profile, images) in enumerate(zip(fleet, images_per_satellite, strict=True)):
         if images < 0:
             raise ConfigError(f"satellite {index}: image count must be >= 0, got {images}")
         flops = forward_flops_per_image * int(images)

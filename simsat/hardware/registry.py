@@ -37,11 +37,12 @@ def _as_profiles(obj: object, where: str) -> list[HardwareProfile]:
     """A profile, a list/tuple of them, or a callable returning either, as a list."""
     if callable(obj) and not isinstance(obj, HardwareProfile):
         obj = obj()
-    items = list(obj) if isinstance(obj, (list, tuple)) else [obj]
-    for item in items:
+    profiles: list[HardwareProfile] = []
+    for item in list(obj) if isinstance(obj, (list, tuple)) else [obj]:
         if not isinstance(item, HardwareProfile):
             raise ConfigError(f"{where} must give HardwareProfile objects, got {type(item).__name__}")
-    return items
+        profiles.append(item)
+    return profiles
 
 
 class HardwareRegistry:

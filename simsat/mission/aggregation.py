@@ -133,7 +133,7 @@ class Aggregator(ABC):
         """The deadline passed: aggregate what is waiting, if the rule does so."""
         return None
 
-    def opened(self, version: int, now_s: float) -> None:
+    def opened(self, version: int, now_s: float) -> None:  # noqa: B027 (optional hook: most rules need no notice)
         """A new global version exists from `now_s` on."""
 
     def waiting(self) -> int:
@@ -244,7 +244,7 @@ class FedBuffAggregator(Aggregator):
         step = self.settings.server_lr / k
         new: ModelArrays = {}
         for name, value in model.items():
-            total = sum(w * d[name] for w, (_, _, d, _) in zip(weights, self.buffer))
+            total = sum(w * d[name] for w, (_, _, d, _) in zip(weights, self.buffer, strict=True))
             new[name] = _cast_like(value.astype(np.float64) + step * total, value)
         result = Aggregation(
             version=version + 1,

@@ -32,7 +32,7 @@ class ImageCodec:
     def encode(self, image: np.ndarray) -> bytes:
         picture = Image.fromarray(image)
         if self.size and picture.size != (self.size, self.size):
-            picture = picture.resize((self.size, self.size), Image.BILINEAR)
+            picture = picture.resize((self.size, self.size), Image.Resampling.BILINEAR)
         buffer = io.BytesIO()
         picture.save(buffer, format="JPEG", quality=self.quality)
         return buffer.getvalue()
@@ -40,7 +40,7 @@ class ImageCodec:
     def decode(self, data: bytes, edge: int) -> np.ndarray:
         picture = Image.open(io.BytesIO(data)).convert("RGB")
         if picture.size != (edge, edge):
-            picture = picture.resize((edge, edge), Image.BILINEAR)
+            picture = picture.resize((edge, edge), Image.Resampling.BILINEAR)
         return np.asarray(picture, dtype=np.uint8)
 
 

@@ -268,7 +268,8 @@ class Operations:
     def _contact(self, sat: SatelliteState, window: ContactWindow) -> Generator[simpy.Event, Any, None]:
         antenna = self.antennas[window.station]
         station = self.plan.world.stations[window.station].name
-        with antenna.request(priority=self.plan.world.antenna_priority(window)) as request:
+        # simpy types priority as int; it only compares priorities, and the tuple orders requests
+        with antenna.request(priority=self.plan.world.antenna_priority(window)) as request:  # type: ignore[arg-type]
             closes = self.env.timeout(max(window.end_s - self.env.now, 0.0))
             granted = yield request | closes
             if request not in granted:
@@ -392,10 +393,10 @@ class Operations:
             return
         sat.imagery = None
         sat.images_down += len(packet)
-        start = time.perf_counter()
+        began = time.perf_counter()
         images = decode_packet(plan.codec, packet, plan.edge)
         labels = self.ground.receive_imagery(sat.index, images, packet.ids)
-        self.clock.label_s += time.perf_counter() - start
+        self.clock.label_s += time.perf_counter() - began
         self._event(
             "imagery_received",
             satellite=sat.index,

@@ -42,6 +42,7 @@ class WorldPlan:
     rates: LinkRates
     antenna_policy: str = "first_come"
     profiles: list[dict[str, RateProfile]] = field(default_factory=list)
+    _index: dict[ContactWindow, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {w: k for k, w in enumerate(self.contacts)})

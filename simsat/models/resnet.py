@@ -67,7 +67,7 @@ class CifarResNet(nn.Module):
         )
         stages: list[nn.Module] = []
         in_ch = STAGE_CHANNELS[0]
-        for out_ch, stride in zip(STAGE_CHANNELS, STAGE_STRIDES):
+        for out_ch, stride in zip(STAGE_CHANNELS, STAGE_STRIDES, strict=True):
             blocks = [BasicBlock(in_ch, out_ch, stride)]
             blocks += [BasicBlock(out_ch, out_ch, 1) for _ in range(blocks_per_stage - 1)]
             stages.append(nn.Sequential(*blocks))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -41,25 +42,26 @@ def plot_accuracy(run: RunData, path: Path) -> Path:
     fig = Figure(figsize=(9, 5.1))
     ax = fig.add_subplot()
     hours_total = max(run.duration_s / 3600.0, 1e-3)
-    rows = [r for r in run.metrics if r.accuracy is not None]
-    aggregations = [r for r in rows if r.event == "aggregation"]
-    if rows:
-        xs, ys = [r.hours for r in rows], [r.accuracy for r in rows]
+    scored = [(r, r.accuracy) for r in run.metrics if r.accuracy is not None]
+    rows = [r for r, _ in scored]
+    aggregations = [(r, acc) for r, acc in scored if r.event == "aggregation"]
+    if scored:
+        xs, ys = [r.hours for r, _ in scored], [acc for _, acc in scored]
         if xs[-1] < hours_total:  # the last model holds until the mission ends
             xs, ys = [*xs, hours_total], [*ys, ys[-1]]
         ax.step(xs, ys, where="post", color="#737373", lw=1.2, zorder=2)
         f1 = [(r.hours, r.values["f1"]) for r in rows if "f1" in r.values]
         if f1:
-            ax.step(*zip(*f1), where="post", color="#9e9ac8", lw=0.9, ls="--", zorder=1)
-    for r in aggregations:
+            ax.step(*zip(*f1, strict=True), where="post", color="#9e9ac8", lw=0.9, ls="--", zorder=1)
+    for r, acc in aggregations:
         cls = staleness_class(r.staleness)
         size = 25 + 25 * max(len(r.satellites), 1)
-        ax.scatter([r.hours], [r.accuracy], s=size, color=STALENESS_COLOURS[cls], edgecolor="black", lw=0.5, zorder=4)
-    for r in rows:
+        ax.scatter([r.hours], [acc], s=size, color=STALENESS_COLOURS[cls], edgecolor="black", lw=0.5, zorder=4)
+    for r, acc in scored:
         if r.event in ("initial", "final"):
             ax.scatter(
                 [r.hours],
-                [r.accuracy],
+                [acc],
                 marker="s" if r.event == "initial" else "D",
                 s=70,
                 color="white",
@@ -67,9 +69,9 @@ def plot_accuracy(run: RunData, path: Path) -> Path:
                 zorder=3,
             )
     # the largest fall between consecutive aggregations, with what the aggregation mixed in
-    drops = [(a.accuracy - b.accuracy, b) for a, b in zip(rows, rows[1:]) if b.event == "aggregation"]
+    drops = [(a - b, row, b) for (_, a), (row, b) in pairwise(scored) if row.event == "aggregation"]
     if drops:
-        fall, row = max(drops, key=lambda d: d[0])
+        fall, row, after = max(drops, key=lambda d: d[0])
         if fall >= 0.03:
             worst = max(row.staleness, default=0)
             why = (
@@ -77,8 +79,8 @@ def plot_accuracy(run: RunData, path: Path) -> Path:
             )
             ax.annotate(
                 f"−{fall:.2f} after v{row.version}: {why}",
-                xy=(row.hours, row.accuracy),
-                xytext=(0, 34 if row.accuracy < 0.5 else -34),
+                xy=(row.hours, after),
+                xytext=(0, 34 if after < 0.5 else -34),
                 textcoords="offset points",
                 ha="right" if row.hours > 0.6 * hours_total else "left",
                 fontsize=8,
@@ -131,7 +133,7 @@ def plot_accuracy(run: RunData, path: Path) -> Path:
         for e, m in (("initial", "s"), ("final", "D"))
         if e in events
     ]
-    used = sorted({staleness_class(r.staleness) for r in aggregations})
+    used = sorted({staleness_class(r.staleness) for r, _ in aggregations})
     handles += [
         Line2D(
             [],

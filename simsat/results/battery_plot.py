@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -65,7 +66,7 @@ def plot_battery(run: RunData, path: Path) -> Path:
         ax.set_xlabel("simulated time (h)", fontsize=8)
     for ax in axes[:, 0]:
         ax.set_ylabel("state of charge", fontsize=8)
-    handles = [Line2D([], [], color="#2171b5", lw=1, label="state of charge")]
+    handles: list[Artist] = [Line2D([], [], color="#2171b5", lw=1, label="state of charge")]
     if floor is not None:
         handles.append(Line2D([], [], color=CUT, ls="--", label=f"floor {floor:.0%}: training waits below"))
     if resume is not None:

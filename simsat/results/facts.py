@@ -76,8 +76,9 @@ def summary_facts(summary: Mapping[str, Any]) -> list[Fact]:
         facts.append(Fact("time to", label, "not reached" if _num(hours) is None else f"{float(hours):.2f} h"))
     for key in ("contacts", "aggregations"):
         value = summary.get(key)
-        if _num(value) is not None:
-            facts.append(Fact("mission", key, f"{int(value)}"))
+        count = _num(value)
+        if count is not None:
+            facts.append(Fact("mission", key, f"{int(count)}"))
         elif isinstance(value, Mapping):  # e.g. contacts: {windows, made}
             facts += [Fact("mission", f"{key} {k}", f"{int(v)}") for k, v in value.items() if _num(v) is not None]
     for direction in ("up", "down"):

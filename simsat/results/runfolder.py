@@ -26,6 +26,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -205,7 +206,8 @@ def battery_facts(histories: Mapping[int, tuple[Sequence[float], Sequence[float]
     for sat, (times, socs) in histories.items():
         if socs:
             lowest = min(lowest, min(socs))
-        spent = sum(b - a for a, b, s in zip(times, times[1:], socs) if s <= EMPTY_SOC)
+        # each interval takes the state of charge at its start; the last sample opens no interval
+        spent = sum(b - a for (a, b), s in zip(pairwise(times), socs, strict=False) if s <= EMPTY_SOC)
         if spent > 0 or (socs and socs[-1] <= EMPTY_SOC):
             empty_s[sat] = spent
     return {

@@ -4,7 +4,9 @@ aggregations on the same time axis above."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -28,7 +30,14 @@ MIN_WIDTH = 0.003  # of the time axis: short events stay visible
 
 
 def _bars(
-    ax, spans: list[Interval], rows: dict[int, int], y0: float, height: float, colour: str, min_h: float, **style
+    ax: Axes,
+    spans: list[Interval],
+    rows: dict[int, int],
+    y0: float,
+    height: float,
+    colour: str,
+    min_h: float,
+    **style: Any,
 ) -> None:
     by_row: dict[int, list[tuple[float, float]]] = {}
     for s in spans:

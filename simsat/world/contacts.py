@@ -195,19 +195,19 @@ def _root(
     for _ in range(_MAX_ROOT_STEPS):
         if active.size == 0:
             break
-        l, h, fl, fh = lo[active], hi[active], f_lo[active], f_hi[active]
-        denom = fh - fl
-        new = np.where(denom != 0.0, (l * fh - h * fl) / np.where(denom != 0.0, denom, 1.0), 0.5 * (l + h))
-        new = np.clip(new, np.minimum(l, h), np.maximum(l, h))
+        a, b, fa, fb = lo[active], hi[active], f_lo[active], f_hi[active]
+        denom = fb - fa
+        new = np.where(denom != 0.0, (a * fb - b * fa) / np.where(denom != 0.0, denom, 1.0), 0.5 * (a + b))
+        new = np.clip(new, np.minimum(a, b), np.maximum(a, b))
         moved = np.abs(new - x[active])
         x[active] = new
         fx = f(active, new)
-        low_side = (fx >= 0.0) == (fl >= 0.0)
+        low_side = (fx >= 0.0) == (fa >= 0.0)
         sd = side[active]
-        lo[active] = np.where(low_side, new, l)
-        hi[active] = np.where(low_side, h, new)
-        f_lo[active] = np.where(low_side, fx, np.where(sd == -1, 0.5 * fl, fl))
-        f_hi[active] = np.where(low_side, np.where(sd == 1, 0.5 * fh, fh), fx)
+        lo[active] = np.where(low_side, new, a)
+        hi[active] = np.where(low_side, b, new)
+        f_lo[active] = np.where(low_side, fx, np.where(sd == -1, 0.5 * fa, fa))
+        f_hi[active] = np.where(low_side, np.where(sd == 1, 0.5 * fb, fb), fx)
         side[active] = np.where(low_side, 1, -1)
         active = active[moved >= tol]
     return x
@@ -321,7 +321,7 @@ def compute_contacts(
     for lo in range(0, len(satellites), per_chunk):
         rows = np.arange(lo, min(lo + per_chunk, len(satellites)))
         parts.append(_chunk_windows(geo, rows, t, step, reach[rows], rate[rows]))
-    sat, st, start, stop, elev = (np.concatenate(x) for x in zip(*parts))
+    sat, st, start, stop, elev = (np.concatenate(x) for x in zip(*parts, strict=True))
     order = np.lexsort((st, sat, start))
     columns = (
         sat[order].tolist(),
@@ -330,7 +330,7 @@ def compute_contacts(
         stop[order].tolist(),
         elev[order].tolist(),
     )
-    return [ContactWindow(*row) for row in zip(*columns)]
+    return [ContactWindow(*row) for row in zip(*columns, strict=True)]
 
 
 def contact_plan(

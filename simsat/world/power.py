@@ -44,7 +44,7 @@ class Battery:
         floor_soc: float,
         solar_w: float,
         baseline_w: float,
-        sunlit: Callable[[float], bool],
+        sunlit: Callable[[float], float],
         step_s: float = 30.0,
         prefix: str = "power",
         safe_soc: float = 0.0,
@@ -222,6 +222,7 @@ class Battery:
         new = min(max(target, 0.0), self.capacity_wh)
         self.wasted_wh += max(target - self.capacity_wh, 0.0)
         self.unmet_wh += max(-target, 0.0)
+        event: simpy.Event | None
         if new > level:
             event = self.container.put(new - level)
         elif new < level:

@@ -69,6 +69,8 @@ class Satellites(ABC):
 class SatelliteGroup(Satellites):
     """Several satellite sets (e.g. a Walker shell and a TLE file) used as one."""
 
+    parts: list[Satellites]
+
     def __init__(self, parts: Sequence[Satellites]) -> None:
         flat: list[Satellites] = []
         for part in parts:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect as _bisect
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -140,7 +141,7 @@ class Sunlight:
             return test(self.exact(times))
 
         _, start, end, _, _ = refined_intervals(pred, t, flags[None, :], ECLIPSE_TOLERANCE_S)
-        return [(float(a), float(b)) for a, b in zip(start, end)]
+        return [(float(a), float(b)) for a, b in zip(start, end, strict=True)]
 
     @staticmethod
     def _inside(starts: list[float], intervals: list[tuple[float, float]], t: float) -> bool:
@@ -162,7 +163,7 @@ class Sunlight:
         for a, b in self.shadows:
             inner = [(max(a, c), min(b, d)) for c, d in self.umbras if c < b and d > a]
             edges = [a] + [x for pair in inner for x in pair] + [b]
-            for lo, hi in zip(edges[::2], edges[1::2]):
+            for lo, hi in zip(edges[::2], edges[1::2], strict=True):
                 if hi > lo:
                     grid = np.linspace(lo, hi, 21)
                     dark += float(np.trapezoid(1.0 - self.exact(grid), grid))
@@ -185,13 +186,18 @@ def sunlight_all(
         found = []
         for flags, lit in ((frac < 1.0, lambda f: f < 1.0), (frac <= 0.0, lambda f: f <= 0.0)):
 
-            def pred(local: np.ndarray, times: np.ndarray, test=lit) -> np.ndarray:  # type: ignore[no-untyped-def]
-                positions = satellites.eci_at(epoch, rows[local], times)
+            def pred(
+                local: np.ndarray,
+                times: np.ndarray,
+                test: Callable[[np.ndarray], np.ndarray] = lit,
+                chunk_rows: np.ndarray = rows,
+            ) -> np.ndarray:
+                positions = satellites.eci_at(epoch, chunk_rows[local], times)
                 return test(illuminated_fraction(positions, sun_position_eci(epoch, times)))
 
             r, start, end, _, _ = refined_intervals(pred, t, flags, ECLIPSE_TOLERANCE_S)
             per: list[list[tuple[float, float]]] = [[] for _ in rows]
-            for k, a, b in zip(r.tolist(), start.tolist(), end.tolist()):
+            for k, a, b in zip(r.tolist(), start.tolist(), end.tolist(), strict=True):
                 per[k].append((a, b))
             found.append(per)
         for k, i in enumerate(rows):

@@ -139,13 +139,14 @@ class TleSatellites(Satellites):
         """Warn past ``warn_days`` between a TLE epoch and the mission start; refuse past ``max_days``."""
         worst = 0.0
         worst_name = ""
-        for name, when in zip(self._names, self.epochs()):
+        for name, when in zip(self._names, self.epochs(), strict=True):
             age = abs(start.seconds_to(when)) / 86400.0
             if age > worst:
                 worst, worst_name = age, name
         if worst > max_days:
             raise ConfigError(
-                f"{self.source}: TLE {worst_name!r} epoch is {worst:.0f} days from mission.start_utc (limit {max_days:g})"
+                f"{self.source}: TLE {worst_name!r} epoch is {worst:.0f} days from mission.start_utc "
+                f"(limit {max_days:g})"
             )
         if worst > warn_days:
             log.warning(
@@ -155,7 +156,7 @@ class TleSatellites(Satellites):
                 worst,
             )
 
-    def _propagate(self, sats: list[Satrec] | SatrecArray, epoch: Epoch, t: np.ndarray) -> np.ndarray:
+    def _propagate(self, sats: Satrec | SatrecArray, epoch: Epoch, t: np.ndarray) -> np.ndarray:
         jd, fr = epoch.jd_split(t)
         err, r, _ = sats.sgp4_array(jd, fr) if isinstance(sats, Satrec) else sats.sgp4(jd, fr)
         r = np.asarray(r, dtype=float)

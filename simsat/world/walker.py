@@ -63,7 +63,10 @@ class WalkerSatellites(Satellites):
         self.inc = np.asarray(inclination_deg, dtype=float) * DEG
         self.raan0 = np.asarray(raan_deg, dtype=float) * DEG
         self.u0 = np.asarray(arg_latitude_deg, dtype=float) * DEG
-        rates = [j2_rates(a, i / DEG) if j2 else (0.0, mean_motion_rad_s(a)) for a, i in zip(self.radius, self.inc)]
+        rates = [
+            j2_rates(a, i / DEG) if j2 else (0.0, mean_motion_rad_s(a))
+            for a, i in zip(self.radius, self.inc, strict=True)
+        ]
         self.raan_rate = np.array([r[0] for r in rates], dtype=float)
         self.u_rate = np.array([r[1] for r in rates], dtype=float)
 
@@ -163,7 +166,7 @@ def walker_satellites(
     slot = np.tile(np.arange(n_sats), n_planes)
     raan = np.mod(raan0 + plane * 360.0 / n_planes, 360.0)
     u = np.mod(slot * 360.0 / n_sats + plane * phase * 360.0 / total, 360.0)
-    names = [f"{name}-p{p}s{s}" for p, s in zip(plane, slot)]
+    names = [f"{name}-p{p}s{s}" for p, s in zip(plane, slot, strict=True)]
     return WalkerSatellites(names, at, np.full(total, alt), np.full(total, inc), raan, u, j2=j2)
 
 
