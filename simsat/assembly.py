@@ -125,7 +125,10 @@ class Mission:
 
     def label(self, images: np.ndarray, ids: np.ndarray) -> KnowledgePacket:
         d = self.config.distill
-        return knowledge_packet(teacher_logits(self.teachers, images, self.norm), ids, d.weighting, d.temperature)
+        teachers = list(self.teachers)
+        if d.reference_teacher:
+            teachers.append(build_student(self.config.satellite.model, self.num_classes, self._trained_reference()[1]))
+        return knowledge_packet(teacher_logits(teachers, images, self.norm), ids, d.weighting, d.temperature)
 
     def train_at_ground(self, arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
         model = build_student(self.config.satellite.model, self.num_classes, arrays)

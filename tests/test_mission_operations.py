@@ -156,3 +156,28 @@ def test_mixed_fleet_trains_at_each_boards_rate(cache: Path, tmp_path: Path) -> 
         board = boards[sat]
         if e["paused_s"] == 0:
             assert e["energy_wh"] == pytest.approx(e["busy_s"] * (board.busy_w - board.idle_w) / 3600.0, rel=1e-3)
+
+
+def test_mission_can_start_from_the_ground_only_reference(cache: Path, tmp_path: Path) -> None:
+    """`federation.initial_model=reference`: the first evaluation is the reference itself, and
+    `distill.reference_teacher` adds it to the teachers the ground labels with."""
+    config = load_config(
+        "tiny",
+        [
+            f"data.cache_dir={cache}",
+            "reference.epochs=1",
+            "federation.initial_model=reference",
+            "distill.reference_teacher=true",
+            "distill.weighting=entropy",
+            "mission.duration_hours=2",
+        ],
+    )
+    with assemble(config) as mission:
+        reference = mission.ground_only_reference()
+        assert reference is not None
+        recorder = Recorder(tmp_path)
+        mission.run(recorder, in_process=True)
+        recorder.close()
+        packet = mission.label(mission.data.ground.images[:8], mission.data.ground.ids[:8])
+    assert recorder.rows[0]["accuracy"] == pytest.approx(reference["accuracy"], abs=1e-5)
+    assert len(packet) > 0 and packet.targets.shape[1] == 10

@@ -121,6 +121,9 @@ class DistillConfig:
             TeacherConfig(name="mobilevit_xxs"),
         ]
     )
+    # the ground-only reference (the student trained on the ground's labels) joins the teachers as
+    # one more member (needs reference.epochs > 0)
+    reference_teacher: bool = False
 
 
 @dataclass

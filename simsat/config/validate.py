@@ -280,7 +280,14 @@ def validate_config(config: SimsatConfig) -> None:
     _check_fleet(config, n_sats)
     _check_federation_names(config)
     s.check_teachers("distill.teachers", k.teachers, required=True)
-    s.check_weighting("distill.weighting", k.weighting, len(k.teachers), k.temperature)
+    members = len(k.teachers) + int(k.reference_teacher)
+    s.check_weighting("distill.weighting", k.weighting, members, k.temperature)
+    c.require(
+        not k.reference_teacher or config.reference.epochs > 0,
+        "distill.reference_teacher",
+        "needs reference.epochs > 0 (the reference is the extra teacher)",
+        k.reference_teacher,
+    )
 
     check_policy(m.antenna_policy)
     build_link_budgets(config)
