@@ -22,7 +22,8 @@ import torch
 
 import simsat
 from simsat.data import generate_synthetic
-from simsat.distill.train import TrainConfig, evaluate, train_supervised
+from simsat.distill.recipe import TrainRecipe
+from simsat.distill.train import evaluate, train_supervised
 from simsat.models.inputs import Normalization
 from simsat.models.registry import create_student
 
@@ -75,8 +76,8 @@ def main() -> None:
     for n, epochs in runs:
         torch.manual_seed(0)
         model = create_student("resnet8", 10)
-        config = TrainConfig(epochs=epochs, batch_size=64, lr=2e-3, schedule="onecycle", seed=0)
-        stats = train_supervised(model, train_x[:n], train_y[:n], config, norm)
+        config = TrainRecipe(epochs=epochs, batch_size=64, lr=2e-3, schedule="onecycle")
+        stats = train_supervised(model, train_x[:n], train_y[:n], config, norm, seed=0)
         score = evaluate(model, test_x, test_y, norm, 10)
         results["resnet8"].append(
             {

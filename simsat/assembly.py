@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -23,8 +23,9 @@ import torch
 
 from simsat.config.schema import SimsatConfig
 from simsat.data import MissionData, load_eurosat, split_mission, synthetic_mission
+from simsat.distill.recipe import TrainRecipe
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
-from simsat.distill.train import TrainConfig, evaluate, train_distill, train_supervised
+from simsat.distill.train import evaluate, train_distill, train_supervised
 from simsat.federation.client_app import make_client_app
 from simsat.federation.server_app import make_server_app
 from simsat.federation.simulation import RaySettings, run_federation
@@ -81,19 +82,11 @@ def load_mission_data(config: SimsatConfig, n_sats: int) -> MissionData:
     return split_mission(images, n_sats, seed=config.seed, **split)
 
 
-def student_recipe(config: SimsatConfig, epochs: int | None = None) -> TrainConfig:
-    """The one training recipe of the mission's students (onboard, ground, reference)."""
-    t = config.training
-    return TrainConfig(
-        epochs=t.epochs if epochs is None else epochs,
-        batch_size=t.batch_size,
-        lr=t.lr,
-        weight_decay=t.weight_decay,
-        schedule="onecycle",
-        augment=True,
-        channels_last=True,
-        seed=config.seed,
-    )
+def student_recipe(config: SimsatConfig, epochs: int | None = None) -> TrainRecipe:
+    """The one training recipe of the mission's students (onboard, ground, reference): the
+    scenario's ``training`` section without its onboard keys; ``epochs`` replaces its epochs."""
+    recipe = config.training.recipe()
+    return recipe if epochs is None else replace(recipe, epochs=epochs)
 
 
 @dataclass
@@ -140,6 +133,7 @@ class Mission:
             self.config.distill.temperature,
             student_recipe(self.config),
             self.norm,
+            seed=self.config.seed,
         )
         return model_arrays(model.to(memory_format=torch.contiguous_format))
 
@@ -157,7 +151,8 @@ class Mission:
             torch.manual_seed(self.config.seed)
             model = build_student(self.config.satellite.model, self.num_classes)
             g = self.data.ground
-            train_supervised(model, g.images, g.labels, student_recipe(self.config, epochs), self.norm)
+            recipe = student_recipe(self.config, epochs)
+            train_supervised(model, g.images, g.labels, recipe, self.norm, seed=self.config.seed)
             test = self.data.test
             scores = evaluate(model, test.images, test.labels, self.norm, self.num_classes).as_dict()
             report = {**scores, "epochs": epochs, "seconds": round(time.perf_counter() - start, 2)}
@@ -321,6 +316,7 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
             num_classes=num_classes,
             temperature=config.distill.temperature,
             training=student_recipe(config),
+            seed=config.seed,
             norm_mean=norm.mean,
             norm_std=norm.std,
             mode=strategy.onboard,

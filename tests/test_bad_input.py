@@ -145,6 +145,7 @@ CASES: list[tuple[str, str, list[str], str, Setup]] = [
     ("epochs-zero", "run", ["training.epochs=0"], "training.epochs", _nothing),
     ("batch-negative", "run", ["training.batch_size=-64"], "training.batch_size", _nothing),
     ("weight-decay-nan", "run", ["training.weight_decay=nan"], "training.weight_decay", _nothing),
+    ("schedule-unknown", "run", ["training.schedule=cosine"], "training.schedule", _nothing),
     ("seed-negative", "run", ["seed=-1"], "seed", _nothing),
     ("planes-huge", "run", ["constellation.planes=100000000"], "constellation.planes", _nothing),
     ("more-satellites-than-images", "run", ["constellation.planes=60", "constellation.sats_per_plane=50"],
@@ -226,6 +227,7 @@ CASES: list[tuple[str, str, list[str], str, Setup]] = [
     ("ckpt-folder", "run", CKPT, "is a folder", _ckpt_folder),
     # the centralized experiment goes through the same validator and file checks
     ("exp-lr-inf", "distill", ["train.lr=inf"], "train.lr", _nothing),
+    ("exp-schedule-unknown", "distill", ["train.schedule=cosine"], "train.schedule", _nothing),
     ("exp-temperature-inf", "distill", ["temperature=inf"], "temperature", _nothing),
     ("exp-no-rules", "distill", ["rules=[]"], "rules", _nothing),
     ("exp-repeated-seeds", "distill", ["seeds=[0,0]"], "seeds", _nothing),

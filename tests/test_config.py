@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from simsat.config.load import list_scenarios, load_config
+from simsat.config.sections import check_recipe
+from simsat.distill.recipe import TrainRecipe
 from simsat.errors import ConfigError
 
 
@@ -28,6 +30,34 @@ def test_overrides_and_group_choice() -> None:
     config = load_config("quickstart", ["constellation=walker_24", "link=xband", "seed=7", "distill=paper"])
     assert config.constellation.planes == 4 and config.constellation.sats_per_plane == 6
     assert config.link.downlink_bps == 50e6 and config.seed == 7 and config.distill.weighting == "paper"
+
+
+def test_training_section_is_the_students_recipe() -> None:
+    config = load_config("quickstart", ["training.schedule=step", "training.augment=false", "training.epochs=3"])
+    t = config.training
+    assert t.recipe() == TrainRecipe(3, t.batch_size, t.lr, t.weight_decay, "step", False, True)
+    assert type(t.recipe()) is TrainRecipe  # without the onboard keys (threads, semi_*)
+    assert load_config("quickstart").training.schedule == "onecycle"
+    with pytest.raises(ConfigError, match="training.schedule"):
+        load_config("quickstart", ["training.schedule=cosine"])
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"epochs": 0}, "train.epochs"),
+        ({"batch_size": 1}, "train.batch_size"),
+        ({"lr": 0.0}, "train.lr"),
+        ({"weight_decay": -1.0}, "train.weight_decay"),
+        ({"schedule": "cosine"}, "train.schedule"),
+        ({"augment": "yes"}, "train.augment"),
+        ({"channels_last": 1}, "train.channels_last"),
+    ],
+)
+def test_recipe_check_names_the_key(change: dict[str, object], key: str) -> None:
+    check_recipe("train.", TrainRecipe(), min_batch=2)
+    with pytest.raises(ConfigError, match=key):
+        check_recipe("train.", TrainRecipe(**change), min_batch=2)
 
 
 def test_eurosat_scenario_requires_a_path() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -19,7 +20,8 @@ import simsat  # noqa: F401  (registers resnet8 / resnet16 in timm)
 from simsat.cli.distill import load_experiment, run_distill
 from simsat.cli.main import main
 from simsat.data import synthetic_imageset
-from simsat.distill.train import TrainConfig, evaluate
+from simsat.distill.recipe import TrainRecipe
+from simsat.distill.train import evaluate
 from simsat.errors import ConfigError
 from simsat.experiment.central import (
     prepare,
@@ -280,6 +282,21 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path: Path, capsys: pytest.Capt
     assert code == 2 and len(err) == 1 and "telepathy" in err[0]
 
 
+def test_the_recipe_keys_an_experiment_hashes_are_unchanged(tmp_path: Path) -> None:
+    """bench/eurosat_kd.py names its piece folders by a hash of the config, the `train` keys included."""
+    train = dataclasses.asdict(load_experiment(["experiment=eurosat", f"data.path={tmp_path}"]).train)
+    assert train == {
+        "epochs": 15,
+        "batch_size": 64,
+        "lr": 0.002,
+        "weight_decay": 0.0005,
+        "schedule": "onecycle",
+        "augment": True,
+        "channels_last": True,
+    }
+    assert type(load_experiment([]).train) is TrainRecipe
+
+
 def test_recipe_group_switches_to_the_paper_recipe() -> None:
     cfg = load_experiment(["recipe=paper"])
     assert (cfg.train.lr, cfg.train.weight_decay, cfg.train.batch_size, cfg.train.schedule) == (
@@ -356,12 +373,12 @@ def test_train_student_is_deterministic_and_keeps_the_best_epoch() -> None:
     train, val = data.subset(np.arange(60)), data.subset(np.arange(60, 80))
     norm = Normalization.from_images(train.images)
     x = to_input(train.images, norm)
-    cfg = TrainConfig(epochs=3, batch_size=16, lr=5e-3, seed=4)
+    cfg = TrainRecipe(epochs=3, batch_size=16, lr=5e-3)
     outcomes = []
     for _ in range(2):
         torch.manual_seed(4)
         model = timm.create_model("resnet8", num_classes=10)
-        outcomes.append(train_student(model, x, train.labels, None, 8, "none", 5.0, cfg, val, norm))
+        outcomes.append(train_student(model, x, train.labels, None, 8, "none", 5.0, cfg, val, norm, seed=4))
     first, second = outcomes
     assert first.curve == second.curve
     assert all(torch.equal(first.state[k], second.state[k]) for k in first.state)

@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 from simsat.distill.augment import strong_augment
-from simsat.distill.train import TrainConfig, TrainHooks, fit
+from simsat.distill.recipe import TrainRecipe
+from simsat.distill.train import TrainHooks, fit
 from simsat.mission.onboard import OnboardSetup, SemiSupervised, build_student, model_arrays, train_onboard
 from simsat.mission.packets import KnowledgePacket
 
@@ -19,7 +20,8 @@ def _setup(mode: str = "distill", semi: SemiSupervised | None = None) -> Onboard
         model_name="resnet8",
         num_classes=CLASSES,
         temperature=2.0,
-        training=TrainConfig(epochs=1, batch_size=8, lr=1e-3, seed=3),
+        training=TrainRecipe(epochs=1, batch_size=8, lr=1e-3),
+        seed=3,
         norm_mean=(0.5, 0.5, 0.5),
         norm_std=(0.25, 0.25, 0.25),
         mode=mode,
@@ -101,7 +103,7 @@ def test_fit_calls_the_epoch_hook_after_each_epoch() -> None:
     fit(
         model,
         x,
-        TrainConfig(epochs=3, batch_size=4),
+        TrainRecipe(epochs=3, batch_size=4),
         lambda m, xb, idx: torch.nn.functional.cross_entropy(m(xb), y[idx]),
         hooks,
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from simsat.distill.recipe import TrainRecipe
+
 
 @dataclass
 class ConstellationConfig:
@@ -127,14 +129,12 @@ class DistillConfig:
 
 
 @dataclass
-class TrainingConfig:
+class TrainingConfig(TrainRecipe):
     """Student training: onboard after each delivery, at the ground (`ground` strategy) and for
-    the ground-only reference. AdamW with a one-cycle schedule, flips and quarter turns."""
+    the ground-only reference. The recipe's keys (epochs, batch_size, lr, weight_decay, schedule,
+    augment, channels_last; see simsat.distill.recipe) and the onboard settings below."""
 
     epochs: int = 2
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 5e-4
     threads: int = 1  # torch threads of one onboard training (one per Ray worker)
     semi_weight: float = 0.0  # weight of the FixMatch-style term on images without soft labels (0: off)
     semi_threshold: float = 0.95  # confidence a pseudo-label needs

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from simsat.config import checks as c
 from simsat.config.schema import TeacherConfig
+from simsat.distill.recipe import SCHEDULES, TrainRecipe
 from simsat.errors import ConfigError
 
 MAX_SEED = 2**32 - 1  # numpy's and torch's seeding accept this range on every platform
@@ -50,15 +51,17 @@ def check_threads(key: str, value: object, low: int) -> int:
     return c.integer(key, value, low, 4096)
 
 
-def check_optimizer(
-    prefix: str, epochs: object, batch_size: object, lr: object, weight_decay: object | None, min_batch: int = 1
-) -> None:
-    """Training schedule keys under `prefix` (epochs, batch_size, lr, weight_decay)."""
-    c.integer(f"{prefix}epochs", epochs, 1, MAX_EPOCHS)
-    c.integer(f"{prefix}batch_size", batch_size, min_batch, MAX_BATCH)
-    c.positive(f"{prefix}lr", lr, high=MAX_LR)
-    if weight_decay is not None:
-        c.non_negative(f"{prefix}weight_decay", weight_decay, high=MAX_WEIGHT_DECAY)
+def check_recipe(prefix: str, recipe: TrainRecipe, min_batch: int = 1) -> None:
+    """The students' optimisation recipe under `prefix` (``training.`` in a scenario, ``train.`` in an
+    experiment): the one check of a :class:`~simsat.distill.recipe.TrainRecipe`'s values."""
+    c.integer(f"{prefix}epochs", recipe.epochs, 1, MAX_EPOCHS)
+    c.integer(f"{prefix}batch_size", recipe.batch_size, min_batch, MAX_BATCH)
+    c.positive(f"{prefix}lr", recipe.lr, high=MAX_LR)
+    c.non_negative(f"{prefix}weight_decay", recipe.weight_decay, high=MAX_WEIGHT_DECAY)
+    c.choice(f"{prefix}schedule", recipe.schedule, SCHEDULES)
+    for key in ("augment", "channels_last"):
+        value = getattr(recipe, key)
+        c.require(isinstance(value, bool), f"{prefix}{key}", "must be true or false", value)
 
 
 def check_teachers(key: str, teachers: Sequence[TeacherConfig], required: bool) -> None:

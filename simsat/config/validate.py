@@ -244,7 +244,7 @@ def validate_config(config: SimsatConfig) -> None:
     k = config.distill
     s.check_temperature("distill.temperature", k.temperature)
     tr = config.training
-    s.check_optimizer("training.", tr.epochs, tr.batch_size, tr.lr, tr.weight_decay)
+    s.check_recipe("training.", tr)
     s.check_threads("training.threads", tr.threads, 1)
     c.non_negative("training.semi_weight", tr.semi_weight, high=100.0)
     c.number("training.semi_threshold", tr.semi_threshold, low=0.0, low_open=True, high=1.0)
@@ -300,8 +300,6 @@ def validate_config(config: SimsatConfig) -> None:
 
 def validate_experiment(cfg: ExperimentConfig) -> None:
     """Raise ConfigError naming the first invalid key of an experiment; None when it is valid."""
-    from simsat.distill.train import SCHEDULES
-
     s.check_name("name", cfg.name)
     s.check_output_key("output_dir", cfg.output_dir)
     s.check_threads("threads", cfg.threads, 0)
@@ -316,9 +314,7 @@ def validate_experiment(cfg: ExperimentConfig) -> None:
     s.check_temperature("temperature", cfg.temperature)
     c.choice("teacher_targets", cfg.teacher_targets, TEACHER_TARGETS)
 
-    t = cfg.train
-    s.check_optimizer("train.", t.epochs, t.batch_size, t.lr, t.weight_decay, min_batch=2)
-    c.choice("train.schedule", t.schedule, SCHEDULES)
+    s.check_recipe("train.", cfg.train, min_batch=2)
 
     e = cfg.efficiency
     if e.enabled:

@@ -18,7 +18,8 @@ import timm
 import torch
 from torch import nn
 
-from simsat.distill.train import TrainConfig, train_supervised
+from simsat.distill.recipe import TrainRecipe
+from simsat.distill.train import train_supervised
 from simsat.errors import ConfigError
 from simsat.models.inputs import Normalization
 from simsat.models.teachers import ResizedInput, create_teacher, read_state_dict
@@ -48,8 +49,8 @@ class TeacherSpec:
         if self.epochs < 0:
             raise ConfigError(f"teacher {self.name}: epochs must be >= 0, got {self.epochs}")
 
-    def train_config(self, seed: int) -> TrainConfig:
-        return TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=seed)
+    def recipe(self) -> TrainRecipe:
+        return TrainRecipe(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr)
 
 
 def _file_sha256(path: Path) -> str:
@@ -76,7 +77,7 @@ def cache_key(spec: TeacherSpec, seed: int, data_fingerprint: str, norm: Normali
     payload: dict[str, Any] = {
         "spec": dataclasses.asdict(spec),
         "checkpoint_sha256": checkpoint_sha,
-        "train": dataclasses.asdict(spec.train_config(seed)),
+        "train": {**dataclasses.asdict(spec.recipe()), "seed": seed},  # the recipe and seed, as keys always had
         "seed": seed,
         "data": data_fingerprint,
         "norm": norm.as_dict(),
@@ -173,7 +174,7 @@ def train_or_load_teachers(
         model = create_teacher(spec.name, num_classes, spec.input_size, checkpoint)
         report = None if progress is None else (lambda done, total, n=spec.name: progress(n, done, total))
         start = time.perf_counter()
-        stats = train_supervised(model, images, labels, spec.train_config(seed), norm, report)
+        stats = train_supervised(model, images, labels, spec.recipe(), norm, report, seed=seed)
         seconds = time.perf_counter() - start
         trained_with = {"torch": torch.__version__, "timm": timm.__version__}
         save_atomic(model.model.state_dict(), path)

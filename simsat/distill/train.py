@@ -21,12 +21,12 @@ from torch import nn
 from simsat.distill.augment import random_flip_rotate
 from simsat.distill.losses import Knowledge, weighted_kd_loss
 from simsat.distill.metrics import EvalResult, confusion_matrix, metrics_from_confusion
+from simsat.distill.recipe import TrainRecipe
 from simsat.errors import ConfigError
 from simsat.models.inputs import Normalization, check_images, to_input
 
 __all__ = [
     "EvalResult",
-    "TrainConfig",
     "TrainHooks",
     "TrainStats",
     "evaluate",
@@ -40,7 +40,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SCHEDULES = ("onecycle", "step", "constant")
 STEP_SIZE_EPOCHS = 7  # StepLR(7, 0.1) as in the paper
 STEP_GAMMA = 0.1
 
@@ -68,32 +67,6 @@ class TrainHooks:
     on_epoch_end: Callable[[int], None] | None = None
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation settings (AdamW) shared by supervised and distillation training."""
-
-    epochs: int = 1
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 5e-4
-    schedule: str = "onecycle"  # "onecycle" | "step" (StepLR(7, 0.1) per epoch) | "constant"
-    augment: bool = True
-    channels_last: bool = True
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.epochs < 0:
-            raise ConfigError(f"epochs must be >= 0, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
-        if not self.lr > 0:
-            raise ConfigError(f"lr must be > 0, got {self.lr}")
-        if self.weight_decay < 0:
-            raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay}")
-        if self.schedule not in SCHEDULES:
-            raise ConfigError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
-
-
 @dataclass
 class TrainStats:
     """What one training call did (mean_loss is NaN when nothing was trained)."""
@@ -115,7 +88,7 @@ def _batches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.
 
 
 def _scheduler(
-    opt: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int
+    opt: torch.optim.Optimizer, cfg: TrainRecipe, steps_per_epoch: int
 ) -> tuple[torch.optim.lr_scheduler.LRScheduler | None, bool]:
     """(scheduler, steps_per_batch)."""
     if cfg.schedule == "onecycle":
@@ -123,13 +96,21 @@ def _scheduler(
         return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total), True
     if cfg.schedule == "step":
         return torch.optim.lr_scheduler.StepLR(opt, step_size=STEP_SIZE_EPOCHS, gamma=STEP_GAMMA), False
-    return None, False
+    if cfg.schedule == "constant":
+        return None, False
+    raise ValueError(f"unknown schedule {cfg.schedule!r}")
 
 
 def fit(
-    model: nn.Module, x: torch.Tensor, cfg: TrainConfig, batch_loss: BatchLoss, hooks: TrainHooks | None = None
+    model: nn.Module,
+    x: torch.Tensor,
+    cfg: TrainRecipe,
+    batch_loss: BatchLoss,
+    hooks: TrainHooks | None = None,
+    *,
+    seed: int = 0,
 ) -> TrainStats:
-    """The one training loop (AdamW, cfg's schedule, seeded batches, optional flips/rotations).
+    """The one training loop (AdamW, cfg's schedule, batches and flips/rotations drawn from `seed`).
 
     batch_loss(model, inputs, index) returns the scalar loss for the (augmented) inputs of the
     images at `index` of `x`; it may add terms of its own (e.g. on other, unlabelled images).
@@ -138,8 +119,8 @@ def fit(
     n = int(x.shape[0])
     if cfg.epochs == 0 or n == 0:
         return TrainStats(images_seen=0, seconds=0.0, mean_loss=float("nan"), images_per_s=0.0)
-    torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model.to(memory_format=fmt)
     model.train()
@@ -190,9 +171,11 @@ def train_supervised(
     model: nn.Module,
     images: np.ndarray,
     labels: np.ndarray,
-    cfg: TrainConfig,
+    cfg: TrainRecipe,
     norm: Normalization,
     progress: Progress | None = None,
+    *,
+    seed: int = 0,
 ) -> TrainStats:
     """Cross-entropy training; progress(images_done, images_total) after every batch."""
     x = to_input(images, norm, channels_last=cfg.channels_last)
@@ -201,7 +184,7 @@ def train_supervised(
     def batch_loss(m: nn.Module, xb: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(m(xb), y[idx])
 
-    return fit(model, x, cfg, batch_loss, TrainHooks(on_batch=progress))
+    return fit(model, x, cfg, batch_loss, TrainHooks(on_batch=progress), seed=seed)
 
 
 def train_distill(
@@ -210,9 +193,11 @@ def train_distill(
     knowledge: Knowledge,
     labels: np.ndarray | None,
     temperature: float,
-    cfg: TrainConfig,
+    cfg: TrainRecipe,
     norm: Normalization,
     progress: Progress | None = None,
+    *,
+    seed: int = 0,
 ) -> TrainStats:
     """Distillation on a knowledge packet (weighted_kd_loss); CE added where labels are given (>= 0)."""
     x = to_input(images, norm, channels_last=cfg.channels_last)
@@ -231,7 +216,7 @@ def train_distill(
             temperature,
         )
 
-    return fit(model, x, cfg, batch_loss, TrainHooks(on_batch=progress))
+    return fit(model, x, cfg, batch_loss, TrainHooks(on_batch=progress), seed=seed)
 
 
 def predict_logits(model: nn.Module, images: np.ndarray, norm: Normalization, batch_size: int = 256) -> torch.Tensor:

@@ -25,7 +25,7 @@ from torch import nn
 import simsat
 from simsat.data import ImageSet
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
-from simsat.distill.train import TrainConfig, evaluate
+from simsat.distill.train import evaluate
 from simsat.experiment.config import ExperimentConfig, needs_teachers
 from simsat.experiment.data import ExperimentData, load_experiment_data
 from simsat.experiment.report import (
@@ -264,16 +264,6 @@ def run_student(
     torch.manual_seed(seed)
     model = create_student(model_name, len(names))
     t = cfg.train
-    train_cfg = TrainConfig(
-        epochs=t.epochs,
-        batch_size=t.batch_size,
-        lr=t.lr,
-        weight_decay=t.weight_decay,
-        schedule=t.schedule,
-        augment=t.augment,
-        channels_last=t.channels_last,
-        seed=seed,
-    )
     result = train_student(
         model,
         prep.x_train,
@@ -282,10 +272,11 @@ def run_student(
         prep.n_views,
         rule,
         cfg.temperature,
-        train_cfg,
+        t,
         prep.data.validation,
         prep.norm,
         _stage(progress, f"{model_name} {rule} s{seed} (images)"),
+        seed=seed,
     )
     val = evaluate(model, prep.data.validation.images, prep.data.validation.labels, prep.norm, len(names))
     test = evaluate(model, prep.data.test.images, prep.data.test.labels, prep.norm, len(names))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from simsat.config.schema import TeacherConfig
 from simsat.config.sections import DATA_SOURCES
 from simsat.config.validate import TEACHER_TARGETS, validate_experiment
+from simsat.distill.recipe import TrainRecipe
 
 
 @dataclass
@@ -25,19 +26,6 @@ class ExperimentDataConfig:
     test_fraction: float = 0.15
     max_per_split: int = 0  # > 0: keep a seeded random subset of at most this many images per split
     cache_dir: str = ".simsat_cache"  # decoded EuroSAT, trained teachers, teacher logits
-
-
-@dataclass
-class StudentTrainConfig:
-    """The students' optimisation recipe (AdamW); see configs/experiment/recipe/."""
-
-    epochs: int = 10
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 5e-4
-    schedule: str = "onecycle"  # "onecycle" | "step" (StepLR(7, 0.1)) | "constant"
-    augment: bool = True  # random flips and quarter turns, the same view for student and teachers
-    channels_last: bool = True
 
 
 @dataclass
@@ -67,7 +55,9 @@ class ExperimentConfig:
         default_factory=lambda: [TeacherConfig(name="efficientvit_b0"), TeacherConfig(name="mobilevit_xxs")]
     )
     data: ExperimentDataConfig = field(default_factory=ExperimentDataConfig)
-    train: StudentTrainConfig = field(default_factory=StudentTrainConfig)
+    # the students' recipe (see configs/experiment/recipe/); augment: random flips and quarter turns,
+    # the same view for student and teachers
+    train: TrainRecipe = field(default_factory=lambda: TrainRecipe(epochs=10))
     efficiency: EfficiencyConfig = field(default_factory=EfficiencyConfig)
     output_dir: str = "runs"
     threads: int = 2  # torch threads (0: leave torch's default)

@@ -21,7 +21,8 @@ from torch import nn
 
 from simsat.data import ImageSet
 from simsat.distill.losses import kd_loss
-from simsat.distill.train import TrainConfig, TrainHooks, evaluate, fit, labels_tensor
+from simsat.distill.recipe import TrainRecipe
+from simsat.distill.train import TrainHooks, evaluate, fit, labels_tensor
 from simsat.errors import ConfigError
 from simsat.experiment.views import apply_views
 from simsat.models.inputs import Normalization
@@ -85,16 +86,18 @@ def train_student(
     n_views: int,
     rule: str,
     temperature: float,
-    cfg: TrainConfig,
+    cfg: TrainRecipe,
     validation: ImageSet,
     norm: Normalization,
     progress: Progress | None = None,
+    *,
+    seed: int,
 ) -> StudentTraining:
     """Train `model` on normalised images `x` with kd_loss(rule); load and return its best epoch.
 
     view_logits: (K, n_views, N, C) teacher logits per view (None for rule 'none'). The
     student's batch is augmented with views (see views.view_count; 1 means no augmentation)
-    drawn from a generator seeded by cfg.seed, so cfg.augment is not used here. Ties in
+    drawn from a generator seeded by `seed`, so cfg.augment is not used here. Ties in
     validation accuracy keep the earlier epoch.
     """
     n = int(x.shape[0])
@@ -103,7 +106,7 @@ def train_student(
         raise ConfigError(f"rule {rule!r} needs teacher logits")
     if view_logits is not None and tuple(view_logits.shape[1:3]) != (n_views, n):
         raise ConfigError(f"teacher logits {tuple(view_logits.shape)} do not cover {n_views} views of {n} images")
-    aug_gen = torch.Generator().manual_seed(cfg.seed + AUGMENT_SEED_OFFSET)
+    aug_gen = torch.Generator().manual_seed(seed + AUGMENT_SEED_OFFSET)
     targets_of = None if rule == "none" else view_logits
 
     def batch_loss(m: nn.Module, xb: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
@@ -115,7 +118,7 @@ def train_student(
     tracker = _EpochTracker(model, validation, norm)
 
     hooks = TrainHooks(on_batch=progress, on_epoch_end=tracker.score)
-    stats = fit(model, x, dataclasses.replace(cfg, augment=False), batch_loss, hooks)
+    stats = fit(model, x, dataclasses.replace(cfg, augment=False), batch_loss, hooks, seed=seed)
     if not tracker.best_state:
         raise RuntimeError("no epoch was scored on validation")
     model.load_state_dict(tracker.best_state)

@@ -25,7 +25,8 @@ import yaml
 
 from simsat.data import CLASS_NAMES
 from simsat.distill.losses import Knowledge
-from simsat.distill.train import TrainConfig, torch_threads, train_distill
+from simsat.distill.recipe import TrainRecipe
+from simsat.distill.train import torch_threads, train_distill
 from simsat.errors import ConfigError
 from simsat.hardware.profiles import BYTES_PER_MB, HardwareProfile
 from simsat.machine import cpu_model
@@ -96,7 +97,7 @@ def random_training_set(n: int, input_size: int, seed: int) -> tuple[np.ndarray,
 def time_training(model_name: str, images: np.ndarray, knowledge: Knowledge, batch_size: int) -> float:
     """Wall seconds of one onboard-style training epoch (``train_distill``) of a fresh student."""
     model = create_student(model_name, NUM_CLASSES)
-    config = TrainConfig(epochs=1, batch_size=batch_size, schedule="onecycle", augment=True, channels_last=True)
+    config = TrainRecipe(epochs=1, batch_size=batch_size, schedule="onecycle", augment=True, channels_last=True)
     start = time.perf_counter()
     train_distill(model, images, knowledge, None, 5.0, config, CALIBRATION_NORM)
     return time.perf_counter() - start

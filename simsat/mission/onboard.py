@@ -20,7 +20,8 @@ from torch import nn
 
 from simsat.distill.augment import random_flip_rotate, strong_augment
 from simsat.distill.losses import weighted_kd_loss
-from simsat.distill.train import TrainConfig, fit, torch_threads
+from simsat.distill.recipe import TrainRecipe
+from simsat.distill.train import fit, torch_threads
 from simsat.mission.knowledge import training_knowledge
 from simsat.mission.packets import KnowledgePacket, ModelArrays, TrainReport, UpdatePacket
 from simsat.models.inputs import Normalization, to_input
@@ -50,7 +51,7 @@ class OnboardSetup:
     model_name: str
     num_classes: int
     temperature: float
-    training: TrainConfig
+    training: TrainRecipe
     norm_mean: tuple[float, float, float]
     norm_std: tuple[float, float, float]
     mode: str = "distill"
@@ -59,6 +60,7 @@ class OnboardSetup:
     threads: int = 1
     image_size: int = 0  # imagery.size (0: native)
     image_quality: int = 90
+    seed: int = 0  # the mission's seed; each training draws from it, the satellite and the version
 
 
 def shard_path(shards_dir: str | Path, satellite: int) -> Path:
@@ -151,16 +153,15 @@ def train_onboard(
             return UpdatePacket(version, model_arrays(model), 0, float("nan")), report
 
         norm = Normalization(mean=setup.norm_mean, std=setup.norm_std)
-        config = TrainConfig(
-            **{**setup.training.__dict__, "seed": setup.training.seed * 100_003 + satellite * 1_009 + version}
-        )
+        config = setup.training
+        seed = setup.seed * 100_003 + satellite * 1_009 + version
         x = to_input(images[rows], norm, channels_last=config.channels_last)
         others = np.setdiff1d(np.arange(acquired), rows)
         semi = setup.semi
         pool = (
             to_input(images[others], norm, channels_last=config.channels_last) if semi.active and others.size else None
         )
-        generator = torch.Generator().manual_seed(config.seed + 17)
+        generator = torch.Generator().manual_seed(seed + 17)
         unlabelled_seen = 0
 
         if setup.mode == "labels":
@@ -186,7 +187,7 @@ def train_onboard(
                 loss = loss + semi.weight * _semi_term(m, pool, count, semi, generator)
             return loss
 
-        stats = fit(model, x, config, batch_loss)
+        stats = fit(model, x, config, batch_loss, seed=seed)
         model = model.to(memory_format=torch.contiguous_format)
         update = UpdatePacket(version, model_arrays(model), int(rows.size), float(stats.mean_loss))
         report = TrainReport(int(rows.size), float(stats.mean_loss), time.perf_counter() - start, unlabelled_seen)
