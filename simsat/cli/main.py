@@ -5,6 +5,7 @@
     simsat hardware [list|show NAME|calibrate --name N]    hardware profiles (simsat.cli.hardware)
     simsat contacts [scenario=NAME] [key=value ...]        contact plan CSV + timeline and ground-track PNGs
     simsat distill [experiment=NAME] [key=value ...]       the centralized distillation experiment
+    simsat sweep [scenario=NAME] key=v1,v2 ... [--dry-run]  a grid of runs on Ray; prints the sweep folder last
 
 Bad input (unknown scenario or key, impossible value) prints one line and exits with code 2
 before anything expensive starts.
@@ -146,6 +147,12 @@ def _cmd_distill(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from simsat.cli.sweep import sweep_command
+
+    return sweep_command(list(args.overrides), args.dry_run)
+
+
 def _cmd_scenarios(args: argparse.Namespace) -> int:
     from simsat.cli.tables import print_table
     from simsat.config.catalog import scenario_infos
@@ -192,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     distill = sub.add_parser("distill", help="run the centralized distillation experiment")
     distill.add_argument("overrides", nargs="*", help="experiment=NAME and key=value overrides")
     distill.set_defaults(func=_cmd_distill)
+    sweep = sub.add_parser("sweep", help="run a grid of scenarios on Ray (key=v1,v2, range(...), choice(...))")
+    sweep.add_argument("overrides", nargs="*", help="scenario=NAME, key=value and key=v1,v2 items; resume=SWEEP_DIR")
+    sweep.add_argument("--dry-run", action="store_true", help="print the grid and its size, run nothing")
+    sweep.set_defaults(func=_cmd_sweep)
     sub.add_parser("scenarios", help="list scenarios (table)").set_defaults(func=_cmd_scenarios)
     add_hardware_parser(sub)
     contacts = sub.add_parser("contacts", help="write a scenario's contact plan (CSV, timeline, ground tracks)")
