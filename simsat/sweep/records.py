@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from simsat.results.atomic import write_json, write_text
+from simsat.results.atomic import write_text
+from simsat.sweep.pieces import PieceStore
 from simsat.sweep.plan import SweepPlan, SweepRun
 
 DONE, FAILED, PENDING = "done", "failed", "pending"
@@ -50,14 +51,10 @@ class RecordStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.records_dir = folder / "records"
-
-    def path(self, digest: str) -> Path:
-        return self.records_dir / f"{digest}.json"
+        self.pieces = PieceStore(folder / "records")
 
     def read(self, digest: str) -> dict[str, Any] | None:
-        path = self.path(digest)
-        return json.loads(path.read_text()) if path.is_file() else None
+        return self.pieces.read(digest)
 
     def finished(self, run: SweepRun) -> bool:
         """True when the run is done and its run folder is still there."""
@@ -76,8 +73,7 @@ class RecordStore:
                 str(folder.relative_to(self.folder)) if folder.is_relative_to(self.folder) else str(folder)
             )
             record.update(summary_facts(folder))
-        self.records_dir.mkdir(parents=True, exist_ok=True)
-        write_json(self.path(run.hash), record)
+        self.pieces.write(run.hash, record)
         return record
 
     def rows(self, plan: SweepPlan) -> list[dict[str, Any]]:
