@@ -150,7 +150,8 @@ def _cmd_distill(args: argparse.Namespace) -> int:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from simsat.cli.sweep import sweep_command
 
-    return sweep_command(list(args.overrides), args.dry_run)
+    items = [item for item in args.overrides if item != "--dry-run"]  # --dry-run may follow the items
+    return sweep_command(items, args.dry_run or len(items) < len(args.overrides))
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
@@ -200,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     distill.add_argument("overrides", nargs="*", help="experiment=NAME and key=value overrides")
     distill.set_defaults(func=_cmd_distill)
     sweep = sub.add_parser("sweep", help="run a grid of scenarios on Ray (key=v1,v2, range(...), choice(...))")
-    sweep.add_argument("overrides", nargs="*", help="scenario=NAME, key=value and key=v1,v2 items; resume=SWEEP_DIR")
+    sweep.add_argument(
+        "overrides", nargs=argparse.REMAINDER, help="scenario=NAME, key=value and key=v1,v2 items; resume=SWEEP_DIR"
+    )
     sweep.add_argument("--dry-run", action="store_true", help="print the grid and its size, run nothing")
     sweep.set_defaults(func=_cmd_sweep)
     sub.add_parser("scenarios", help="list scenarios (table)").set_defaults(func=_cmd_scenarios)
