@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,6 +48,14 @@ def test_grid_is_hydras_product_in_the_order_given() -> None:
     assert len(grid) == 6
     assert grid.combinations[0] == ["seed=1", "federation.aggregation=sync", "training.epochs=2"]
     assert grid.combinations[-1] == ["seed=3", "federation.aggregation=fedbuff", "training.epochs=2"]
+
+
+def test_the_sweep_package_imports_no_hydra() -> None:
+    code = "import sys, simsat.sweep.driver, simsat.sweep.plots; print('hydra' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout.strip() == "False"
+    )
 
 
 def test_dry_run_prints_the_grid_and_its_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -81,14 +81,22 @@ def ray_address(config: SimsatConfig) -> str:
 
 
 def check_resources(plan: SweepPlan) -> None:
-    """A local Ray must hold one run's CPUs (a cluster is checked once connected)."""
+    """A local Ray must hold each run's CPUs (a cluster is checked once connected)."""
     shared = plan.shared
-    cpus = run_cpus(shared)
-    if not ray_address(shared) and cpus > shared.ray.num_cpus:
-        key = (
-            "sweep.run_cpus" if shared.sweep.run_cpus > 0 else "sweep.run_cpus=0 (max of run.threads, training.threads)"
-        )
-        raise ConfigError(f"{key}: a run needs {cpus:g} CPUs but the local Ray has ray.num_cpus={shared.ray.num_cpus}")
+    if ray_address(shared):
+        return
+    for run in plan.runs:
+        cpus = run_cpus(run.config)
+        if cpus > shared.ray.num_cpus:
+            key = (
+                "sweep.run_cpus"
+                if run.config.sweep.run_cpus > 0
+                else "sweep.run_cpus=0 (max of run.threads, training.threads)"
+            )
+            raise ConfigError(
+                f"run {run.index}{f' ({run.label})' if run.swept else ''}: {key}: a run needs {cpus:g} CPUs"
+                f" but the local Ray has ray.num_cpus={shared.ray.num_cpus}"
+            )
 
 
 def sweep_folder(plan: SweepPlan) -> Path:
@@ -161,7 +169,7 @@ def run_sweep(plan: SweepPlan, folder: Path, report: Reporter = _no_report) -> S
             "swept": plan.swept,
             "runs": [{"run": r.index, "config_hash": r.hash, "overrides": list(r.items)} for r in plan.runs],
             "engine": ENGINE,
-            "run_cpus": run_cpus(plan.shared),
+            "run_cpus": [run_cpus(r.config) for r in plan.runs],
         },
     )
     todo = [run for run in plan.runs if not store.finished(run)]
@@ -185,20 +193,25 @@ def _run_on_ray(
 ) -> None:
     import ray
 
-    cpus = run_cpus(plan.shared)
+    for run in todo:
+        cpus, threads = run_cpus(run.config), max(run.config.run.threads, run.config.training.threads)
+        if cpus < threads:
+            log.warning("run %d: %g CPUs for %d torch threads: runs will compete for cores", run.index, cpus, threads)
+    most = max(run_cpus(run.config) for run in todo)
     with connected_ray(plan.shared) as where:
         largest = _largest_node_cpus()
-        if cpus > largest:
+        if most > largest:
             raise ConfigError(
-                f"sweep.run_cpus: a run needs {cpus:g} CPUs but the largest node of {where} has {largest:g}"
+                f"sweep.run_cpus: a run needs {most:g} CPUs but the largest node of {where} has {largest:g}"
             )
         tracker = _make_tracker()
-        remote = ray.remote(_task).options(num_cpus=cpus, max_retries=0)
+        task = ray.remote(_task)
         refs: dict[Any, SweepRun] = {}
         for run in todo:
             config = run_config(run, folder / "runs" / run.hash)
-            refs[remote.remote(config, str(log_path(folder, run.hash)), tracker, run.hash)] = run
-        log.info("sweep: %d runs submitted to %s, %g CPUs each", len(refs), where, cpus)
+            options = task.options(num_cpus=run_cpus(run.config), max_retries=0)
+            refs[options.remote(config, str(log_path(folder, run.hash)), tracker, run.hash)] = run
+        log.info("sweep: %d runs submitted to %s, %g CPUs each at most", len(refs), where, most)
         pending = list(refs)
         finished: set[str] = set()
         try:

@@ -37,10 +37,10 @@ def _curve(metrics_csv: Path) -> tuple[list[float], list[float]]:
 def _colours(values: Sequence[str]) -> tuple[dict[str, Any], Normalize | None]:
     """A colour per distinct value: a sequential map for numbers, categorical colours otherwise."""
     distinct = list(dict.fromkeys(values))
-    numbers = [_number(v) for v in distinct]
-    if len(distinct) > 1 and all(n is not None for n in numbers):
-        low, high = min(numbers), max(numbers)  # type: ignore[type-var]
-        norm = Normalize(low, high)
+    found = [_number(v) for v in distinct]
+    numbers = [n for n in found if n is not None]
+    if len(distinct) > 1 and len(numbers) == len(distinct):
+        norm = Normalize(min(numbers), max(numbers))
         cmap = colormaps["viridis"]
         return {v: cmap(norm(n)) for v, n in zip(distinct, numbers, strict=True)}, norm
     cmap = colormaps["tab10"]
@@ -85,7 +85,7 @@ def plot_final_by_key(swept: Sequence[str], rows: Sequence[dict[str, Any]], path
         values = [str(r.get(key, "")) for r in done]
         distinct = list(dict.fromkeys(values))
         numeric = all(_number(v) is not None for v in distinct)
-        order = sorted(distinct, key=lambda v: float(v)) if numeric else distinct  # type: ignore[arg-type]
+        order = sorted(distinct, key=float) if numeric else distinct
         position = {v: (float(v) if numeric else j) for j, v in enumerate(order)}
         xs = [position[v] for v in values]
         ys = [float(r["final_accuracy"]) for r in done]
