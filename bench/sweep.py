@@ -10,6 +10,11 @@ and after is recorded: other work on the cores makes the ratio meaningless.
 
     python bench/sweep.py                                   # 8 runs of scenario tiny (the measurement)
     python bench/sweep.py --runs 2 --out /tmp/sweep.json mission.duration_hours=3   # a quick check
+    python bench/sweep.py --in-process-baseline     # also the runs one after another without Ray
+
+Much of the sweep's gain on small runs is the local Ray each `simsat run` starts; with
+--in-process-baseline the same runs are also timed one after another on the sweep's own engine
+(run.engine=in_process), which isolates the gain of running them side by side.
 
 The scenario is `tiny` (2 satellites, 12 simulated hours, 600 synthetic images, two teachers of
 one epoch) with `reference.epochs=0`, `run.threads=1` and `training.threads=1`.
@@ -43,6 +48,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=8)
     p.add_argument("--cpus", type=int, default=2, help="CPUs of the sweep's local Ray (ray.num_cpus)")
     p.add_argument("--out", default=str(RESULTS))
+    p.add_argument(
+        "--in-process-baseline",
+        action="store_true",
+        help="also time the runs one after another with run.engine=in_process (the sweep's engine, no Ray)",
+    )
     p.add_argument("overrides", nargs="*", help="more key=value overrides for every run")
     return p.parse_args(argv)
 
@@ -78,6 +88,16 @@ def main(argv: list[str] | None = None) -> int:
             )
             serial_walls[seed], serial_folders[seed] = round(wall, 1), folder
             print(f"serial run seed={seed}: {wall:.1f} s", file=sys.stderr)
+        in_process_walls: dict[int, float] = {}
+        if args.in_process_baseline:
+            for seed in seeds:
+                wall, _ = simsat(
+                    ["run", *common, f"seed={seed}", "run.engine=in_process"]
+                    + [f"run.output_dir={work / 'serial_in_process'}", f"data.cache_dir={work / 'c3'}"],
+                    env,
+                )
+                in_process_walls[seed] = round(wall, 1)
+                print(f"serial in-process run seed={seed}: {wall:.1f} s", file=sys.stderr)
         sweep_items = [
             "sweep",
             *common,
@@ -109,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         "serial_run_wall_seconds": serial_walls,
         "sweep_wall_seconds": round(sweep_wall, 1),
         "sweep_over_serial_speedup": round(serial_wall / sweep_wall, 3),
+        "serial_in_process_wall_seconds": round(sum(in_process_walls.values()), 1) if in_process_walls else None,
+        "sweep_over_serial_in_process_speedup": round(sum(in_process_walls.values()) / sweep_wall, 3)
+        if in_process_walls
+        else None,
         "sweep_run_wall_seconds": {seed: float(rows[seed]["wall_s"]) for seed in seeds},
         "sweep_ray_cpus": args.cpus,
         "sweep_run_cpus": 1,
