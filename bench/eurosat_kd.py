@@ -42,6 +42,7 @@ from pathlib import Path
 import torch
 
 from simsat.cli.distill import load_experiment
+from simsat.cli.progress import LogProgress
 from simsat.errors import SimsatError
 from simsat.experiment.config import ExperimentConfig
 from simsat.sweep.experiment import (  # noqa: F401  (pick_best, piece_stem: this script's API for tests)
@@ -131,7 +132,16 @@ def main(argv: list[str] | None = None) -> int:
             other_cfg = build_config(args, name)
             others.append((name, other_cfg, Path(args.pieces) / experiment_hash(other_cfg)))
         if not args.summary_only:
-            run_pieces(cfg, folder, command, args.only, args.prepare_only, args.remeasure_efficiency, args.bare_steps)
+            run_pieces(
+                cfg,
+                folder,
+                command,
+                args.only,
+                args.prepare_only,
+                args.remeasure_efficiency,
+                args.bare_steps,
+                progress=LogProgress(),
+            )
         print(summarize_pieces(cfg, folder, out, command, others))
     except SimsatError as exc:
         raise SystemExit(str(exc)) from None

@@ -22,11 +22,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from simsat.cli.progress import LogProgress
 from simsat.distill.teacher_cache import records_beside
 from simsat.errors import ConfigError, SimsatError
 from simsat.experiment.central import (
     Prepared,
+    Progress,
     environment,
     measure_costs,
     prepare,
@@ -152,8 +152,11 @@ def run_pieces(
     prepare_only: bool = False,
     remeasure_efficiency: bool = False,
     bare_steps: int = 30,
+    progress: Progress | None = None,
 ) -> None:
-    """Prepare the teachers (kept beside the pieces) and run every requested piece not finished yet."""
+    """Prepare the teachers (kept beside the pieces) and run every requested piece not finished yet.
+
+    `progress(stage, done, total)` hears of the teachers' and each student's training."""
     store = piece_store(folder)
     todo = [p for p in pieces(cfg, only) if not store.finished(piece_stem(*p))]
     needs_prep = prepare_only or todo or not (folder / "teachers.json").is_file()
@@ -162,7 +165,6 @@ def run_pieces(
         return
     start = time.perf_counter()
     restore_teachers(folder, Path(cfg.data.cache_dir) / "teachers")
-    progress = LogProgress()
     prep = prepare(cfg, progress)
     weights = [Path(t.meta["cache_file"]) for t in prep.teachers]
     keep_teachers(folder, with_records(weights))
