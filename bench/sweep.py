@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         sweep_wall, sweep_folder = simsat(sweep_items, env)
         print(f"sweep: {sweep_wall:.1f} s", file=sys.stderr)
         with (sweep_folder / "runs.csv").open(newline="") as handle:
-            rows = {int(r["seed"]): r for r in csv.DictReader(handle)}
+            rows = dict(zip(seeds, csv.DictReader(handle), strict=True))  # runs.csv is in grid order
         same = {
             seed: rows[seed]["status"] == "done"
             and (serial_folders[seed] / "metrics.csv").read_bytes()

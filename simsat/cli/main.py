@@ -57,6 +57,7 @@ examples:
   simsat run scenario=constellation24 distill=paper link=xband
   simsat run scenario=path/to/my_scenario.yaml satellite.hardware=jetson_orin_nano
   simsat contacts scenario=constellation24          the contact plan as CSV
+  simsat sweep scenario=tiny seed=1,2,3 federation.aggregation=sync,fedbuff   6 runs on Ray
 """
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
