@@ -58,11 +58,14 @@ def _argv(command: str, tmp: Path) -> list[str]:
         argv += ["--images", "64", "--repeats", "1", "--out", str(tmp / "my_board.yaml")]
     if argv[0] == "contacts":
         argv += [f"run.output_dir={tmp / 'contacts'}"]
+    if argv[0] == "sweep":
+        argv += SHORT[1:] + [f"sweep.output_dir={tmp / 'sweeps'}", f"data.cache_dir={tmp / 'cache'}"]
     return argv
 
 
 def _marks(command: str) -> list[pytest.MarkDecorator]:
     heavy = command.startswith("simsat run") and command != CHEAP_RUN
+    heavy = heavy or (command.startswith("simsat sweep") and "--dry-run" not in command)
     return [pytest.mark.slow] if heavy or "calibrate" in command else []
 
 

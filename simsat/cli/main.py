@@ -5,6 +5,7 @@
     simsat hardware [list|show NAME|calibrate --name N]    hardware profiles (simsat.cli.hardware)
     simsat contacts [scenario=NAME] [key=value ...]        contact plan CSV + timeline and ground-track PNGs
     simsat distill [experiment=NAME] [key=value ...]       the centralized distillation experiment
+    simsat sweep [scenario=NAME] key=v1,v2 ... [--dry-run]  a grid of runs on Ray; prints the sweep folder last
 
 Bad input (unknown scenario or key, impossible value) prints one line and exits with code 2
 before anything expensive starts.
@@ -56,6 +57,7 @@ examples:
   simsat run scenario=constellation24 distill=paper link=xband
   simsat run scenario=path/to/my_scenario.yaml satellite.hardware=jetson_orin_nano
   simsat contacts scenario=constellation24          the contact plan as CSV
+  simsat sweep scenario=tiny seed=1,2,3 federation.aggregation=sync,fedbuff   6 runs on Ray
 """
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -146,6 +148,13 @@ def _cmd_distill(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from simsat.cli.sweep import sweep_command
+
+    items = [item for item in args.overrides if item != "--dry-run"]  # --dry-run may follow the items
+    return sweep_command(items, args.dry_run or len(items) < len(args.overrides))
+
+
 def _cmd_scenarios(args: argparse.Namespace) -> int:
     from simsat.cli.tables import print_table
     from simsat.config.catalog import scenario_infos
@@ -192,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     distill = sub.add_parser("distill", help="run the centralized distillation experiment")
     distill.add_argument("overrides", nargs="*", help="experiment=NAME and key=value overrides")
     distill.set_defaults(func=_cmd_distill)
+    sweep = sub.add_parser("sweep", help="run a grid of scenarios on Ray (key=v1,v2, range(...), choice(...))")
+    sweep.add_argument(
+        "overrides", nargs=argparse.REMAINDER, help="scenario=NAME, key=value and key=v1,v2 items; resume=SWEEP_DIR"
+    )
+    sweep.add_argument("--dry-run", action="store_true", help="print the grid and its size, run nothing")
+    sweep.set_defaults(func=_cmd_sweep)
     sub.add_parser("scenarios", help="list scenarios (table)").set_defaults(func=_cmd_scenarios)
     add_hardware_parser(sub)
     contacts = sub.add_parser("contacts", help="write a scenario's contact plan (CSV, timeline, ground tracks)")

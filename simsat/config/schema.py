@@ -201,6 +201,14 @@ class RunConfig:
 
 
 @dataclass
+class SweepConfig:
+    """`simsat sweep`: where sweep folders go and what each run reserves on Ray."""
+
+    output_dir: str = "sweeps"
+    run_cpus: float = 0.0  # Ray CPUs each run reserves; 0: max(run.threads, training.threads)
+
+
+@dataclass
 class SimsatConfig:
     name: str = "custom"
     description: str = ""
@@ -219,3 +227,4 @@ class SimsatConfig:
     reference: ReferenceConfig = field(default_factory=ReferenceConfig)
     ray: RayConfig = field(default_factory=RayConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    sweep: SweepConfig = field(default_factory=SweepConfig)

@@ -266,6 +266,8 @@ def validate_config(config: SimsatConfig) -> None:
     s.check_output_key("run.output_dir", config.run.output_dir)
     s.check_threads("run.threads", config.run.threads, 1)
     c.choice("run.engine", config.run.engine, ("flower", "in_process"))
+    s.check_output_key("sweep.output_dir", config.sweep.output_dir)
+    c.non_negative("sweep.run_cpus", config.sweep.run_cpus, high=4096.0)
 
     check_demands(_scenario_demands(config, n_walker))  # before the shell is built
     epoch = build_epoch(config)
