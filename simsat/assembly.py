@@ -12,10 +12,10 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 import numpy as np
 import simpy
@@ -29,17 +29,20 @@ from simsat.distill.train import evaluate, train_distill, train_supervised
 from simsat.federation.client_app import make_client_app
 from simsat.federation.server_app import make_server_app
 from simsat.federation.simulation import RaySettings, run_federation
-from simsat.federation.transport import InProcessTransport
+from simsat.federation.transport import InProcessTransport, MessageTransport
 from simsat.hardware import assign_fleet, default_registry
 from simsat.hardware.profiles import HardwareProfile
+from simsat.interrupt import StopRequest
 from simsat.mission.aggregation import AggregatorSettings, make_aggregator
-from simsat.mission.ground import GroundSegment
+from simsat.mission.ground import GroundSegment, Labeller
 from simsat.mission.imagery import ImageCodec
+from simsat.mission.journal import Journal
 from simsat.mission.knowledge import knowledge_packet, teacher_logits, training_knowledge
 from simsat.mission.onboard import OnboardSetup, SemiSupervised, build_student, model_arrays, save_shard
 from simsat.mission.operations import ImageryPlan, Operations, OperationsPlan
 from simsat.mission.packets import KnowledgePacket, ModelArrays
 from simsat.mission.plan import WorldPlan, build_world
+from simsat.mission.replay import GroundWork, JournaledTransport, RestorableTransport, journaled_ground
 from simsat.mission.strategies import get_strategy
 from simsat.mission.transport import Transport
 from simsat.models.cost import count_flops, training_flops_per_image
@@ -165,7 +168,7 @@ class Mission:
             return self._trained_reference()[1]
         return self.initial_model
 
-    def ground_segment(self) -> GroundSegment:
+    def ground_segment(self, labeller: Labeller | None = None) -> GroundSegment:
         f = self.config.federation
         settings = AggregatorSettings(
             f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr
@@ -177,12 +180,25 @@ class Mission:
             aggregator=make_aggregator(f.aggregation, settings, self.num_satellites),
             num_satellites=self.num_satellites,
             num_classes=self.num_classes,
-            labeller=self.label if (strategy.knowledge or strategy.ground_trains) else None,
+            labeller=(labeller or self.label) if (strategy.knowledge or strategy.ground_trains) else None,
             max_labels_per_contact=f.max_labels_per_contact,
         )
 
     # -- playing it ------------------------------------------------------------------------------
-    def operations(self, transport: Transport, recorder: Recorder, progress: Progress = no_progress) -> Operations:
+    def operations(
+        self,
+        transport: Transport,
+        recorder: Recorder,
+        progress: Progress = no_progress,
+        journal: Journal | None = None,
+        stop: Callable[[], None] = lambda: None,
+    ) -> Operations:
+        """The mission's processes; with a `journal`, every result of real work goes through it
+        (taken from it when a resumed run replays, else computed and added)."""
+        work = GroundWork(self.score, self.label, self.train_at_ground)
+        if journal is not None:
+            work = journaled_ground(work, journal, stop)
+            transport = JournaledTransport(cast(RestorableTransport, transport), journal, stop)
         env = simpy.Environment()
         p = self.config.satellite.power
         batteries = [
@@ -201,7 +217,7 @@ class Mission:
             for i in range(self.num_satellites)
         ]
         hours = self.world.duration_s / 3600.0
-        ground = self.ground_segment()
+        ground = self.ground_segment(work.label)
         return Operations(
             env,
             self.plan,
@@ -209,18 +225,31 @@ class Mission:
             transport,
             batteries,
             recorder,
-            self.score,
-            ground_trainer=self.train_at_ground if ground.strategy.ground_trains else None,
+            work.score,
+            ground_trainer=work.train if ground.strategy.ground_trains else None,
             progress=lambda t: progress("mission", t / 3600.0, hours),
         )
 
-    def run(self, recorder: Recorder, progress: Progress = no_progress, in_process: bool = False) -> Operations:
-        """Play the mission once; Flower's simulation engine on Ray unless `in_process`."""
+    def run(
+        self,
+        recorder: Recorder,
+        progress: Progress = no_progress,
+        in_process: bool = False,
+        journal: Journal | None = None,
+        stop: StopRequest | None = None,
+    ) -> Operations:
+        """Play the mission once; Flower's simulation engine on Ray unless `in_process`.
+
+        With a `journal` the results of real work are journaled (and replayed from it); with a
+        `stop`, a signal stops the mission at its next step (`Interrupted`)."""
         state: dict[str, Operations] = {}
         hours = self.world.duration_s / 3600.0
+        check = stop.check if stop is not None else (lambda: None)
 
         def operate(transport: Transport) -> None:
-            ops = self.operations(transport, recorder, progress)
+            if isinstance(transport, MessageTransport):
+                transport.interrupt = check
+            ops = self.operations(transport, recorder, progress, journal, check)
             start = time.perf_counter()
             ops.run()
             ops.mission_wall_seconds = time.perf_counter() - start
@@ -232,12 +261,14 @@ class Mission:
             operate(InProcessTransport(app, self.num_satellites))
         else:
             r = self.config.ray
-            run_federation(
-                make_server_app(self.num_satellites, operate),
-                app,
-                self.num_satellites,
-                RaySettings(r.address, r.num_cpus, r.client_cpus, r.object_store_mb),
-            )
+            with stop.deferred() if stop is not None else nullcontext():
+                run_federation(
+                    make_server_app(self.num_satellites, operate),
+                    app,
+                    self.num_satellites,
+                    RaySettings(r.address, r.num_cpus, r.client_cpus, r.object_store_mb),
+                )
+            check()
         return state["ops"]
 
 

@@ -1,15 +1,19 @@
-"""Runs one scenario end to end and writes its run folder.
+"""Runs one scenario end to end and writes its run folder; resumes one that was stopped.
 
-Order: world plan (cheap, validates geometry) -> run folder -> the assembled mission (data,
-teachers, shards) -> the ground-only reference -> the mission over Flower -> results.
+Order: world plan (cheap, validates geometry) -> run folder (final name, status "running") ->
+the assembled mission (data, teachers, shards) -> the ground-only reference -> the mission over
+Flower -> results -> status "finished". Every result of real work goes to the folder's journal
+as it is made; a run stopped at any moment (Ctrl-C, SIGTERM, SIGKILL, power loss) keeps its
+folder, and `resume_scenario` plays the mission again from the start, taking what the journal
+holds and computing the rest, to the same results as a run that was never stopped.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,36 +22,101 @@ import yaml
 
 from simsat.assembly import Mission, Progress, assemble, no_progress
 from simsat.config.schema import SimsatConfig
+from simsat.errors import SimsatError
+from simsat.interrupt import Interrupted, StopRequest
+from simsat.mission.journal import Journal
 from simsat.mission.operations import Operations
 from simsat.mission.plan import build_world
+from simsat.mission.replay import journaled_reference
+from simsat.results.atomic import write_json, write_text, write_with
 from simsat.results.recorder import Recorder
 from simsat.results.report import render_run
-from simsat.results.rundir import RunFolder
+from simsat.results.rundir import MissionFolder
 from simsat.results.runfolder import battery_facts, read_battery, write_battery_csv
 from simsat.summary import mission_summary
 
 log = logging.getLogger(__name__)
 
+Started = Callable[[Path], None]
 
-def run_scenario(config: SimsatConfig, progress: Progress = no_progress) -> Path:
-    """Run `config` and return the finished run folder."""
-    wall_start = time.perf_counter()
+
+def _nothing(folder: Path) -> None:
+    return None
+
+
+def run_scenario(
+    config: SimsatConfig,
+    progress: Progress = no_progress,
+    stop: StopRequest | None = None,
+    started: Started = _nothing,
+) -> Path:
+    """Run `config` and return the finished run folder. `started(folder)` is called once the
+    folder exists (the CLI prints it); `stop` lets a signal end the run (`Interrupted`)."""
     torch.set_num_threads(config.run.threads)
     build_world(config)  # geometry errors surface before the folder exists
-    folder = RunFolder(Path(config.run.output_dir), config.name, config.seed)
+    folder = MissionFolder.create(Path(config.run.output_dir), config.name, config.seed)
     try:
-        out = folder.path
-        (out / "config.yaml").write_text(yaml.safe_dump(dataclasses.asdict(config), sort_keys=False))
-        with assemble(config, progress) as mission:
-            reference = mission.ground_only_reference()
-            recorder = Recorder(out, utc=mission.world.epoch.at)
-            try:
-                ops = mission.run(recorder, progress, in_process=config.run.engine == "in_process")
-            finally:
-                recorder.close()
-            _write_results(mission, ops, recorder, out, reference, wall_start)
+        write_text(folder.path / "config.yaml", yaml.safe_dump(dataclasses.asdict(config), sort_keys=False))
     except BaseException:
         folder.discard()
+        raise
+    started(folder.path)
+    return _play(config, folder, progress, stop, fresh=True)
+
+
+def resume_scenario(
+    config: SimsatConfig,
+    folder: MissionFolder,
+    progress: Progress = no_progress,
+    stop: StopRequest | None = None,
+    started: Started = _nothing,
+) -> Path:
+    """Go on with the unfinished run in `folder` (opened and locked; `config` read from its
+    config.yaml) and return it finished."""
+    torch.set_num_threads(config.run.threads)
+    build_world(config)
+    folder.mark("running")
+    started(folder.path)
+    return _play(config, folder, progress, stop, fresh=False)
+
+
+def _play(
+    config: SimsatConfig, folder: MissionFolder, progress: Progress, stop: StopRequest | None, fresh: bool
+) -> Path:
+    wall_start = time.perf_counter()
+    out = folder.path
+    journal = Journal(folder.journal_dir)
+    if not fresh:
+        log.info("resuming %s: %d journaled results to replay", out, len(journal))
+    try:
+        with assemble(config, progress) as mission:
+            reference = journaled_reference(mission.ground_only_reference, journal, config.reference.epochs)
+            recorder = Recorder(out, utc=mission.world.epoch.at)
+            try:
+                ops = mission.run(
+                    recorder, progress, in_process=config.run.engine == "in_process", journal=journal, stop=stop
+                )
+            except BaseException:
+                recorder.close(complete=False)
+                raise
+            recorder.close()
+            if not fresh:
+                log.info("replayed %d journaled results, computed %d", journal.replayed, journal.recorded)
+            _write_results(mission, ops, recorder, out, reference, wall_start)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        folder.mark("interrupted", signal=getattr(exc, "signum", 2))
+        folder.unlock()
+        raise
+    except SimsatError as exc:
+        if fresh and len(journal) == 0:  # bad input found late: nothing worth keeping
+            folder.discard()
+        else:
+            folder.mark("failed", error=str(exc))
+            folder.unlock()
+        raise
+    except BaseException as exc:
+        folder.mark("failed", error=f"{type(exc).__name__}: {exc}")
+        folder.unlock()
         raise
     return folder.finish()
 
@@ -61,13 +130,11 @@ def _write_results(
     wall_start: float,
 ) -> None:
     checkpoints = out / "checkpoints"
-    checkpoints.mkdir()
-    torch.save(
-        {k: torch.from_numpy(np.array(v)) for k, v in ops.ground.model.items()},
-        checkpoints / "global_final.pt",
-    )
+    checkpoints.mkdir(exist_ok=True)
+    final = {k: torch.from_numpy(np.array(v)) for k, v in ops.ground.model.items()}
+    write_with(checkpoints / "global_final.pt", lambda handle: torch.save(final, handle))
     write_battery_csv(out / "battery.csv", {s.index: s.battery.history for s in ops.satellites})
     summary = mission_summary(mission, ops, recorder.rows, reference, time.perf_counter() - wall_start)
     summary["battery"] = battery_facts(read_battery(out / "battery.csv"))
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_json(out / "summary.json", summary)
     render_run(out)

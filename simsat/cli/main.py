@@ -1,6 +1,7 @@
 """`simsat` command line.
 
     simsat run [scenario=NAME|path.yaml] [key=value ...]   run a mission; prints the run folder last
+    simsat resume RUN_DIR                                  go on with a stopped run (Ctrl-C, kill, power loss)
     simsat scenarios                                       list scenarios as a table
     simsat hardware [list|show NAME|calibrate --name N]    hardware profiles (simsat.cli.hardware)
     simsat contacts [scenario=NAME] [key=value ...]        contact plan CSV + timeline and ground-track PNGs
@@ -17,12 +18,15 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from simsat import __version__
 from simsat.errors import SimsatError
+
+if TYPE_CHECKING:
+    from simsat.interrupt import StopRequest
 
 DEFAULT_SCENARIO = "quickstart"
 EXIT_USAGE = 2
@@ -121,6 +125,7 @@ def _print_run_summary(folder: Path) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from simsat.cli.progress import progress_reporter
+    from simsat.cli.resume import play_stoppably
     from simsat.config.inputs import check_scenario_inputs
     from simsat.config.load import load_config
 
@@ -130,11 +135,43 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from simsat.runner import run_scenario  # heavy imports only after the config is valid
 
     _quiet_flwr(args.verbose)
-    with progress_reporter(config.run.progress) as progress:
-        folder = run_scenario(config, progress)
-    _print_run_summary(Path(folder))
-    print(folder)
-    return 0
+
+    def play(stop: StopRequest, started: Callable[[Path], None]) -> Path:
+        with progress_reporter(config.run.progress) as progress:
+            return run_scenario(config, progress, stop, started)
+
+    return _finish(*play_stoppably(play))
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    from simsat.cli.progress import progress_reporter
+    from simsat.cli.resume import load_saved_config, play_stoppably
+    from simsat.config.inputs import check_scenario_inputs
+    from simsat.results.rundir import MissionFolder
+
+    folder = MissionFolder.open(Path(args.run_dir))  # refuses a finished or foreign folder
+    try:
+        config = load_saved_config(folder.path / "config.yaml")
+        check_scenario_inputs(config)
+    except BaseException:
+        folder.unlock()
+        raise
+    from simsat.runner import resume_scenario
+
+    _quiet_flwr(args.verbose)
+
+    def play(stop: StopRequest, started: Callable[[Path], None]) -> Path:
+        with progress_reporter(config.run.progress) as progress:
+            return resume_scenario(config, folder, progress, stop, started)
+
+    return _finish(*play_stoppably(play))
+
+
+def _finish(code: int, folder: Path | None) -> int:
+    if folder is not None:
+        _print_run_summary(folder)
+        print(folder)
+    return code
 
 
 def _cmd_distill(args: argparse.Namespace) -> int:
@@ -207,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--dry-run", action="store_true", help="print the grid and its size, run nothing")
     sweep.set_defaults(func=_cmd_sweep)
+    resume = sub.add_parser("resume", help="go on with a run that was stopped (Ctrl-C, kill, power loss)")
+    resume.add_argument("run_dir", help="the run's folder (printed when the run started)")
+    resume.set_defaults(func=_cmd_resume)
     sub.add_parser("scenarios", help="list scenarios (table)").set_defaults(func=_cmd_scenarios)
     add_hardware_parser(sub)
     contacts = sub.add_parser("contacts", help="write a scenario's contact plan (CSV, timeline, ground tracks)")

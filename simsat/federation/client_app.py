@@ -5,6 +5,7 @@ Messages it answers (the ServerApp sends them when the simulated world says so):
 - ``train.deliver``: an uplink completed; store the global student and merge the soft labels;
 - ``train.compute``: the onboard computer trains now on its first ``acquired`` images; the
   update stays onboard until it is downlinked;
+- ``train.restore``: a resumed run replays a journaled training: hold its update as if trained;
 - ``query.downlink``: a downlink started; hand over the pending update;
 - ``query.imagery``: encode images ``start``.. in acquisition order within ``budget`` bytes
   (reads no node state, so it is safe while the node trains).
@@ -80,12 +81,6 @@ def make_client_app(setup: OnboardSetup) -> ClientApp:
             version=version,
             knowledge=knowledge,
         )
-        if report.num_examples > 0:
-            update_records = payloads.update_content(update)
-            state[_UPDATE] = update_records.array_records[payloads.MODEL]
-            state[_UPDATE_META] = update_records.metric_records[payloads.META]
-            if setup.keep_own_model:
-                state[_GLOBAL] = update_records.array_records[payloads.MODEL]
         content = RecordDict(
             {
                 "report": MetricRecord(
@@ -98,7 +93,24 @@ def make_client_app(setup: OnboardSetup) -> ClientApp:
                 )
             }
         )
+        if report.num_examples > 0:
+            update_records = payloads.update_content(update)
+            _keep_update(state, update_records)
+            content[payloads.MODEL] = update_records.array_records[payloads.MODEL]  # for the run's journal
+            content[payloads.META] = update_records.metric_records[payloads.META]
         return Message(content=content, reply_to=msg)
+
+    def _keep_update(state: RecordDict, update_records: RecordDict) -> None:
+        state[_UPDATE] = update_records.array_records[payloads.MODEL]
+        state[_UPDATE_META] = update_records.metric_records[payloads.META]
+        if setup.keep_own_model:
+            state[_GLOBAL] = update_records.array_records[payloads.MODEL]
+
+    @app.train("restore")
+    def restore(msg: Message, context: Context) -> Message:
+        """A journaled training's update, replayed on resume: the node holds it as if it had trained."""
+        _keep_update(context.state, msg.content)
+        return Message(content=RecordDict(), reply_to=msg)
 
     @app.query("downlink")
     def downlink(msg: Message, context: Context) -> Message:

@@ -6,6 +6,7 @@ import itertools
 import logging
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 from flwr.app import ConfigRecord, Context, Message, Metadata, RecordDict
 from flwr.clientapp import ClientApp
@@ -57,6 +58,7 @@ class MessageTransport(ABC):
 
     def __init__(self) -> None:
         self._training: dict[int, str] = {}
+        self.interrupt: Callable[[], None] = lambda: None  # called while waiting; raises to stop
 
     def uplink_bytes(self, packet: UplinkPacket) -> int:
         return payloads.uplink_bytes(packet)
@@ -70,8 +72,19 @@ class MessageTransport(ABC):
         self._training[satellite] = self._push(satellite, "train.compute", _train_content(acquired))
 
     def finish_training(self, satellite: int) -> TrainReport:
+        return self.finish_training_update(satellite)[0]
+
+    def finish_training_update(self, satellite: int) -> tuple[TrainReport, UpdatePacket | None]:
+        """The training's report and the update it left on the node (None: it trained nothing)."""
         handle = self._training.pop(satellite)
-        return _report(self._wait(handle, f"train.compute (satellite {satellite})"))
+        reply = self._wait(handle, f"train.compute (satellite {satellite})")
+        update = payloads.content_update(reply.content) if payloads.MODEL in reply.content.array_records else None
+        return _report(reply), update
+
+    def restore_training(self, satellite: int, update: UpdatePacket | None) -> None:
+        """Leave `update` on the node as if it had just trained (a journaled training, replayed)."""
+        if update is not None:
+            self._exchange(satellite, "train.restore", payloads.update_content(update))
 
     def downlink(self, satellite: int) -> tuple[UpdatePacket, int] | None:
         reply = self._exchange(satellite, "query.downlink", RecordDict())
@@ -129,6 +142,7 @@ class FlowerTransport(MessageTransport):
                 self.replies[reply.metadata.reply_to_message_id] = reply
             if handle in self.replies:
                 break
+            self.interrupt()
             if time.monotonic() > deadline:
                 raise SatelliteError(f"{what}: no reply within {self.timeout_s:.0f} s")
             time.sleep(pause)

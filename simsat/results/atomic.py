@@ -15,6 +15,16 @@ from pathlib import Path
 from typing import IO, Any
 
 
+def _file_mode() -> int:
+    """The mode `open` would give a new file (mkstemp makes 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_MODE = _file_mode()
+
+
 def write_with(path: Path | str, write: Callable[[IO[bytes]], object]) -> Path:
     """Call `write(handle)` on a temporary binary file beside `path`, then rename it to `path`.
 
@@ -28,6 +38,7 @@ def write_with(path: Path | str, write: Callable[[IO[bytes]], object]) -> Path:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _MODE)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

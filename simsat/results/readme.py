@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from simsat.results.atomic import write_text
+
 FILES: tuple[tuple[str, str], ...] = (
     ("report.html", "this run on one page (summary, plots, contact table, resolved config); opens offline"),
     (
@@ -96,5 +98,5 @@ def run_readme(title: str) -> str:
 
 def write_run_readme(folder: Path, title: str) -> Path:
     path = Path(folder) / "README.md"
-    path.write_text(run_readme(title), encoding="utf-8")
+    write_text(path, run_readme(title))
     return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -42,15 +43,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+PARTIAL = ".partial"  # suffix of the files while the mission writes them
+
+
 class Recorder:
-    """Appends events and metric rows to files in `folder`; keeps them in memory for plots."""
+    """Appends events and metric rows to files in `folder`; keeps them in memory for plots.
+
+    While the mission runs the rows go to ``events.jsonl.partial`` and ``metrics.csv.partial``
+    (flushed row by row, so they can be watched); `close(complete=True)` syncs them to disk and
+    renames them to ``events.jsonl`` and ``metrics.csv``, so those appear whole or not at all.
+    """
 
     def __init__(self, folder: Path, utc: Callable[[float], datetime] | None = None) -> None:
         """`utc` turns seconds from the mission start into a UTC datetime (time_utc columns)."""
         self.utc = utc
         folder.mkdir(parents=True, exist_ok=True)
-        self._events: TextIO = (folder / "events.jsonl").open("w", encoding="utf-8")
-        self._metrics_file: TextIO = (folder / "metrics.csv").open("w", newline="", encoding="utf-8")
+        self.folder = folder
+        self._events: TextIO = (folder / f"events.jsonl{PARTIAL}").open("w", encoding="utf-8")
+        self._metrics_file: TextIO = (folder / f"metrics.csv{PARTIAL}").open("w", newline="", encoding="utf-8")
         self._metrics = csv.DictWriter(self._metrics_file, fieldnames=METRIC_COLUMNS, extrasaction="ignore")
         self._metrics.writeheader()
         self.rows: list[dict[str, Any]] = []
@@ -78,6 +88,15 @@ class Recorder:
         assert self.utc is not None
         return self.utc(float(time_s)).isoformat(timespec="seconds").replace("+00:00", "Z")
 
-    def close(self) -> None:
-        self._events.close()
-        self._metrics_file.close()
+    def close(self, complete: bool = True) -> None:
+        """Close the files; when `complete`, give them their final names (durably)."""
+        for handle in (self._events, self._metrics_file):
+            if handle.closed:
+                continue
+            if complete:
+                handle.flush()
+                os.fsync(handle.fileno())
+            handle.close()
+            if complete:
+                partial = Path(handle.name)
+                os.replace(partial, partial.with_name(partial.name.removesuffix(PARTIAL)))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from simsat.results.accuracy_plot import plot_accuracy
+from simsat.results.atomic import write_text
 from simsat.results.battery_plot import plot_battery
 from simsat.results.facts import human_bytes, run_title, run_warnings, summary_facts
 from simsat.results.readme import EVENT_KINDS, FILES, METRIC_COLUMNS, write_run_readme
@@ -192,4 +193,4 @@ def render_run(folder: Path) -> None:
     plot_timeline(run, folder / "timeline.png")
     plot_battery(run, folder / "battery.png")
     write_run_readme(folder, run_title(run.summary) if run.summary else folder.name)
-    (folder / "report.html").write_text(report_html(run), encoding="utf-8")
+    write_text(folder / "report.html", report_html(run))

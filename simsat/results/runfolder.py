@@ -22,6 +22,7 @@ Every reader tolerates missing files and missing optional keys.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from simsat.results.atomic import write_text
 
 BATTERY_COLUMNS = ("time_s", "satellite", "soc")
 EMPTY_SOC = 0.005  # at or below this the battery counts as empty
@@ -189,14 +192,14 @@ def read_battery(path: Path) -> dict[int, tuple[list[float], list[float]]]:
 
 
 def write_battery_csv(path: Path, histories: Mapping[int, Iterable[tuple[float, float]]]) -> Path:
-    """Write battery histories (satellite -> [(time_s, soc), ...]) as ``battery.csv``."""
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(BATTERY_COLUMNS)
-        for sat, history in sorted(histories.items()):
-            for t, soc in history:
-                writer.writerow([f"{float(t):.1f}", int(sat), f"{float(soc):.4f}"])
-    return path
+    """Write battery histories (satellite -> [(time_s, soc), ...]) as ``battery.csv`` (atomically)."""
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(BATTERY_COLUMNS)
+    for sat, history in sorted(histories.items()):
+        for t, soc in history:
+            writer.writerow([f"{float(t):.1f}", int(sat), f"{float(soc):.4f}"])
+    return write_text(path, text.getvalue())
 
 
 def battery_facts(histories: Mapping[int, tuple[Sequence[float], Sequence[float]]]) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from simsat.results.atomic import write_with
+
 DPI = 120
 STALENESS_COLOURS = ("#1a9850", "#91cf60", "#fdae61", "#d73027")  # 0, 1, 2, 3 or more versions stale
 STALENESS_LABELS = ("fresh (0)", "1 version stale", "2 versions stale", "3+ versions stale")
@@ -43,5 +45,5 @@ def sample_satellites(satellites: Sequence[int], limit: int) -> tuple[list[int],
 
 
 def save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=DPI)
+    write_with(path, lambda handle: fig.savefig(handle, format=Path(path).suffix.lstrip(".") or "png", dpi=DPI))
     return path
