@@ -28,11 +28,11 @@ from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import evaluate, train_distill, train_supervised
 from simsat.federation.client_app import make_client_app
 from simsat.federation.server_app import make_server_app
-from simsat.federation.simulation import RaySettings, run_federation
+from simsat.federation.simulation import RaySettings, run_federation, stop_satellite_workers
 from simsat.federation.transport import InProcessTransport, MessageTransport
 from simsat.hardware import assign_fleet, default_registry
 from simsat.hardware.profiles import HardwareProfile
-from simsat.interrupt import StopRequest
+from simsat.interrupt import Interrupted, StopRequest
 from simsat.mission.aggregation import AggregatorSettings, make_aggregator
 from simsat.mission.ground import GroundSegment, Labeller
 from simsat.mission.imagery import ImageCodec
@@ -251,7 +251,12 @@ class Mission:
                 transport.interrupt = check
             ops = self.operations(transport, recorder, progress, journal, check)
             start = time.perf_counter()
-            ops.run()
+            try:
+                ops.run()
+            except Interrupted:
+                if not in_process:
+                    stop_satellite_workers()  # trainings in flight would hold the engine up
+                raise
             ops.mission_wall_seconds = time.perf_counter() - start
             progress("mission", hours, hours)
             state["ops"] = ops
@@ -261,13 +266,17 @@ class Mission:
             operate(InProcessTransport(app, self.num_satellites))
         else:
             r = self.config.ray
-            with stop.deferred() if stop is not None else nullcontext():
-                run_federation(
-                    make_server_app(self.num_satellites, operate),
-                    app,
-                    self.num_satellites,
-                    RaySettings(r.address, r.num_cpus, r.client_cpus, r.object_store_mb),
-                )
+            try:
+                with stop.deferred() if stop is not None else nullcontext():
+                    run_federation(
+                        make_server_app(self.num_satellites, operate),
+                        app,
+                        self.num_satellites,
+                        RaySettings(r.address, r.num_cpus, r.client_cpus, r.object_store_mb),
+                    )
+            except Exception:
+                check()  # a stop explains whatever the engine raised on its way down
+                raise
             check()
         return state["ops"]
 

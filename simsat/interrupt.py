@@ -22,8 +22,11 @@ class Interrupted(Exception):
     """The run was asked to stop by a signal; `exit_code` is the shell's 128 + signal number."""
 
     def __init__(self, signum: int) -> None:
+        super().__init__(int(signum))  # args are (signum,): SimPy re-raises it as type(exc)(*exc.args)
         self.signum = int(signum)
-        super().__init__(f"interrupted by {signal.Signals(self.signum).name}")
+
+    def __str__(self) -> str:
+        return f"interrupted by {signal.Signals(self.signum).name}"
 
     @property
     def exit_code(self) -> int:

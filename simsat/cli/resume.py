@@ -9,6 +9,7 @@ a power loss the folder is left as it was; ``simsat resume PATH`` works the same
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -48,8 +49,10 @@ def load_saved_config(path: Path) -> SimsatConfig:
 
 
 def _quiet() -> None:
-    """Nothing but our last line once a stop is under way: Ray's and Flower's loggers go silent."""
+    """Nothing but our last line once a stop is under way: every logger goes silent, and so does
+    stdout, where Ray prints what its workers' ends look like to it."""
     logging.disable(logging.CRITICAL)
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the rest of the process)
 
 
 def play_stoppably(play: Play) -> tuple[int, Path | None]:
@@ -71,5 +74,10 @@ def play_stoppably(play: Play) -> tuple[int, Path | None]:
         code = exc.exit_code if isinstance(exc, Interrupted) else 130
         where = f"; resume with: {resume_command(started[0])}" if started else ""
         print(f"simsat: interrupted{where}", file=sys.stderr, flush=True)
+        if "ray" in sys.modules:
+            # Ray is shut down and its processes are gone, every file is written and synced; its
+            # C++ threads would hold the interpreter's exit up for 10 s or more.
+            sys.stderr.flush()
+            os._exit(code)
         return code, None
     return 0, folder

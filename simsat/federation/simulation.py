@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import warnings
 from dataclasses import dataclass
 
+import psutil
 from flwr.clientapp import ClientApp
 from flwr.serverapp import ServerApp
 
@@ -25,6 +27,8 @@ def run_federation(server_app: ServerApp, client_app: ClientApp, num_satellites:
     """Run the ServerApp and one ClientApp node per satellite on Flower's Ray backend."""
     os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    # Ray's C++ handler would take SIGTERM from simsat's own (which stops the run cleanly).
+    os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
     from flwr.simulation import run_simulation
 
     init_args: dict[str, object] = {
@@ -54,5 +58,40 @@ def run_federation(server_app: ServerApp, client_app: ClientApp, num_satellites:
                 backend_config=backend_config,  # type: ignore[arg-type]
             )
     finally:
+        started = _descendants()
         if ray_lib.is_initialized():
             ray_lib.shutdown()
+        _reap(started)
+
+
+def _descendants() -> list[psutil.Process]:
+    try:
+        return psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _is_worker(process: psutil.Process) -> bool:
+    try:
+        title = " ".join(process.cmdline())
+    except psutil.Error:
+        return False
+    return title.startswith("ray::") and not title.startswith(("ray::DashboardAgent", "ray::RuntimeEnvAgent"))
+
+
+def stop_satellite_workers() -> None:
+    """Kill this process's Ray workers (the satellites' ClientApps), so a stopped run does not
+    wait for trainings in flight; Ray and Flower then wind down at once."""
+    for process in _descendants():
+        if _is_worker(process):
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+
+
+def _reap(processes: list[psutil.Process], grace_s: float = 5.0) -> None:
+    """Wait for the processes Ray started to end after its shutdown; kill any still there."""
+    _, alive = psutil.wait_procs(processes, timeout=grace_s)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(alive, timeout=grace_s)

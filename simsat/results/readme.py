@@ -20,6 +20,7 @@ FILES: tuple[tuple[str, str], ...] = (
     ("events.jsonl", "everything that happened, one JSON object per line, in simulated time (kinds below)"),
     ("battery.csv", "battery state of charge per satellite over time: time_s, satellite, soc (0 to 1)"),
     ("config.yaml", "the resolved config the run used"),
+    ("status.json", "finished once the run ended; running, interrupted or failed before (simsat resume PATH goes on)"),
     (
         "accuracy.png",
         "accuracy over simulated hours; each aggregation a dot coloured by the staleness of its "
