@@ -81,7 +81,7 @@ class Child:
                 return Path(match.group(1))
         raise AssertionError("no run folder announced:\n" + "\n".join(self.lines))
 
-    def wait_for_journal(self, trainings: int, timeout_s: float = 240.0) -> Path:
+    def wait_for_journal(self, trainings: int, timeout_s: float = 600.0) -> Path:
         """Block until the run has journaled `trainings` trainings; return its folder."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -113,7 +113,21 @@ def _events_without_wall(folder: Path) -> str:
 def test_killed_run_resumes_to_the_same_metrics(
     uninterrupted: Path, cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    child = Child(["run", "scenario=tiny", *_overrides(tmp_path / "runs", cache, "in_process")])
+    _kill_and_resume(uninterrupted, cache, tmp_path, capsys, "in_process")
+
+
+@pytest.mark.slow  # Ray and Flower start twice: minutes on a busy machine
+def test_killed_flower_run_resumes_to_the_same_metrics(
+    uninterrupted: Path, cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The satellites' nodes are Ray actors: journaled trainings are handed back to them."""
+    _kill_and_resume(uninterrupted, cache, tmp_path, capsys, "flower")
+
+
+def _kill_and_resume(
+    uninterrupted: Path, cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    child = Child(["run", "scenario=tiny", *_overrides(tmp_path / "runs", cache, engine)])
     folder = child.wait_for_journal(trainings=2)
     child.proc.send_signal(signal.SIGKILL)
     assert child.finish() == -signal.SIGKILL

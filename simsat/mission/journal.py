@@ -114,7 +114,8 @@ class Journal:
         """Keep `entry` under `key`, whole or not at all."""
         meta = json.dumps({**entry.meta, "check": check}).encode("utf-8")
         arrays = {**entry.arrays, _META: np.frombuffer(meta, dtype=np.uint8)}
-        write_with(self._path(key), lambda handle: np.savez(handle, **arrays))
+        savez: Callable[..., None] = np.savez  # numpy's stub does not type **arrays
+        write_with(self._path(key), lambda handle: savez(handle, **arrays))
         self.recorded += 1
 
     def remember(

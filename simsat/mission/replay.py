@@ -107,6 +107,7 @@ class JournaledTransport:
         self.journal = journal
         self.stop = stop
         self._pending: dict[int, tuple[str, str, Entry | None]] = {}  # satellite -> key, check, entry
+        self._delivered: dict[int, str] = {}  # satellite -> fingerprint of the last uplink it got
 
     def uplink_bytes(self, packet: UplinkPacket) -> int:
         return self.inner.uplink_bytes(packet)
@@ -114,11 +115,12 @@ class JournaledTransport:
     def deliver(self, satellite: int, packet: UplinkPacket) -> None:
         self.stop()
         self.inner.deliver(satellite, packet)
+        self._delivered[satellite] = fingerprint(packet.version, packet.model is None, packet.knowledge.ids)
 
     def start_training(self, satellite: int, acquired: int) -> None:
         self.stop()
         key = self.journal.next_key(f"train-s{satellite:04d}")
-        check = fingerprint("train", satellite, acquired)
+        check = fingerprint("train", satellite, acquired, self._delivered.get(satellite, ""))
         entry = self.journal.recall(key, check)
         if entry is None:
             self.inner.start_training(satellite, acquired)
