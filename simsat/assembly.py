@@ -42,7 +42,13 @@ from simsat.mission.onboard import OnboardSetup, SemiSupervised, build_student, 
 from simsat.mission.operations import ImageryPlan, Operations, OperationsPlan
 from simsat.mission.packets import KnowledgePacket, ModelArrays
 from simsat.mission.plan import WorldPlan, build_world
-from simsat.mission.replay import GroundWork, JournaledTransport, RestorableTransport, journaled_ground
+from simsat.mission.replay import (
+    GroundWork,
+    JournaledTransport,
+    RestorableTransport,
+    journaled_ground,
+    journaled_reference,
+)
 from simsat.mission.strategies import get_strategy
 from simsat.mission.transport import Transport
 from simsat.models.cost import count_flops, training_flops_per_image
@@ -161,6 +167,11 @@ class Mission:
             report = {**scores, "epochs": epochs, "seconds": round(time.perf_counter() - start, 2)}
             self._reference = (report, model_arrays(model.to(memory_format=torch.contiguous_format)))
         return self._reference
+
+    def take_reference_from(self, journal: Journal) -> None:
+        """Take the ground-only reference from the run's `journal` (trained and added the first time)."""
+        if self.config.reference.epochs > 0:
+            self._reference = journaled_reference(self._trained_reference, journal, self.config.reference.epochs)
 
     def launch_model(self) -> ModelArrays:
         """The global student the mission starts from (`federation.initial_model`)."""

@@ -27,7 +27,6 @@ from simsat.interrupt import Interrupted, StopRequest
 from simsat.mission.journal import Journal
 from simsat.mission.operations import Operations
 from simsat.mission.plan import build_world
-from simsat.mission.replay import journaled_reference
 from simsat.results.atomic import write_json, write_text, write_with
 from simsat.results.recorder import Recorder
 from simsat.results.report import render_run
@@ -90,7 +89,8 @@ def _play(
         log.info("resuming %s: %d journaled results to replay", out, len(journal))
     try:
         with assemble(config, progress) as mission:
-            reference = journaled_reference(mission.ground_only_reference, journal, config.reference.epochs)
+            mission.take_reference_from(journal)
+            reference = mission.ground_only_reference()
             recorder = Recorder(out, utc=mission.world.epoch.at)
             try:
                 ops = mission.run(

@@ -190,13 +190,13 @@ def journaled_ground(work: GroundWork, journal: Journal, stop: Callable[[], None
 
 
 def journaled_reference(
-    compute: Callable[[], dict[str, float] | None], journal: Journal, epochs: int
-) -> dict[str, float] | None:
-    """The ground-only reference (trained once per run, journaled like the rest)."""
+    compute: Callable[[], tuple[dict[str, float], ModelArrays]], journal: Journal, epochs: int
+) -> tuple[dict[str, float], ModelArrays]:
+    """The ground-only reference (its scores and weights; trained once per run), journaled like the rest."""
     return journal.remember(
         "reference",
         fingerprint("reference", epochs),
         compute,
-        lambda result: Entry({"reference": result}),
-        lambda entry: entry.meta["reference"],
+        lambda result: model_entry(result[1], report=result[0]),
+        lambda entry: (entry.meta["report"], entry_model(entry)),
     )
