@@ -5,8 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
+import sys
+import threading
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import psutil
 from flwr.clientapp import ClientApp
@@ -51,6 +55,7 @@ def run_federation(server_app: ServerApp, client_app: ClientApp, num_satellites:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            _start_ray(ray_lib, init_args)
             run_simulation(
                 server_app=server_app,
                 client_app=client_app,
@@ -62,6 +67,23 @@ def run_federation(server_app: ServerApp, client_app: ClientApp, num_satellites:
         if ray_lib.is_initialized():
             ray_lib.shutdown()
         _reap(started)
+
+
+def _start_ray(ray_lib: Any, init_args: dict[str, object]) -> None:
+    """Start Ray here (Flower's backend starts it only where it is not running yet), so that the
+    SIGTERM handler `ray.init` installs in the main thread (it exits the process there, leaving
+    the mission's thread running) can be replaced by the one there before: simsat's, which stops
+    the run cleanly. Ray's workers get this process's import path, as Flower's backend gives it."""
+    handler = signal.getsignal(signal.SIGTERM)
+    pythonpath = os.pathsep.join(sys.path)
+    if os.environ.get("PYTHONPATH"):
+        pythonpath = f"{pythonpath}{os.pathsep}{os.environ['PYTHONPATH']}"
+    os.environ["PYTHONPATH"] = pythonpath
+    try:
+        ray_lib.init(runtime_env={"env_vars": {"PYTHONPATH": pythonpath}}, **init_args)
+    finally:
+        if handler is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, handler)
 
 
 def _descendants() -> list[psutil.Process]:
