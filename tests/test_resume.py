@@ -20,6 +20,7 @@ import yaml
 
 from simsat.cli.main import main
 from simsat.config.load import load_config
+from simsat.mission.journal import Entry, Journal
 from simsat.results.rundir import read_status
 from simsat.runner import run_scenario
 
@@ -207,3 +208,24 @@ def test_resume_refuses_a_config_that_no_longer_validates(
     (folder / "config.yaml").write_text(yaml.safe_dump(config))
     (folder / "status.json").write_text(json.dumps({"state": "interrupted"}))
     _refused(["resume", str(folder)], "constellation.altitude_km", capsys)
+
+
+def test_journal_replays_whole_entries_and_goes_live_when_inputs_change(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def remember(journal: Journal, check: str, value: int) -> dict:
+        def work() -> dict:
+            calls.append(value)
+            return {"value": value}
+
+        return journal.remember("eval", check, work, lambda r: Entry({"r": r}), lambda e: e.meta["r"])
+
+    first = Journal(tmp_path / "journal")
+    assert remember(first, "a", 1) == {"value": 1} and remember(first, "b", 2) == {"value": 2}
+    (tmp_path / "journal" / ".eval-000003.npz.k2j4.tmp").write_bytes(b"cut by a kill")
+    again = Journal(tmp_path / "journal")
+    assert len(again) == 2
+    assert remember(again, "a", 9) == {"value": 1}  # from the journal, not computed
+    assert remember(again, "changed", 3) == {"value": 3}  # other inputs: computed, and live from here
+    assert again.live and calls == [1, 2, 3]
+    assert remember(again, "c", 4) == {"value": 4} and calls == [1, 2, 3, 4]
