@@ -265,6 +265,30 @@ def _keep_global(record: dict[str, Any], folder: Path, out: Outputs) -> None:
     )
 
 
+def plan_facts(config: Any) -> dict[str, Any]:
+    """The contact plan's downlink capacity and the imagery share each fraction of the grid gets."""
+    from simsat.mission.imagery import imagery_share
+    from simsat.mission.plan import build_world
+
+    world = build_world(config)
+    capacity = sum(world.bytes_available(w, "downlink", w.start_s, w.end_s) for w in world.contacts)
+    seconds = sum(w.end_s - w.start_s for w in world.contacts)
+    train = len((Path(config.data.split_dir) / "train.csv").read_text().splitlines()) - 1
+    images = train - round(config.data.ground_fraction * train)
+    per_image = config.imagery.bytes_per_image
+    return {
+        "simulated_hours": config.mission.duration_hours,
+        "windows": len(world.contacts),
+        "window_hours_total": round(seconds / 3600.0, 2),
+        "downlink_capacity_bytes": capacity,
+        "satellite_images": images,
+        "bytes_per_image": per_image,
+        "imagery_share_by_fraction": {
+            f: round(imagery_share(f, images, per_image, capacity), 5) for f in (0.05, 0.2, 1.0)
+        },
+    }
+
+
 def run_piece(piece: Piece, config: Any, command: str, out: Outputs) -> dict[str, Any]:
     from simsat.runner import run_scenario
 
@@ -338,6 +362,7 @@ def plot(runs: Sequence[dict[str, Any]], path: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--list", action="store_true", help="list the pieces, their hashes and whether they ran")
+    parser.add_argument("--plan", action="store_true", help="print the contact plan's capacity and imagery shares")
     parser.add_argument("--only", default="", help="comma-separated piece names (default: every piece)")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="EuroSAT RGB folder")
     parser.add_argument("--splits", default=str(DEFAULT_SPLITS), help="split folder (train/validation/test.csv)")
@@ -362,6 +387,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"unknown piece(s) {unknown}; --list shows them")
     configs = {p.name: load_piece_config(p, base, args.overrides) for p in pieces}
     digests = {name: config_hash(config) for name, config in configs.items()}
+    if args.plan:
+        print(json.dumps(plan_facts(configs[pieces[0].name]), indent=2))
+        return
     if args.list:
         for p in pieces:
             done = "done" if out.record(p, digests[p.name]).is_file() else "not run"

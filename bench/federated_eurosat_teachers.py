@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument("--splits", required=True)
     parser.add_argument("--cache", default=".simsat_cache")
     parser.add_argument("--only", default=",".join(CANDIDATES))
+    parser.add_argument("--out", default=str(RESULTS), help="the JSON to write")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--satellites", type=int, default=24)
@@ -113,8 +114,9 @@ def _write(rows: list[dict], probs: dict, data: object, norm: Normalization, arg
         "machine": machine(),
         "command": " ".join(["python", "bench/federated_eurosat_teachers.py", *sys.argv[1:]]),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
