@@ -22,7 +22,14 @@ import simpy
 import torch
 
 from simsat.config.schema import SimsatConfig
-from simsat.data import MissionData, load_eurosat, split_mission, synthetic_mission
+from simsat.data import (
+    MissionData,
+    load_eurosat,
+    load_eurosat_splits,
+    split_mission,
+    split_mission_from_splits,
+    synthetic_mission,
+)
 from simsat.distill.recipe import TrainRecipe
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import evaluate, train_distill, train_supervised
@@ -35,7 +42,7 @@ from simsat.hardware.profiles import HardwareProfile
 from simsat.interrupt import Interrupted, StopRequest
 from simsat.mission.aggregation import AggregatorSettings, make_aggregator
 from simsat.mission.ground import GroundSegment, Labeller
-from simsat.mission.imagery import ImageCodec
+from simsat.mission.imagery import ImageCodec, ProductSizedImagery, imagery_share, mean_encoded_bytes
 from simsat.mission.journal import Journal
 from simsat.mission.knowledge import knowledge_packet, teacher_logits, training_knowledge
 from simsat.mission.onboard import OnboardSetup, SemiSupervised, build_student, model_arrays, save_shard
@@ -87,8 +94,46 @@ def load_mission_data(config: SimsatConfig, n_sats: int) -> MissionData:
     )
     if d.source == "synthetic":
         return synthetic_mission(d.n_images, n_sats, config.seed, **split)
+    if d.split_dir:
+        parts = load_eurosat_splits(
+            Path(d.path).expanduser(), Path(d.split_dir).expanduser(), cache_dir=Path(d.cache_dir) / "eurosat"
+        )
+        return split_mission_from_splits(
+            parts["train"],
+            parts["validation"],
+            parts["test"],
+            n_sats,
+            d.ground_fraction,
+            d.partition,
+            d.alpha,
+            config.seed,
+        )
     images = load_eurosat(Path(d.path).expanduser(), cache_dir=Path(d.cache_dir) / "eurosat")
     return split_mission(images, n_sats, seed=config.seed, **split)
+
+
+def imagery_plan(config: SimsatConfig, world: WorldPlan, data: MissionData, edge: int) -> ImageryPlan:
+    """imagery.* as the operations use it: `fraction` turned into a share of each window's
+    downlink (from the contact plan's capacity), `capture_hours` into images per hour."""
+    im = config.imagery
+    codec = ImageCodec(im.size, im.quality)
+    held = [len(s) for s in data.satellites]
+    share, capture = im.share, im.capture_per_hour
+    if im.fraction > 0:
+        per_image = im.bytes_per_image or mean_encoded_bytes(codec, data.satellites[0].images)
+        capacity = sum(world.bytes_available(w, "downlink", w.start_s, w.end_s) for w in world.contacts)
+        share = imagery_share(im.fraction, sum(held), per_image, capacity)
+        log.info(
+            "imagery: %.4f of each window's downlink for %.0f%% of %d images at %.0f bytes (capacity %.3g bytes)",
+            share,
+            100 * im.fraction,
+            sum(held),
+            per_image,
+            capacity,
+        )
+    if im.capture_hours > 0:
+        capture = float(np.mean(held)) / im.capture_hours
+    return ImageryPlan(share, capture, codec, edge)
 
 
 def student_recipe(config: SimsatConfig, epochs: int | None = None) -> TrainRecipe:
@@ -210,6 +255,9 @@ class Mission:
         if journal is not None:
             work = journaled_ground(work, journal, stop)
             transport = JournaledTransport(cast(RestorableTransport, transport), journal, stop)
+        if self.config.imagery.bytes_per_image > 0:
+            # the link carries each image at the product's size; the ground decodes the real JPEG
+            transport = ProductSizedImagery(transport, self.config.imagery.bytes_per_image)
         env = simpy.Environment()
         p = self.config.satellite.power
         batteries = [
@@ -354,7 +402,7 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
         train_flops_per_image=flops_per_image,
         epochs=t.epochs,
         images_held=[len(s) for s in data.satellites],
-        imagery=ImageryPlan(im.share, im.capture_per_hour, ImageCodec(im.size, im.quality), edge),
+        imagery=imagery_plan(config, world, data, edge),
         semi_ratio=t.semi_ratio if semi.active and strategy.onboard == "distill" else 0,
         ground_interval_s=config.federation.ground_interval_hours * 3600.0,
     )

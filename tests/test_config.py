@@ -14,7 +14,7 @@ from simsat.errors import ConfigError
 
 @pytest.mark.parametrize("name", [name for name, _ in list_scenarios()])
 def test_every_scenario_is_valid(name: str) -> None:
-    extra = ["data.path=/some/eurosat"] if name == "eurosat" else []
+    extra = ["data.path=/some/eurosat"] if name in ("eurosat", "federated_eurosat", "ostman_anchor") else []
     config = load_config(name, extra)
     assert config.name == name and config.description
 

@@ -104,7 +104,7 @@ def check_scenario_inputs(config: SimsatConfig) -> None:
         check_satellite_images(config, satellite_count(config), n_images, f"data.path ({n_images} images)")
     check_checkpoints("distill.teachers", config.distill.teachers, num_classes)
     if eurosat:  # the one expensive check, last
-        _verify_eurosat("data.", d.path, d.cache_dir)
+        _verify_eurosat("data.", d.path, d.cache_dir, d.split_dir)
 
 
 def check_experiment_inputs(cfg: ExperimentConfig) -> None:

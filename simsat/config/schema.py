@@ -101,6 +101,10 @@ class DataConfig:
     partition: str = "dirichlet"  # "iid" | "dirichlet"
     alpha: float = 0.5
     cache_dir: str = ".simsat_cache"
+    # EuroSAT only: a folder with train/validation/test.csv and label_map.json. When set, the ground
+    # holds ground_fraction of the train split, the satellites the rest of it, and validation /
+    # test are the split files' (validation_fraction and test_fraction are then not used).
+    split_dir: str = ""
 
 
 @dataclass
@@ -166,6 +170,13 @@ class ImageryConfig:
     capture_per_hour: float = 0.0  # images acquired per hour (0: all held from the start)
     size: int = 0  # edge in pixels an image is encoded at (0: native)
     quality: int = 90  # JPEG quality
+    # > 0: imagery.share is derived from the contact plan so the downlink can carry about this
+    # fraction of the satellites' images over the mission (overrides imagery.share)
+    fraction: float = 0.0
+    # > 0: bytes one image occupies on the link (a real product's size, e.g. 106496 for the 13-band
+    # 64x64 uint16 Sentinel-2 patch); the ground still decodes the JPEG it carries
+    bytes_per_image: int = 0
+    capture_hours: float = 0.0  # > 0: satellites acquire their (mean) shard evenly over this many hours
 
 
 @dataclass

@@ -256,6 +256,11 @@ def validate_config(config: SimsatConfig) -> None:
     c.integer("imagery.size", im.size, 0, 4096)
     c.require(im.size == 0 or im.size >= 8, "imagery.size", "must be 0 (native) or in [8, 4096]", im.size)
     c.integer("imagery.quality", im.quality, 1, 95)
+    c.number("imagery.fraction", im.fraction, low=0.0, high=1.0)
+    c.integer("imagery.bytes_per_image", im.bytes_per_image, 0, 2**31 - 1)
+    c.non_negative("imagery.capture_hours", im.capture_hours, high=1e6)
+    c.require(isinstance(d.split_dir, str), "data.split_dir", "must be a folder or empty", d.split_dir)
+    c.require(not d.split_dir or d.source == "eurosat", "data.split_dir", "needs data.source=eurosat", d.split_dir)
     c.integer("reference.epochs", config.reference.epochs, 0, 1000)
 
     r = config.ray

@@ -6,6 +6,7 @@ from simsat.data.partition import (
     partition_dirichlet,
     partition_iid,
     split_mission,
+    split_mission_from_splits,
     synthetic_imageset,
     synthetic_mission,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "partition_dirichlet",
     "partition_iid",
     "split_mission",
+    "split_mission_from_splits",
     "synthetic_imageset",
     "synthetic_labels",
     "synthetic_mission",

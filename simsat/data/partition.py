@@ -147,6 +147,43 @@ def split_mission(
     )
 
 
+def split_mission_from_splits(
+    train: ImageSet,
+    validation: ImageSet,
+    test: ImageSet,
+    n_satellites: int,
+    ground_fraction: float,
+    partition: str,
+    alpha: float,
+    seed: int,
+) -> MissionData:
+    """A mission from fixed train / validation / test splits: the ground holds a stratified
+    `ground_fraction` of the train split (its labelled images), the rest of the train split goes
+    to the satellites (IID or Dirichlet with `alpha`); validation and test are kept as given.
+    Same seed, same split."""
+    if not isinstance(ground_fraction, (int, float, np.floating)) or not 0 < ground_fraction < 1:
+        raise ConfigError(f"data.ground_fraction must be between 0 and 1 (exclusive), got {ground_fraction!r}")
+    if partition not in PARTITIONS:
+        raise ConfigError(f"data.partition must be one of {', '.join(PARTITIONS)}; got {partition!r}")
+    rng = np.random.default_rng([int(seed), 7])
+    everything = np.arange(len(train), dtype=np.int64)
+    ground = stratified_take(train.labels, everything, ground_fraction, rng)
+    if ground.size == 0:
+        raise ConfigError(f"data.ground_fraction = {ground_fraction} selects no image from {len(train)} train images")
+    pool = np.setdiff1d(everything, ground)
+    _check_parts(pool.size, n_satellites)
+    if partition == "iid":
+        shards = partition_iid(train.labels[pool], n_satellites, rng)
+    else:
+        shards = partition_dirichlet(train.labels[pool], n_satellites, alpha, rng)
+    return MissionData(
+        ground=train.subset(ground),
+        satellites=[train.subset(pool[s]) for s in shards],
+        validation=validation,
+        test=test,
+    )
+
+
 def synthetic_imageset(n_images: int, seed: int, image_size: int = 64) -> ImageSet:
     """The first `n_images` synthetic images for `seed`, with ids 0..n_images-1."""
     images, labels = generate_synthetic(n_images, seed, image_size)

@@ -4,6 +4,12 @@ The byte count of an image is its encoded length, so what the ground receives, a
 teachers can label, is limited by the downlink like everything else. `size` is the edge in
 pixels an image is resampled to before encoding (the stand-in for a real product's size);
 the ground decodes and resamples back to the mission's image size.
+
+EuroSAT's 64 px JPEGs (about 2-3 kB) are far smaller than the product a satellite would send
+down. `ProductSizedImagery` makes each image occupy `bytes_per_image` on the link (for example
+the 13-band 64 x 64 uint16 Sentinel-2 patch, 106,496 bytes) while the JPEG still travels as the
+payload the ground decodes; `imagery_share` turns a wanted fraction of the satellites' images
+into the share of each window's downlink that carries about that many over the mission.
 """
 
 from __future__ import annotations
@@ -15,7 +21,11 @@ import numpy as np
 from PIL import Image
 
 from simsat.errors import ConfigError
-from simsat.mission.packets import ImageryPacket
+from simsat.mission.packets import ImageryPacket, TrainReport, UpdatePacket, UplinkPacket
+from simsat.mission.transport import Transport
+
+# bytes of a 64 x 64 pixel, 13-band Sentinel-2 L1C patch stored as uint16 (EuroSAT's multispectral product)
+SENTINEL2_13BAND_64PX_BYTES = 64 * 64 * 13 * 2
 
 
 @dataclass(frozen=True)
@@ -69,3 +79,57 @@ def decode_packet(codec: ImageCodec, packet: ImageryPacket, edge: int) -> np.nda
     for i in range(len(packet)):
         out[i] = codec.decode(raw[packet.offsets[i] : packet.offsets[i + 1]], edge)
     return out
+
+
+def imagery_share(fraction: float, images: int, bytes_per_image: float, capacity_bytes: float) -> float:
+    """Share of every window's downlink that carries `fraction` of `images` images of
+    `bytes_per_image` bytes each, when the mission's windows carry `capacity_bytes` in all
+    (capped at 1: the whole window)."""
+    if capacity_bytes <= 0:
+        return 1.0
+    return float(min(1.0, fraction * images * bytes_per_image / capacity_bytes))
+
+
+def mean_encoded_bytes(codec: ImageCodec, images: np.ndarray, sample: int = 64) -> float:
+    """Mean encoded length of the first `sample` images (the link size when no product size is set)."""
+    picked = images[:sample]
+    if len(picked) == 0:
+        return 0.0
+    return float(np.mean([len(codec.encode(image)) for image in picked]))
+
+
+class ProductSizedImagery:
+    """A Transport whose imagery packets occupy `bytes_per_image` per image on the link.
+
+    A packet holds at most budget // bytes_per_image images; its byte count is the serialised
+    message's with each JPEG's length replaced by `bytes_per_image`. Everything else is passed
+    through unchanged.
+    """
+
+    def __init__(self, inner: Transport, bytes_per_image: int) -> None:
+        if bytes_per_image < 1:
+            raise ConfigError(f"imagery.bytes_per_image must be >= 1 here, got {bytes_per_image}")
+        self.inner = inner
+        self.bytes_per_image = int(bytes_per_image)
+
+    def uplink_bytes(self, packet: UplinkPacket) -> int:
+        return self.inner.uplink_bytes(packet)
+
+    def deliver(self, satellite: int, packet: UplinkPacket) -> None:
+        self.inner.deliver(satellite, packet)
+
+    def start_training(self, satellite: int, acquired: int) -> None:
+        self.inner.start_training(satellite, acquired)
+
+    def finish_training(self, satellite: int) -> TrainReport:
+        return self.inner.finish_training(satellite)
+
+    def downlink(self, satellite: int) -> tuple[UpdatePacket, int] | None:
+        return self.inner.downlink(satellite)
+
+    def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> tuple[ImageryPacket, int]:
+        stop = min(stop, start + int(budget_bytes) // self.bytes_per_image)
+        if stop <= start:
+            return ImageryPacket.empty(), 0
+        packet, nbytes = self.inner.imagery(satellite, start, stop, budget_bytes)
+        return packet, nbytes - packet.encoded_bytes + len(packet) * self.bytes_per_image

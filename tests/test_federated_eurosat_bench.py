@@ -1,0 +1,164 @@
+"""The federated EuroSAT benchmark: its grid, its scenarios on a fake EuroSAT folder with split
+files, the mission split from split files, and imagery sized as a real product on the link."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from eurosat_fake import write_fake_eurosat
+from simsat.config.load import load_config
+from simsat.config.validate import satellite_count
+from simsat.data import ImageSet, split_mission_from_splits
+from simsat.errors import ConfigError
+from simsat.mission.imagery import (
+    SENTINEL2_13BAND_64PX_BYTES,
+    ImageCodec,
+    ProductSizedImagery,
+    encode_within,
+    imagery_share,
+)
+from simsat.mission.packets import ImageryPacket
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "federated_eurosat.py"
+CLASSES = ("Forest", "River", "SeaLake")
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("federated_eurosat_bench", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fake_data(tmp_path: Path, per_class: int = 40) -> tuple[Path, Path]:
+    root = write_fake_eurosat(tmp_path / "eurosat", CLASSES, per_class=per_class, size=16)
+    splits = tmp_path / "splits"
+    splits.mkdir()
+    (splits / "label_map.json").write_text(json.dumps({name: i for i, name in enumerate(CLASSES)}))
+    names = {"train": range(1, per_class - 9), "validation": range(per_class - 9, per_class - 4)}
+    names["test"] = range(per_class - 4, per_class + 1)
+    for split, numbers in names.items():
+        with (splits / f"{split}.csv").open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["", "Filename", "Label", "ClassName"])
+            for label, name in enumerate(CLASSES):
+                for i in numbers:
+                    writer.writerow([0, f"{name}/{name}_{i}.jpg", label, name])
+    return root, splits
+
+
+def _settings(bench: ModuleType) -> set[tuple[str, str, int, str, str]]:
+    out = set()
+    for p in bench.grid():
+        out.add(
+            (
+                p.override("federation.strategy", "fedkd"),
+                p.override("federation.aggregation", "fedasync"),
+                int(p.override("seed", "0")),
+                p.override("data.alpha", "0.5"),
+                p.override("imagery.fraction", "0.2"),
+            )
+        )
+    return out
+
+
+def test_grid_has_every_run_of_the_issue() -> None:
+    bench = _bench()
+    runs = _settings(bench)
+    assert len(runs) == len(bench.grid()) == 15
+    for aggregation in ("fedasync", "sync", "fedbuff"):
+        assert ("fedkd", aggregation, 0, "0.5", "0.2") in runs
+    for strategy in ("ground", "fedavg_labels", "local"):
+        assert (strategy, "fedasync", 0, "0.5", "0.2") in runs
+    for strategy, aggregation in (("fedkd", "fedasync"), ("fedkd", "sync"), ("ground", "fedasync")):
+        assert {(strategy, aggregation, s, "0.5", "0.2") for s in (0, 1)} <= runs
+    assert {("fedkd", "fedasync", 0, a, "0.2") for a in ("0.1", "0.5", "100")} <= runs
+    for strategy in ("fedkd", "ground"):
+        assert {(strategy, "fedasync", 0, "0.5", f) for f in ("0.05", "0.2", "1.0")} <= runs
+
+
+def test_scenarios_validate_and_hashes_follow_what_is_computed(tmp_path: Path) -> None:
+    root, splits = _fake_data(tmp_path)
+    where = [f"data.path={root}", f"data.split_dir={splits}"]
+    config = load_config("federated_eurosat", where)
+    assert satellite_count(config) == 24 and config.mission.duration_hours == 72.0
+    assert config.constellation.inclination_deg == 53.0 and len(config.ground_stations) == 2
+    assert (config.link.uplink_bps, config.link.downlink_bps) == (256_000.0, 2_000_000.0)
+    assert config.satellite.hardware == "jetson_nano_10w" and config.data.ground_fraction == 0.1
+    assert config.imagery.bytes_per_image == SENTINEL2_13BAND_64PX_BYTES
+    anchor = load_config("ostman_anchor", where)
+    assert satellite_count(anchor) == 8 and anchor.constellation.altitude_km == 786.0
+    assert [s.min_elevation_deg for s in anchor.ground_stations] == [5.0, 5.0, 5.0]
+    assert anchor.data.alpha == 100.0 and anchor.link.downlink_bps == 1_000_000.0
+    assert round(anchor.data.ground_fraction * 18_900) == 400  # 8 satellites x 50 labels
+
+    bench = _bench()
+    moved = replace(config, data=replace(config.data, path=str(tmp_path / "elsewhere")))
+    assert bench.config_hash(moved) == bench.config_hash(config)  # where the data lies is not hashed
+    other = replace(config, data=replace(config.data, alpha=0.1))
+    assert bench.config_hash(other) != bench.config_hash(config)
+
+
+def test_split_dir_needs_eurosat_and_fractions_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="data.split_dir"):
+        load_config("tiny", [f"data.split_dir={tmp_path}"])
+    root, splits = _fake_data(tmp_path)
+    with pytest.raises(ConfigError, match="imagery.fraction"):
+        load_config("federated_eurosat", [f"data.path={root}", f"data.split_dir={splits}", "imagery.fraction=1.5"])
+
+
+def _imageset(labels: list[int], start: int = 0) -> ImageSet:
+    n = len(labels)
+    images = np.random.default_rng(start).integers(0, 255, (n, 8, 8, 3), dtype=np.uint8)
+    return ImageSet(images, np.array(labels), np.arange(start, start + n), CLASSES)
+
+
+def test_mission_from_split_files_keeps_validation_and_test() -> None:
+    train = _imageset([0] * 100 + [1] * 60 + [2] * 40)
+    validation, test = _imageset([0, 1, 2], 1000), _imageset([2, 1, 0, 0], 2000)
+    data = split_mission_from_splits(train, validation, test, 4, 0.1, "dirichlet", 0.5, seed=3)
+    assert np.bincount(data.ground.labels).tolist() == [10, 6, 4]  # stratified 10 % of the train split
+    sat_ids = np.concatenate([s.ids for s in data.satellites])
+    assert len(data.satellites) == 4 and all(len(s) > 0 for s in data.satellites)
+    assert sorted(np.concatenate([sat_ids, data.ground.ids]).tolist()) == list(range(200))
+    assert data.validation is validation and data.test is test
+    again = split_mission_from_splits(train, validation, test, 4, 0.1, "dirichlet", 0.5, seed=3)
+    assert [s.ids.tolist() for s in again.satellites] == [s.ids.tolist() for s in data.satellites]
+    with pytest.raises(ConfigError, match="ground_fraction"):
+        split_mission_from_splits(train, validation, test, 4, 1.0, "iid", 0.5, seed=3)
+
+
+class _Node:
+    """The satellite side of the imagery exchange: JPEGs within the budget, plus framing bytes."""
+
+    def __init__(self, images: np.ndarray) -> None:
+        self.images = images
+        self.codec = ImageCodec()
+
+    def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> tuple[ImageryPacket, int]:
+        ids = np.arange(len(self.images))
+        packet = encode_within(self.codec, self.images, ids, start, stop, budget_bytes)
+        return packet, packet.encoded_bytes + 100
+
+
+def test_product_sized_imagery_counts_the_product_bytes() -> None:
+    images = np.random.default_rng(0).integers(0, 255, (20, 64, 64, 3), dtype=np.uint8)
+    link = ProductSizedImagery(_Node(images), SENTINEL2_13BAND_64PX_BYTES)  # type: ignore[arg-type]
+    packet, nbytes = link.imagery(0, 2, 20, budget_bytes=5 * SENTINEL2_13BAND_64PX_BYTES + 10)
+    assert packet.ids.tolist() == [2, 3, 4, 5, 6]  # five products fit, although 18 JPEGs would
+    assert nbytes == 5 * SENTINEL2_13BAND_64PX_BYTES + 100
+    empty, none = link.imagery(0, 2, 20, budget_bytes=SENTINEL2_13BAND_64PX_BYTES - 1)
+    assert len(empty) == 0 and none == 0
+    assert imagery_share(0.2, 1000, 100_000, 1e9) == pytest.approx(0.02)
+    assert imagery_share(1.0, 1000, 100_000, 1e6) == 1.0
