@@ -267,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except SimsatError as exc:
         print(f"simsat: error: {one_line(exc)}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code
     except KeyboardInterrupt:
         print("simsat: interrupted", file=sys.stderr)
         return 130
