@@ -9,7 +9,8 @@
     simsat sweep [scenario=NAME] key=v1,v2 ... [--dry-run]  a grid of runs on Ray; prints the sweep folder last
 
 Bad input (unknown scenario or key, impossible value) prints one line and exits with code 2
-before anything expensive starts.
+before anything expensive starts; a mission that cannot go on (no satellite left, training that
+keeps diverging) prints one line and exits with code 1.
 """
 
 from __future__ import annotations
