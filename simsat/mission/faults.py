@@ -24,7 +24,7 @@ The run fails (MissionError, one line) only when no satellite can contribute any
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -226,8 +226,7 @@ def _describe(lost: dict[int, str]) -> str:
     by_reason: dict[str, list[int]] = {}
     for satellite, why in sorted(lost.items()):
         by_reason.setdefault(why, []).append(satellite)
-    parts = []
-    for why, sats in by_reason.items():
-        names: Sequence[str] = [str(s) for s in sats]
-        parts.append(f"satellite{'s' if len(sats) > 1 else ''} {', '.join(names)} {why}")
-    return "; ".join(parts)
+    return "; ".join(
+        f"satellite{'s' if len(sats) > 1 else ''} {', '.join(str(s) for s in sats)} {why}"
+        for why, sats in by_reason.items()
+    )
