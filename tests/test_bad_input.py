@@ -64,6 +64,10 @@ def _ckpt_garbage(tmp: Path) -> None:
     (tmp / "teacher.pt").write_bytes(os.urandom(2048))
 
 
+def _ckpt_odd_pickle(tmp: Path) -> None:
+    (tmp / "teacher.pt").write_bytes(b"\x80\x31" + os.urandom(2046))  # a pickle header torch warns about
+
+
 def _ckpt_not_state_dict(tmp: Path) -> None:
     torch.save([1, 2, 3], tmp / "teacher.pt")
 
@@ -240,6 +244,7 @@ CASES: list[tuple[str, str, list[str], str, Setup]] = [
     # teacher checkpoints
     ("ckpt-missing", "run", CKPT, "teacher.pt", _nothing),
     ("ckpt-garbage", "run", CKPT, "teacher.pt", _ckpt_garbage),
+    ("ckpt-odd-pickle", "run", CKPT, "teacher.pt", _ckpt_odd_pickle),
     ("ckpt-not-state-dict", "run", CKPT, "teacher.pt", _ckpt_not_state_dict),
     ("ckpt-other-model", "run", CKPT, "teacher.pt", _ckpt_other_model),
     ("ckpt-folder", "run", CKPT, "is a folder", _ckpt_folder),
