@@ -29,7 +29,8 @@ import torch.nn.functional as F
 
 from simsat.assembly import Mission, assemble
 from simsat.config.load import load_config
-from simsat.distill.train import TrainConfig, fit
+from simsat.distill.recipe import TrainRecipe
+from simsat.distill.train import fit
 from simsat.errors import MissionError, TrainingDiverged
 from simsat.mission.faults import (
     FAULT_TYPES,
@@ -154,7 +155,7 @@ def test_fit_stops_at_a_nan_loss_before_the_optimiser_steps_on_it() -> None:
     x[5, 0, 3, 3] = float("nan")  # one bad pixel: the batch holding it gives a NaN loss
     y = torch.randint(0, 10, (16,))
     before = {k: v.clone() for k, v in model.state_dict().items() if v.is_floating_point()}
-    config = TrainConfig(epochs=1, batch_size=16, augment=False, channels_last=False)
+    config = TrainRecipe(epochs=1, batch_size=16, augment=False, channels_last=False)
     with pytest.raises(TrainingDiverged, match="loss became nan at epoch 1, batch 1"):
         fit(model, x, config, lambda m, xb, idx: F.cross_entropy(m(xb), y[idx]))
     after = model.state_dict()
