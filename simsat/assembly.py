@@ -41,6 +41,7 @@ from simsat.hardware import assign_fleet, default_registry
 from simsat.hardware.profiles import HardwareProfile
 from simsat.interrupt import Interrupted, StopRequest
 from simsat.mission.aggregation import AggregatorSettings, make_aggregator
+from simsat.mission.faults import fault_settings
 from simsat.mission.ground import GroundSegment, Labeller
 from simsat.mission.imagery import ImageCodec, ProductSizedImagery, imagery_share, mean_encoded_bytes
 from simsat.mission.journal import Journal
@@ -405,6 +406,7 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
         imagery=imagery_plan(config, world, data, edge),
         semi_ratio=t.semi_ratio if semi.active and strategy.onboard == "distill" else 0,
         ground_interval_s=config.federation.ground_interval_hours * 3600.0,
+        faults=fault_settings(config),
     )
     with tempfile.TemporaryDirectory(prefix="simsat-shards-") as shards:
         for i, sat in enumerate(data.satellites):

@@ -80,6 +80,7 @@ def mission_summary(
         "aggregations": ops.ground.version if config.federation.strategy != "local" else 0,
         "updates_discarded": ops.ground.discarded,
         "trainings": sum(s.trainings for s in sats),
+        "faults": ops.faults.summary(),
         "energy_wh": {
             "training_total": _r(sum(s.energy_train_wh for s in sats)),
             "training_per_satellite": [_r(s.energy_train_wh) for s in sats],

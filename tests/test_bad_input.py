@@ -64,6 +64,10 @@ def _ckpt_garbage(tmp: Path) -> None:
     (tmp / "teacher.pt").write_bytes(os.urandom(2048))
 
 
+def _ckpt_odd_pickle(tmp: Path) -> None:
+    (tmp / "teacher.pt").write_bytes(b"\x80\x31" + os.urandom(2046))  # a pickle header torch warns about
+
+
 def _ckpt_not_state_dict(tmp: Path) -> None:
     torch.save([1, 2, 3], tmp / "teacher.pt")
 
@@ -178,6 +182,24 @@ CASES: list[tuple[str, str, list[str], str, Setup]] = [
     ("buffer-zero", "run", ["federation.buffer_size=0"], "federation.buffer_size", _nothing),
     ("teacher-input-huge", "run", ["distill.teachers.0.input_size=100000"], "distill.teachers.0.input_size",
      _nothing),
+    # faults: rates are probabilities, dead satellites exist and die within the mission
+    ("faults-rate-above-one", "run", ["faults.train_failure_rate=1.5"], "faults.train_failure_rate", _nothing),
+    ("faults-rate-nan", "run", ["faults.contact_loss_rate=nan"], "faults.contact_loss_rate", _nothing),
+    ("faults-rate-negative", "run", ["faults.client_timeout_rate=-0.1"], "faults.client_timeout_rate", _nothing),
+    ("faults-dead-unknown-satellite", "run", ["faults.dead_satellites=[{satellite: 9, at_hours: 1}]"],
+     "faults.dead_satellites.0.satellite", _nothing),
+    ("faults-dead-after-mission", "run", ["faults.dead_satellites=[{satellite: 1, at_hours: 99}]"],
+     "faults.dead_satellites.0.at_hours", _nothing),
+    ("faults-dead-at-inf", "run", ["faults.dead_satellites=[{satellite: 1, at_hours: inf}]"],
+     "faults.dead_satellites.0.at_hours", _nothing),
+    ("faults-dead-twice", "run",
+     ["faults.dead_satellites=[{satellite: 1, at_hours: 1}, {satellite: 1, at_hours: 2}]"],
+     "faults.dead_satellites", _nothing),
+    ("faults-dead-not-a-list", "run", ["faults.dead_satellites=3"], "dead_satellites", _nothing),
+    ("faults-dead-bare-index", "run", ["faults.dead_satellites=[1]"], "dead_satellites", _nothing),
+    ("faults-max-client-errors-zero", "run", ["faults.max_client_errors=0"], "faults.max_client_errors", _nothing),
+    ("faults-max-divergences-negative", "run", ["faults.max_divergences=-1"], "faults.max_divergences", _nothing),
+    ("faults-unknown-key", "run", ["faults.meteor_rate=0.1"], "meteor_rate", _nothing),
     # strings, lists, names that must exist
     ("empty-name", "run", ["name="], "name", _nothing),
     ("name-with-slash", "run", ["name=a/b"], "name", _nothing),
@@ -222,6 +244,7 @@ CASES: list[tuple[str, str, list[str], str, Setup]] = [
     # teacher checkpoints
     ("ckpt-missing", "run", CKPT, "teacher.pt", _nothing),
     ("ckpt-garbage", "run", CKPT, "teacher.pt", _ckpt_garbage),
+    ("ckpt-odd-pickle", "run", CKPT, "teacher.pt", _ckpt_odd_pickle),
     ("ckpt-not-state-dict", "run", CKPT, "teacher.pt", _ckpt_not_state_dict),
     ("ckpt-other-model", "run", CKPT, "teacher.pt", _ckpt_other_model),
     ("ckpt-folder", "run", CKPT, "is a folder", _ckpt_folder),
@@ -253,7 +276,8 @@ MORE_OF_THE_SAME = {
     "name-with-slash", "empty-cache-dir", "unknown-student", "unknown-source", "output-empty", "cache-is-file",
     "eurosat-is-file", "eurosat-odd-size", "more-satellites-than-images", "ckpt-folder", "exp-repeated-seeds",
     "exp-images-huge", "exp-not-yaml", "mixing-nan", "jpeg-quality-zero", "hardware-file-absent",
-    "hardware-list-unknown",
+    "hardware-list-unknown", "faults-rate-negative", "faults-dead-at-inf", "faults-dead-bare-index",
+    "faults-max-divergences-negative", "faults-unknown-key",
 }
 # fmt: on
 PARAMS = [

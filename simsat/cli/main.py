@@ -9,7 +9,8 @@
     simsat sweep [scenario=NAME] key=v1,v2 ... [--dry-run]  a grid of runs on Ray; prints the sweep folder last
 
 Bad input (unknown scenario or key, impossible value) prints one line and exits with code 2
-before anything expensive starts.
+before anything expensive starts; a mission that cannot go on (no satellite left, training that
+keeps diverging) prints one line and exits with code 1.
 """
 
 from __future__ import annotations
@@ -267,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except SimsatError as exc:
         print(f"simsat: error: {one_line(exc)}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code
     except KeyboardInterrupt:
         print("simsat: interrupted", file=sys.stderr)
         return 130

@@ -220,6 +220,27 @@ class SweepConfig:
 
 
 @dataclass
+class DeadSatelliteConfig:
+    satellite: int = 0  # index, 0 .. satellites - 1
+    at_hours: float = 0.0  # simulated hours from the mission start at which it stops answering
+
+
+@dataclass
+class FaultsConfig:
+    """Faults injected into the mission, drawn from the run seed (simsat.mission.faults); each is
+    recorded (events.jsonl kind "fault", metrics.csv `faults`, summary.json `faults`) and the run
+    goes on. Real ClientApp errors are handled the same way."""
+
+    train_failure_rate: float = 0.0  # probability that a satellite's training raises
+    contact_loss_rate: float = 0.0  # probability that a contact window is lost (nothing sent in it)
+    client_timeout_rate: float = 0.0  # probability that a training's reply comes too late (update dropped)
+    # satellites that stop answering from a simulated time on, e.g. [{satellite: 1, at_hours: 6}]
+    dead_satellites: list[DeadSatelliteConfig] = field(default_factory=list)
+    max_divergences: int = 2  # trainings whose loss turned NaN/inf that are skipped; one more stops the run
+    max_client_errors: int = 3  # failed replies (no training back in between) after which a satellite is dropped
+
+
+@dataclass
 class SimsatConfig:
     name: str = "custom"
     description: str = ""
@@ -239,3 +260,4 @@ class SimsatConfig:
     ray: RayConfig = field(default_factory=RayConfig)
     run: RunConfig = field(default_factory=RunConfig)
     sweep: SweepConfig = field(default_factory=SweepConfig)
+    faults: FaultsConfig = field(default_factory=FaultsConfig)

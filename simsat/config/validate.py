@@ -137,6 +137,24 @@ def _check_fleet(config: SimsatConfig, n_sats: int) -> None:
         )
 
 
+def _check_faults(config: SimsatConfig, n_sats: int) -> None:
+    f = config.faults
+    for key in ("train_failure_rate", "contact_loss_rate", "client_timeout_rate"):
+        c.number(f"faults.{key}", getattr(f, key), low=0.0, high=1.0)
+    c.integer("faults.max_divergences", f.max_divergences, 0, 1_000_000)
+    c.integer("faults.max_client_errors", f.max_client_errors, 1, 1_000_000)
+    dead = f.dead_satellites
+    c.require(isinstance(dead, list), "faults.dead_satellites", "must be a list of {satellite, at_hours}", dead)
+    hours = config.mission.duration_hours
+    for i, d in enumerate(dead):
+        key = f"faults.dead_satellites.{i}.satellite"
+        c.integer(key, d.satellite, 0)
+        c.require(d.satellite < n_sats, key, f"must be a satellite index below {n_sats} (the satellites)", d.satellite)
+        c.number(f"faults.dead_satellites.{i}.at_hours", d.at_hours, low=0.0, high=hours)
+    indices = [d.satellite for d in dead]
+    c.require(len(set(indices)) == len(indices), "faults.dead_satellites", "names a satellite twice", indices)
+
+
 def _check_power(config: SimsatConfig) -> None:
     p = config.satellite.power
     k = "satellite.power."
@@ -281,6 +299,7 @@ def validate_config(config: SimsatConfig) -> None:
         check_demands(_scenario_demands(config, n_sats))
     if d.source == "synthetic":
         check_satellite_images(config, n_sats, d.n_images, "data.n_images")
+    _check_faults(config, n_sats)
 
     # names that must exist in their registries
     s.check_student("satellite.model", config.satellite.model)

@@ -8,6 +8,7 @@ Same inputs and seed give identical weights on CPU.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from simsat.distill.augment import random_flip_rotate
 from simsat.distill.losses import Knowledge, weighted_kd_loss
 from simsat.distill.metrics import EvalResult, confusion_matrix, metrics_from_confusion
 from simsat.distill.recipe import TrainRecipe
-from simsat.errors import ConfigError
+from simsat.errors import ConfigError, TrainingDiverged
 from simsat.models.inputs import Normalization, check_images, to_input
 
 __all__ = [
@@ -101,6 +102,16 @@ def _scheduler(
     raise ValueError(f"unknown schedule {cfg.schedule!r}")
 
 
+def _check_weights(model: nn.Module, cfg: TrainRecipe) -> None:
+    """TrainingDiverged when a step left a weight NaN or infinite (the loss before it was finite)."""
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if not bool(torch.isfinite(param).all()):
+                raise TrainingDiverged(
+                    f"training diverged: weight {name} became NaN or infinite (learning rate {cfg.lr:g})"
+                )
+
+
 def fit(
     model: nn.Module,
     x: torch.Tensor,
@@ -114,6 +125,8 @@ def fit(
 
     batch_loss(model, inputs, index) returns the scalar loss for the (augmented) inputs of the
     images at `index` of `x`; it may add terms of its own (e.g. on other, unlabelled images).
+    A loss that is NaN or infinite (or weights that became so) raises TrainingDiverged before
+    the optimiser steps on it; the model's weights are then those of the last good step.
     """
     hooks = hooks or TrainHooks()
     n = int(x.shape[0])
@@ -132,24 +145,31 @@ def fit(
     start = time.perf_counter()
     try:
         for epoch in range(cfg.epochs):
-            for idx in _batches(n, cfg.batch_size, gen):
+            for batch, idx in enumerate(_batches(n, cfg.batch_size, gen)):
                 xb = x[idx]
                 if cfg.augment:
                     xb = random_flip_rotate(xb, gen)
                 loss = batch_loss(model, xb, idx)
+                value = float(loss.detach())
+                if not math.isfinite(value):
+                    raise TrainingDiverged(
+                        f"training diverged: the loss became {value} at epoch {epoch + 1}, batch {batch + 1}"
+                        f" (learning rate {cfg.lr:g})"
+                    )
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 if sched is not None and per_batch:
                     sched.step()
                 seen += int(idx.numel())
-                loss_sum += float(loss.detach()) * int(idx.numel())
+                loss_sum += value * int(idx.numel())
                 if hooks.on_batch is not None:
                     hooks.on_batch(seen, total_images)
             if sched is not None and not per_batch:
                 sched.step()
             if hooks.on_epoch_end is not None:
                 hooks.on_epoch_end(epoch + 1)
+        _check_weights(model, cfg)
     finally:
         model.to(memory_format=torch.contiguous_format)
     seconds = time.perf_counter() - start

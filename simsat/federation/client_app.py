@@ -10,14 +10,19 @@ Messages it answers (the ServerApp sends them when the simulated world says so):
 - ``query.imagery``: encode images ``start``.. in acquisition order within ``budget`` bytes
   (reads no node state, so it is safe while the node trains).
 The node's memory between messages is ``context.state`` (Flower keeps it per node).
+A handler that raises answers with an error reply (see `errors_as_replies`), as Flower does for
+a failed ClientApp, so the ground records the failure and goes on.
 """
 
 from __future__ import annotations
 
-from flwr.app import ConfigRecord, Context, Message, MetricRecord, RecordDict
+from flwr.app import ConfigRecord, Context, Error, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
+from flwr.clientapp.typing import ClientAppCallable
 
+from simsat.errors import TrainingDiverged
 from simsat.federation import payloads
+from simsat.mission.faults import InjectedFault
 from simsat.mission.imagery import ImageCodec, encode_within
 from simsat.mission.onboard import OnboardSetup, load_shard, train_onboard
 from simsat.mission.packets import KnowledgePacket
@@ -27,14 +32,32 @@ _KNOWLEDGE = "knowledge"
 _UPDATE = "update"
 _UPDATE_META = "update_meta"
 
+# Error codes of the replies of a handler that raised (Flower's own codes are below 100).
+ERROR_RAISED = 9000
+ERROR_INJECTED = 9001
+ERROR_DIVERGED = 9002
+
 
 def _partition(context: Context) -> int:
     return int(context.node_config["partition-id"])
 
 
+def errors_as_replies(msg: Message, context: Context, call_next: ClientAppCallable) -> Message:
+    """A Flower mod: an exception in a handler becomes an error reply naming it (code ERROR_*),
+    so the failure reaches the ground as a result, without a traceback in the logs."""
+    try:
+        return call_next(msg, context)
+    except TrainingDiverged as exc:
+        return Message(Error(code=ERROR_DIVERGED, reason=str(exc)), reply_to=msg)
+    except InjectedFault as exc:
+        return Message(Error(code=ERROR_INJECTED, reason=str(exc)), reply_to=msg)
+    except Exception as exc:
+        return Message(Error(code=ERROR_RAISED, reason=f"{type(exc).__name__}: {exc}"), reply_to=msg)
+
+
 def make_client_app(setup: OnboardSetup) -> ClientApp:
     """Build the satellites' ClientApp; `setup` is small and travels with the app to Ray actors."""
-    app = ClientApp()
+    app = ClientApp(mods=[errors_as_replies])
     codec = ImageCodec(setup.image_size, setup.image_quality)
 
     @app.query("identify")
@@ -61,6 +84,8 @@ def make_client_app(setup: OnboardSetup) -> ClientApp:
 
     @app.train("compute")
     def compute(msg: Message, context: Context) -> Message:
+        if msg.content.config_records["train"].get("fail"):
+            raise InjectedFault("injected training failure (faults.train_failure_rate)")
         state = context.state
         sat = _partition(context)
         images, ids, labels = load_shard(setup.shards_dir, sat)

@@ -13,13 +13,18 @@ from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid
 
 from simsat.federation import payloads
+from simsat.federation.client_app import ERROR_DIVERGED, ERROR_INJECTED
+from simsat.mission.faults import SatelliteFailure
 from simsat.mission.packets import ImageryPacket, TrainReport, UpdatePacket, UplinkPacket
 
 log = logging.getLogger(__name__)
 
 
-class SatelliteError(RuntimeError):
-    """A satellite's ClientApp answered with an error."""
+class SatelliteError(SatelliteFailure):
+    """A satellite's ClientApp answered with an error (or not in time); the mission records it."""
+
+
+_CAUSES = {ERROR_INJECTED: "injected", ERROR_DIVERGED: "diverged"}
 
 
 def _report(reply: Message) -> TrainReport:
@@ -32,8 +37,8 @@ def _report(reply: Message) -> TrainReport:
     )
 
 
-def _train_content(acquired: int) -> RecordDict:
-    return RecordDict({"train": ConfigRecord({"acquired": int(acquired)})})
+def _train_content(acquired: int, fail: bool = False) -> RecordDict:
+    return RecordDict({"train": ConfigRecord({"acquired": int(acquired), "fail": bool(fail)})})
 
 
 class MessageTransport(ABC):
@@ -53,7 +58,8 @@ class MessageTransport(ABC):
     @staticmethod
     def _check(reply: Message, what: str) -> Message:
         if reply.has_error():
-            raise SatelliteError(f"{what} failed on a satellite: {reply.error.reason}")
+            cause = _CAUSES.get(reply.error.code, "error")
+            raise SatelliteError(f"{what} failed on a satellite: {reply.error.reason}", cause)
         return reply
 
     def __init__(self) -> None:
@@ -66,10 +72,10 @@ class MessageTransport(ABC):
     def deliver(self, satellite: int, packet: UplinkPacket) -> None:
         self._exchange(satellite, "train.deliver", payloads.uplink_content(packet))
 
-    def start_training(self, satellite: int, acquired: int) -> None:
+    def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None:
         if satellite in self._training:
             raise SatelliteError(f"satellite {satellite} is already training")
-        self._training[satellite] = self._push(satellite, "train.compute", _train_content(acquired))
+        self._training[satellite] = self._push(satellite, "train.compute", _train_content(acquired, fail))
 
     def finish_training(self, satellite: int) -> TrainReport:
         return self.finish_training_update(satellite)[0]
@@ -144,7 +150,7 @@ class FlowerTransport(MessageTransport):
                 break
             self.interrupt()
             if time.monotonic() > deadline:
-                raise SatelliteError(f"{what}: no reply within {self.timeout_s:.0f} s")
+                raise SatelliteError(f"{what}: no reply within {self.timeout_s:.0f} s", "timeout")
             time.sleep(pause)
             pause = min(pause * 2, 0.02)
         return self._check(self.replies.pop(handle), what)

@@ -7,14 +7,16 @@ teachers label what arrives), then uplinks what the strategy sends: the global s
 many soft labels as the window allows. After an uplink completes the satellite trains once its
 battery allows: the real training is handed to its node when the simulated training starts and
 collected when it ends, so trainings that overlap in simulated time run at the same time.
-Transfers cut by the end of a window resume in the next one.
+Transfers cut by the end of a window resume in the next one. Faults (injected or a ClientApp
+that fails) are recorded and skipped by `simsat.mission.faults`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,7 @@ import simpy
 
 from simsat.hardware.profiles import HardwareProfile
 from simsat.mission.aggregation import Aggregation, Discarded
+from simsat.mission.faults import Faults, FaultSettings, SatelliteFailure
 from simsat.mission.ground import GroundSegment, GroundTrainer
 from simsat.mission.imagery import ImageCodec, decode_packet
 from simsat.mission.packets import ImageryPacket, ModelArrays, UpdatePacket, UplinkPacket
@@ -69,6 +72,7 @@ class OperationsPlan:
     imagery: ImageryPlan
     semi_ratio: int = 0  # unlabelled images per labelled one (0: no semi-supervised term)
     ground_interval_s: float = 3600.0  # `ground` strategy: how often the ground retrains
+    faults: FaultSettings = FaultSettings()  # injected faults (none by default)
 
     @property
     def duration_s(self) -> float:
@@ -82,6 +86,7 @@ class SatelliteState:
     model_version: int = -1
     training: bool = False
     update_ready: bool = False
+    retrain: bool = False  # the last training gave no update (a fault): train again at the next contact
     uplink: tuple[Transfer, UplinkPacket, int] | None = None  # transfer, packet, model bytes
     downlink: tuple[Transfer, UpdatePacket] | None = None
     imagery: tuple[Transfer, ImageryPacket] | None = None
@@ -135,6 +140,7 @@ class Operations:
         self.initial_scores: dict[str, float] = {}
         self._model_bytes: dict[int, int] = {}
         self.mission_wall_seconds = 0.0
+        self.faults = Faults(plan.faults, len(self.satellites), self._event)
 
     # -- bookkeeping -------------------------------------------------------------------------
     def bytes_by_kind(self) -> dict[str, dict[str, int]]:
@@ -178,8 +184,20 @@ class Operations:
             bytes_up=self.bytes_up,
             bytes_down=self.bytes_down,
             images_down=sum(s.images_down for s in self.satellites),
+            faults=self.faults.total,
             **scores,
         )
+
+    @contextmanager
+    def _reply(self, satellite: int, what: str) -> Iterator[None]:
+        """Around a call to a satellite's node: a failed reply is recorded and swallowed (the
+        caller sees its result unset); MissionError when no satellite can contribute any more."""
+        try:
+            yield
+        except SatelliteFailure as failure:
+            self.faults.failed(satellite, what, failure)
+        else:
+            self.faults.answered(satellite, what)
 
     def _global_metric(self, kind: str, satellites: Sequence[int] = (), staleness: Sequence[int] = ()) -> None:
         self._metric(kind, satellites, staleness, self._score(self.ground.model))
@@ -191,6 +209,7 @@ class Operations:
         by_satellite: dict[int, list[ContactWindow]] = {}
         for window in self.plan.world.contacts:
             by_satellite.setdefault(window.satellite, []).append(window)
+        self.env.process(self.faults.deaths(self.env))
         for sat in self.satellites:
             self.env.process(self._satellite(sat, by_satellite.get(sat.index, [])))
         if self.strategy.aggregates:
@@ -210,9 +229,11 @@ class Operations:
         node is left busy) and counted, but their updates never reach the ground."""
         for sat in self.satellites:
             if sat.training:
-                report = self.transport.finish_training(sat.index)
-                sat.train_wall_seconds += report.wall_seconds
-                self._event("train_cut", satellite=sat.index, reason="mission ended", wall_s=report.wall_seconds)
+                wall_s = 0.0
+                with self._reply(sat.index, "train.compute"):
+                    wall_s = self.transport.finish_training(sat.index).wall_seconds
+                sat.train_wall_seconds += wall_s
+                self._event("train_cut", satellite=sat.index, reason="mission ended", wall_s=wall_s)
 
     def _ticker(self) -> Generator[simpy.Event, Any, None]:
         step = max(self.plan.duration_s / 200.0, 1.0)
@@ -258,11 +279,15 @@ class Operations:
                 self._new_version()
 
     def _satellite(self, sat: SatelliteState, windows: Sequence[ContactWindow]) -> Generator[simpy.Event, Any, None]:
-        for window in windows:
+        for n, window in enumerate(windows):
             if window.end_s <= self.env.now:
                 continue
             if window.start_s > self.env.now:
                 yield self.env.timeout(window.start_s - self.env.now)
+            if not self.faults.usable(sat.index, self.env.now):
+                return
+            if self.faults.contact_lost(sat.index, n, self.plan.world.stations[window.station].name):
+                continue
             yield from self._contact(sat, window)
 
     def _contact(self, sat: SatelliteState, window: ContactWindow) -> Generator[simpy.Event, Any, None]:
@@ -326,7 +351,9 @@ class Operations:
 
     def _downlink_update(self, sat: SatelliteState, window: ContactWindow) -> Generator[simpy.Event, Any, None]:
         if sat.downlink is None and sat.update_ready:
-            fetched = self.transport.downlink(sat.index)
+            fetched = None
+            with self._reply(sat.index, "query.downlink"):
+                fetched = self.transport.downlink(sat.index)
             sat.update_ready = False
             if fetched is not None:
                 update, nbytes = fetched
@@ -383,7 +410,12 @@ class Operations:
             budget = self.plan.world.bytes_available(window, "downlink", self.env.now, until)
             if stop <= start or budget <= 0:
                 return
-            packet, nbytes = self.transport.imagery(sat.index, start, stop, budget)
+            reply = None
+            with self._reply(sat.index, "query.imagery"):
+                reply = self.transport.imagery(sat.index, start, stop, budget)
+            if reply is None:
+                return
+            packet, nbytes = reply
             if len(packet) == 0:
                 return
             sat.imagery = (Transfer(nbytes, "downlink", f"{len(packet)} images"), packet)
@@ -422,6 +454,8 @@ class Operations:
             budget = self.plan.world.bytes_available(window, "uplink", self.env.now, window.end_s)
             packet = self.ground.build_uplink(sat.index, sat.model_version, budget, self.transport.uplink_bytes)
             if packet is None:
+                if sat.retrain and sat.model_version >= 0 and self.strategy.downlinks_updates:
+                    self.env.process(self._train(sat))
                 return
             nbytes = self.transport.uplink_bytes(packet)
             label = f"global v{packet.version}" if packet.model is not None else "knowledge"
@@ -433,7 +467,12 @@ class Operations:
         if not transfer.done:
             return
         sat.uplink = None
-        self.transport.deliver(sat.index, packet)
+        delivered = False
+        with self._reply(sat.index, "train.deliver"):
+            self.transport.deliver(sat.index, packet)
+            delivered = True
+        if not delivered:
+            return  # the node did not take it: the model and labels are sent again
         self.ground.mark_delivered(sat.index, packet)
         if packet.model is not None:
             sat.model_version = packet.version
@@ -452,14 +491,17 @@ class Operations:
         if labelled == 0:
             self._event("train_skipped", satellite=sat.index, reason="no training targets yet")
             return
-        sat.training = True
+        if not self.faults.usable(sat.index, self.env.now):
+            return
+        fails, late = self.faults.next_training(sat.index)
+        sat.training, sat.retrain = True, False
         hardware = self.plan.hardware[sat.index]
         # forward + backward on images with a target and on the strong views; forward only on
         # the weak views that make the pseudo-labels (a third of a training step's work).
         per_epoch = labelled + unlabelled * (4.0 / 3.0)
         flops = self.plan.train_flops_per_image * per_epoch * self.plan.epochs
         seconds = hardware.compute_seconds(flops)
-        self.transport.start_training(sat.index, acquired)
+        self.transport.start_training(sat.index, acquired, fail=fails)
         self._event(
             "train_start",
             satellite=sat.index,
@@ -480,22 +522,33 @@ class Operations:
                 name="train",
             )
         )
-        report = self.transport.finish_training(sat.index)
+        report = None
+        with self._reply(sat.index, "train.compute"):
+            report = self.transport.finish_training(sat.index)
         sat.training = False
-        sat.train_wall_seconds += report.wall_seconds
         sat.train_seconds += result.busy_s
         sat.energy_train_wh += result.energy_wh
-        if report.num_examples > 0:
-            sat.update_ready = True
-            sat.trainings += 1
+        fault = "failed" if report is None else None
+        sat.retrain = report is None or late
+        if report is not None:
+            sat.train_wall_seconds += report.wall_seconds
+            if late:
+                self.faults.reply_late(sat.index)
+                fault = "client_timeout"
+            elif not self.faults.usable(sat.index, self.env.now):
+                fault = "satellite gone"
+            elif report.num_examples > 0:
+                sat.update_ready = True
+                sat.trainings += 1
         self._event(
             "train_end",
             satellite=sat.index,
-            images=report.num_examples,
-            loss=report.loss,
+            images=0 if report is None else report.num_examples,
+            loss=float("nan") if report is None else report.loss,
+            **({"dropped": fault} if fault else {}),
             busy_s=result.busy_s,
             paused_s=result.paused_s,
             energy_wh=result.energy_wh,
             soc=sat.battery.soc,
-            wall_s=report.wall_seconds,
+            wall_s=0.0 if report is None else report.wall_seconds,
         )

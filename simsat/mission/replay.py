@@ -31,7 +31,7 @@ class RestorableTransport(Protocol):
 
     def deliver(self, satellite: int, packet: UplinkPacket) -> None: ...
 
-    def start_training(self, satellite: int, acquired: int) -> None: ...
+    def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None: ...
 
     def finish_training_update(self, satellite: int) -> tuple[TrainReport, UpdatePacket | None]: ...
 
@@ -117,13 +117,13 @@ class JournaledTransport:
         self.inner.deliver(satellite, packet)
         self._delivered[satellite] = fingerprint(packet.version, packet.model is None, packet.knowledge.ids)
 
-    def start_training(self, satellite: int, acquired: int) -> None:
+    def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None:
         self.stop()
         key = self.journal.next_key(f"train-s{satellite:04d}")
         check = fingerprint("train", satellite, acquired, self._delivered.get(satellite, ""))
         entry = self.journal.recall(key, check)
-        if entry is None:
-            self.inner.start_training(satellite, acquired)
+        if entry is None:  # an injected failure (`fail`, drawn from the seed) is drawn the same on a replay
+            self.inner.start_training(satellite, acquired, fail)
         self._pending[satellite] = (key, check, entry)
 
     def finish_training(self, satellite: int) -> TrainReport:

@@ -14,14 +14,15 @@ class Transport(Protocol):
     Training is split in two: `start_training` hands the work to the satellite's node and
     returns at once; `finish_training` waits for its report. The mission calls them at the
     simulated start and end of the training, so trainings that overlap in simulated time run
-    at the same time for real.
+    at the same time for real. `fail` tells the node to raise (an injected fault). A reply that
+    is an error raises `simsat.mission.faults.SatelliteFailure`.
     """
 
     def uplink_bytes(self, packet: UplinkPacket) -> int: ...
 
     def deliver(self, satellite: int, packet: UplinkPacket) -> None: ...
 
-    def start_training(self, satellite: int, acquired: int) -> None: ...
+    def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None: ...
 
     def finish_training(self, satellite: int) -> TrainReport: ...
 

@@ -57,6 +57,7 @@ METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
     ("bytes_up", "bytes sent to satellites so far (cumulative)"),
     ("bytes_down", "bytes received from satellites so far (cumulative)"),
     ("images_down", "images downlinked so far (cumulative)"),
+    ("faults", "faults recorded so far, injected or real (cumulative; events of kind fault)"),
     ("aggregator", "the aggregation rule"),
 )
 
@@ -75,6 +76,11 @@ EVENT_KINDS: tuple[tuple[str, str], ...] = (
     ("aggregation", "the ground combined updates (version, satellites, staleness)"),
     ("eclipse_start, eclipse_end", "a satellite in the Earth's shadow"),
     ("safe_mode", "a satellite's battery too low to go on"),
+    (
+        "fault",
+        "a fault, injected (faults.* keys) or real (type contact_loss, train_failure, client_timeout, "
+        "dead_satellite, client_error, divergence or satellite_lost; satellite; what and reason where a reply failed)",
+    ),
 )
 
 

@@ -27,6 +27,7 @@ METRIC_COLUMNS = (
     "bytes_up",
     "bytes_down",
     "images_down",
+    "faults",  # faults recorded so far (cumulative; simsat.mission.faults)
 )
 
 
