@@ -118,8 +118,8 @@ class ProductSizedImagery:
     def deliver(self, satellite: int, packet: UplinkPacket) -> None:
         self.inner.deliver(satellite, packet)
 
-    def start_training(self, satellite: int, acquired: int) -> None:
-        self.inner.start_training(satellite, acquired)
+    def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None:
+        self.inner.start_training(satellite, acquired, fail)
 
     def finish_training(self, satellite: int) -> TrainReport:
         return self.inner.finish_training(satellite)
