@@ -52,6 +52,8 @@ def run_federation(server_app: ServerApp, client_app: ClientApp, num_satellites:
     }
     import ray as ray_lib
 
+    # processes this one had before Ray (e.g. a cluster's head a caller started) are not Ray's to reap
+    before = {p.pid for p in _descendants()}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -63,7 +65,7 @@ def run_federation(server_app: ServerApp, client_app: ClientApp, num_satellites:
                 backend_config=backend_config,  # type: ignore[arg-type]
             )
     finally:
-        started = _descendants()
+        started = [] if ray.address else [p for p in _descendants() if p.pid not in before]
         if ray_lib.is_initialized():
             ray_lib.shutdown()
         _reap(started)
