@@ -44,14 +44,21 @@ class RunFolder:
     def discard(self) -> None:
         """Remove the unfinished folder, and the output folders this run created if now empty."""
         shutil.rmtree(self.path, ignore_errors=True)
-        if self._created is not None:
-            for folder in (self.path.parent, *self.path.parent.parents):
-                if folder == self._created.parent:
-                    break
-                try:
-                    folder.rmdir()
-                except OSError:
-                    break
+        remove_empty_parents(self.path, self._created)
+
+
+def remove_empty_parents(path: Path, created: Path | None) -> None:
+    """Remove the now empty folders above `path` up to and including `created` (the topmost
+    output folder a run made; None: it made none)."""
+    if created is None:
+        return
+    for folder in (path.parent, *path.parent.parents):
+        if folder == created.parent:
+            break
+        try:
+            folder.rmdir()
+        except OSError:
+            break
 
 
 STATUS_FILE = "status.json"
@@ -151,14 +158,7 @@ class MissionFolder:
         """Remove the folder (a run that never got anywhere), and output folders it created if empty."""
         self.unlock()
         shutil.rmtree(self.path, ignore_errors=True)
-        if self._created is not None:
-            for folder in (self.path.parent, *self.path.parent.parents):
-                if folder == self._created.parent:
-                    break
-                try:
-                    folder.rmdir()
-                except OSError:
-                    break
+        remove_empty_parents(self.path, self._created)
 
 
 def read_status(path: Path) -> dict[str, Any] | None:
