@@ -13,23 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-METRIC_COLUMNS = (
-    "time_s",
-    "time_utc",
-    "event",
-    "version",
-    "satellite",
-    "staleness",
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "loss",
-    "bytes_up",
-    "bytes_down",
-    "images_down",
-    "aggregator",
-)
+from simsat.results.recorder import METRIC_COLUMNS  # the columns a mission writes
+
 PERIOD_S = 5700.0  # ~95 min orbit
 ECLIPSE_S = 0.36 * PERIOD_S
 MODEL_BYTES = 420_000
@@ -186,7 +171,7 @@ def write_fake_run(folder: Path, spec: FakeRun | None = None) -> Path:
                 "bytes_up": 0,
                 "bytes_down": 0,
                 "images_down": 0,
-                "aggregator": "fedbuff",
+                "faults": 0,
             }
         )
 
