@@ -274,5 +274,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def entry() -> NoReturn:
+    """The `simsat` command: `main`, then a prompt exit.
+
+    After a run on Ray every file is written and synced and Ray is shut down with its processes
+    reaped, but Ray's C++ threads hold the interpreter's normal exit up for 10-20 s; so the
+    process ends with `os._exit` once output is flushed (only when Ray was imported)."""
+    code = main()
+    if "ray" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
