@@ -45,7 +45,7 @@ from simsat.mission.faults import fault_settings
 from simsat.mission.ground import GroundSegment, Labeller
 from simsat.mission.imagery import ImageCodec, ProductSizedImagery, imagery_share, mean_encoded_bytes
 from simsat.mission.journal import Journal
-from simsat.mission.knowledge import knowledge_packet, teacher_logits, training_knowledge
+from simsat.mission.knowledge import knowledge_packet, labelled_plus_soft, teacher_logits, training_knowledge
 from simsat.mission.onboard import OnboardSetup, SemiSupervised, build_student, model_arrays, save_shard
 from simsat.mission.operations import ImageryPlan, Operations, OperationsPlan
 from simsat.mission.packets import KnowledgePacket, ModelArrays
@@ -94,7 +94,7 @@ def load_mission_data(config: SimsatConfig, n_sats: int) -> MissionData:
         alpha=d.alpha,
     )
     if d.source == "synthetic":
-        return synthetic_mission(d.n_images, n_sats, config.seed, **split)
+        return synthetic_mission(d.n_images, n_sats, config.seed, **split, image_size=d.image_size)
     if d.split_dir:
         parts = load_eurosat_splits(
             Path(d.path).expanduser(), Path(d.split_dir).expanduser(), cache_dir=Path(d.cache_dir) / "eurosat"
@@ -179,14 +179,27 @@ class Mission:
         return knowledge_packet(teacher_logits(teachers, images, self.norm), ids, d.weighting, d.temperature)
 
     def train_at_ground(self, arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
+        """`ground`: the student trained on everything the ground holds (`training.epochs`)."""
+        return self.train_with_labels(arrays, images, knowledge, self.config.training.epochs)
+
+    def refine_at_ground(self, arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
+        """An aggregated student refined at the ground (`federation.ground_refine_epochs`)."""
+        return self.train_with_labels(arrays, images, knowledge, self.config.federation.ground_refine_epochs)
+
+    def train_with_labels(
+        self, arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket, epochs: int
+    ) -> ModelArrays:
+        """The ground's own labelled images (cross-entropy) together with the received `images`
+        (their teachers' soft labels), `epochs` passes from `arrays`."""
+        g = self.data.ground
         model = build_student(self.config.satellite.model, self.num_classes, arrays)
         train_distill(
             model,
-            images,
-            training_knowledge(knowledge),
-            None,
+            np.concatenate([g.images, images]) if len(images) else g.images,
+            labelled_plus_soft(len(g), training_knowledge(knowledge), self.num_classes),
+            np.concatenate([g.labels, np.full(len(images), -1, dtype=np.int64)]),
             self.config.distill.temperature,
-            student_recipe(self.config),
+            student_recipe(self.config, epochs),
             self.norm,
             seed=self.config.seed,
         )
@@ -239,6 +252,7 @@ class Mission:
             num_classes=self.num_classes,
             labeller=(labeller or self.label) if (strategy.knowledge or strategy.ground_trains) else None,
             max_labels_per_contact=f.max_labels_per_contact,
+            keeps_pool=f.ground_refine_epochs > 0,
         )
 
     # -- playing it ------------------------------------------------------------------------------
@@ -252,7 +266,7 @@ class Mission:
     ) -> Operations:
         """The mission's processes; with a `journal`, every result of real work goes through it
         (taken from it when a resumed run replays, else computed and added)."""
-        work = GroundWork(self.score, self.label, self.train_at_ground)
+        work = GroundWork(self.score, self.label, self.train_at_ground, self.refine_at_ground)
         if journal is not None:
             work = journaled_ground(work, journal, stop)
             transport = JournaledTransport(cast(RestorableTransport, transport), journal, stop)
@@ -287,6 +301,7 @@ class Mission:
             recorder,
             work.score,
             ground_trainer=work.train if ground.strategy.ground_trains else None,
+            ground_refiner=work.refine if ground.keeps_pool and ground.strategy.aggregates else None,
             progress=lambda t: progress("mission", t / 3600.0, hours),
         )
 

@@ -181,3 +181,27 @@ def test_mission_can_start_from_the_ground_only_reference(cache: Path, tmp_path:
         packet = mission.label(mission.data.ground.images[:8], mission.data.ground.ids[:8])
     assert recorder.rows[0]["accuracy"] == pytest.approx(reference["accuracy"], abs=1e-5)
     assert len(packet) > 0 and packet.targets.shape[1] == 10
+
+
+def test_ground_refines_each_aggregated_student_before_it_goes_up(cache: Path, tmp_path: Path) -> None:
+    """`federation.ground_refine_epochs`: after every aggregation the ground trains the new
+    student on its labels plus the imagery it received; the refined student is the version
+    the satellites get and the one evaluated."""
+    _, ops, recorder = _play(
+        cache,
+        tmp_path,
+        "federation.ground_refine_epochs=1",
+        "federation.aggregation=fedbuff",
+        "mission.duration_hours=12",
+    )
+    aggregations = [e for e in recorder.events if e["kind"] == "aggregation"]
+    refines = [e for e in recorder.events if e["kind"] == "ground_refine"]
+    assert aggregations
+    assert [e["version"] for e in refines] == [e["version"] for e in aggregations]
+    pooled = [e["images"] for e in refines]
+    assert pooled == sorted(pooled) and 0 < pooled[-1] == ops.ground.pool_size()
+    assert ops.ground.history[ops.ground.version] is ops.ground.model
+    assert ops.clock.ground_train_s > 0
+    # without the key nothing is refined and the ground keeps no imagery
+    _, plain, plain_recorder = _play(cache, tmp_path / "plain", "federation.aggregation=fedbuff")
+    assert not [e for e in plain_recorder.events if e["kind"] == "ground_refine"] and plain.ground.pool_size() == 0

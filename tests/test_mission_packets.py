@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from simsat.federation import payloads
 from simsat.mission.aggregation import AggregatorSettings, fedavg, make_aggregator
 from simsat.mission.ground import GroundSegment
+from simsat.mission.knowledge import labelled_plus_soft, training_knowledge
 from simsat.mission.packets import KnowledgePacket, ModelArrays, UpdatePacket, UplinkPacket
 from simsat.mission.strategies import get_strategy
 
@@ -105,3 +107,35 @@ def test_sync_round_aggregates_when_full() -> None:
     assert agg.staleness == [0, 0] and agg.num_examples == 40  # type: ignore[union-attr]
     assert ground.version == 1
     assert ground.model["w"].tolist() == pytest.approx([2.5, 2.5])
+
+
+def test_refine_replaces_the_current_version_with_the_trained_student() -> None:
+    model: ModelArrays = {"w": np.zeros(3, np.float32)}
+    ground = GroundSegment(
+        model=model,
+        strategy=get_strategy("fedkd"),
+        aggregator=make_aggregator("fedasync", AggregatorSettings(), 2),
+        num_satellites=2,
+        num_classes=10,
+        labeller=lambda images, ids: _knowledge([int(i) for i in ids]),
+        keeps_pool=True,
+    )
+    ground.receive_imagery(1, np.full((2, 4, 4, 3), 7, np.uint8), np.array([4, 9]))
+    seen: list[tuple[int, list[int]]] = []
+
+    def trainer(arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
+        seen.append((len(images), knowledge.ids.tolist()))
+        return {k: v + 1 for k, v in arrays.items()}
+
+    assert ground.refine(trainer) == 2
+    assert seen == [(2, [4, 9])]
+    assert ground.version == 0 and ground.history[0] is ground.model
+    assert ground.model["w"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_labelled_images_get_cross_entropy_only() -> None:
+    soft = training_knowledge(_knowledge([3, 5], weight=0.8))
+    joint = labelled_plus_soft(3, soft, 10)
+    assert len(joint) == 5
+    assert joint.kd_weight.tolist()[:3] == [0, 0, 0] and joint.ce_weight.tolist()[:3] == [1, 1, 1]
+    assert torch.equal(joint.targets[3:], soft.targets) and torch.allclose(joint.kd_weight[3:], soft.kd_weight)

@@ -95,6 +95,7 @@ class DataConfig:
     source: str = "synthetic"  # "synthetic" | "eurosat"
     path: str = ""  # EuroSAT folder (source=eurosat)
     n_images: int = 4000  # synthetic dataset size
+    image_size: int = 64  # synthetic: edge of the generated images in pixels (16-256)
     ground_fraction: float = 0.3
     validation_fraction: float = 0.1
     test_fraction: float = 0.15
@@ -156,6 +157,9 @@ class FederationConfig:
     buffer_size: int = 2  # fedbuff: updates per aggregation
     server_lr: float = 1.0  # fedbuff: server step on the mean staleness-weighted delta
     max_labels_per_contact: int = 0  # 0 = as many as the uplink window allows
+    # aggregating strategies: epochs the ground trains each aggregated student on its own labelled
+    # images plus the soft-labelled imagery it received, before it goes up (0: off)
+    ground_refine_epochs: int = 0
     ground_interval_hours: float = 1.0  # `ground`: how often the ground retrains on new imagery
     # the student the satellites start from: `random` (a fresh initialisation) or `reference` (the
     # ground-only reference, trained at the ground on its labels before launch; needs reference.epochs > 0)

@@ -91,6 +91,7 @@ def _check_federation_values(config: SimsatConfig) -> None:
     c.positive("federation.server_lr", f.server_lr, high=100.0)
     c.integer("federation.max_labels_per_contact", f.max_labels_per_contact, 0)
     c.positive("federation.ground_interval_hours", f.ground_interval_hours, high=1e4)
+    c.integer("federation.ground_refine_epochs", f.ground_refine_epochs, 0, 1000)
     c.choice("federation.initial_model", f.initial_model, INITIAL_MODELS)
     c.require(
         f.initial_model != "reference" or config.reference.epochs > 0,
@@ -194,7 +195,12 @@ def _scenario_demands(config: SimsatConfig, n_sats: int) -> list[Demand]:
         Demand(f"ray.object_store_mb={config.ray.object_store_mb}", float(config.ray.object_store_mb) * MB),
     ]
     if config.data.source == "synthetic":
-        demands.append(Demand(f"data.n_images={config.data.n_images}", image_bytes(config.data.n_images)))
+        demands.append(
+            Demand(
+                f"data.n_images={config.data.n_images}",
+                image_bytes(config.data.n_images, config.data.image_size),
+            )
+        )
     return demands
 
 
@@ -248,6 +254,7 @@ def validate_config(config: SimsatConfig) -> None:
     s.check_data_source("data.", d.source, d.path, d.cache_dir)
     if d.source == "synthetic":
         c.integer("data.n_images", d.n_images, MIN_SCENARIO_IMAGES)
+        c.integer("data.image_size", d.image_size, 16, 256)
     s.check_fractions(
         "data.",
         {
@@ -305,7 +312,7 @@ def validate_config(config: SimsatConfig) -> None:
     s.check_student("satellite.model", config.satellite.model)
     _check_fleet(config, n_sats)
     _check_federation_names(config)
-    s.check_teachers("distill.teachers", k.teachers, required=True)
+    s.check_teachers("distill.teachers", k.teachers, required=not k.reference_teacher)
     members = len(k.teachers) + int(k.reference_teacher)
     s.check_weighting("distill.weighting", k.weighting, members, k.temperature)
     c.require(

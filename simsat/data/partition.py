@@ -199,9 +199,10 @@ def synthetic_mission(
     test_fraction: float = 0.15,
     partition: str = "dirichlet",
     alpha: float = 0.5,
+    image_size: int = 64,
 ) -> MissionData:
     """The built-in synthetic dataset split for a mission (see `split_mission`)."""
-    data = synthetic_imageset(n_images, seed)
+    data = synthetic_imageset(n_images, seed, image_size)
     return split_mission(
         data, n_satellites, ground_fraction, validation_fraction, test_fraction, partition, alpha, seed
     )

@@ -37,6 +37,7 @@ class GroundSegment:
     num_classes: int
     labeller: Labeller | None = None
     max_labels_per_contact: int = 0
+    keeps_pool: bool = False  # keep received images and their soft labels to train on at the ground
     version: int = 0
     queue: list[KnowledgePacket] = field(default_factory=list)
     sent: list[int] = field(default_factory=list)
@@ -71,7 +72,7 @@ class GroundSegment:
                 kd_weight=np.concatenate([pending.kd_weight, labels.kd_weight]),
                 ce_weight=np.concatenate([pending.ce_weight, labels.ce_weight]),
             )
-        if self.strategy.ground_trains:
+        if self.strategy.ground_trains or self.keeps_pool:
             order = np.argsort(ids)
             rows = order[np.searchsorted(ids[order], labels.ids)]
             self.pool_images.append(images[rows])
@@ -151,11 +152,10 @@ class GroundSegment:
     def pool_size(self) -> int:
         return sum(len(k) for k in self.pool_knowledge)
 
-    def train_on_pool(self, trainer: GroundTrainer) -> bool:
-        """`ground`: train the student on every labelled image received so far. False: nothing new."""
-        if self.pool_size() <= self.pool_trained:
-            return False
-        images = np.concatenate(self.pool_images)
+    def pool(self) -> tuple[np.ndarray, KnowledgePacket]:
+        """Every received image the teachers labelled, with its soft label."""
+        if not self.pool_images:
+            return np.zeros((0, 1, 1, 3), np.uint8), KnowledgePacket.empty(self.num_classes)
         packs = self.pool_knowledge
         knowledge = KnowledgePacket(
             ids=np.concatenate([k.ids for k in packs]),
@@ -163,8 +163,23 @@ class GroundSegment:
             kd_weight=np.concatenate([k.kd_weight for k in packs]),
             ce_weight=np.concatenate([k.ce_weight for k in packs]),
         )
+        return np.concatenate(self.pool_images), knowledge
+
+    def train_on_pool(self, trainer: GroundTrainer) -> bool:
+        """`ground`: train the student on every labelled image received so far. False: nothing new."""
+        if self.pool_size() <= self.pool_trained:
+            return False
+        images, knowledge = self.pool()
         self.model = trainer(self.model, images, knowledge)
         self.version += 1
         self.history[self.version] = self.model
         self.pool_trained = len(knowledge)
         return True
+
+    def refine(self, trainer: GroundTrainer) -> int:
+        """The current global student trained further at the ground before any satellite gets it
+        (same version). Returns the number of received images it trained on."""
+        images, knowledge = self.pool()
+        self.model = trainer(self.model, images, knowledge)
+        self.history[self.version] = self.model
+        return len(knowledge)

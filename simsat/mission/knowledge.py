@@ -42,3 +42,14 @@ def training_knowledge(packet: KnowledgePacket) -> Knowledge:
         ce_weight=torch.from_numpy(packet.ce_weight.astype(np.float32)),
         teacher_weights=torch.zeros((len(packet), 0)),
     )
+
+
+def labelled_plus_soft(labelled: int, soft: Knowledge, num_classes: int) -> Knowledge:
+    """Knowledge for `labelled` images with true labels (cross-entropy only, no distillation)
+    followed by the images of `soft`: one training set of the ground's labels and soft labels."""
+    return Knowledge(
+        targets=torch.cat([torch.full((labelled, num_classes), 1.0 / num_classes), soft.targets]),
+        kd_weight=torch.cat([torch.zeros(labelled), soft.kd_weight]),
+        ce_weight=torch.cat([torch.ones(labelled), soft.ce_weight]),
+        teacher_weights=torch.zeros((labelled + len(soft), 0)),
+    )

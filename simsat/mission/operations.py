@@ -121,6 +121,7 @@ class Operations:
         recorder: Recorder,
         evaluate: Evaluate,
         ground_trainer: GroundTrainer | None = None,
+        ground_refiner: GroundTrainer | None = None,
         progress: Callable[[float], None] | None = None,
     ) -> None:
         self.env = env
@@ -131,6 +132,7 @@ class Operations:
         self.recorder = recorder
         self.evaluate = evaluate
         self.ground_trainer = ground_trainer
+        self.ground_refiner = ground_refiner
         self.progress = progress
         self.satellites = [SatelliteState(i, b) for i, b in enumerate(batteries)]
         self.antennas = [simpy.PriorityResource(env, capacity=s.antennas) for s in plan.world.stations]
@@ -394,6 +396,12 @@ class Operations:
             num_examples=aggregation.num_examples,
             reason=reason,
         )
+        if self.ground_refiner is not None:
+            start = time.perf_counter()
+            images = self.ground.refine(self.ground_refiner)
+            wall_s = time.perf_counter() - start
+            self.clock.ground_train_s += wall_s
+            self._event("ground_refine", version=self.ground.version, images=images, wall_s=round(wall_s, 3))
         self._global_metric("aggregation", aggregation.satellites, aggregation.staleness)
         self._new_version()
 

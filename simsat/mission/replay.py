@@ -154,6 +154,7 @@ class GroundWork:
     score: Evaluate
     label: Label
     train: GroundTrain
+    refine: GroundTrain  # an aggregated student refined at the ground
 
 
 def journaled_ground(work: GroundWork, journal: Journal, stop: Callable[[], None] = _no_stop) -> GroundWork:
@@ -186,7 +187,14 @@ def journaled_ground(work: GroundWork, journal: Journal, stop: Callable[[], None
             "ground_train", check, lambda: work.train(model, images, knowledge), model_entry, entry_model
         )
 
-    return GroundWork(score, label, train)
+    def refine(model: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
+        stop()
+        check = fingerprint("ground_refine", model, images, knowledge.ids, knowledge.targets)
+        return journal.remember(
+            "ground_refine", check, lambda: work.refine(model, images, knowledge), model_entry, entry_model
+        )
+
+    return GroundWork(score, label, train, refine)
 
 
 def journaled_reference(
