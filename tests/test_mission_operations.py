@@ -4,6 +4,7 @@ uplinks, each strategy's behaviour, and the same result twice."""
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from pathlib import Path
 
@@ -205,3 +206,19 @@ def test_ground_refines_each_aggregated_student_before_it_goes_up(cache: Path, t
     # without the key nothing is refined and the ground keeps no imagery
     _, plain, plain_recorder = _play(cache, tmp_path / "plain", "federation.aggregation=fedbuff")
     assert not [e for e in plain_recorder.events if e["kind"] == "ground_refine"] and plain.ground.pool_size() == 0
+
+
+def test_evaluation_interval_scores_at_most_once_per_interval_and_the_last_student_at_the_end(
+    cache: Path, tmp_path: Path
+) -> None:
+    _, every, every_recorder = _play(cache, tmp_path / "every", "federation.aggregation=fedasync")
+    _, ops, recorder = _play(
+        cache, tmp_path / "hourly", "federation.aggregation=fedasync", "federation.eval_interval_hours=3"
+    )
+    times = [float(r["time_s"]) for r in recorder.rows]
+    assert len(recorder.rows) < len(every_recorder.rows)
+    assert all(b - a >= 3 * 3600.0 for a, b in itertools.pairwise(times[1:-1]))
+    # the mission's student is the same; its last version is scored, at the latest at the end
+    assert ops.ground.version == every.ground.version
+    assert recorder.rows[-1]["version"] == ops.ground.version
+    assert recorder.rows[-1]["accuracy"] == every_recorder.rows[-1]["accuracy"]

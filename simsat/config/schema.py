@@ -160,6 +160,9 @@ class FederationConfig:
     # aggregating strategies: epochs the ground trains each aggregated student on its own labelled
     # images plus the soft-labelled imagery it received, before it goes up (0: off)
     ground_refine_epochs: int = 0
+    # the ground evaluates a new global student at most once per this many simulated hours (and the
+    # last one at the end of the mission); 0: after every change
+    eval_interval_hours: float = 0.0
     ground_interval_hours: float = 1.0  # `ground`: how often the ground retrains on new imagery
     # the student the satellites start from: `random` (a fresh initialisation) or `reference` (the
     # ground-only reference, trained at the ground on its labels before launch; needs reference.epochs > 0)

@@ -72,6 +72,7 @@ class OperationsPlan:
     imagery: ImageryPlan
     semi_ratio: int = 0  # unlabelled images per labelled one (0: no semi-supervised term)
     ground_interval_s: float = 3600.0  # `ground` strategy: how often the ground retrains
+    eval_interval_s: float = 0.0  # a new global student is evaluated at most this often (0: every one)
     faults: FaultSettings = FaultSettings()  # injected faults (none by default)
 
     @property
@@ -143,6 +144,8 @@ class Operations:
         self._model_bytes: dict[int, int] = {}
         self.mission_wall_seconds = 0.0
         self.faults = Faults(plan.faults, len(self.satellites), self._event)
+        self._last_eval_s = 0.0
+        self._unscored: tuple[str, Sequence[int], Sequence[int]] | None = None  # a change not evaluated yet
 
     # -- bookkeeping -------------------------------------------------------------------------
     def bytes_by_kind(self) -> dict[str, dict[str, int]]:
@@ -202,6 +205,11 @@ class Operations:
             self.faults.answered(satellite, what)
 
     def _global_metric(self, kind: str, satellites: Sequence[int] = (), staleness: Sequence[int] = ()) -> None:
+        if self.env.now - self._last_eval_s < self.plan.eval_interval_s:
+            self._unscored = (kind, satellites, staleness)  # evaluated later, or at the end
+            return
+        self._unscored = None
+        self._last_eval_s = self.env.now
         self._metric(kind, satellites, staleness, self._score(self.ground.model))
 
     # -- processes ---------------------------------------------------------------------------
@@ -221,6 +229,8 @@ class Operations:
         if self.progress is not None:
             self.env.process(self._ticker())
         self.env.run(until=self.plan.duration_s)
+        if self._unscored is not None:  # the last global student, evaluated at the end of the mission
+            self._metric(*self._unscored, self._score(self.ground.model))
         self._collect_unfinished()
         for sat in self.satellites:
             for t, change in sat.battery.safe_events:
