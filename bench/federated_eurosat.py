@@ -1,43 +1,59 @@
 """The federated EuroSAT benchmark: every strategy and baseline on `scenarios/federated_eurosat.yaml`.
 
-One piece is one run of the scenario (`simsat.runner.run_scenario`) with a few overrides. A piece's
-record is kept in bench/results/federated_eurosat_pieces/<name>-<config hash>.json as soon as it
-finishes, so the grid resumes where it stopped: a piece whose record exists for the same
-composed config is skipped. After every piece the pieces of the current configs are gathered into
-bench/results/federated_eurosat.json and the overlay plot federated_eurosat.png; the final global
-student of the best `fedkd` piece is kept as bench/results/federated_eurosat_global.pt.
+A thin command line over the package's sweep (simsat.sweep): one piece is one run of the scenario
+with a few overrides, identified by `simsat.sweep.hashing.scenario_hash` of its composed config.
+The pieces without a record are validated together (`build_plan`) and run by `run_sweep`, one
+Ray task each reserving `sweep.run_cpus` CPUs (1 here, with `training.threads=1` and
+`run.threads=1`), so a local Ray of `ray.num_cpus` CPUs (2 by default) plays two pieces at once;
+their run folders, logs and the sweep's own records go to --work. As each piece finishes, its
+record (the run's summary, curve, command, versions and input normalization) is written to
+bench/results/federated_eurosat_pieces/<name>-<config hash>.json (`PieceStore`, atomic); a piece
+whose record exists is skipped, so the grid resumes where it stopped. The records of the current
+configs are then gathered into bench/results/federated_eurosat.json with the overlay plot
+federated_eurosat.png, and the final global student of the best `fedkd` piece is kept as
+bench/results/federated_eurosat_global.pt.
 
     python bench/federated_eurosat.py --list
+    python bench/federated_eurosat.py --plan
     python bench/federated_eurosat.py [--only NAME[,NAME...]] [--data DIR] [--splits DIR] [key=value ...]
 
-Trailing key=value overrides apply to every piece (e.g. mission.duration_hours=24) and are part
-of each piece's config hash.
+Trailing key=value overrides apply to every piece (e.g. mission.duration_hours=24 or
+ray.num_cpus=4) and, except the keys that only say where and how a run executes (run.output_dir,
+run.progress, run.engine, ray.*, sweep.*, data.cache_dir), are part of each piece's config hash.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import platform
+import shlex
 import shutil
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from simsat.config.load import load_config
+from simsat.config.schema import SimsatConfig
+from simsat.errors import SimsatError
+from simsat.results.atomic import write_json
+from simsat.sweep.driver import SweepState, check_resources, run_sweep
+from simsat.sweep.hashing import scenario_hash
+from simsat.sweep.pieces import PieceStore
+from simsat.sweep.plan import SweepPlan, SweepRun, build_plan
+from simsat.sweep.records import DONE, RecordStore
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 SCENARIO = "federated_eurosat"
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "eurosat_rgb"
 DEFAULT_SPLITS = ROOT.parent / "shared" / "data" / "eurosat_splits"
-# keys that change where and how a run is written, not what it computes
-NOT_HASHED = ("run", "ray", "data.path", "data.split_dir", "data.cache_dir")
+# every piece plays on one core, so a local Ray of ray.num_cpus CPUs runs that many pieces at once
+PIECE_DEFAULTS = ("training.threads=1", "run.threads=1", "sweep.run_cpus=1")
+log = logging.getLogger("federated_eurosat")
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,10 @@ class Piece:
     name: str
     overrides: tuple[str, ...]
     group: str  # which question of the benchmark it answers
+
+    @property
+    def keys(self) -> list[str]:
+        return [item.split("=", 1)[0] for item in self.overrides]
 
     def override(self, key: str, default: str) -> str:
         for item in self.overrides:
@@ -92,25 +112,20 @@ def grid() -> list[Piece]:
     return pieces
 
 
-def config_hash(config: Any) -> str:
-    """12 hex digits of sha256 over the composed config, less the keys in NOT_HASHED."""
-    import dataclasses
-
-    data = dataclasses.asdict(config)
-    for key in NOT_HASHED:
-        node = data
-        *parents, last = key.split(".")
-        for part in parents:
-            node = node[part]
-        node.pop(last, None)
-    text = yaml.safe_dump(data, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+def piece_items(piece: Piece, base: Sequence[str], extra: Sequence[str]) -> list[str]:
+    """The key=value items of one piece: where the data lies, one core each, its own, the command line's."""
+    return [*base, *PIECE_DEFAULTS, *piece.overrides, *extra]
 
 
-def load_piece_config(piece: Piece, base: Sequence[str], extra: Sequence[str]) -> Any:
-    from simsat.config.load import load_config
+def load_piece(items: Sequence[str]) -> SimsatConfig:
+    return load_config(SCENARIO, items)
 
-    return load_config(SCENARIO, [*base, *piece.overrides, *extra])
+
+def grid_plan(pieces: Sequence[Piece], base: Sequence[str], extra: Sequence[str]) -> SweepPlan:
+    """Every piece validated as one run of a sweep, with its scenario hash (ConfigError names the run and key)."""
+    swept = [key for key in pieces[0].keys if all(key in p.keys for p in pieces)]
+    combinations = [piece_items(p, base, extra) for p in pieces]
+    return build_plan(list(extra), combinations, swept, load_piece, scenario_hash)
 
 
 def _versions() -> dict[str, str]:
@@ -171,7 +186,7 @@ def piece_record(piece: Piece, config: Any, folder: Path, command: str, wall_s: 
     return {
         "name": piece.name,
         "group": piece.group,
-        "config_hash": config_hash(config),
+        "config_hash": scenario_hash(config),
         "strategy": config.federation.strategy,
         "aggregator": config.federation.aggregation,
         "alpha": config.data.alpha,
@@ -234,8 +249,14 @@ class Outputs:
     def global_model(self) -> Path:
         return self.folder / "federated_eurosat_global.pt"
 
-    def record(self, piece: Piece, digest: str) -> Path:
-        return self.pieces / f"{piece.name}-{digest}.json"
+    @property
+    def store(self) -> PieceStore:
+        """One record per finished piece, named <piece>-<config hash>."""
+        return PieceStore(self.pieces)
+
+    @staticmethod
+    def key(piece: Piece, digest: str) -> str:
+        return f"{piece.name}-{digest}"
 
 
 def _keep_global(record: dict[str, Any], folder: Path, out: Outputs) -> None:
@@ -248,20 +269,17 @@ def _keep_global(record: dict[str, Any], folder: Path, out: Outputs) -> None:
     if best is not None and best["final_accuracy"] >= record["final_accuracy"]:
         return
     shutil.copyfile(folder / "checkpoints" / "global_final.pt", target)
-    marker.write_text(
-        json.dumps(
-            {
-                "piece": record["name"],
-                "config_hash": record["config_hash"],
-                "model": record["model"],
-                "num_classes": 10,
-                "final_accuracy": record["final_accuracy"],
-                "load": "import simsat, timm, torch; m = timm.create_model(model, num_classes=10); "
-                "m.load_state_dict(torch.load(path))",
-            },
-            indent=2,
-        )
-        + "\n"
+    write_json(
+        marker,
+        {
+            "piece": record["name"],
+            "config_hash": record["config_hash"],
+            "model": record["model"],
+            "num_classes": 10,
+            "final_accuracy": record["final_accuracy"],
+            "load": "import simsat, timm, torch; m = timm.create_model(model, num_classes=10); "
+            "m.load_state_dict(torch.load(path))",
+        },
     )
 
 
@@ -289,48 +307,102 @@ def plan_facts(config: Any) -> dict[str, Any]:
     }
 
 
-def run_piece(piece: Piece, config: Any, command: str, out: Outputs) -> dict[str, Any]:
-    from simsat.runner import run_scenario
+@dataclass
+class Grid:
+    """The pieces of one invocation: their validated configs (a sweep plan) and where records go."""
 
-    start = time.perf_counter()
-    folder = run_scenario(config, progress=_progress(piece.name))
-    record = piece_record(piece, config, folder, command, time.perf_counter() - start)
-    record["normalize"] = _normalize(config)
-    _keep_global(record, folder, out)
-    return record
+    pieces: list[Piece]
+    plan: SweepPlan
+    out: Outputs
+    work: Path  # the sweep folder: run folders, logs and the sweep's own records
+    command: str
+    only: bool  # --only was given: each record keeps the command as typed
+
+    def run_of(self, piece: Piece) -> SweepRun:
+        return self.plan.runs[self.pieces.index(piece)]
+
+    def key(self, piece: Piece) -> str:
+        return self.out.key(piece, self.run_of(piece).hash)
+
+    def recorded(self, piece: Piece) -> bool:
+        return self.out.store.finished(self.key(piece))
+
+    def piece_command(self, piece: Piece) -> str:
+        return self.command if self.only else f"{self.command} --only {piece.name}"
+
+    def record_finished(self, piece: Piece, sweep_record: dict[str, Any]) -> dict[str, Any]:
+        """The benchmark's record of a piece the sweep finished, from its run folder; kept at once."""
+        run = self.run_of(piece)
+        folder = self.work / sweep_record["run_folder"]  # relative to the sweep folder, or absolute
+        record = piece_record(piece, run.config, folder, self.piece_command(piece), float(sweep_record["wall_s"]))
+        record["normalize"] = _normalize(run.config)
+        self.out.store.write(self.key(piece), record)
+        _keep_global(record, folder, self.out)
+        log.info(
+            "%s: final %.4f best %.4f in %.0f s",
+            piece.name,
+            record["final_accuracy"],
+            record["best_accuracy"],
+            record["wall_seconds"],
+        )
+        return record
 
 
-def _progress(name: str):  # noqa: ANN202 - a simsat.assembly.Progress
-    last = {"t": 0.0}
+def run_missing(grid: Grid, chosen: Sequence[Piece]) -> None:
+    """Run the chosen pieces without a record through the package's sweep driver (one Ray task each).
 
-    def report(stage: str, done: float, total: float) -> None:
-        now = time.monotonic()
-        if now - last["t"] >= 60 or done >= total:
-            last["t"] = now
-            logging.info("%s: %s %.1f / %.1f", name, stage, done, total)
+    Each piece's record is written as soon as its run finishes, and the summary gathered again; a
+    run the sweep finished before (its run folder still in the sweep folder) is not run again.
+    """
+    todo = [p for p in chosen if not grid.recorded(p)]
+    for p in chosen:
+        if p not in todo:
+            log.info("%s: done before (%s), skipped", p.name, grid.key(p))
+    if not todo:
+        return
+    plan = SweepPlan(runs=[grid.run_of(p) for p in todo], swept=grid.plan.swept, items=grid.plan.items)
+    check_resources(plan)
+    by_hash = {grid.run_of(p).hash: p for p in todo}
 
-    return report
+    def report(state: SweepState) -> None:
+        last = state.last
+        if last is None:
+            return
+        piece = by_hash[last["config_hash"]]
+        if last["status"] != DONE:
+            log.warning("%s failed: %s (log: %s)", piece.name, last["error"], grid.work / "logs")
+            return
+        try:
+            grid.record_finished(piece, last)
+            gather(grid)
+        except Exception:  # the run folder stays: the record is made after the sweep or by a rerun
+            log.exception("%s: its record could not be made now", piece.name)
+
+    log.info("%d pieces to run: %s", len(todo), ", ".join(p.name for p in todo))
+    run_sweep(plan, grid.work, report)
+    sweep_records = RecordStore(grid.work)
+    for p in todo:
+        done = sweep_records.read(grid.run_of(p).hash)
+        if not grid.recorded(p) and done is not None and done["status"] == DONE:
+            grid.record_finished(p, done)
 
 
-def gather(pieces: Sequence[Piece], digests: dict[str, str], command: str, out: Outputs) -> dict[str, Any]:
+def gather(grid: Grid) -> dict[str, Any]:
     """The JSON of every finished piece of the current configs, and the overlay plot."""
-    runs = []
-    for piece in pieces:
-        path = out.record(piece, digests[piece.name])
-        if path.is_file():
-            runs.append(json.loads(path.read_text()))
-    missing = [p.name for p in pieces if not out.record(p, digests[p.name]).is_file()]
-    marker = out.global_model.with_suffix(".json")
+    store = grid.out.store
+    runs = [r for p in grid.pieces if (r := store.read(grid.key(p))) is not None]
+    missing = [p.name for p in grid.pieces if not grid.recorded(p)]
+    marker = grid.out.global_model.with_suffix(".json")
     result = {
         "scenario": SCENARIO,
         "runs": runs,
         "not_run_yet": missing,
         "global_model": json.loads(marker.read_text()) if marker.is_file() else None,
-        "command": command,
+        "command": grid.command,
     }
-    out.summary.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(grid.out.summary, result)
     if runs:
-        plot(runs, out.plot)
+        plot(runs, grid.out.plot)
     return result
 
 
@@ -345,7 +417,7 @@ def plot(runs: Sequence[dict[str, Any]], path: Path) -> None:
         curve = run["curve"]
         if curve:
             hours, acc = zip(*curve, strict=True)
-            ax.step(hours, [100 * a for a in acc], where="post", label=run["name"], linewidth=1.3)
+            ax.step(hours, [100 * a for a in acc], where="post", label=run["name"], linewidth=1.3, marker=".")
     for level in (80, 90, 95):
         ax.axhline(level, color="grey", linewidth=0.6, linestyle=":")
     ax.set_xlabel("simulated hours")
@@ -366,56 +438,45 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--only", default="", help="comma-separated piece names (default: every piece)")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="EuroSAT RGB folder")
     parser.add_argument("--splits", default=str(DEFAULT_SPLITS), help="split folder (train/validation/test.csv)")
-    parser.add_argument("--work", default=str(ROOT / "runs" / "federated_eurosat"), help="run folders")
+    parser.add_argument("--work", default=str(ROOT / "runs" / "federated_eurosat"), help="the sweep's folder")
     parser.add_argument("--results", default=str(RESULTS), help="where records, JSON, plot and model go")
     parser.add_argument("overrides", nargs="*", help="key=value for every piece")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    command = " ".join(["python", "bench/federated_eurosat.py", *(argv if argv is not None else sys.argv[1:])])
+    command = shlex.join(["python", "bench/federated_eurosat.py", *(argv if argv is not None else sys.argv[1:])])
     base = [
-        f"data.path={args.data}",
-        f"data.split_dir={args.splits}",
-        f"run.output_dir={args.work}",
+        f"data.path={Path(args.data).resolve()}",
+        f"data.split_dir={Path(args.splits).resolve()}",
         "run.progress=false",
     ]
-    out = Outputs(Path(args.results))
     pieces = grid()
-    known = {p.name for p in pieces}
-    chosen = [n for n in args.only.split(",") if n] or [p.name for p in pieces]
-    unknown = sorted(set(chosen) - known)
+    by_name = {p.name: p for p in pieces}
+    names = [n for n in args.only.split(",") if n]
+    unknown = sorted(set(names) - set(by_name))
     if unknown:
         parser.error(f"unknown piece(s) {unknown}; --list shows them")
-    configs = {p.name: load_piece_config(p, base, args.overrides) for p in pieces}
-    digests = {name: config_hash(config) for name, config in configs.items()}
-    if args.plan:
-        print(json.dumps(plan_facts(configs[pieces[0].name]), indent=2))
-        return
-    if args.list:
-        for p in pieces:
-            done = "done" if out.record(p, digests[p.name]).is_file() else "not run"
-            print(f"{p.name:40s} {p.group:10s} {digests[p.name]}  {done}  {' '.join(p.overrides)}")
-        return
-    out.pieces.mkdir(parents=True, exist_ok=True)
-    for p in pieces:
-        if p.name not in chosen:
-            continue
-        path = out.record(p, digests[p.name])
-        if path.is_file():
-            logging.info("%s: done before (%s), skipped", p.name, path.name)
-            continue
-        logging.info("%s: running (%s)", p.name, " ".join(p.overrides))
-        piece_command = f"{command} --only {p.name}" if not args.only else command
-        record = run_piece(p, configs[p.name], piece_command, out)
-        path.write_text(json.dumps(record, indent=2) + "\n")
-        logging.info(
-            "%s: final %.4f best %.4f in %.0f s",
-            p.name,
-            record["final_accuracy"],
-            record["best_accuracy"],
-            record["wall_seconds"],
+    chosen = [p for p in pieces if p.name in names] if names else pieces
+    try:
+        grid_ = Grid(
+            pieces=pieces,
+            plan=grid_plan(pieces, base, args.overrides),
+            out=Outputs(Path(args.results)),
+            work=Path(args.work).expanduser().absolute(),
+            command=command,
+            only=bool(names),
         )
-        gather(pieces, digests, command, out)
-    gather(pieces, digests, command, out)
+        if args.plan:
+            print(json.dumps(plan_facts(grid_.run_of(pieces[0]).config), indent=2))
+            return
+        if args.list:
+            for p in pieces:
+                done = "done" if grid_.recorded(p) else "not run"
+                print(f"{p.name:40s} {p.group:10s} {grid_.run_of(p).hash}  {done}  {' '.join(p.overrides)}")
+            return
+        run_missing(grid_, chosen)
+        gather(grid_)
+    except SimsatError as exc:
+        parser.exit(2, f"{parser.prog}: {exc}\n")
 
 
 if __name__ == "__main__":

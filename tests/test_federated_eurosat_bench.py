@@ -27,6 +27,8 @@ from simsat.mission.imagery import (
     imagery_share,
 )
 from simsat.mission.packets import ImageryPacket
+from simsat.sweep.hashing import scenario_hash
+from simsat.sweep.pieces import PieceStore
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "federated_eurosat.py"
 CLASSES = ("Forest", "River", "SeaLake")
@@ -103,11 +105,68 @@ def test_scenarios_validate_and_hashes_follow_what_is_computed(tmp_path: Path) -
     assert anchor.data.alpha == 100.0 and anchor.link.downlink_bps == 1_000_000.0
     assert round(anchor.data.ground_fraction * 18_900) == 400  # 8 satellites x 50 labels
 
-    bench = _bench()
-    moved = replace(config, data=replace(config.data, path=str(tmp_path / "elsewhere")))
-    assert bench.config_hash(moved) == bench.config_hash(config)  # where the data lies is not hashed
+    moved = replace(config, data=replace(config.data, cache_dir=str(tmp_path / "elsewhere")))
+    assert scenario_hash(moved) == scenario_hash(config)  # where the cache lies is not hashed
     other = replace(config, data=replace(config.data, alpha=0.1))
-    assert bench.config_hash(other) != bench.config_hash(config)
+    assert scenario_hash(other) != scenario_hash(config)
+
+
+def _where(tmp_path: Path, root: Path, splits: Path) -> list[str]:
+    return [
+        "--data",
+        str(root),
+        "--splits",
+        str(splits),
+        "--results",
+        str(tmp_path / "res"),
+        "--work",
+        str(tmp_path / "work"),
+    ]
+
+
+def test_list_names_every_piece_by_the_scenario_hash_of_its_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, splits = _fake_data(tmp_path)
+    bench = _bench()
+    bench.main(["--list", *_where(tmp_path, root, splits), "mission.duration_hours=2"])
+    lines = capsys.readouterr().out.splitlines()
+    pieces = bench.grid()
+    assert [line.split()[0] for line in lines] == [p.name for p in pieces]
+    base = [f"data.path={root}", f"data.split_dir={splits}", "run.progress=false"]
+    for piece in (pieces[0], pieces[-1]):  # the default piece and one with its own imagery fraction
+        config = load_config("federated_eurosat", bench.piece_items(piece, base, ["mission.duration_hours=2"]))
+        assert config.mission.duration_hours == 2.0 and config.training.threads == 1 and config.sweep.run_cpus == 1
+        line = next(line for line in lines if line.split()[0] == piece.name)
+        assert line.split()[2] == scenario_hash(config) and line.split()[3] == "not"
+    assert len({line.split()[2] for line in lines}) == len(pieces)
+    with pytest.raises(SystemExit) as bad:
+        bench.main(["--list", *_where(tmp_path, root, splits), "imagery.fraction=2"])
+    assert bad.value.code == 2
+
+
+def test_a_recorded_piece_is_skipped_and_gathered(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, splits = _fake_data(tmp_path)
+    bench = _bench()
+    bench.main(["--list", *_where(tmp_path, root, splits)])
+    first = capsys.readouterr().out.splitlines()[0].split()
+    name, digest = first[0], first[2]
+    record = {"name": name, "config_hash": digest, "strategy": "fedkd", "curve": [[0.0, 0.1], [1.0, 0.5]]}
+    PieceStore(tmp_path / "res" / "federated_eurosat_pieces").write(f"{name}-{digest}", record)
+
+    def no_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a recorded piece went to the sweep driver")
+
+    monkeypatch.setattr(bench, "run_sweep", no_run)
+    bench.main(["--only", name, *_where(tmp_path, root, splits)])
+    summary = json.loads((tmp_path / "res" / "federated_eurosat.json").read_text())
+    assert summary["runs"] == [record] and name not in summary["not_run_yet"]
+    assert len(summary["not_run_yet"]) == len(bench.grid()) - 1
+    assert (tmp_path / "res" / "federated_eurosat.png").is_file()
+    bench.main(["--list", *_where(tmp_path, root, splits)])
+    assert capsys.readouterr().out.splitlines()[0].split()[3] == "done"
 
 
 def test_split_dir_needs_eurosat_and_fractions_are_checked(tmp_path: Path) -> None:
@@ -162,3 +221,33 @@ def test_product_sized_imagery_counts_the_product_bytes() -> None:
     assert len(empty) == 0 and none == 0
     assert imagery_share(0.2, 1000, 100_000, 1e9) == pytest.approx(0.02)
     assert imagery_share(1.0, 1000, 100_000, 1e6) == 1.0
+
+
+@pytest.mark.slow
+def test_two_tiny_pieces_run_side_by_side_through_the_sweep_driver(tmp_path: Path) -> None:
+    """About a minute on 2 cores: a local Ray, two one-hour pieces of two satellites, one CPU each."""
+    root, splits = _fake_data(tmp_path)
+    bench = _bench()
+    tiny = [
+        "mission.duration_hours=1",
+        "constellation.planes=1",
+        "constellation.phasing=0",
+        "constellation.sats_per_plane=2",
+        "training.epochs=1",
+        "reference.epochs=0",
+        "distill.teachers=[{name:resnet8,input_size:16,epochs:1,lr:0.01,batch_size:64}]",
+        f"data.cache_dir={tmp_path / 'cache'}",
+    ]
+    names = ["fedkd-fedasync-s0", "ground-s0"]
+    bench.main(["--only", ",".join(names), *_where(tmp_path, root, splits), *tiny])
+    summary = json.loads((tmp_path / "res" / "federated_eurosat.json").read_text())
+    assert [r["name"] for r in summary["runs"]] == names
+    sweep = json.loads((tmp_path / "work" / "sweep.json").read_text())
+    assert sweep["run_cpus"] == [1.0, 1.0] and sweep["engine"] == "in_process"
+    for run in summary["runs"]:
+        folder = Path(run["run_folder"])
+        assert folder.parent == tmp_path / "work" / "runs" / run["config_hash"]
+        assert (folder / "summary.json").is_file() and run["curve"] and run["wall_seconds"] > 0
+        assert run["normalize"]["mean"] and run["command"].endswith(tiny[-1])
+    assert summary["global_model"]["piece"] == "fedkd-fedasync-s0"
+    assert (tmp_path / "res" / "federated_eurosat_global.pt").is_file()
