@@ -48,6 +48,7 @@ def scenario_hash(config: SimsatConfig) -> str:
     """Hash of everything that shapes a scenario's results."""
     d = drop_keys(dataclasses.asdict(config), SCENARIO_EXECUTION_KEYS)
     d["data"]["path"] = resolved(d["data"]["path"])
+    d["data"]["split_dir"] = resolved(d["data"]["split_dir"])
     d["constellation"]["tle"] = resolved(d["constellation"]["tle"])
     d["hardware"]["files"] = [resolved(f) for f in d["hardware"]["files"]]
     for teacher in d["distill"]["teachers"]:

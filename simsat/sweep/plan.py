@@ -95,7 +95,12 @@ def run_config(run: SweepRun, output_dir: Path) -> SimsatConfig:
     return dataclasses.replace(
         c,
         run=dataclasses.replace(c.run, output_dir=str(output_dir), progress=False, engine=ENGINE),
-        data=dataclasses.replace(c.data, path=resolved(c.data.path), cache_dir=resolved(c.data.cache_dir)),
+        data=dataclasses.replace(
+            c.data,
+            path=resolved(c.data.path),
+            split_dir=resolved(c.data.split_dir),
+            cache_dir=resolved(c.data.cache_dir),
+        ),
         constellation=dataclasses.replace(c.constellation, tle=resolved(c.constellation.tle)),
         hardware=dataclasses.replace(c.hardware, files=[resolved(f) for f in c.hardware.files]),
         distill=dataclasses.replace(c.distill, teachers=teachers),
