@@ -31,6 +31,7 @@ SMALL = [
     "mission.duration_hours=5",
     "data.n_images=300",
     "reference.epochs=1",
+    "federation.ground_refine_epochs=1",  # refinements are journaled and replayed too
     "run.progress=false",
     "ray.object_store_mb=100",
     "distill.teachers=[{name: efficientvit_b0, input_size: 32, epochs: 1, lr: 0.002, batch_size: 64}]",
@@ -145,6 +146,7 @@ def _kill_and_resume(
     assert read_status(folder)["state"] == "finished"
     assert not (folder / "journal").exists() and not list(folder.glob("*.partial"))
     assert any(name.startswith("train-") for name in journaled)  # the resume had work to replay
+    assert '"kind": "ground_refine"' in (folder / "events.jsonl").read_text()
 
 
 def test_sigint_stops_with_one_line_and_keeps_the_folder(cache: Path, tmp_path: Path) -> None:
