@@ -125,10 +125,12 @@ def test_each_strategy_does_what_it_says(
 
 
 def test_same_seed_same_metrics(cache: Path, tmp_path: Path) -> None:
-    _, _, first = _play(cache, tmp_path / "a", "federation.aggregation=fedbuff")
+    _, ops, first = _play(cache, tmp_path / "a", "federation.aggregation=fedbuff")
     _, _, second = _play(cache, tmp_path / "b", "federation.aggregation=fedbuff")
     assert (tmp_path / "a" / "metrics.csv").read_bytes() == (tmp_path / "b" / "metrics.csv").read_bytes()
     assert len(first.rows) >= 2
+    # without federation.ground_refine_epochs nothing is refined and the ground keeps no imagery
+    assert not [e for e in first.events if e["kind"] == "ground_refine"] and ops.ground.pool_size() == 0
 
 
 def test_mixed_fleet_trains_at_each_boards_rate(cache: Path, tmp_path: Path) -> None:
@@ -193,7 +195,8 @@ def test_ground_refines_each_aggregated_student_before_it_goes_up(cache: Path, t
         tmp_path,
         "federation.ground_refine_epochs=1",
         "federation.aggregation=fedbuff",
-        "mission.duration_hours=12",
+        "federation.buffer_size=2",
+        "data.image_size=32",
     )
     aggregations = [e for e in recorder.events if e["kind"] == "aggregation"]
     refines = [e for e in recorder.events if e["kind"] == "ground_refine"]
@@ -203,18 +206,14 @@ def test_ground_refines_each_aggregated_student_before_it_goes_up(cache: Path, t
     assert pooled == sorted(pooled) and 0 < pooled[-1] == ops.ground.pool_size()
     assert ops.ground.history[ops.ground.version] is ops.ground.model
     assert ops.clock.ground_train_s > 0
-    # without the key nothing is refined and the ground keeps no imagery
-    _, plain, plain_recorder = _play(cache, tmp_path / "plain", "federation.aggregation=fedbuff")
-    assert not [e for e in plain_recorder.events if e["kind"] == "ground_refine"] and plain.ground.pool_size() == 0
 
 
 def test_evaluation_interval_scores_at_most_once_per_interval_and_the_last_student_at_the_end(
     cache: Path, tmp_path: Path
 ) -> None:
-    _, every, every_recorder = _play(cache, tmp_path / "every", "federation.aggregation=fedasync")
-    _, ops, recorder = _play(
-        cache, tmp_path / "hourly", "federation.aggregation=fedasync", "federation.eval_interval_hours=3"
-    )
+    small = ("federation.aggregation=fedasync", "data.image_size=32")
+    _, every, every_recorder = _play(cache, tmp_path / "every", *small)
+    _, ops, recorder = _play(cache, tmp_path / "hourly", *small, "federation.eval_interval_hours=3")
     times = [float(r["time_s"]) for r in recorder.rows]
     assert len(recorder.rows) < len(every_recorder.rows)
     assert all(b - a >= 3 * 3600.0 for a, b in itertools.pairwise(times[1:-1]))
