@@ -252,7 +252,7 @@ class Mission:
             num_classes=self.num_classes,
             labeller=(labeller or self.label) if (strategy.knowledge or strategy.ground_trains) else None,
             max_labels_per_contact=f.max_labels_per_contact,
-            keeps_pool=f.ground_refine_epochs > 0,
+            keeps_pool=f.ground_refine_epochs > 0 and strategy.aggregates,  # only refinement uses it
         )
 
     # -- playing it ------------------------------------------------------------------------------
@@ -301,7 +301,7 @@ class Mission:
             recorder,
             work.score,
             ground_trainer=work.train if ground.strategy.ground_trains else None,
-            ground_refiner=work.refine if ground.keeps_pool and ground.strategy.aggregates else None,
+            ground_refiner=work.refine if ground.keeps_pool else None,
             progress=lambda t: progress("mission", t / 3600.0, hours),
         )
 

@@ -157,8 +157,9 @@ class FederationConfig:
     buffer_size: int = 2  # fedbuff: updates per aggregation
     server_lr: float = 1.0  # fedbuff: server step on the mean staleness-weighted delta
     max_labels_per_contact: int = 0  # 0 = as many as the uplink window allows
-    # aggregating strategies: epochs the ground trains each aggregated student on its own labelled
-    # images plus the soft-labelled imagery it received, before it goes up (0: off)
+    # strategies that aggregate (fedkd, fedavg_labels): epochs the ground trains each aggregated student
+    # on its own labelled images plus the soft-labelled imagery it received, before it goes up (0: off;
+    # other strategies ignore it)
     ground_refine_epochs: int = 0
     # the ground evaluates a new global student at most once per this many simulated hours (and the
     # last one at the end of the mission); 0: after every change
