@@ -6,11 +6,12 @@ process below it (Ray's GCS, raylet and workers included). Writes
 bench/results/megaconstellation.json with the wall time, the peak of the summed resident memory,
 the peak of the largest single process, the run's own summary figures and the machine.
 
-    python bench/megaconstellation.py [override ...]      # e.g. mission.duration_hours=6
+    python bench/megaconstellation.py [--results FILE] [override ...]   # e.g. mission.duration_hours=1
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -70,7 +71,11 @@ class TreeMemory:
 
 
 def main() -> None:
-    overrides = sys.argv[1:]
+    parser = argparse.ArgumentParser(description="wall time and peak memory of the 1,000-satellite run")
+    parser.add_argument("--results", type=Path, default=RESULTS, help=f"where the JSON goes (default {RESULTS})")
+    parser.add_argument("overrides", nargs="*", help="key=value overrides of the scenario")
+    args = parser.parse_args()
+    overrides = list(args.overrides)
     work = Path(tempfile.mkdtemp(prefix="simsat-mega-"))
     command = [
         sys.executable,
@@ -95,7 +100,7 @@ def main() -> None:
     summary = json.loads((folder / "summary.json").read_text())
     gb = 1024.0**3
     result = {
-        "command": "python bench/megaconstellation.py " + " ".join(overrides),
+        "command": " ".join(["python bench/megaconstellation.py", *sys.argv[1:]]),
         "run_command": "simsat run scenario=megaconstellation " + " ".join(overrides),
         "satellites": summary.get("satellites"),
         "simulated_hours": summary.get("simulated_hours"),
@@ -105,7 +110,14 @@ def main() -> None:
         "peak_processes": memory.peak_processes,
         "memory_samples": memory.samples,
         "within_8_gb": memory.peak_total / gb <= LIMIT_GB,
+        "simulated_seconds_per_mission_wall_second": round(
+            float(summary.get("simulated_hours", 0.0)) * 3600.0 / max(summary["wall"]["mission_wall_seconds"], 1e-9), 2
+        ),
+        "contacts": summary.get("contacts"),
+        "trainings": summary.get("trainings"),
         "final_accuracy": summary.get("accuracy", {}).get("final"),
+        "initial_accuracy": summary.get("accuracy", {}).get("initial"),
+        "ground_only_accuracy": (summary.get("reference") or {}).get("ground_only_accuracy"),
         "aggregations": summary.get("aggregations"),
         "wall": summary.get("wall"),
         "bytes": summary.get("bytes"),
@@ -113,7 +125,7 @@ def main() -> None:
         "machine": machine(),
         "python": platform.python_version(),
     }
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    args.results.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: result[k] for k in ("wall_seconds", "peak_memory_gb", "final_accuracy")}))
 
 

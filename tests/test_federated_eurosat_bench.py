@@ -27,6 +27,7 @@ from simsat.mission.imagery import (
     imagery_share,
 )
 from simsat.mission.packets import ImageryPacket
+from simsat.mission.transport import Reply
 from simsat.sweep.hashing import scenario_hash
 from simsat.sweep.pieces import PieceStore
 
@@ -205,19 +206,19 @@ class _Node:
         self.images = images
         self.codec = ImageCodec()
 
-    def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> tuple[ImageryPacket, int]:
+    def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> Reply[tuple[ImageryPacket, int]]:
         ids = np.arange(len(self.images))
         packet = encode_within(self.codec, self.images, ids, start, stop, budget_bytes)
-        return packet, packet.encoded_bytes + 100
+        return Reply.ready((packet, packet.encoded_bytes + 100))
 
 
 def test_product_sized_imagery_counts_the_product_bytes() -> None:
     images = np.random.default_rng(0).integers(0, 255, (20, 64, 64, 3), dtype=np.uint8)
     link = ProductSizedImagery(_Node(images), SENTINEL2_13BAND_64PX_BYTES)  # type: ignore[arg-type]
-    packet, nbytes = link.imagery(0, 2, 20, budget_bytes=5 * SENTINEL2_13BAND_64PX_BYTES + 10)
+    packet, nbytes = link.imagery(0, 2, 20, budget_bytes=5 * SENTINEL2_13BAND_64PX_BYTES + 10).result()
     assert packet.ids.tolist() == [2, 3, 4, 5, 6]  # five products fit, although 18 JPEGs would
     assert nbytes == 5 * SENTINEL2_13BAND_64PX_BYTES + 100
-    empty, none = link.imagery(0, 2, 20, budget_bytes=SENTINEL2_13BAND_64PX_BYTES - 1)
+    empty, none = link.imagery(0, 2, 20, budget_bytes=SENTINEL2_13BAND_64PX_BYTES - 1).result()
     assert len(empty) == 0 and none == 0
     assert imagery_share(0.2, 1000, 100_000, 1e9) == pytest.approx(0.02)
     assert imagery_share(1.0, 1000, 100_000, 1e6) == 1.0

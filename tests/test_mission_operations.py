@@ -7,17 +7,23 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from simsat.assembly import Mission, assemble
 from simsat.config.load import load_config
 from simsat.federation import payloads
+from simsat.federation.client_app import make_client_app
+from simsat.federation.transport import InProcessTransport
 from simsat.mission.imagery import ImageCodec
 from simsat.mission.onboard import load_shard
 from simsat.mission.operations import Operations
-from simsat.mission.packets import KnowledgePacket, UplinkPacket
+from simsat.mission.packets import ImageryPacket, KnowledgePacket, TrainReport, UpdatePacket, UplinkPacket
+from simsat.mission.transport import Reply, Transport
 from simsat.results.recorder import Recorder
+
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -221,3 +227,79 @@ def test_evaluation_interval_scores_at_most_once_per_interval_and_the_last_stude
     assert ops.ground.version == every.ground.version
     assert recorder.rows[-1]["version"] == ops.ground.version
     assert recorder.rows[-1]["accuracy"] == every_recorder.rows[-1]["accuracy"]
+
+
+class _Counting:
+    """A Transport that counts the commands sent and not yet answered (all satellites together)."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+        self.open = 0
+        self.most_open = 0
+
+    def _track(self, reply: Reply[T]) -> Reply[T]:
+        self.open += 1
+        self.most_open = max(self.most_open, self.open)
+
+        def answered(value: T) -> T:
+            self.open -= 1
+            return value
+
+        return reply.then(answered)
+
+    def uplink_bytes(self, packet: UplinkPacket) -> int:
+        return self.inner.uplink_bytes(packet)
+
+    def deliver(self, satellite: int, packet: UplinkPacket) -> Reply[None]:
+        return self._track(self.inner.deliver(satellite, packet))
+
+    def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None:
+        self.inner.start_training(satellite, acquired, fail)
+
+    def finish_training(self, satellite: int) -> TrainReport:
+        return self.inner.finish_training(satellite)
+
+    def downlink(self, satellite: int) -> Reply[tuple[UpdatePacket, int] | None]:
+        return self._track(self.inner.downlink(satellite))
+
+    def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> Reply[tuple[ImageryPacket, int]]:
+        return self._track(self.inner.imagery(satellite, start, stop, budget_bytes))
+
+
+def _play_counted(cache: Path, out: Path, *overrides: str) -> tuple[_Counting, Recorder]:
+    config = load_config("tiny", [f"data.cache_dir={cache}", "reference.epochs=0", *overrides])
+    with assemble(config) as mission:
+        recorder = Recorder(out)
+        counting = _Counting(InProcessTransport(make_client_app(mission.setup), mission.num_satellites))
+        mission.operations(counting, recorder).run()
+        recorder.close()
+    return counting, recorder
+
+
+def test_commands_take_simulated_time_and_are_in_flight_together(cache: Path, tmp_path: Path) -> None:
+    """`mission.command_s`: each command's answer is taken that long after it was sent (the
+    window's time runs meanwhile), commands to different satellites overlap, and the same
+    seed gives the same metrics."""
+    # eight satellites and two stations: windows of different satellites overlap
+    overlapping = (
+        "constellation=dawn_dusk_8",
+        "ground=two_stations",
+        "mission.duration_hours=6",
+        "federation.aggregation=fedasync",
+        "data.image_size=32",
+    )
+    at_once, _ = _play_counted(cache, tmp_path / "now", *overlapping)
+    assert at_once.most_open == 1  # without command time each answer is taken before anything else
+    counting, recorder = _play_counted(cache, tmp_path / "a", *overlapping, "mission.command_s=120")
+    assert counting.most_open >= 2 and counting.open == 0
+    events = recorder.events
+    started = {}
+    for e in events:
+        if e["kind"] == "contact_start":
+            started[e["satellite"]] = e["time_s"]
+        elif e["kind"] == "transfer" and e["direction"] == "down" and e["bytes"] == e["total_bytes"]:
+            # an update or imagery sent whole goes down once the command that fetched it was answered
+            assert e["start_s"] >= started[e["satellite"]] + 120.0 - 0.1  # as recorded (six digits)
+    assert [e for e in events if e["kind"] == "train_start"]
+    _, again = _play_counted(cache, tmp_path / "b", *overlapping, "mission.command_s=120")
+    assert (tmp_path / "a" / "metrics.csv").read_bytes() == (tmp_path / "b" / "metrics.csv").read_bytes()

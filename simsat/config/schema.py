@@ -200,6 +200,10 @@ class MissionConfig:
     duration_hours: float = 12.0
     contact_step_s: float = 120.0  # screening grid of the contact plan (edges are refined)
     antenna_policy: str = "first_come"  # "first_come" | "highest_elevation" | "longest_remaining"
+    # simulated seconds a satellite's computer takes to answer a command in a contact (hand over its
+    # update, encode imagery, store an uplink); meanwhile the other satellites go on, so commands to
+    # different satellites are in flight together (0: answered at once, one at a time)
+    command_s: float = 0.0
 
 
 @dataclass

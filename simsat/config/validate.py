@@ -240,6 +240,7 @@ def validate_config(config: SimsatConfig) -> None:
     m = config.mission
     c.positive("mission.duration_hours", m.duration_hours)
     c.positive("mission.contact_step_s", m.contact_step_s, high=3600.0)
+    c.non_negative("mission.command_s", m.command_s, high=3600.0)
     c.text("mission.start_utc", m.start_utc, "an ISO 8601 UTC time like 2025-03-20T00:00:00Z")
     c.text("mission.antenna_policy", m.antenna_policy, "an antenna policy name")
     n_walker = _check_constellation(config)

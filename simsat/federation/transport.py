@@ -16,6 +16,7 @@ from simsat.federation import payloads
 from simsat.federation.client_app import ERROR_DIVERGED, ERROR_INJECTED
 from simsat.mission.faults import SatelliteFailure
 from simsat.mission.packets import ImageryPacket, TrainReport, UpdatePacket, UplinkPacket
+from simsat.mission.transport import Reply
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,18 @@ class MessageTransport(ABC):
     def _wait(self, handle: str, what: str) -> Message:
         """The reply to a pushed message (blocks until it is there)."""
 
-    def _exchange(self, satellite: int, message_type: str, content: RecordDict) -> Message:
-        return self._wait(self._push(satellite, message_type, content), f"{message_type} (satellite {satellite})")
+    def _command(self, satellite: int, message_type: str, content: RecordDict) -> Reply[Message]:
+        """Push a command now; its reply is pulled when the Reply is collected."""
+        handle = self._push(satellite, message_type, content)
+        self._outstanding.add(handle)
+
+        def collect() -> Message:
+            try:
+                return self._wait(handle, f"{message_type} (satellite {satellite})")
+            finally:
+                self._outstanding.discard(handle)
+
+        return Reply(collect)
 
     @staticmethod
     def _check(reply: Message, what: str) -> Message:
@@ -64,13 +75,14 @@ class MessageTransport(ABC):
 
     def __init__(self) -> None:
         self._training: dict[int, str] = {}
+        self._outstanding: set[str] = set()  # commands pushed whose replies are not collected yet
         self.interrupt: Callable[[], None] = lambda: None  # called while waiting; raises to stop
 
     def uplink_bytes(self, packet: UplinkPacket) -> int:
         return payloads.uplink_bytes(packet)
 
-    def deliver(self, satellite: int, packet: UplinkPacket) -> None:
-        self._exchange(satellite, "train.deliver", payloads.uplink_content(packet))
+    def deliver(self, satellite: int, packet: UplinkPacket) -> Reply[None]:
+        return self._command(satellite, "train.deliver", payloads.uplink_content(packet)).then(lambda _: None)
 
     def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None:
         if satellite in self._training:
@@ -90,18 +102,21 @@ class MessageTransport(ABC):
     def restore_training(self, satellite: int, update: UpdatePacket | None) -> None:
         """Leave `update` on the node as if it had just trained (a journaled training, replayed)."""
         if update is not None:
-            self._exchange(satellite, "train.restore", payloads.update_content(update))
+            self._command(satellite, "train.restore", payloads.update_content(update)).result()
 
-    def downlink(self, satellite: int) -> tuple[UpdatePacket, int] | None:
-        reply = self._exchange(satellite, "query.downlink", RecordDict())
-        if payloads.MODEL not in reply.content.array_records:
-            return None
-        return payloads.content_update(reply.content), payloads.serialized_bytes(reply.content)
+    def downlink(self, satellite: int) -> Reply[tuple[UpdatePacket, int] | None]:
+        def fetched(reply: Message) -> tuple[UpdatePacket, int] | None:
+            if payloads.MODEL not in reply.content.array_records:
+                return None
+            return payloads.content_update(reply.content), payloads.serialized_bytes(reply.content)
 
-    def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> tuple[ImageryPacket, int]:
+        return self._command(satellite, "query.downlink", RecordDict()).then(fetched)
+
+    def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> Reply[tuple[ImageryPacket, int]]:
         ask = RecordDict({"imagery": ConfigRecord({"start": start, "stop": stop, "budget": int(budget_bytes)})})
-        reply = self._exchange(satellite, "query.imagery", ask)
-        return payloads.content_imagery(reply.content), payloads.serialized_bytes(reply.content)
+        return self._command(satellite, "query.imagery", ask).then(
+            lambda reply: (payloads.content_imagery(reply.content), payloads.serialized_bytes(reply.content))
+        )
 
 
 class FlowerTransport(MessageTransport):
@@ -156,7 +171,7 @@ class FlowerTransport(MessageTransport):
         return self._check(self.replies.pop(handle), what)
 
     def _waiting(self) -> set[str]:
-        return set(self._training.values())
+        return set(self._training.values()) | self._outstanding
 
 
 class InProcessTransport(MessageTransport):

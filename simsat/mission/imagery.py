@@ -22,7 +22,7 @@ from PIL import Image
 
 from simsat.errors import ConfigError
 from simsat.mission.packets import ImageryPacket, TrainReport, UpdatePacket, UplinkPacket
-from simsat.mission.transport import Transport
+from simsat.mission.transport import Reply, Transport
 
 # bytes of a 64 x 64 pixel, 13-band Sentinel-2 L1C patch stored as uint16 (EuroSAT's multispectral product)
 SENTINEL2_13BAND_64PX_BYTES = 64 * 64 * 13 * 2
@@ -115,8 +115,8 @@ class ProductSizedImagery:
     def uplink_bytes(self, packet: UplinkPacket) -> int:
         return self.inner.uplink_bytes(packet)
 
-    def deliver(self, satellite: int, packet: UplinkPacket) -> None:
-        self.inner.deliver(satellite, packet)
+    def deliver(self, satellite: int, packet: UplinkPacket) -> Reply[None]:
+        return self.inner.deliver(satellite, packet)
 
     def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None:
         self.inner.start_training(satellite, acquired, fail)
@@ -124,12 +124,16 @@ class ProductSizedImagery:
     def finish_training(self, satellite: int) -> TrainReport:
         return self.inner.finish_training(satellite)
 
-    def downlink(self, satellite: int) -> tuple[UpdatePacket, int] | None:
+    def downlink(self, satellite: int) -> Reply[tuple[UpdatePacket, int] | None]:
         return self.inner.downlink(satellite)
 
-    def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> tuple[ImageryPacket, int]:
+    def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> Reply[tuple[ImageryPacket, int]]:
         stop = min(stop, start + int(budget_bytes) // self.bytes_per_image)
         if stop <= start:
-            return ImageryPacket.empty(), 0
-        packet, nbytes = self.inner.imagery(satellite, start, stop, budget_bytes)
-        return packet, nbytes - packet.encoded_bytes + len(packet) * self.bytes_per_image
+            return Reply.ready((ImageryPacket.empty(), 0))
+
+        def product_sized(answer: tuple[ImageryPacket, int]) -> tuple[ImageryPacket, int]:
+            packet, nbytes = answer
+            return packet, nbytes - packet.encoded_bytes + len(packet) * self.bytes_per_image
+
+        return self.inner.imagery(satellite, start, stop, budget_bytes).then(product_sized)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import simpy
@@ -30,7 +30,7 @@ from simsat.mission.ground import GroundSegment, GroundTrainer
 from simsat.mission.imagery import ImageCodec, decode_packet
 from simsat.mission.packets import ImageryPacket, ModelArrays, UpdatePacket, UplinkPacket
 from simsat.mission.plan import WorldPlan
-from simsat.mission.transport import Transport
+from simsat.mission.transport import Reply, Transport
 from simsat.results.recorder import Recorder
 from simsat.world.compute import run_compute
 from simsat.world.contacts import ContactWindow
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 Evaluate = Callable[[ModelArrays], dict[str, float]]
 BYTE_KINDS = {"up": ("model", "knowledge"), "down": ("update", "imagery")}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class OperationsPlan:
     semi_ratio: int = 0  # unlabelled images per labelled one (0: no semi-supervised term)
     ground_interval_s: float = 3600.0  # `ground` strategy: how often the ground retrains
     eval_interval_s: float = 0.0  # a new global student is evaluated at most this often (0: every one)
+    command_s: float = 0.0  # simulated seconds a satellite's computer takes to answer a command
     faults: FaultSettings = FaultSettings()  # injected faults (none by default)
 
     @property
@@ -146,6 +148,7 @@ class Operations:
         self.faults = Faults(plan.faults, len(self.satellites), self._event)
         self._last_eval_s = 0.0
         self._unscored: tuple[str, Sequence[int], Sequence[int]] | None = None  # a change not evaluated yet
+        self._asked: dict[int, Reply[Any]] = {}  # satellite -> command in flight (plan.command_s > 0)
 
     # -- bookkeeping -------------------------------------------------------------------------
     def bytes_by_kind(self) -> dict[str, dict[str, int]]:
@@ -204,6 +207,18 @@ class Operations:
         else:
             self.faults.answered(satellite, what)
 
+    def _ask(self, satellite: int, what: str, reply: Reply[T]) -> Generator[simpy.Event, Any, tuple[bool, T | None]]:
+        """A command's answer, `plan.command_s` simulated seconds after it was sent (the other
+        satellites go on meanwhile, so commands to different satellites are in flight together):
+        (True, answer), or (False, None) when the node failed (recorded)."""
+        if self.plan.command_s > 0:
+            self._asked[satellite] = reply
+            yield self.env.timeout(self.plan.command_s)
+            del self._asked[satellite]
+        with self._reply(satellite, what):
+            return True, reply.result()
+        return False, None
+
     def _global_metric(self, kind: str, satellites: Sequence[int] = (), staleness: Sequence[int] = ()) -> None:
         if self.env.now - self._last_eval_s < self.plan.eval_interval_s:
             self._unscored = (kind, satellites, staleness)  # evaluated later, or at the end
@@ -237,8 +252,13 @@ class Operations:
                 self._event_at(t, "safe_mode", satellite=sat.index, change=change)
 
     def _collect_unfinished(self) -> None:
-        """Trainings still running when the mission ends: their real work is waited for (so no
-        node is left busy) and counted, but their updates never reach the ground."""
+        """Commands and trainings still running when the mission ends: their real work is
+        waited for (so no node is left busy); trainings are counted, but their updates never
+        reach the ground."""
+        for satellite, reply in sorted(self._asked.items()):
+            with self._reply(satellite, "command at the end of the mission"):
+                reply.result()
+        self._asked.clear()
         for sat in self.satellites:
             if sat.training:
                 wall_s = 0.0
@@ -363,9 +383,7 @@ class Operations:
 
     def _downlink_update(self, sat: SatelliteState, window: ContactWindow) -> Generator[simpy.Event, Any, None]:
         if sat.downlink is None and sat.update_ready:
-            fetched = None
-            with self._reply(sat.index, "query.downlink"):
-                fetched = self.transport.downlink(sat.index)
+            _, fetched = yield from self._ask(sat.index, "query.downlink", self.transport.downlink(sat.index))
             sat.update_ready = False
             if fetched is not None:
                 update, nbytes = fetched
@@ -428,9 +446,8 @@ class Operations:
             budget = self.plan.world.bytes_available(window, "downlink", self.env.now, until)
             if stop <= start or budget <= 0:
                 return
-            reply = None
-            with self._reply(sat.index, "query.imagery"):
-                reply = self.transport.imagery(sat.index, start, stop, budget)
+            asked = self.transport.imagery(sat.index, start, stop, budget)
+            _, reply = yield from self._ask(sat.index, "query.imagery", asked)
             if reply is None:
                 return
             packet, nbytes = reply
@@ -485,10 +502,7 @@ class Operations:
         if not transfer.done:
             return
         sat.uplink = None
-        delivered = False
-        with self._reply(sat.index, "train.deliver"):
-            self.transport.deliver(sat.index, packet)
-            delivered = True
+        delivered, _ = yield from self._ask(sat.index, "train.deliver", self.transport.deliver(sat.index, packet))
         if not delivered:
             return  # the node did not take it: the model and labels are sent again
         self.ground.mark_delivered(sat.index, packet)

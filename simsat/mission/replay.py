@@ -18,6 +18,7 @@ import numpy as np
 
 from simsat.mission.journal import Entry, Journal, arrays_entry, entry_arrays, fingerprint
 from simsat.mission.packets import ImageryPacket, KnowledgePacket, ModelArrays, TrainReport, UpdatePacket, UplinkPacket
+from simsat.mission.transport import Reply
 
 Evaluate = Callable[[ModelArrays], dict[str, float]]
 Label = Callable[[np.ndarray, np.ndarray], KnowledgePacket]
@@ -29,7 +30,7 @@ class RestorableTransport(Protocol):
 
     def uplink_bytes(self, packet: UplinkPacket) -> int: ...
 
-    def deliver(self, satellite: int, packet: UplinkPacket) -> None: ...
+    def deliver(self, satellite: int, packet: UplinkPacket) -> Reply[None]: ...
 
     def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None: ...
 
@@ -37,9 +38,9 @@ class RestorableTransport(Protocol):
 
     def restore_training(self, satellite: int, update: UpdatePacket | None) -> None: ...
 
-    def downlink(self, satellite: int) -> tuple[UpdatePacket, int] | None: ...
+    def downlink(self, satellite: int) -> Reply[tuple[UpdatePacket, int] | None]: ...
 
-    def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> tuple[ImageryPacket, int]: ...
+    def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> Reply[tuple[ImageryPacket, int]]: ...
 
 
 def _no_stop() -> None:
@@ -112,10 +113,14 @@ class JournaledTransport:
     def uplink_bytes(self, packet: UplinkPacket) -> int:
         return self.inner.uplink_bytes(packet)
 
-    def deliver(self, satellite: int, packet: UplinkPacket) -> None:
+    def deliver(self, satellite: int, packet: UplinkPacket) -> Reply[None]:
         self.stop()
-        self.inner.deliver(satellite, packet)
-        self._delivered[satellite] = fingerprint(packet.version, packet.model is None, packet.knowledge.ids)
+        delivered = fingerprint(packet.version, packet.model is None, packet.knowledge.ids)
+
+        def taken(_: None) -> None:
+            self._delivered[satellite] = delivered
+
+        return self.inner.deliver(satellite, packet).then(taken)
 
     def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None:
         self.stop()
@@ -137,11 +142,11 @@ class JournaledTransport:
         self.journal.record(key, check, training_entry(result))
         return result[0]
 
-    def downlink(self, satellite: int) -> tuple[UpdatePacket, int] | None:
+    def downlink(self, satellite: int) -> Reply[tuple[UpdatePacket, int] | None]:
         self.stop()
         return self.inner.downlink(satellite)
 
-    def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> tuple[ImageryPacket, int]:
+    def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> Reply[tuple[ImageryPacket, int]]:
         self.stop()
         return self.inner.imagery(satellite, start, stop, budget_bytes)
 
