@@ -253,6 +253,8 @@ class Mission:
             labeller=(labeller or self.label) if (strategy.knowledge or strategy.ground_trains) else None,
             max_labels_per_contact=f.max_labels_per_contact,
             keeps_pool=f.ground_refine_epochs > 0 and strategy.aggregates,  # only refinement uses it
+            refine_images=f.ground_refine_images,
+            seed=self.config.seed,
         )
 
     # -- playing it ------------------------------------------------------------------------------

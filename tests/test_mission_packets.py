@@ -133,6 +133,45 @@ def test_refine_replaces_the_current_version_with_the_trained_student() -> None:
     assert ground.model["w"].tolist() == [1.0, 1.0, 1.0]
 
 
+def test_refinement_trains_on_a_seeded_sample_when_capped() -> None:
+    """`federation.ground_refine_images`: at most that many received images per refinement, the
+    same sample for the same seed and version, a different one for another version."""
+
+    def ground_with_pool(seed: int) -> GroundSegment:
+        ground = GroundSegment(
+            model={"w": np.zeros(3, np.float32)},
+            strategy=get_strategy("fedkd"),
+            aggregator=make_aggregator("fedasync", AggregatorSettings(), 2),
+            num_satellites=2,
+            num_classes=10,
+            labeller=lambda images, ids: _knowledge([int(i) for i in ids]),
+            keeps_pool=True,
+            refine_images=4,
+            seed=seed,
+        )
+        ids = np.arange(20)
+        ground.receive_imagery(0, ids.reshape(20, 1, 1, 1).repeat(3, axis=3).astype(np.uint8), ids)
+        return ground
+
+    def sample(ground: GroundSegment) -> list[int]:
+        seen: list[int] = []
+
+        def trainer(arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
+            assert images[:, 0, 0, 0].tolist() == knowledge.ids.tolist()  # images stay with their labels
+            seen.extend(knowledge.ids.tolist())
+            return arrays
+
+        assert ground.refine(trainer) == 4
+        return seen
+
+    first = sample(ground_with_pool(0))
+    assert len(set(first)) == 4 and first == sorted(first)
+    assert sample(ground_with_pool(0)) == first
+    later = ground_with_pool(0)
+    later.version = 3
+    assert sample(later) != first
+
+
 def test_labelled_images_get_cross_entropy_only() -> None:
     soft = training_knowledge(_knowledge([3, 5], weight=0.8))
     joint = labelled_plus_soft(3, soft, 10)

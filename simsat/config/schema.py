@@ -161,6 +161,7 @@ class FederationConfig:
     # on its own labelled images plus the soft-labelled imagery it received, before it goes up (0: off;
     # other strategies ignore it)
     ground_refine_epochs: int = 0
+    ground_refine_images: int = 0  # received images a refinement trains on at most (a seeded sample); 0: all
     # the ground evaluates a new global student at most once per this many simulated hours (and the
     # last one at the end of the mission); 0: after every change
     eval_interval_hours: float = 0.0

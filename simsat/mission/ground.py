@@ -38,6 +38,8 @@ class GroundSegment:
     labeller: Labeller | None = None
     max_labels_per_contact: int = 0
     keeps_pool: bool = False  # keep received images and their soft labels to train on at the ground
+    refine_images: int = 0  # received images a refinement trains on at most (a seeded sample; 0: all)
+    seed: int = 0
     version: int = 0
     queue: list[KnowledgePacket] = field(default_factory=list)
     sent: list[int] = field(default_factory=list)
@@ -178,8 +180,13 @@ class GroundSegment:
 
     def refine(self, trainer: GroundTrainer) -> int:
         """The current global student trained further at the ground before any satellite gets it
-        (same version). Returns the number of received images it trained on."""
+        (same version). Returns the number of received images it trained on: all of them, or a
+        sample of `refine_images` drawn from the seed and the version."""
         images, knowledge = self.pool()
+        if 0 < self.refine_images < len(knowledge):
+            rng = np.random.default_rng([self.seed, self.version])
+            keep = np.sort(rng.choice(len(knowledge), self.refine_images, replace=False))
+            images, knowledge = images[keep], knowledge.take(keep)
         self.model = trainer(self.model, images, knowledge)
         self.history[self.version] = self.model
         return len(knowledge)
