@@ -109,17 +109,23 @@ def test_sync_round_aggregates_when_full() -> None:
     assert ground.model["w"].tolist() == pytest.approx([2.5, 2.5])
 
 
-def test_refine_replaces_the_current_version_with_the_trained_student() -> None:
-    model: ModelArrays = {"w": np.zeros(3, np.float32)}
-    ground = GroundSegment(
-        model=model,
+def _pooling_ground(refine_images: int = 0, seed: int = 0) -> GroundSegment:
+    """A fedkd ground of two satellites that keeps the imagery it receives (labelled by id)."""
+    return GroundSegment(
+        model={"w": np.zeros(3, np.float32)},
         strategy=get_strategy("fedkd"),
         aggregator=make_aggregator("fedasync", AggregatorSettings(), 2),
         num_satellites=2,
         num_classes=10,
         labeller=lambda images, ids: _knowledge([int(i) for i in ids]),
         keeps_pool=True,
+        refine_images=refine_images,
+        seed=seed,
     )
+
+
+def test_refine_replaces_the_current_version_with_the_trained_student() -> None:
+    ground = _pooling_ground()
     ground.receive_imagery(1, np.full((2, 4, 4, 3), 7, np.uint8), np.array([4, 9]))
     seen: list[tuple[int, list[int]]] = []
 
@@ -138,17 +144,7 @@ def test_refinement_trains_on_a_seeded_sample_when_capped() -> None:
     same sample for the same seed and version, a different one for another version."""
 
     def ground_with_pool(seed: int) -> GroundSegment:
-        ground = GroundSegment(
-            model={"w": np.zeros(3, np.float32)},
-            strategy=get_strategy("fedkd"),
-            aggregator=make_aggregator("fedasync", AggregatorSettings(), 2),
-            num_satellites=2,
-            num_classes=10,
-            labeller=lambda images, ids: _knowledge([int(i) for i in ids]),
-            keeps_pool=True,
-            refine_images=4,
-            seed=seed,
-        )
+        ground = _pooling_ground(refine_images=4, seed=seed)
         ids = np.arange(20)
         ground.receive_imagery(0, ids.reshape(20, 1, 1, 1).repeat(3, axis=3).astype(np.uint8), ids)
         return ground
