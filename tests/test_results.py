@@ -13,7 +13,7 @@ from fake_run import FakeRun, write_fake_run
 from simsat.results.facts import run_warnings
 from simsat.results.report import contact_rows, render_run
 from simsat.results.runfolder import battery_facts, read_battery, read_run, write_battery_csv
-from simsat.results.style import sample_satellites
+from simsat.results.style import MARKER_CONTRIBUTORS_CAP, contributors_marker_size, sample_satellites
 from simsat.results.table import print_summary, summary_table
 
 OUTPUTS = ("accuracy.png", "timeline.png", "battery.png", "report.html", "README.md")
@@ -74,6 +74,12 @@ def test_twenty_four_satellites_are_sampled_and_say_so(tmp_path: Path) -> None:
     render_run(folder)
     with Image.open(folder / "timeline.png") as image:
         assert image.height < 1.2 * image.width  # 12 rows, not 24
+
+
+def test_aggregation_markers_grow_with_contributors_up_to_a_cap() -> None:
+    """A 1,000-satellite run aggregates 200 updates at once: its markers must not cover the plot."""
+    sizes = [contributors_marker_size(n, 25, 25) for n in (0, 1, 2, MARKER_CONTRIBUTORS_CAP, 200)]
+    assert sizes[0] == sizes[1] == 50 < sizes[2] < sizes[3] == sizes[4] == 25 + 25 * MARKER_CONTRIBUTORS_CAP
 
 
 def test_battery_csv_round_trip_and_facts(tmp_path: Path) -> None:

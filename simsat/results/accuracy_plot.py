@@ -11,9 +11,11 @@ from matplotlib.lines import Line2D
 from simsat.results.runfolder import RunData, lookup
 from simsat.results.style import (
     GROUND_ONLY,
+    MARKER_CONTRIBUTORS_CAP,
     REFERENCE,
     STALENESS_COLOURS,
     STALENESS_LABELS,
+    contributors_marker_size,
     save,
     staleness_class,
 )
@@ -55,7 +57,7 @@ def plot_accuracy(run: RunData, path: Path) -> Path:
             ax.step(*zip(*f1, strict=True), where="post", color="#9e9ac8", lw=0.9, ls="--", zorder=1)
     for r, acc in aggregations:
         cls = staleness_class(r.staleness)
-        size = 25 + 25 * max(len(r.satellites), 1)
+        size = contributors_marker_size(len(r.satellites), 25, 25)
         ax.scatter([r.hours], [acc], s=size, color=STALENESS_COLOURS[cls], edgecolor="black", lw=0.5, zorder=4)
     for r, acc in scored:
         if r.event in ("initial", "final"):
@@ -158,7 +160,13 @@ def plot_accuracy(run: RunData, path: Path) -> Path:
     scenario = run.summary.get("scenario", run.folder.name)
     title = f"{scenario}: global student accuracy"
     if aggregations:
-        title += f" ({len(aggregations)} aggregations; marker size = contributors)"
+        made = len(run.of_kind("aggregation")) or len(aggregations)
+        scored_text = (
+            f"{len(aggregations)} aggregations"
+            if made <= len(aggregations)
+            else (f"{len(aggregations)} of {made} aggregations scored")
+        )
+        title += f" ({scored_text}; marker size = contributors, up to {MARKER_CONTRIBUTORS_CAP})"
     fig.suptitle(title, fontsize=10, y=0.97)
     fig.subplots_adjust(left=0.08, right=0.77, top=0.88, bottom=0.2)
     return save(fig, path)

@@ -28,6 +28,15 @@ def staleness_class(staleness: Sequence[int]) -> int:
     return min(max(staleness, default=0), 3)
 
 
+MARKER_CONTRIBUTORS_CAP = 8  # an aggregation marker grows with its contributors up to this many
+
+
+def contributors_marker_size(contributors: int, base: float, step: float) -> float:
+    """Scatter area of an aggregation marker: grows with its contributors, at most
+    `MARKER_CONTRIBUTORS_CAP` of them (so 200-update aggregations do not cover the plot)."""
+    return base + step * min(max(contributors, 1), MARKER_CONTRIBUTORS_CAP)
+
+
 def sample_satellites(satellites: Sequence[int], limit: int) -> tuple[list[int], str]:
     """At most `limit` satellites spread evenly over the list, and a note saying so ("" if all)."""
     sats = list(satellites)

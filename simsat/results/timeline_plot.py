@@ -17,9 +17,11 @@ from simsat.results.style import (
     CUT,
     DOWNLINK,
     ECLIPSE,
+    MARKER_CONTRIBUTORS_CAP,
     STALENESS_COLOURS,
     TRAINING,
     UPLINK,
+    contributors_marker_size,
     sample_satellites,
     save,
     staleness_class,
@@ -92,7 +94,7 @@ def plot_timeline(run: RunData, path: Path) -> Path:
         top.scatter(
             [x],
             [0.5],
-            s=20 + 18 * max(count, 1),
+            s=contributors_marker_size(count, 20, 18),
             color=STALENESS_COLOURS[staleness_class(stale)],
             edgecolor="black",
             lw=0.5,
@@ -130,7 +132,10 @@ def plot_timeline(run: RunData, path: Path) -> Path:
         Patch(color=TRAINING, label="training"),
     ]
     fig.legend(handles=legend, loc="lower center", ncol=6, fontsize=8, frameon=False)
-    title = "timeline per satellite (aggregation marker: size = contributors, colour = staleness)"
+    title = (
+        f"timeline per satellite (aggregation marker: size = contributors up to {MARKER_CONTRIBUTORS_CAP}, "
+        "colour = staleness)"
+    )
     if note:
         title += f"\n{note}; aggregations include all satellites"
     top.set_title(title, fontsize=10)
