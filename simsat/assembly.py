@@ -424,6 +424,7 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
         semi_ratio=t.semi_ratio if semi.active and strategy.onboard == "distill" else 0,
         ground_interval_s=config.federation.ground_interval_hours * 3600.0,
         eval_interval_s=config.federation.eval_interval_hours * 3600.0,
+        refine_interval_s=config.federation.ground_refine_interval_hours * 3600.0,
         command_s=config.mission.command_s,
         faults=fault_settings(config),
     )

@@ -158,6 +158,13 @@ CASES: list[tuple[str, str, list[str], str, Setup]] = [
     ("images-huge", "run", ["data.n_images=100000000000"], "data.n_images", _nothing),
     ("image-size-tiny", "run", ["data.image_size=8"], "data.image_size", _nothing),
     ("refine-negative", "run", ["federation.ground_refine_epochs=-1"], "federation.ground_refine_epochs", _nothing),
+    (
+        "refine-interval-negative",
+        "run",
+        ["federation.ground_refine_interval_hours=-2"],
+        "federation.ground_refine_interval_hours",
+        _nothing,
+    ),
     ("eval-every-negative", "run", ["federation.eval_interval_hours=-1"], "federation.eval_interval_hours", _nothing),
     ("object-store-huge", "run", ["ray.object_store_mb=100000000"], "ray.object_store_mb", _nothing),
     ("client-cpus-zero", "run", ["ray.client_cpus=0"], "ray.client_cpus", _nothing),

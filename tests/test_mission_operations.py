@@ -214,6 +214,28 @@ def test_ground_refines_each_aggregated_student_before_it_goes_up(cache: Path, t
     assert ops.clock.ground_train_s > 0
 
 
+def test_refinement_interval_refines_at_most_once_per_interval(cache: Path, tmp_path: Path) -> None:
+    """`federation.ground_refine_interval_hours`: with an update mixed in at every arrival, the
+    ground refines the first aggregated student and then at most once per interval; the others go
+    up as aggregated."""
+    _, _, recorder = _play(
+        cache,
+        tmp_path,
+        "federation.ground_refine_epochs=1",
+        "federation.ground_refine_interval_hours=2",
+        "federation.aggregation=fedasync",
+        "data.image_size=32",
+    )
+    aggregations = [e for e in recorder.events if e["kind"] == "aggregation"]
+    refines = [e for e in recorder.events if e["kind"] == "ground_refine"]
+    assert 1 <= len(refines) < len(aggregations)
+    assert refines[0]["version"] == aggregations[0]["version"]
+    times = [e["time_s"] for e in refines]
+    assert all(b - a >= 2 * 3600.0 for a, b in itertools.pairwise(times))
+    # each refinement follows an aggregation at the same simulated time
+    assert {(e["time_s"], e["version"]) for e in refines} <= {(e["time_s"], e["version"]) for e in aggregations}
+
+
 def test_evaluation_interval_scores_at_most_once_per_interval_and_the_last_student_at_the_end(
     cache: Path, tmp_path: Path
 ) -> None:

@@ -162,6 +162,9 @@ class FederationConfig:
     # other strategies ignore it)
     ground_refine_epochs: int = 0
     ground_refine_images: int = 0  # received images a refinement trains on at most (a seeded sample); 0: all
+    # refine at most once per this many simulated hours (an aggregation sooner than that goes up as
+    # aggregated); 0: every aggregation
+    ground_refine_interval_hours: float = 0.0
     # the ground evaluates a new global student at most once per this many simulated hours (and the
     # last one at the end of the mission); 0: after every change
     eval_interval_hours: float = 0.0

@@ -93,6 +93,7 @@ def _check_federation_values(config: SimsatConfig) -> None:
     c.positive("federation.ground_interval_hours", f.ground_interval_hours, high=1e4)
     c.integer("federation.ground_refine_epochs", f.ground_refine_epochs, 0, 1000)
     c.integer("federation.ground_refine_images", f.ground_refine_images, 0, 10_000_000)
+    c.non_negative("federation.ground_refine_interval_hours", f.ground_refine_interval_hours, high=1e4)
     c.non_negative("federation.eval_interval_hours", f.eval_interval_hours, high=1e4)
     c.choice("federation.initial_model", f.initial_model, INITIAL_MODELS)
     c.require(

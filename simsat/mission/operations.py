@@ -74,6 +74,7 @@ class OperationsPlan:
     semi_ratio: int = 0  # unlabelled images per labelled one (0: no semi-supervised term)
     ground_interval_s: float = 3600.0  # `ground` strategy: how often the ground retrains
     eval_interval_s: float = 0.0  # a new global student is evaluated at most this often (0: every one)
+    refine_interval_s: float = 0.0  # the ground refines an aggregated student at most this often (0: every one)
     command_s: float = 0.0  # simulated seconds a satellite's computer takes to answer a command
     faults: FaultSettings = FaultSettings()  # injected faults (none by default)
 
@@ -147,6 +148,7 @@ class Operations:
         self.mission_wall_seconds = 0.0
         self.faults = Faults(plan.faults, len(self.satellites), self._event)
         self._last_eval_s = 0.0
+        self._last_refine_s: float | None = None  # when the ground last refined (None: never)
         self._unscored: tuple[str, Sequence[int], Sequence[int]] | None = None  # a change not evaluated yet
         self._asked: dict[int, Reply[Any]] = {}  # satellite -> command in flight (plan.command_s > 0)
 
@@ -424,7 +426,8 @@ class Operations:
             num_examples=aggregation.num_examples,
             reason=reason,
         )
-        if self.ground_refiner is not None:
+        if self.ground_refiner is not None and self._refine_due():
+            self._last_refine_s = self.env.now
             start = time.perf_counter()
             images = self.ground.refine(self.ground_refiner)
             wall_s = time.perf_counter() - start
@@ -432,6 +435,10 @@ class Operations:
             self._event("ground_refine", version=self.ground.version, images=images, wall_s=round(wall_s, 3))
         self._global_metric("aggregation", aggregation.satellites, aggregation.staleness)
         self._new_version()
+
+    def _refine_due(self) -> bool:
+        last = self._last_refine_s
+        return last is None or self.env.now - last >= self.plan.refine_interval_s
 
     def _downlink_imagery(self, sat: SatelliteState, window: ContactWindow) -> Generator[simpy.Event, Any, None]:
         plan = self.plan.imagery
