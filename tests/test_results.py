@@ -70,6 +70,9 @@ def test_twenty_four_satellites_are_sampled_and_say_so(tmp_path: Path) -> None:
     shown, note = sample_satellites(list(range(24)), 12)
     assert shown == list(range(0, 24, 2)) and note == "12 of 24 satellites shown (every 2nd)"
     assert sample_satellites(list(range(4)), 12) == ([0, 1, 2, 3], "")
+    assert sample_satellites(list(range(1000)), 12)[1] == "12 of 1000 satellites shown (about every 83rd)"
+    assert sample_satellites(list(range(36)), 12)[1] == "12 of 36 satellites shown (every 3rd)"
+    assert sample_satellites(list(range(132)), 12)[1] == "12 of 132 satellites shown (every 11th)"
     folder = write_fake_run(tmp_path / "run24", FakeRun(satellites=24, hours=6.0, buffer=4))
     render_run(folder)
     with Image.open(folder / "timeline.png") as image:

@@ -44,13 +44,15 @@ def sample_satellites(satellites: Sequence[int], limit: int) -> tuple[list[int],
         return sats, ""
     step = len(sats) / limit
     chosen = sorted({sats[int(i * step)] for i in range(limit)})
-    every = round(step, 1)
-    every_text = f"every {int(every)}th" if float(every).is_integer() else f"about every {every}th"
-    if every == 2:
-        every_text = "every 2nd"
-    elif every == 3:
-        every_text = "every 3rd"
+    every = round(step)
+    every_text = ("every " if abs(step - every) < 0.05 else "about every ") + _ordinal(every)
     return chosen, f"{len(chosen)} of {len(sats)} satellites shown ({every_text})"
+
+
+def _ordinal(n: int) -> str:
+    """2nd, 3rd, 11th, 83rd, 121st."""
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def save(fig: Figure, path: Path) -> Path:
