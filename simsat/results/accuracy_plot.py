@@ -160,13 +160,11 @@ def plot_accuracy(run: RunData, path: Path) -> Path:
     scenario = run.summary.get("scenario", run.folder.name)
     title = f"{scenario}: global student accuracy"
     if aggregations:
-        made = len(run.of_kind("aggregation")) or len(aggregations)
-        scored_text = (
-            f"{len(aggregations)} aggregations"
-            if made <= len(aggregations)
-            else (f"{len(aggregations)} of {made} aggregations scored")
+        made = max(len(run.of_kind("aggregation")), len(aggregations))
+        counted = (
+            f"{len(aggregations)} of {made} aggregations scored" if made > len(aggregations) else f"{made} aggregations"
         )
-        title += f" ({scored_text}; marker size = contributors, up to {MARKER_CONTRIBUTORS_CAP})"
+        title += f" ({counted}; marker size = contributors, up to {MARKER_CONTRIBUTORS_CAP})"
     fig.suptitle(title, fontsize=10, y=0.97)
     fig.subplots_adjust(left=0.08, right=0.77, top=0.88, bottom=0.2)
     return save(fig, path)
