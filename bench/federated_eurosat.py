@@ -406,6 +406,15 @@ def gather(grid: Grid) -> dict[str, Any]:
     return result
 
 
+def held_curve(curve: Sequence[Sequence[float]], end_hours: float) -> list[list[float]]:
+    """The accuracy curve with its last score held to the mission's end (a run's student keeps
+    the accuracy of its last evaluation until something changes it)."""
+    points = [list(point) for point in curve]
+    if points and end_hours > points[-1][0]:
+        points.append([end_hours, points[-1][1]])
+    return points
+
+
 def plot(runs: Sequence[dict[str, Any]], path: Path) -> None:
     import matplotlib
 
@@ -413,17 +422,19 @@ def plot(runs: Sequence[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(9, 5.5))
+    lowest = 100.0
     for run in runs:
-        curve = run["curve"]
+        curve = held_curve(run["curve"], float(run.get("simulated_hours") or 0.0))
         if curve:
             hours, acc = zip(*curve, strict=True)
             ax.step(hours, [100 * a for a in acc], where="post", label=run["name"], linewidth=1.3, marker=".")
+            lowest = min(lowest, 100 * min(acc))
     for level in (80, 90, 95):
         ax.axhline(level, color="grey", linewidth=0.6, linestyle=":")
     ax.set_xlabel("simulated hours")
     ax.set_ylabel("test accuracy of the global student (%)")
     ax.set_title("Federated EuroSAT: test accuracy over simulated time")
-    ax.set_ylim(0, 100)
+    ax.set_ylim(max(0.0, 10 * ((lowest - 5) // 10)), 100)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()

@@ -252,3 +252,10 @@ def test_two_tiny_pieces_run_side_by_side_through_the_sweep_driver(tmp_path: Pat
         assert run["normalize"]["mean"] and run["command"].endswith(tiny[-1])
     assert summary["global_model"]["piece"] == "fedkd-fedasync-s0"
     assert (tmp_path / "res" / "federated_eurosat_global.pt").is_file()
+
+
+def test_overlay_curves_hold_the_last_score_to_the_missions_end() -> None:
+    bench = _bench()
+    assert bench.held_curve([[0.0, 0.5], [22.0, 0.9]], 24.0) == [[0.0, 0.5], [22.0, 0.9], [24.0, 0.9]]
+    assert bench.held_curve([[0.0, 0.5], [24.0, 0.9]], 24.0) == [[0.0, 0.5], [24.0, 0.9]]
+    assert bench.held_curve([], 24.0) == []
