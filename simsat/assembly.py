@@ -144,6 +144,14 @@ def student_recipe(config: SimsatConfig, epochs: int | None = None) -> TrainReci
     return recipe if epochs is None else replace(recipe, epochs=epochs)
 
 
+def reference_recipe(config: SimsatConfig) -> TrainRecipe:
+    """The ground-only reference's recipe: the students' with `reference.epochs` and, where set,
+    its own peak lr `reference.lr` (a reference trained from scratch wants a larger lr than the
+    students fine-tuned from it)."""
+    recipe = student_recipe(config, config.reference.epochs)
+    return replace(recipe, lr=config.reference.lr) if config.reference.lr > 0 else recipe
+
+
 @dataclass
 class Mission:
     """Everything a run needs, wired; `run` plays it once."""
@@ -219,7 +227,7 @@ class Mission:
             torch.manual_seed(self.config.seed)
             model = build_student(self.config.satellite.model, self.num_classes)
             g = self.data.ground
-            recipe = student_recipe(self.config, epochs)
+            recipe = reference_recipe(self.config)
             train_supervised(model, g.images, g.labels, recipe, self.norm, seed=self.config.seed)
             test = self.data.test
             scores = evaluate(model, test.images, test.labels, self.norm, self.num_classes).as_dict()

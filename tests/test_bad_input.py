@@ -158,6 +158,7 @@ CASES: list[tuple[str, str, list[str], str, Setup]] = [
     ("images-huge", "run", ["data.n_images=100000000000"], "data.n_images", _nothing),
     ("image-size-tiny", "run", ["data.image_size=8"], "data.image_size", _nothing),
     ("refine-negative", "run", ["federation.ground_refine_epochs=-1"], "federation.ground_refine_epochs", _nothing),
+    ("reference-lr-negative", "run", ["reference.lr=-0.01"], "reference.lr", _nothing),
     (
         "refine-interval-negative",
         "run",

@@ -96,3 +96,13 @@ def test_named_yaml_resolves_names_and_paths_and_names_the_culprit(tmp_path: Pat
         experiment_file("nope")
     with pytest.raises(ConfigError, match="scenario file not found: .*absent.yaml"):
         scenario_file(str(tmp_path / "absent.yaml"))
+
+
+def test_reference_trains_at_its_own_lr_or_the_students() -> None:
+    from simsat.assembly import reference_recipe, student_recipe
+
+    plain = load_config("quickstart", ["training.lr=0.0005", "reference.epochs=7"])
+    assert reference_recipe(plain) == student_recipe(plain, 7)
+    own = load_config("quickstart", ["training.lr=0.0005", "reference.epochs=7", "reference.lr=0.01"])
+    assert reference_recipe(own).lr == 0.01 and reference_recipe(own).epochs == 7
+    assert student_recipe(own).lr == 0.0005

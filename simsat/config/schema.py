@@ -196,6 +196,7 @@ class ReferenceConfig:
     """The ground-only reference: the student trained at the ground on the ground's labels."""
 
     epochs: int = 10  # 0: no reference
+    lr: float = 0.0  # peak lr of its training (0: training.lr, the students' fine-tuning lr)
 
 
 @dataclass

@@ -291,6 +291,7 @@ def validate_config(config: SimsatConfig) -> None:
     c.require(isinstance(d.split_dir, str), "data.split_dir", "must be a folder or empty", d.split_dir)
     c.require(not d.split_dir or d.source == "eurosat", "data.split_dir", "needs data.source=eurosat", d.split_dir)
     c.integer("reference.epochs", config.reference.epochs, 0, 1000)
+    c.non_negative("reference.lr", config.reference.lr, high=10.0)
 
     r = config.ray
     c.require(isinstance(r.address, str), "ray.address", "must be a Ray address or empty", r.address)
