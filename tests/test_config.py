@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from simsat.assembly import reference_recipe, student_recipe
 from simsat.config.load import list_scenarios, load_config
 from simsat.config.sections import check_recipe
 from simsat.distill.recipe import TrainRecipe
@@ -99,8 +100,6 @@ def test_named_yaml_resolves_names_and_paths_and_names_the_culprit(tmp_path: Pat
 
 
 def test_reference_trains_at_its_own_lr_or_the_students() -> None:
-    from simsat.assembly import reference_recipe, student_recipe
-
     plain = load_config("quickstart", ["training.lr=0.0005", "reference.epochs=7"])
     assert reference_recipe(plain) == student_recipe(plain, 7)
     own = load_config("quickstart", ["training.lr=0.0005", "reference.epochs=7", "reference.lr=0.01"])
