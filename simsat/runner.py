@@ -102,7 +102,7 @@ def _play(
             recorder.close()
             if not fresh:
                 log.info("replayed %d journaled results, computed %d", journal.replayed, journal.recorded)
-            _write_results(mission, ops, recorder, out, reference, wall_start)
+            _write_results(mission, ops, recorder, out, reference, wall_start, journal.replayed)
     except (Interrupted, KeyboardInterrupt) as exc:
         folder.mark("interrupted", signal=getattr(exc, "signum", 2))
         folder.unlock()
@@ -128,6 +128,7 @@ def _write_results(
     out: Path,
     reference: dict | None,
     wall_start: float,
+    replayed: int = 0,
 ) -> None:
     checkpoints = out / "checkpoints"
     checkpoints.mkdir(exist_ok=True)
@@ -135,6 +136,8 @@ def _write_results(
     write_with(checkpoints / "global_final.pt", lambda handle: torch.save(final, handle))
     write_battery_csv(out / "battery.csv", {s.index: s.battery.history for s in ops.satellites})
     summary = mission_summary(mission, ops, recorder.rows, reference, time.perf_counter() - wall_start)
+    if replayed:  # a resumed run: its wall times count only the process that finished it
+        summary["wall"]["replayed_results"] = replayed
     summary["battery"] = battery_facts(read_battery(out / "battery.csv"))
     write_json(out / "summary.json", summary)
     render_run(out)

@@ -23,6 +23,7 @@ from simsat.config.load import load_config
 from simsat.mission.journal import Entry, Journal
 from simsat.results.rundir import read_status
 from simsat.runner import run_scenario
+from simsat.sweep.task import execute_run
 
 ROOT = Path(__file__).resolve().parents[1]
 # A small mission that still has every kind of journaled work: teachers' soft labels,
@@ -147,6 +148,31 @@ def _kill_and_resume(
     assert not (folder / "journal").exists() and not list(folder.glob("*.partial"))
     assert any(name.startswith("train-") for name in journaled)  # the resume had work to replay
     assert '"kind": "ground_refine"' in (folder / "events.jsonl").read_text()
+
+
+def test_a_sweep_task_resumes_a_stopped_run_and_takes_a_finished_one(
+    uninterrupted: Path, cache: Path, tmp_path: Path
+) -> None:
+    """A sweep gives each config its own folder: a run a killed sweep left there is resumed from
+    its journal, not started again, and one that finished after the sweep died is taken as it is."""
+    out = tmp_path / "runs"
+    child = Child(["run", "scenario=tiny", *_overrides(out, cache, "in_process")])
+    folder = child.wait_for_journal(trainings=2)
+    child.proc.send_signal(signal.SIGKILL)
+    assert child.finish() == -signal.SIGKILL
+    config = load_config("tiny", _overrides(out, cache, "in_process"))
+
+    resumed = execute_run(config, str(tmp_path / "resumed.log"))
+    assert resumed["status"] == "done", resumed["error"]
+    assert resumed["resumed"] is True and Path(resumed["run_folder"]) == folder
+    assert (folder / "metrics.csv").read_bytes() == (uninterrupted / "metrics.csv").read_bytes()
+    assert json.loads((folder / "summary.json").read_text())["wall"]["replayed_results"] > 0
+    assert "resumed from its journal" in (tmp_path / "resumed.log").read_text()
+
+    taken = execute_run(config, str(tmp_path / "taken.log"))
+    assert taken["status"] == "done" and Path(taken["run_folder"]) == folder and taken["resumed"] is True
+    assert taken["wall_s"] == json.loads((folder / "summary.json").read_text())["wall"]["total_seconds"]
+    assert [p.name for p in out.iterdir()] == [folder.name]  # nothing started again
 
 
 def test_sigint_stops_with_one_line_and_keeps_the_folder(cache: Path, tmp_path: Path) -> None:

@@ -161,6 +161,24 @@ class MissionFolder:
         remove_empty_parents(self.path, self._created)
 
 
+def earlier_run(output_dir: Path) -> tuple[Path, str] | None:
+    """The latest run folder directly in `output_dir` that finished or can be resumed, with its
+    state ("finished" or one of RESUMABLE); None when there is none.
+
+    A sweep gives each config its own output folder, so a run folder found there is a run of
+    the same config: one a killed sweep left unfinished is resumed rather than started again.
+    """
+    if not Path(output_dir).is_dir():
+        return None
+    found = None
+    for path in sorted(p for p in Path(output_dir).iterdir() if p.is_dir()):  # names sort by start time
+        status = read_status(path)
+        state = status.get("state") if status else None
+        if state == "finished" or state in RESUMABLE:
+            found = (path, str(state))
+    return found
+
+
 def read_status(path: Path) -> dict[str, Any] | None:
     """A run folder's status.json (None: not a run folder)."""
     try:

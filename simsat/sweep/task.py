@@ -42,14 +42,26 @@ def execute_run(config: SimsatConfig, log_file: str, started: Callable[[], None]
         from simsat.config.inputs import check_scenario_inputs
 
         check_scenario_inputs(config)
-        from simsat.runner import run_scenario
+        from simsat.results.rundir import MissionFolder, earlier_run
+        from simsat.runner import resume_scenario, run_scenario
 
-        folder = run_scenario(config)
+        earlier = earlier_run(Path(config.run.output_dir))
+        resumed = earlier is not None
+        if earlier is not None and earlier[1] == "finished":  # finished after its sweep was killed
+            simsat_log.info("run folder %s finished before: taken as it is", earlier[0])
+            wall_s, resumed = _summary_wall(earlier[0])
+            return {"status": "done", "error": "", "wall_s": wall_s, "run_folder": str(earlier[0]), "resumed": resumed}
+        if earlier is not None:
+            simsat_log.info("run folder %s was stopped: resumed from its journal", earlier[0])
+            folder = resume_scenario(config, MissionFolder.open(earlier[0]))
+        else:
+            folder = run_scenario(config)
         return {
             "status": "done",
             "error": "",
             "wall_s": round(time.perf_counter() - start, 2),
             "run_folder": str(folder),
+            "resumed": resumed,
         }
     except Exception as exc:
         simsat_log.error("run failed: %s\n%s", one_line(exc), traceback.format_exc())
@@ -57,6 +69,19 @@ def execute_run(config: SimsatConfig, log_file: str, started: Callable[[], None]
     finally:
         simsat_log.removeHandler(handler)
         handler.close()
+
+
+def _summary_wall(folder: Path) -> tuple[float | None, bool]:
+    """A finished run folder's wall seconds (None when its summary.json gives none) and whether
+    it was resumed (its wall time then counts only the process that finished it)."""
+    import json
+
+    try:
+        wall = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["wall"]
+        seconds = wall["total_seconds"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, False
+    return (float(seconds) if seconds is not None else None), bool(wall.get("replayed_results"))
 
 
 def log_path(folder: Path, digest: str) -> Path:
