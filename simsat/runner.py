@@ -102,7 +102,7 @@ def _play(
             recorder.close()
             if not fresh:
                 log.info("replayed %d journaled results, computed %d", journal.replayed, journal.recorded)
-            _write_results(mission, ops, recorder, out, reference, wall_start, journal.replayed)
+            _write_results(mission, ops, recorder, out, reference, wall_start, journal)
     except (Interrupted, KeyboardInterrupt) as exc:
         folder.mark("interrupted", signal=getattr(exc, "signum", 2))
         folder.unlock()
@@ -128,16 +128,20 @@ def _write_results(
     out: Path,
     reference: dict | None,
     wall_start: float,
-    replayed: int = 0,
+    journal: Journal,
 ) -> None:
     checkpoints = out / "checkpoints"
     checkpoints.mkdir(exist_ok=True)
     final = {k: torch.from_numpy(np.array(v)) for k, v in ops.ground.model.items()}
     write_with(checkpoints / "global_final.pt", lambda handle: torch.save(final, handle))
     write_battery_csv(out / "battery.csv", {s.index: s.battery.history for s in ops.satellites})
-    summary = mission_summary(mission, ops, recorder.rows, reference, time.perf_counter() - wall_start)
-    if replayed:  # a resumed run: its wall times count only the process that finished it
-        summary["wall"]["replayed_results"] = replayed
+    wall = time.perf_counter() - wall_start
+    earlier = journal.earlier_wall_seconds if journal.replayed else None
+    # a resumed run's total counts the processes before this one up to their last journaled result
+    summary = mission_summary(mission, ops, recorder.rows, reference, wall + (earlier or 0.0))
+    if journal.replayed:  # its other wall times are this process's alone
+        summary["wall"]["replayed_results"] = journal.replayed
+        summary["wall"]["seconds_before_resume"] = round(earlier, 2) if earlier is not None else None
     summary["battery"] = battery_facts(read_battery(out / "battery.csv"))
     write_json(out / "summary.json", summary)
     render_run(out)

@@ -166,7 +166,9 @@ def test_a_sweep_task_resumes_a_stopped_run_and_takes_a_finished_one(
     assert resumed["status"] == "done", resumed["error"]
     assert resumed["resumed"] is True and Path(resumed["run_folder"]) == folder
     assert (folder / "metrics.csv").read_bytes() == (uninterrupted / "metrics.csv").read_bytes()
-    assert json.loads((folder / "summary.json").read_text())["wall"]["replayed_results"] > 0
+    wall = json.loads((folder / "summary.json").read_text())["wall"]
+    assert wall["replayed_results"] > 0 and wall["seconds_before_resume"] > 0  # the killed process's time counts
+    assert wall["total_seconds"] > wall["seconds_before_resume"] and resumed["wall_s"] == wall["total_seconds"]
     assert "resumed from its journal" in (tmp_path / "resumed.log").read_text()
 
     taken = execute_run(config, str(tmp_path / "taken.log"))

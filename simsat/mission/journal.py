@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import shutil
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,12 +28,13 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from simsat.results.atomic import write_with
+from simsat.results.atomic import write_json, write_with
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _META = "__meta__"
+WALL_FILE = "wall.json"  # the run's wall seconds up to its last entry, over every process that worked on it
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,20 @@ class Journal:
         self.live = False  # True once the replay has left the journal (a changed input)
         self.replayed = 0  # results taken from the journal by this process
         self.recorded = 0  # results this process computed and added
+        # wall seconds the processes before this one spent, up to their last entry (None: a journal
+        # written before the journal kept them, or none)
+        self.earlier_wall_seconds = self._read_wall()
+        self._started = time.perf_counter()
+
+    def _read_wall(self) -> float | None:
+        try:
+            return float(json.loads((self.folder / WALL_FILE).read_text(encoding="utf-8"))["wall_seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def wall_seconds(self) -> float:
+        """The run's wall seconds so far: this process's and those of the processes before it."""
+        return (self.earlier_wall_seconds or 0.0) + time.perf_counter() - self._started
 
     def __len__(self) -> int:
         return sum(1 for _ in self.folder.glob("*.npz"))
@@ -117,6 +133,7 @@ class Journal:
         savez: Callable[..., None] = np.savez  # numpy's stub does not type **arrays
         write_with(self._path(key), lambda handle: savez(handle, **arrays))
         self.recorded += 1
+        write_json(self.folder / WALL_FILE, {"wall_seconds": round(self.wall_seconds(), 2)})
 
     def remember(
         self,

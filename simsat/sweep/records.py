@@ -67,7 +67,7 @@ class RecordStore:
         record.update(run.swept)
         record.update({c: None for c in RESULT_COLUMNS})
         record.update(status=outcome["status"], error=outcome.get("error") or "", wall_s=outcome.get("wall_s"))
-        if outcome.get("resumed"):  # wall_s is then the resumed part only
+        if outcome.get("resumed"):  # see the summary's wall.seconds_before_resume
             record["resumed"] = True
         if outcome["status"] == DONE:
             folder = Path(outcome["run_folder"])

@@ -54,12 +54,14 @@ def execute_run(config: SimsatConfig, log_file: str, started: Callable[[], None]
         if earlier is not None:
             simsat_log.info("run folder %s was stopped: resumed from its journal", earlier[0])
             folder = resume_scenario(config, MissionFolder.open(earlier[0]))
+            wall_s = _summary_wall(folder)[0]  # with the time before the stop, where the journal kept it
         else:
             folder = run_scenario(config)
+            wall_s = None
         return {
             "status": "done",
             "error": "",
-            "wall_s": round(time.perf_counter() - start, 2),
+            "wall_s": wall_s if wall_s is not None else round(time.perf_counter() - start, 2),
             "run_folder": str(folder),
             "resumed": resumed,
         }
@@ -73,7 +75,8 @@ def execute_run(config: SimsatConfig, log_file: str, started: Callable[[], None]
 
 def _summary_wall(folder: Path) -> tuple[float | None, bool]:
     """A finished run folder's wall seconds (None when its summary.json gives none) and whether
-    it was resumed (its wall time then counts only the process that finished it)."""
+    it was resumed (its wall time then counts the earlier processes only up to their last
+    journaled result, or not at all where `seconds_before_resume` is null)."""
     import json
 
     try:
