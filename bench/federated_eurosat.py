@@ -431,30 +431,53 @@ def held_curve(curve: Sequence[Sequence[float]], end_hours: float) -> list[list[
     return points
 
 
+# the overlay's panels: one per question, each with the default runs it is read against
+PANELS = (
+    ("strategies (alpha 0.5, 20 % imagery, seed 0)", ("strategies",), ()),
+    ("seeds", ("seeds",), ("fedkd-fedasync-s0", "fedkd-sync-s0", "ground-s0")),
+    ("label skew: Dirichlet alpha (fedkd / fedasync)", ("alpha",), ("fedkd-fedasync-s0",)),
+    ("imagery fraction, onboard semi-supervised term", ("imagery", "semi"), ("fedkd-fedasync-s0", "ground-s0")),
+)
+
+
+def panel_runs(runs: Sequence[dict[str, Any]], groups: Sequence[str], defaults: Sequence[str]) -> list[dict[str, Any]]:
+    """The runs of one panel: those of its groups and the default runs it is read against."""
+    return [r for r in runs if r.get("group") in groups or r["name"] in defaults]
+
+
 def plot(runs: Sequence[dict[str, Any]], path: Path) -> None:
+    """Test accuracy against simulated hours, one line per run, one panel per question."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 5.5))
+    fig, axes = plt.subplots(2, 2, figsize=(14, 9), sharex=True, sharey=True)
     lowest = 100.0
-    for run in runs:
-        curve = held_curve(run["curve"], float(run.get("simulated_hours") or 0.0))
-        if curve:
-            hours, acc = zip(*curve, strict=True)
-            ax.step(hours, [100 * a for a in acc], where="post", label=run["name"], linewidth=1.3, marker=".")
-            lowest = min(lowest, 100 * min(acc))
-    for level in (80, 90, 95):
-        ax.axhline(level, color="grey", linewidth=0.6, linestyle=":")
-    ax.set_xlabel("simulated hours")
-    ax.set_ylabel("test accuracy of the global student (%)")
-    ax.set_title("Federated EuroSAT: test accuracy over simulated time")
-    ax.set_ylim(max(0.0, 10 * ((lowest - 5) // 10)), 100)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    for ax, (title, groups, defaults) in zip(axes.flat, PANELS, strict=True):
+        shown = panel_runs(runs, groups, defaults)
+        for run in shown:
+            curve = held_curve(run["curve"], float(run.get("simulated_hours") or 0.0))
+            if curve:
+                hours, acc = zip(*curve, strict=True)
+                ax.step(hours, [100 * a for a in acc], where="post", label=run["name"], linewidth=1.2)
+                lowest = min(lowest, 100 * min(acc))
+        for level in (80, 90, 95):
+            ax.axhline(level, color="grey", linewidth=0.6, linestyle=":")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+        if shown:
+            ax.legend(fontsize=7, loc="lower right")
+        else:
+            ax.text(0.5, 0.5, "not run yet", transform=ax.transAxes, ha="center", color="grey")
+    for ax in axes[1]:
+        ax.set_xlabel("simulated hours")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("test accuracy of the global student (%)")
+    axes[0, 0].set_ylim(max(0.0, 10 * ((lowest - 5) // 10)), 100)
+    fig.suptitle("Federated EuroSAT: test accuracy over simulated time (each line holds its last score)")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
 
 

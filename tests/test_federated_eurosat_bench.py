@@ -263,3 +263,16 @@ def test_overlay_curves_hold_the_last_score_to_the_missions_end() -> None:
     assert bench.held_curve([[0.0, 0.5], [22.0, 0.9]], 24.0) == [[0.0, 0.5], [22.0, 0.9], [24.0, 0.9]]
     assert bench.held_curve([[0.0, 0.5], [24.0, 0.9]], 24.0) == [[0.0, 0.5], [24.0, 0.9]]
     assert bench.held_curve([], 24.0) == []
+
+
+def test_every_piece_has_a_panel_of_the_overlay() -> None:
+    bench = _bench()
+    runs = [{"name": p.name, "group": p.group} for p in bench.grid()]
+    shown = {r["name"] for _, groups, defaults in bench.PANELS for r in bench.panel_runs(runs, groups, defaults)}
+    assert shown == {p.name for p in bench.grid()}
+    alpha = next(panel for panel in bench.PANELS if "alpha" in panel[1])
+    assert {r["name"] for r in bench.panel_runs(runs, alpha[1], alpha[2])} == {
+        "fedkd-fedasync-s0",
+        "fedkd-fedasync-alpha0.1-s0",
+        "fedkd-fedasync-alpha100-s0",
+    }
