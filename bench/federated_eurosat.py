@@ -403,10 +403,14 @@ def run_missing(grid: Grid, chosen: Sequence[Piece]) -> None:
             grid.record_finished(p, done)
 
 
+def recorded_runs(grid: Grid) -> list[dict[str, Any]]:
+    """The records of the pieces of the current configs that finished, in grid order."""
+    return [r for p in grid.pieces if (r := grid.out.store.read(grid.key(p))) is not None]
+
+
 def gather(grid: Grid) -> dict[str, Any]:
     """The JSON of every finished piece of the current configs, and the overlay plot."""
-    store = grid.out.store
-    runs = [r for p in grid.pieces if (r := store.read(grid.key(p))) is not None]
+    runs = recorded_runs(grid)
     missing = [p.name for p in grid.pieces if not grid.recorded(p)]
     marker = grid.out.global_model.with_suffix(".json")
     result = {
@@ -481,10 +485,98 @@ def plot(runs: Sequence[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.1f} %"
+
+
+def _hours(value: float | None) -> str:
+    return "not reached" if value is None else f"{value:.1f}"
+
+
+def _mb(value: float) -> str:
+    return f"{value / 1e6:,.0f} MB"
+
+
+def _wall(run: dict[str, Any]) -> str:
+    text = f"{run['wall_seconds']:,.0f} s"
+    if run.get("resumed"):
+        text += " (resumed)"
+    efficiency = run.get("parallel_efficiency")
+    if efficiency and run["strategy"] != "ground":
+        text += f", efficiency {efficiency:.2f}"
+    return text
+
+
+def _work(run: dict[str, Any]) -> str:
+    if run["strategy"] == "ground":
+        return f"{run['aggregations']} ground trainings"
+    return f"{run['trainings']} / {run['aggregations']}"
+
+
+def tables(runs: Sequence[dict[str, Any]]) -> str:
+    """The results as markdown tables (one per question), from the gathered records."""
+    by_name = {r["name"]: r for r in runs}
+    head = (
+        "| run | final | best | time to 90 % (h) | macro F1 | bytes up / down | energy per satellite "
+        "| trainings / aggregations | wall |\n|---|---|---|---|---|---|---|---|---|"
+    )
+    lines = ["Strategies and seeds (alpha 0.5, 20 % imagery):", "", head]
+    for run in runs:
+        if run["group"] in ("strategies", "seeds"):
+            lines.append(
+                f"| {run['name']} | {_pct(run['final_accuracy'])} | {_pct(run['best_accuracy'])} "
+                f"| {_hours(run['time_to_accuracy_hours'].get('0.90'))} | {run['macro_f1']:.3f} "
+                f"| {_mb(run['bytes']['up_total'])} / {_mb(run['bytes']['down_total'])} "
+                f"| {run['energy_wh_per_satellite']['mean']:.2f} Wh | {_work(run)} | {_wall(run)} |"
+            )
+    lines += [
+        "",
+        "Label skew (`fedkd` / `fedasync`):",
+        "",
+        "| alpha | final | best | time to 90 % (h) |",
+        "|---|---|---|---|",
+    ]
+    for name, alpha in (
+        ("fedkd-fedasync-alpha0.1-s0", "0.1"),
+        ("fedkd-fedasync-s0", "0.5"),
+        ("fedkd-fedasync-alpha100-s0", "100"),
+    ):
+        skewed = by_name.get(name)
+        if skewed is None:
+            lines.append(f"| {alpha} | not run yet | | |")
+        else:
+            lines.append(
+                f"| {alpha} | {_pct(skewed['final_accuracy'])} | {_pct(skewed['best_accuracy'])} "
+                f"| {_hours(skewed['time_to_accuracy_hours'].get('0.90'))} |"
+            )
+    lines += [
+        "",
+        "Imagery fraction (`fedasync`), final accuracy (time to 90 %, h):",
+        "",
+        "| imagery asked (received) | `fedkd` | `ground` | `fedkd` - `ground` | `fedkd` + onboard semi term |",
+        "|---|---|---|---|---|",
+    ]
+    for fraction, suffix in (("0.05", "-imagery0.05"), ("0.2", ""), ("1.0", "-imagery1.0")):
+        fedkd, ground = by_name.get(f"fedkd-fedasync{suffix}-s0"), by_name.get(f"ground{suffix}-s0")
+        semi = next((r for r in runs if r["group"] == "semi" and str(r["imagery_fraction"]) == fraction), None)
+        received = next((r["imagery_received_fraction"] for r in (fedkd, ground, semi) if r), None)
+
+        def cell(run: dict[str, Any] | None) -> str:
+            if run is None:
+                return "not run yet"
+            return f"{_pct(run['final_accuracy'])} ({_hours(run['time_to_accuracy_hours'].get('0.90'))})"
+
+        gap = f"{100 * (fedkd['final_accuracy'] - ground['final_accuracy']):+.1f} points" if fedkd and ground else ""
+        asked = f"{100 * float(fraction):g} %" + (f" ({_pct(received)})" if received is not None else "")
+        lines.append(f"| {asked} | {cell(fedkd)} | {cell(ground)} | {gap} | {cell(semi) if semi else ''} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--list", action="store_true", help="list the pieces, their hashes and whether they ran")
     parser.add_argument("--plan", action="store_true", help="print the contact plan's capacity and imagery shares")
+    parser.add_argument("--tables", action="store_true", help="print the recorded results as markdown tables")
     parser.add_argument("--only", default="", help="piece names, comma-separated, run in that order (default: all)")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="EuroSAT RGB folder")
     parser.add_argument("--splits", default=str(DEFAULT_SPLITS), help="split folder (train/validation/test.csv)")
@@ -517,6 +609,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         if args.plan:
             print(json.dumps(plan_facts(grid_.run_of(pieces[0]).config), indent=2))
+            return
+        if args.tables:
+            print(tables(recorded_runs(grid_)), end="")
             return
         if args.list:
             for p in pieces:

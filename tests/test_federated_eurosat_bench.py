@@ -276,3 +276,39 @@ def test_every_piece_has_a_panel_of_the_overlay() -> None:
         "fedkd-fedasync-alpha0.1-s0",
         "fedkd-fedasync-alpha100-s0",
     }
+
+
+def _record(name: str, group: str, strategy: str, fraction: float, final: float) -> dict:
+    return {
+        "name": name,
+        "group": group,
+        "strategy": strategy,
+        "imagery_fraction": fraction,
+        "imagery_received_fraction": fraction * 0.9,
+        "final_accuracy": final,
+        "best_accuracy": final + 0.01,
+        "time_to_accuracy_hours": {"0.80": 0.0, "0.90": 30.0 if final >= 0.9 else None, "0.95": None},
+        "macro_f1": final - 0.01,
+        "bytes": {"up_total": 2e8, "down_total": 3e8},
+        "energy_wh_per_satellite": {"mean": 0.17},
+        "trainings": 10,
+        "aggregations": 5,
+        "wall_seconds": 1234.0,
+        "parallel_efficiency": 0.2,
+        "resumed": name.startswith("ground"),
+    }
+
+
+def test_tables_put_each_question_in_one_table_from_the_records() -> None:
+    bench = _bench()
+    runs = [
+        _record("fedkd-fedasync-s0", "strategies", "fedkd", 0.2, 0.91),
+        _record("ground-s0", "strategies", "ground", 0.2, 0.924),
+        _record("fedkd-fedasync-imagery0.05-semi8-s0", "semi", "fedkd", 0.05, 0.88),
+    ]
+    text = bench.tables(runs)
+    assert "| fedkd-fedasync-s0 | 91.0 % | 92.0 % | 30.0 | 0.900 | 200 MB / 300 MB | 0.17 Wh | 10 / 5 |" in text
+    assert "| ground-s0 | 92.4 % |" in text and "5 ground trainings | 1,234 s (resumed) |" in text
+    assert "| 0.1 | not run yet | | |" in text and "| 0.5 | 91.0 % | 92.0 % | 30.0 |" in text
+    assert "| 20 % (18.0 %) | 91.0 % (30.0) | 92.4 % (30.0) | -1.4 points |  |" in text
+    assert "| 5 % (4.5 %) | not run yet | not run yet |  | 88.0 % (not reached) |" in text
