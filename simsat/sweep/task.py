@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import traceback
@@ -77,8 +78,6 @@ def _summary_wall(folder: Path) -> tuple[float | None, bool]:
     """A finished run folder's wall seconds (None when its summary.json gives none) and whether
     it was resumed (its wall time then counts the earlier processes only up to their last
     journaled result, or not at all where `seconds_before_resume` is null)."""
-    import json
-
     try:
         wall = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["wall"]
         seconds = wall["total_seconds"]
