@@ -1,4 +1,5 @@
-"""What one Ray task of a sweep runs: one scenario, start to finish, in the task's own process."""
+"""What one Ray task of a sweep runs: one scenario to its end, in the task's own process (resumed where a
+stopped sweep left it)."""
 
 from __future__ import annotations
 
