@@ -31,6 +31,7 @@ from simsat.data import (
     synthetic_mission,
 )
 from simsat.distill.recipe import TrainRecipe
+from simsat.distill.semi import SemiSupervised
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import evaluate, train_distill, train_supervised
 from simsat.federation.client_app import make_client_app
@@ -46,7 +47,7 @@ from simsat.mission.ground import GroundSegment, Labeller
 from simsat.mission.imagery import ImageCodec, ProductSizedImagery, imagery_share, mean_encoded_bytes
 from simsat.mission.journal import Journal
 from simsat.mission.knowledge import knowledge_packet, labelled_plus_soft, teacher_logits, training_knowledge
-from simsat.mission.onboard import OnboardSetup, SemiSupervised, build_student, model_arrays, save_shard
+from simsat.mission.onboard import OnboardSetup, build_student, model_arrays, save_shard
 from simsat.mission.operations import ImageryPlan, Operations, OperationsPlan
 from simsat.mission.packets import KnowledgePacket, ModelArrays
 from simsat.mission.plan import WorldPlan, build_world

@@ -7,8 +7,9 @@ import torch
 
 from simsat.distill.augment import strong_augment
 from simsat.distill.recipe import TrainRecipe
+from simsat.distill.semi import SemiSupervised
 from simsat.distill.train import TrainHooks, fit
-from simsat.mission.onboard import OnboardSetup, SemiSupervised, build_student, model_arrays, train_onboard
+from simsat.mission.onboard import OnboardSetup, build_student, model_arrays, train_onboard
 from simsat.mission.packets import KnowledgePacket
 
 CLASSES = 10

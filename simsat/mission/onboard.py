@@ -18,9 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from simsat.distill.augment import random_flip_rotate, strong_augment
 from simsat.distill.losses import weighted_kd_loss
 from simsat.distill.recipe import TrainRecipe
+from simsat.distill.semi import SemiSupervised, consistency_loss
 from simsat.distill.train import fit, torch_threads
 from simsat.mission.knowledge import training_knowledge
 from simsat.mission.packets import KnowledgePacket, ModelArrays, TrainReport, UpdatePacket
@@ -28,19 +28,6 @@ from simsat.models.inputs import Normalization, to_input
 from simsat.models.registry import create_student
 
 ONBOARD_MODES = ("distill", "labels", "none")
-
-
-@dataclass(frozen=True)
-class SemiSupervised:
-    """The consistency term on images without a target (off when weight is 0)."""
-
-    weight: float = 0.0
-    threshold: float = 0.95
-    ratio: int = 2  # unlabelled images per image with a target, in each batch
-
-    @property
-    def active(self) -> bool:
-        return self.weight > 0
 
 
 @dataclass(frozen=True)
@@ -111,19 +98,6 @@ def _held_rows(ids: np.ndarray, acquired: int, knowledge: KnowledgePacket) -> tu
     return order[position[held]], np.flatnonzero(held)
 
 
-def _semi_term(
-    model: nn.Module, pool: torch.Tensor, count: int, semi: SemiSupervised, generator: torch.Generator
-) -> torch.Tensor:
-    pick = torch.randint(0, int(pool.shape[0]), (count,), generator=generator)
-    batch = pool[pick]
-    with torch.no_grad():
-        weak = torch.softmax(model(random_flip_rotate(batch, generator)), dim=1)
-    confidence, pseudo = weak.max(dim=1)
-    mask = (confidence >= semi.threshold).float()
-    strong = model(strong_augment(batch, generator))
-    return (F.cross_entropy(strong, pseudo, reduction="none") * mask).mean()
-
-
 def train_onboard(
     setup: OnboardSetup,
     satellite: int,
@@ -184,7 +158,7 @@ def train_onboard(
             if pool is not None:
                 count = semi.ratio * int(idx.numel())
                 unlabelled_seen += count
-                loss = loss + semi.weight * _semi_term(m, pool, count, semi, generator)
+                loss = loss + semi.weight * consistency_loss(m, pool, count, semi, generator)
             return loss
 
         stats = fit(model, x, config, batch_loss, seed=seed)
