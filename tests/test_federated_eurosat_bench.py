@@ -312,3 +312,51 @@ def test_tables_put_each_question_in_one_table_from_the_records() -> None:
     assert "| 0.1 | not run yet | | |" in text and "| 0.5 | 91.0 % | 92.0 % | 30.0 |" in text
     assert "| 20 % (18.0 %) | 91.0 % (30.0) | 92.4 % (30.0) | -1.4 points |  |" in text
     assert "| 5 % (4.5 %) | not run yet | not run yet |  | 88.0 % (not reached) |" in text
+
+
+CENTRAL_SEMI = Path(__file__).resolve().parents[1] / "bench" / "central_semi.py"
+
+
+def _central_semi() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("central_semi_bench", CENTRAL_SEMI)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_central_semi_probe_scores_its_baseline_and_every_epoch(tmp_path: Path) -> None:
+    root, splits = _fake_data(tmp_path)
+    out = tmp_path / "semi.json"
+    args = ["--data", str(root), "--splits", str(splits), "--cache", str(tmp_path / "cache"), "--out", str(out)]
+    args += ["--epochs", "2", "--score-every", "1", "--ratio", "1", "--threads", "1", "--unlabelled-fraction", "0.5"]
+    _central_semi().main(args)
+    result = json.loads(out.read_text())
+    assert result["labelled_images"] == 9  # 10 % of the 90 train images, stratified
+    assert result["unlabelled_images"] == 40  # half of the other 81
+    assert set(result["baseline"]) == {"validation_accuracy", "test_accuracy"}
+    assert [row["epoch"] for row in result["curve"]] == [1, 2]
+    assert result["finished"] is True and result["final"] == result["curve"][-1]
+    best = result["best_on_validation"]
+    assert result["test_gain_points"] == round(100 * (best["test_accuracy"] - result["baseline"]["test_accuracy"]), 2)
+    assert result["command"].startswith("python bench/central_semi.py --data")
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--unlabelled-fraction", "0", "--unlabelled-fraction"),
+        ("--epochs", "0", "--epochs"),
+        ("--data", "/no/such", "--data"),
+    ],
+)
+def test_the_central_semi_probe_names_a_bad_argument_before_loading_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str, message: str
+) -> None:
+    root, splits = _fake_data(tmp_path)
+    args = {"--data": str(root), "--splits": str(splits), flag: value}
+    with pytest.raises(SystemExit) as stopped:
+        _central_semi().main([item for pair in args.items() for item in pair] + ["--out", str(tmp_path / "x.json")])
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()
