@@ -7,16 +7,18 @@ in one place. The baseline, in the same run, is the mission's teacher (ResNet8, 
 continues training that model with cross-entropy on the labels plus `simsat.distill.semi`'s
 consistency term on the unlabelled images (`--ratio` unlabelled per labelled image in each batch,
 confidence `--threshold`), and scores validation and test after every `--score-every` epochs.
-`--unlabelled-fraction` keeps a random share of the unlabelled images (0.2: about what the
-ground receives at the mission's default imagery fraction), so the same probe says what the term
-is worth at the ground and with every image (on board, in the limit).
+`--weight 0` is the control: the same continuation on the labels alone, so a gain can be told
+apart from the longer schedule. `--unlabelled-fraction` keeps a random share of the unlabelled
+images (0.2: about what the ground receives at the mission's default imagery fraction), so the
+same probe says what the term is worth at the ground and with every image.
 
 Writes `--out` (default bench/results/central_semi.json) after every score, so a stopped probe
-keeps what it measured: the baseline, the curve, the best-on-validation epoch, ratios against the
-baseline, machine, versions and the command.
+keeps what it measured: the baseline, the curve, the best-on-validation epoch, its test gain in
+points over the baseline, machine, versions and the command.
 
     python bench/central_semi.py --data ../shared/data/eurosat_rgb --splits ../shared/data/eurosat_splits
     python bench/central_semi.py --data ... --splits ... --unlabelled-fraction 0.2 --out /tmp/semi20.json
+    python bench/central_semi.py --data ... --splits ... --weight 0 --out /tmp/control.json
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
+    if args.weight < 0:
+        p.error(f"--weight must be >= 0, got {args.weight}")
     if args.epochs < 1 or args.ratio < 1 or args.score_every < 1:
         p.error("--epochs, --ratio and --score-every must be >= 1")
     if not 0 < args.unlabelled_fraction <= 1:
@@ -148,8 +152,11 @@ def main(argv: list[str] | None = None) -> None:
     }
 
     def batch_loss(m: nn.Module, xb: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        loss = F.cross_entropy(m(xb), y[idx])
+        if not semi.active:  # --weight 0: the control, the same continuation on the labels alone
+            return loss
         count = semi.ratio * int(idx.numel())
-        return F.cross_entropy(m(xb), y[idx]) + semi.weight * consistency_loss(m, pool, count, semi, generator)
+        return loss + semi.weight * consistency_loss(m, pool, count, semi, generator)
 
     def on_epoch_end(epoch: int) -> None:
         if epoch % args.score_every and epoch != args.epochs:
