@@ -69,6 +69,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.weight < 0:
         p.error(f"--weight must be >= 0, got {args.weight}")
+    if not 0 <= args.threshold <= 1:
+        p.error(f"--threshold must be in [0, 1], got {args.threshold}")
     if args.epochs < 1 or args.ratio < 1 or args.score_every < 1:
         p.error("--epochs, --ratio and --score-every must be >= 1")
     if not 0 < args.unlabelled_fraction <= 1:
