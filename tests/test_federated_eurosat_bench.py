@@ -347,6 +347,7 @@ def test_the_central_semi_probe_scores_its_baseline_and_every_epoch(tmp_path: Pa
     [
         ("--unlabelled-fraction", "0", "--unlabelled-fraction"),
         ("--epochs", "0", "--epochs"),
+        ("--threshold", "1.5", "--threshold"),
         ("--data", "/no/such", "--data"),
     ],
 )
