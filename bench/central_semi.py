@@ -163,10 +163,8 @@ def main(argv: list[str] | None = None) -> None:
     def on_epoch_end(epoch: int) -> None:
         if epoch % args.score_every and epoch != args.epochs:
             return
-        model.to(memory_format=torch.contiguous_format)
+        # evaluate() scores in eval mode and gives the model back in train mode
         row = {"epoch": epoch, "seconds": round(time.perf_counter() - start, 1), **_scores(model, data, norm)}
-        model.to(memory_format=torch.channels_last)
-        model.train()
         curve.append(row)
         best = max(curve, key=lambda r: r["validation_accuracy"])
         result.update(

@@ -35,13 +35,18 @@ BENCH = Path(__file__).resolve().parents[1] / "bench" / "federated_eurosat.py"
 CLASSES = ("Forest", "River", "SeaLake")
 
 
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("federated_eurosat_bench", BENCH)
+def _load_script(path: Path, name: str) -> ModuleType:
+    """A bench script as a module (registered under `name`: its dataclasses look their module up)."""
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _bench() -> ModuleType:
+    return _load_script(BENCH, "federated_eurosat_bench")
 
 
 def _fake_data(tmp_path: Path, per_class: int = 40) -> tuple[Path, Path]:
@@ -318,11 +323,7 @@ CENTRAL_SEMI = Path(__file__).resolve().parents[1] / "bench" / "central_semi.py"
 
 
 def _central_semi() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("central_semi_bench", CENTRAL_SEMI)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _load_script(CENTRAL_SEMI, "central_semi_bench")
 
 
 def test_the_central_semi_probe_scores_its_baseline_and_every_epoch(tmp_path: Path) -> None:
