@@ -33,16 +33,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 import simsat
 from simsat.data import MissionData, load_eurosat_splits, split_mission_from_splits
 from simsat.distill.recipe import TrainRecipe
-from simsat.distill.semi import SemiSupervised, consistency_loss
+from simsat.distill.semi import SemiSupervised, train_semi_supervised
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
-from simsat.distill.train import TrainHooks, evaluate, fit, labels_tensor
-from simsat.models.inputs import Normalization, to_input
+from simsat.distill.train import TrainHooks, evaluate
+from simsat.models.inputs import Normalization
 from simsat.results.atomic import write_text
 from simsat.summary import machine
 
@@ -120,10 +119,6 @@ def main(argv: list[str] | None = None) -> None:
     recipe = TrainRecipe(epochs=args.epochs, batch_size=64, lr=args.lr, schedule="onecycle")
     semi = SemiSupervised(args.weight, args.threshold, args.ratio)
     model = copy.deepcopy(teacher)
-    x = to_input(ground.images, norm, channels_last=True)
-    y = labels_tensor(ground.labels, len(ground))
-    pool = to_input(unlabelled, norm, channels_last=True)
-    generator = torch.Generator().manual_seed(args.seed + 17)
     curve: list[dict] = []
     start = time.perf_counter()
     result: dict = {
@@ -153,13 +148,6 @@ def main(argv: list[str] | None = None) -> None:
         "command": " ".join(["python", "bench/central_semi.py", *(argv if argv is not None else sys.argv[1:])]),
     }
 
-    def batch_loss(m: nn.Module, xb: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-        loss = F.cross_entropy(m(xb), y[idx])
-        if not semi.active:  # --weight 0: the control, the same continuation on the labels alone
-            return loss
-        count = semi.ratio * int(idx.numel())
-        return loss + semi.weight * consistency_loss(m, pool, count, semi, generator)
-
     def on_epoch_end(epoch: int) -> None:
         if epoch % args.score_every and epoch != args.epochs:
             return
@@ -177,7 +165,9 @@ def main(argv: list[str] | None = None) -> None:
         write_text(Path(args.out), json.dumps(result, indent=2) + "\n")
         logger.info("epoch %d/%d: %s (%.0f s)", epoch, args.epochs, row, row["seconds"])
 
-    fit(model, x, recipe, batch_loss, TrainHooks(on_epoch_end=on_epoch_end), seed=args.seed)
+    # --weight 0 is the control: the same continuation on the labels alone
+    hooks = TrainHooks(on_epoch_end=on_epoch_end)
+    train_semi_supervised(model, ground.images, ground.labels, unlabelled, recipe, norm, semi, hooks, seed=args.seed)
 
 
 if __name__ == "__main__":

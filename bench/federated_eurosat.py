@@ -84,6 +84,7 @@ def _piece(
     alpha: str = "",
     fraction: str = "",
     semi_ratio: int = 0,
+    refresh: str = "",
 ) -> Piece:
     name = strategy if strategy != "fedkd" else f"fedkd-{aggregation}"
     overrides = [f"federation.strategy={strategy}", f"federation.aggregation={aggregation}", f"seed={seed}"]
@@ -96,6 +97,9 @@ def _piece(
     if semi_ratio:  # the onboard FixMatch-style term on the images the ground never received
         name += f"-semi{semi_ratio}"
         overrides += ["training.semi_weight=1", f"training.semi_ratio={semi_ratio}"]
+    if refresh:  # the ground's teachers learn from the imagery received by then (distill.refresh)
+        name += f"-refresh{refresh}"
+        overrides.append(f"distill.refresh.hours=[{refresh}]")
     return Piece(f"{name}-s{seed}", tuple(overrides), group)
 
 
@@ -120,6 +124,10 @@ def grid() -> list[Piece]:
         # what would make onboard training pay: the satellites learn from the images the ground
         # never received (97 % of them at 5 % imagery), 8 unlabelled images per soft-labelled one
         _piece("fedkd", "fedasync", "semi", fraction="0.05", semi_ratio=8),
+        # the lever the central probe (bench/central_semi.py) points to: the teacher learns from
+        # the received imagery with the consistency term, once, a third into the mission
+        _piece("fedkd", "sync", "refresh", refresh="24"),
+        _piece("ground", "fedasync", "refresh", refresh="24"),
     ]
     names = [p.name for p in pieces]
     assert len(set(names)) == len(names), names
@@ -221,6 +229,7 @@ def piece_record(piece: Piece, config: Any, folder: Path, command: str, wall_s: 
         "time_to_accuracy_hours": summary["time_to_accuracy_hours"],
         "ground_only_accuracy": summary["reference"]["ground_only_accuracy"],
         "teachers": summary["reference"]["teachers"],
+        "teacher_refreshes": summary.get("teacher_refreshes", []),
         "bytes": summary["bytes"],
         "energy_wh_per_satellite": {
             "mean": round(sum(per_sat) / len(per_sat), 4) if per_sat else 0.0,
@@ -441,6 +450,7 @@ PANELS = (
     ("seeds", ("seeds",), ("fedkd-fedasync-s0", "fedkd-sync-s0", "ground-s0")),
     ("label skew: Dirichlet alpha (fedkd / fedasync)", ("alpha",), ("fedkd-fedasync-s0",)),
     ("imagery fraction, onboard semi-supervised term", ("imagery", "semi"), ("fedkd-fedasync-s0", "ground-s0")),
+    ("the ground's teachers refreshed at 24 h", ("refresh",), ("fedkd-sync-s0", "ground-s0")),
 )
 
 
@@ -456,9 +466,11 @@ def plot(runs: Sequence[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(14, 9), sharex=True, sharey=True)
+    fig, axes = plt.subplots(2, 3, figsize=(19, 9), sharex=True, sharey=True)
+    for ax in axes.flat[len(PANELS) :]:
+        ax.set_visible(False)
     lowest = 100.0
-    for ax, (title, groups, defaults) in zip(axes.flat, PANELS, strict=True):
+    for ax, (title, groups, defaults) in zip(axes.flat, PANELS, strict=False):
         shown = panel_runs(runs, groups, defaults)
         for run in shown:
             curve = held_curve(run["curve"], float(run.get("simulated_hours") or 0.0))
@@ -474,8 +486,9 @@ def plot(runs: Sequence[dict[str, Any]], path: Path) -> None:
             ax.legend(fontsize=7, loc="lower right")
         else:
             ax.text(0.5, 0.5, "not run yet", transform=ax.transAxes, ha="center", color="grey")
-    for ax in axes[1]:
+    for ax in [*axes[1][: len(PANELS) - axes.shape[1]], *axes[0][len(PANELS) - axes.shape[1] :]]:
         ax.set_xlabel("simulated hours")
+        ax.xaxis.set_tick_params(labelbottom=True)
     for ax in axes[:, 0]:
         ax.set_ylabel("test accuracy of the global student (%)")
     axes[0, 0].set_ylim(max(0.0, 10 * ((lowest - 5) // 10)), 100)

@@ -8,6 +8,7 @@ Flower's simulation engine (or, for tests, the same ClientApp in this process).
 
 from __future__ import annotations
 
+import copy
 import logging
 import tempfile
 import time
@@ -31,7 +32,7 @@ from simsat.data import (
     synthetic_mission,
 )
 from simsat.distill.recipe import TrainRecipe
-from simsat.distill.semi import SemiSupervised
+from simsat.distill.semi import SemiSupervised, train_semi_supervised
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import evaluate, train_distill, train_supervised
 from simsat.federation.client_app import make_client_app
@@ -170,6 +171,7 @@ class Mission:
     hardware: list[HardwareProfile]
     inference_flops_per_image: float
     _reference: tuple[dict[str, float], ModelArrays] | None = field(default=None, repr=False)
+    _refreshed: list[torch.nn.Module] | None = field(default=None, repr=False)  # this run's refreshed teachers
 
     @property
     def num_satellites(self) -> int:
@@ -182,10 +184,41 @@ class Mission:
 
     def label(self, images: np.ndarray, ids: np.ndarray) -> KnowledgePacket:
         d = self.config.distill
-        teachers = list(self.teachers)
+        teachers = list(self._teachers_in_use())
         if d.reference_teacher:
             teachers.append(build_student(self.config.satellite.model, self.num_classes, self._trained_reference()[1]))
         return knowledge_packet(teacher_logits(teachers, images, self.norm), ids, d.weighting, d.temperature)
+
+    def refresh_teachers(self, images: np.ndarray) -> tuple[list[ModelArrays], dict[str, Any]]:
+        """The teachers in use, continued on the ground's labels plus the consistency term on
+        the received `images` (`distill.refresh`); their new weights and test scores."""
+        r = self.config.distill.refresh
+        semi = SemiSupervised(r.weight, r.threshold, r.ratio)
+        g, test = self.data.ground, self.data.test
+        start = time.perf_counter()
+        weights, report = [], []
+        for spec, teacher in zip(self.config.distill.teachers, self._teachers_in_use(), strict=True):
+            model = copy.deepcopy(teacher)
+            recipe = TrainRecipe(epochs=r.epochs, batch_size=spec.batch_size, lr=r.lr, schedule="onecycle")
+            train_semi_supervised(model, g.images, g.labels, images, recipe, self.norm, semi, seed=self.config.seed)
+            model = model.to(memory_format=torch.contiguous_format)
+            accuracy = evaluate(model, test.images, test.labels, self.norm, self.num_classes).accuracy
+            log.info("teacher %s refreshed on %d received images: test accuracy %.4f", spec.name, len(images), accuracy)
+            weights.append(model_arrays(model))
+            report.append({"name": spec.name, "accuracy": round(float(accuracy), 4)})
+        return weights, {"teachers": report, "seconds": round(time.perf_counter() - start, 2)}
+
+    def adopt_teachers(self, weights: list[ModelArrays]) -> None:
+        """Label with teachers of these weights from now on (this run only)."""
+        adopted = []
+        for teacher, arrays in zip(self._teachers_in_use(), weights, strict=True):
+            model = copy.deepcopy(teacher)
+            model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()})
+            adopted.append(model.eval())
+        self._refreshed = adopted
+
+    def _teachers_in_use(self) -> list[torch.nn.Module]:
+        return self.teachers if self._refreshed is None else self._refreshed
 
     def train_at_ground(self, arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
         """`ground`: the student trained on everything the ground holds (`training.epochs`)."""
@@ -263,6 +296,7 @@ class Mission:
             max_labels_per_contact=f.max_labels_per_contact,
             keeps_pool=f.ground_refine_epochs > 0 and strategy.aggregates,  # only refinement uses it
             refine_images=f.ground_refine_images,
+            keeps_imagery=bool(self.config.distill.refresh.hours),
             seed=self.config.seed,
         )
 
@@ -277,7 +311,15 @@ class Mission:
     ) -> Operations:
         """The mission's processes; with a `journal`, every result of real work goes through it
         (taken from it when a resumed run replays, else computed and added)."""
-        work = GroundWork(self.score, self.label, self.train_at_ground, self.refine_at_ground)
+        self._refreshed = None  # every run starts from the launch teachers
+        refreshes = bool(self.config.distill.refresh.hours)
+        work = GroundWork(
+            self.score,
+            self.label,
+            self.train_at_ground,
+            self.refine_at_ground,
+            self.refresh_teachers if refreshes else None,
+        )
         if journal is not None:
             work = journaled_ground(work, journal, stop)
             transport = JournaledTransport(cast(RestorableTransport, transport), journal, stop)
@@ -303,6 +345,15 @@ class Mission:
         ]
         hours = self.world.duration_s / 3600.0
         ground = self.ground_segment(work.label)
+        refresh = work.refresh
+        refresher = None
+        if refresh is not None and ground.labeller is not None:
+
+            def refresher(images: np.ndarray) -> dict[str, Any]:
+                weights, report = refresh(images)
+                self.adopt_teachers(weights)
+                return report
+
         return Operations(
             env,
             self.plan,
@@ -314,6 +365,7 @@ class Mission:
             ground_trainer=work.train if ground.strategy.ground_trains else None,
             ground_refiner=work.refine if ground.keeps_pool else None,
             progress=lambda t: progress("mission", t / 3600.0, hours),
+            teacher_refresher=refresher,
         )
 
     def run(
@@ -435,6 +487,7 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
         eval_interval_s=config.federation.eval_interval_hours * 3600.0,
         refine_interval_s=config.federation.ground_refine_interval_hours * 3600.0,
         command_s=config.mission.command_s,
+        refresh_s=tuple(h * 3600.0 for h in config.distill.refresh.hours),
         faults=fault_settings(config),
     )
     with tempfile.TemporaryDirectory(prefix="simsat-shards-") as shards:

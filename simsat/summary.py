@@ -66,6 +66,7 @@ def mission_summary(
             "ground_only_epochs": None if reference is None else reference["epochs"],
             "teachers": [{"name": t["name"], "accuracy": _r(t["accuracy"])} for t in mission.teacher_report],
         },
+        "teacher_refreshes": ops.teacher_refreshes,
         "bytes": {
             **bytes_by_kind,
             "up_total": sum(bytes_by_kind["up"].values()),
@@ -98,6 +99,7 @@ def mission_summary(
             "eval_wall_seconds": _r(ops.clock.eval_s, 2),
             "ground_label_seconds": _r(ops.clock.label_s, 2),
             "ground_train_seconds": _r(ops.clock.ground_train_s, 2),
+            "teacher_refresh_seconds": _r(ops.clock.teacher_refresh_s, 2),
             "workers": workers,
             "parallel_speedup": _r(ops.train_wall_seconds / mission_wall, 3) if mission_wall > 0 else None,
             "orchestration_overhead": _r(1.0 - busy / (mission_wall * workers), 3) if mission_wall > 0 else None,

@@ -69,7 +69,7 @@ def _fake_data(tmp_path: Path, per_class: int = 40) -> tuple[Path, Path]:
 def _settings(bench: ModuleType) -> set[tuple[str, str, int, str, str]]:
     out = set()
     for p in bench.grid():
-        if p.group == "semi":  # beyond the issue's grid (checked on its own)
+        if p.group in ("semi", "refresh"):  # beyond the issue's grid (checked on their own)
             continue
         out.add(
             (
@@ -86,7 +86,7 @@ def _settings(bench: ModuleType) -> set[tuple[str, str, int, str, str]]:
 def test_grid_has_every_run_of_the_issue() -> None:
     bench = _bench()
     runs = _settings(bench)
-    assert len(runs) == 15 and len(bench.grid()) == 16
+    assert len(runs) == 15 and len(bench.grid()) == 18
     for aggregation in ("fedasync", "sync", "fedbuff"):
         assert ("fedkd", aggregation, 0, "0.5", "0.2") in runs
     for strategy in ("ground", "fedavg_labels", "local"):
@@ -98,6 +98,8 @@ def test_grid_has_every_run_of_the_issue() -> None:
         assert {(strategy, "fedasync", 0, "0.5", f) for f in ("0.05", "0.2", "1.0")} <= runs
     (semi,) = [p for p in bench.grid() if p.group == "semi"]  # the onboard term where the ground sees least
     assert semi.override("training.semi_weight", "0") == "1" and semi.override("imagery.fraction", "") == "0.05"
+    refreshed = {(p.override("federation.strategy", ""), p.override("distill.refresh.hours", "")) for p in bench.grid()}
+    assert {("fedkd", "[24]"), ("ground", "[24]")} <= refreshed  # the ground's teacher refresh, against both
 
 
 def test_scenarios_validate_and_hashes_follow_what_is_computed(tmp_path: Path) -> None:
@@ -139,14 +141,14 @@ def test_list_names_every_piece_by_the_scenario_hash_of_its_config(
 ) -> None:
     root, splits = _fake_data(tmp_path)
     bench = _bench()
-    bench.main(["--list", *_where(tmp_path, root, splits), "mission.duration_hours=2"])
+    bench.main(["--list", *_where(tmp_path, root, splits), "mission.duration_hours=30"])
     lines = capsys.readouterr().out.splitlines()
     pieces = bench.grid()
     assert [line.split()[0] for line in lines] == [p.name for p in pieces]
     base = [f"data.path={root}", f"data.split_dir={splits}", "run.progress=false"]
-    for piece in (pieces[0], pieces[-1]):  # the default piece and one with its own imagery fraction
-        config = load_config("federated_eurosat", bench.piece_items(piece, base, ["mission.duration_hours=2"]))
-        assert config.mission.duration_hours == 2.0 and config.training.threads == 1 and config.sweep.run_cpus == 1
+    for piece in (pieces[0], pieces[-1]):  # the default piece and one with a teacher refresh
+        config = load_config("federated_eurosat", bench.piece_items(piece, base, ["mission.duration_hours=30"]))
+        assert config.mission.duration_hours == 30.0 and config.training.threads == 1 and config.sweep.run_cpus == 1
         line = next(line for line in lines if line.split()[0] == piece.name)
         assert line.split()[2] == scenario_hash(config) and line.split()[3] == "not"
     assert len({line.split()[2] for line in lines}) == len(pieces)

@@ -119,6 +119,20 @@ class TeacherConfig:
 
 
 @dataclass
+class TeacherRefreshConfig:
+    """The ground continues its teachers mid-mission: cross-entropy on its labels plus the
+    FixMatch-style consistency term on the imagery it has received, then labels every received
+    image again and re-sends the labels (a satellite keeps the newest label of an image)."""
+
+    hours: list[float] = field(default_factory=list)  # simulated hours of each refresh (empty: none)
+    epochs: int = 30  # passes over the ground's labelled images
+    lr: float = 3e-3  # one-cycle peak lr
+    weight: float = 1.0  # weight of the consistency term (0: labels alone)
+    threshold: float = 0.95  # confidence a pseudo-label needs
+    ratio: int = 7  # received images per labelled image in a batch
+
+
+@dataclass
 class DistillConfig:
     weighting: str = "paper"
     temperature: float = 5.0
@@ -131,6 +145,7 @@ class DistillConfig:
     # the ground-only reference (the student trained on the ground's labels) joins the teachers as
     # one more member (needs reference.epochs > 0)
     reference_teacher: bool = False
+    refresh: TeacherRefreshConfig = field(default_factory=TeacherRefreshConfig)  # the reference is not refreshed
 
 
 @dataclass

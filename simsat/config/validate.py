@@ -104,12 +104,42 @@ def _check_federation_values(config: SimsatConfig) -> None:
     )
 
 
+def _check_refresh(config: SimsatConfig) -> None:
+    r = config.distill.refresh
+    c.require(isinstance(r.hours, list), "distill.refresh.hours", "must be a list of simulated hours", r.hours)
+    duration = float(config.mission.duration_hours)  # already checked
+    previous = 0.0
+    for i, hour in enumerate(r.hours):
+        key = f"distill.refresh.hours[{i}]"
+        c.number(key, hour, low=0.0, low_open=True, high=duration)
+        c.require(float(hour) > previous, key, "must be later than the refresh before it", hour)
+        previous = float(hour)
+    c.integer("distill.refresh.epochs", r.epochs, 1, 1000)
+    c.positive("distill.refresh.lr", r.lr, high=10.0)
+    c.non_negative("distill.refresh.weight", r.weight, high=100.0)
+    c.number("distill.refresh.threshold", r.threshold, low=0.0, low_open=True, high=1.0)
+    c.integer("distill.refresh.ratio", r.ratio, 1, 1000)
+    c.require(
+        not r.hours or len(config.distill.teachers) > 0,
+        "distill.refresh.hours",
+        "needs distill.teachers (the reference teacher is not refreshed)",
+        r.hours,
+    )
+
+
 def _check_federation_names(config: SimsatConfig) -> None:
     from simsat.mission.aggregation import AGGREGATORS, AggregatorSettings
     from simsat.mission.strategies import get_strategy
 
     f = config.federation
-    get_strategy(f.strategy)
+    strategy = get_strategy(f.strategy)
+    hours = config.distill.refresh.hours
+    c.require(
+        not hours or strategy.knowledge or strategy.ground_trains,
+        "distill.refresh.hours",
+        f"needs a strategy whose ground labels its imagery (fedkd, ground), not {f.strategy}",
+        hours,
+    )
     c.choice("federation.aggregation", f.aggregation, sorted(AGGREGATORS))
     AggregatorSettings(f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr)
 
@@ -278,6 +308,7 @@ def validate_config(config: SimsatConfig) -> None:
     c.non_negative("training.semi_weight", tr.semi_weight, high=100.0)
     c.number("training.semi_threshold", tr.semi_threshold, low=0.0, low_open=True, high=1.0)
     c.integer("training.semi_ratio", tr.semi_ratio, 1, 1000)
+    _check_refresh(config)
     _check_federation_values(config)
     im = config.imagery
     c.number("imagery.share", im.share, low=0.0, high=1.0)

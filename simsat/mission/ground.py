@@ -39,6 +39,7 @@ class GroundSegment:
     max_labels_per_contact: int = 0
     keeps_pool: bool = False  # keep received images and their soft labels to train on at the ground
     refine_images: int = 0  # received images a refinement trains on at most (a seeded sample; 0: all)
+    keeps_imagery: bool = False  # keep every received image (a teacher refresh learns from them all)
     seed: int = 0
     version: int = 0
     queue: list[KnowledgePacket] = field(default_factory=list)
@@ -47,6 +48,7 @@ class GroundSegment:
     pool_images: list[np.ndarray] = field(default_factory=list)
     pool_knowledge: list[KnowledgePacket] = field(default_factory=list)
     pool_trained: int = 0  # pool images the last ground training saw
+    imagery: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)  # (satellite, images, ids)
     satellite_models: dict[int, ModelArrays] = field(default_factory=dict)
     history: dict[int, ModelArrays] = field(default_factory=dict)
     discarded: int = 0
@@ -65,21 +67,47 @@ class GroundSegment:
         self.received[satellite] += len(ids)
         if len(ids) == 0 or self.labeller is None:
             return 0
+        if self.keeps_imagery:
+            self.imagery.append((satellite, images, ids))
         labels = self.labeller(images, ids)
         if self.strategy.knowledge:
-            pending = self.queue[satellite]
-            self.queue[satellite] = KnowledgePacket(
-                ids=np.concatenate([pending.ids, labels.ids]),
-                targets=np.concatenate([pending.targets, labels.targets]),
-                kd_weight=np.concatenate([pending.kd_weight, labels.kd_weight]),
-                ce_weight=np.concatenate([pending.ce_weight, labels.ce_weight]),
-            )
+            self.queue[satellite] = concat_knowledge([self.queue[satellite], labels])
+        self._pool_labelled(images, ids, labels)
+        return len(labels)
+
+    def _pool_labelled(self, images: np.ndarray, ids: np.ndarray, labels: KnowledgePacket) -> None:
         if self.strategy.ground_trains or self.keeps_pool:
             order = np.argsort(ids)
             rows = order[np.searchsorted(ids[order], labels.ids)]
             self.pool_images.append(images[rows])
             self.pool_knowledge.append(labels)
-        return len(labels)
+
+    def received_imagery(self) -> np.ndarray:
+        """Every image received so far, in arrival order (kept only with `keeps_imagery`)."""
+        if not self.imagery:
+            return np.zeros((0, 1, 1, 3), np.uint8)
+        return np.concatenate([images for _, images, _ in self.imagery])
+
+    def relabel(self) -> int:
+        """After the teachers changed: label every received image again (`keeps_imagery`). The
+        pool the ground trains on is rebuilt from the new labels (and trained on again), and each
+        satellite's queue keeps what was sent and then holds the new labels of all its images,
+        so they go up again and replace the old ones on board. Returns the labels made."""
+        assert self.labeller is not None and self.keeps_imagery
+        self.pool_images, self.pool_knowledge = [], []
+        fresh: dict[int, list[KnowledgePacket]] = {}
+        made = 0
+        for satellite, images, ids in self.imagery:
+            labels = self.labeller(images, ids)
+            fresh.setdefault(satellite, []).append(labels)
+            self._pool_labelled(images, ids, labels)
+            made += len(labels)
+        if self.strategy.knowledge:
+            for satellite, packets in fresh.items():
+                delivered = self.queue[satellite].take(slice(0, self.sent[satellite]))
+                self.queue[satellite] = concat_knowledge([delivered, *packets])
+        self.pool_trained = 0
+        return made
 
     def labels_pending(self, satellite: int) -> int:
         return len(self.queue[satellite]) - self.sent[satellite]
@@ -158,17 +186,11 @@ class GroundSegment:
         """Every received image the teachers labelled, with its soft label."""
         if not self.pool_images:
             return np.zeros((0, 1, 1, 3), np.uint8), KnowledgePacket.empty(self.num_classes)
-        packs = self.pool_knowledge
-        knowledge = KnowledgePacket(
-            ids=np.concatenate([k.ids for k in packs]),
-            targets=np.concatenate([k.targets for k in packs]),
-            kd_weight=np.concatenate([k.kd_weight for k in packs]),
-            ce_weight=np.concatenate([k.ce_weight for k in packs]),
-        )
-        return np.concatenate(self.pool_images), knowledge
+        return np.concatenate(self.pool_images), concat_knowledge(self.pool_knowledge)
 
     def train_on_pool(self, trainer: GroundTrainer) -> bool:
-        """`ground`: train the student on every labelled image received so far. False: nothing new."""
+        """`ground`: train the student on every labelled image received so far. False: nothing new
+        (no image arrived and no label changed since the last training)."""
         if self.pool_size() <= self.pool_trained:
             return False
         images, knowledge = self.pool()
@@ -190,3 +212,13 @@ class GroundSegment:
         self.model = trainer(self.model, images, knowledge)
         self.history[self.version] = self.model
         return len(knowledge)
+
+
+def concat_knowledge(packets: list[KnowledgePacket]) -> KnowledgePacket:
+    """The packets one after another (at least one)."""
+    return KnowledgePacket(
+        ids=np.concatenate([k.ids for k in packets]),
+        targets=np.concatenate([k.targets for k in packets]),
+        kd_weight=np.concatenate([k.kd_weight for k in packets]),
+        ce_weight=np.concatenate([k.ce_weight for k in packets]),
+    )

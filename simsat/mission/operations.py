@@ -40,6 +40,8 @@ from simsat.world.power import Battery
 log = logging.getLogger(__name__)
 
 Evaluate = Callable[[ModelArrays], dict[str, float]]
+# the received imagery -> the teachers learn from it and are used from then on; their report
+TeacherRefresher = Callable[[np.ndarray], dict[str, Any]]
 BYTE_KINDS = {"up": ("model", "knowledge"), "down": ("update", "imagery")}
 T = TypeVar("T")
 
@@ -76,6 +78,7 @@ class OperationsPlan:
     eval_interval_s: float = 0.0  # a new global student is evaluated at most this often (0: every one)
     refine_interval_s: float = 0.0  # the ground refines an aggregated student at most this often (0: every one)
     command_s: float = 0.0  # simulated seconds a satellite's computer takes to answer a command
+    refresh_s: Sequence[float] = ()  # simulated times the ground refreshes its teachers (distill.refresh)
     faults: FaultSettings = FaultSettings()  # injected faults (none by default)
 
     @property
@@ -110,6 +113,7 @@ class Clock:
     eval_s: float = 0.0
     label_s: float = 0.0
     ground_train_s: float = 0.0
+    teacher_refresh_s: float = 0.0
 
 
 class Operations:
@@ -127,6 +131,7 @@ class Operations:
         ground_trainer: GroundTrainer | None = None,
         ground_refiner: GroundTrainer | None = None,
         progress: Callable[[float], None] | None = None,
+        teacher_refresher: TeacherRefresher | None = None,
     ) -> None:
         self.env = env
         self.plan = plan
@@ -137,7 +142,9 @@ class Operations:
         self.evaluate = evaluate
         self.ground_trainer = ground_trainer
         self.ground_refiner = ground_refiner
+        self.teacher_refresher = teacher_refresher
         self.progress = progress
+        self.teacher_refreshes: list[dict[str, Any]] = []  # one report per refresh, for the summary
         self.satellites = [SatelliteState(i, b) for i, b in enumerate(batteries)]
         self.antennas = [simpy.PriorityResource(env, capacity=s.antennas) for s in plan.world.stations]
         self.clock = Clock()
@@ -243,6 +250,8 @@ class Operations:
             self.env.process(self._deadlines())
         if self.strategy.ground_trains:
             self.env.process(self._ground_training())
+        if self.teacher_refresher is not None and self.plan.refresh_s:
+            self.env.process(self._teacher_refreshes())
         if self.progress is not None:
             self.env.process(self._ticker())
         self.env.run(until=self.plan.duration_s)
@@ -311,6 +320,27 @@ class Operations:
                 self._event("ground_training", version=self.ground.version, images=self.ground.pool_trained)
                 self._global_metric("ground_training")
                 self._new_version()
+
+    def _teacher_refreshes(self) -> Generator[simpy.Event, Any, None]:
+        """At each `plan.refresh_s`: the teachers learn from the imagery received so far, then
+        every received image is labelled again (and its label re-queued for its satellite)."""
+        assert self.teacher_refresher is not None
+        for at_s in self.plan.refresh_s:
+            yield self.env.timeout(max(at_s - self.env.now, 0.0))
+            images = self.ground.received_imagery()
+            if len(images) == 0:
+                self._event("teacher_refresh", images=0, skipped="no imagery received yet")
+                continue
+            start = time.perf_counter()
+            report = self.teacher_refresher(images)
+            labelled = time.perf_counter()
+            labels = self.ground.relabel()
+            done = time.perf_counter()
+            self.clock.teacher_refresh_s += labelled - start
+            self.clock.label_s += done - labelled
+            entry = {"hour": round(self.env.now / 3600.0, 4), "images": len(images), "labels": labels, **report}
+            self.teacher_refreshes.append(entry)
+            self._event("teacher_refresh", **entry, wall_s=round(done - start, 3))
 
     def _satellite(self, sat: SatelliteState, windows: Sequence[ContactWindow]) -> Generator[simpy.Event, Any, None]:
         for n, window in enumerate(windows):

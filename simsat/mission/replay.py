@@ -23,6 +23,8 @@ from simsat.mission.transport import Reply
 Evaluate = Callable[[ModelArrays], dict[str, float]]
 Label = Callable[[np.ndarray, np.ndarray], KnowledgePacket]
 GroundTrain = Callable[[ModelArrays, np.ndarray, KnowledgePacket], ModelArrays]
+# the received imagery -> each refreshed teacher's weights and a report (its scores, seconds)
+RefreshTeachers = Callable[[np.ndarray], tuple[list[ModelArrays], dict[str, Any]]]
 
 
 class RestorableTransport(Protocol):
@@ -160,6 +162,22 @@ class GroundWork:
     label: Label
     train: GroundTrain
     refine: GroundTrain  # an aggregated student refined at the ground
+    refresh: RefreshTeachers | None = None  # the teachers continued on the received imagery
+
+
+def teachers_entry(result: tuple[list[ModelArrays], dict[str, Any]]) -> Entry:
+    teachers, report = result
+    names, arrays = [], {}
+    for i, weights in enumerate(teachers):
+        teacher_names, teacher_arrays = arrays_entry(f"t{i}_", weights)
+        names.append(teacher_names)
+        arrays.update(teacher_arrays)
+    return Entry({"names": names, "report": report}, arrays)
+
+
+def entry_teachers(entry: Entry) -> tuple[list[ModelArrays], dict[str, Any]]:
+    names = entry.meta["names"]
+    return [entry_arrays(f"t{i}_", n, entry) for i, n in enumerate(names)], entry.meta["report"]
 
 
 def journaled_ground(work: GroundWork, journal: Journal, stop: Callable[[], None] = _no_stop) -> GroundWork:
@@ -199,7 +217,21 @@ def journaled_ground(work: GroundWork, journal: Journal, stop: Callable[[], None
             "ground_refine", check, lambda: work.refine(model, images, knowledge), model_entry, entry_model
         )
 
-    return GroundWork(score, label, train, refine)
+    refresh = None
+    if work.refresh is not None:
+        compute_refresh = work.refresh
+
+        def refresh(images: np.ndarray) -> tuple[list[ModelArrays], dict[str, Any]]:
+            stop()
+            return journal.remember(
+                "teacher_refresh",
+                fingerprint("teacher_refresh", images),
+                lambda: compute_refresh(images),
+                teachers_entry,
+                entry_teachers,
+            )
+
+    return GroundWork(score, label, train, refine, refresh)
 
 
 def journaled_reference(

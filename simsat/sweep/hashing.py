@@ -19,6 +19,9 @@ from simsat.config.schema import SimsatConfig
 HASH_LENGTH = 12
 # scenario keys that do not change what a run computes
 SCENARIO_EXECUTION_KEYS = ("run.output_dir", "run.progress", "run.engine", "ray", "sweep", "data.cache_dir")
+# keys added to the schema after runs were recorded: hashed only when they differ from their
+# default, so a run recorded before a key existed keeps its hash (and its record)
+ADDED_KEYS = ("distill.refresh",)
 
 
 def stable_hash(data: Any, length: int = HASH_LENGTH) -> str:
@@ -44,9 +47,17 @@ def drop_keys(data: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     return dict(out)
 
 
+def _at(data: dict[str, Any], dotted: str) -> Any:
+    for part in dotted.split("."):
+        data = data[part]
+    return data
+
+
 def scenario_hash(config: SimsatConfig) -> str:
     """Hash of everything that shapes a scenario's results."""
     d = drop_keys(dataclasses.asdict(config), SCENARIO_EXECUTION_KEYS)
+    default = dataclasses.asdict(SimsatConfig())
+    d = drop_keys(d, [key for key in ADDED_KEYS if _at(d, key) == _at(default, key)])
     d["data"]["path"] = resolved(d["data"]["path"])
     d["data"]["split_dir"] = resolved(d["data"]["split_dir"])
     d["constellation"]["tle"] = resolved(d["constellation"]["tle"])
