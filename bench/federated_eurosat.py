@@ -582,7 +582,35 @@ def tables(runs: Sequence[dict[str, Any]]) -> str:
         gap = f"{100 * (fedkd['final_accuracy'] - ground['final_accuracy']):+.1f} points" if fedkd and ground else ""
         asked = f"{100 * float(fraction):g} %" + (f" ({_pct(received)})" if received is not None else "")
         lines.append(f"| {asked} | {cell(fedkd)} | {cell(ground)} | {gap} | {cell(semi) if semi else ''} |")
+    refreshed = [r for r in runs if r["group"] == "refresh"]
+    if refreshed:
+        lines += [
+            "",
+            "Teacher refresh (the ground's teachers continued on its labels plus the consistency term on the "
+            "imagery received by then), against the same run without it:",
+            "",
+            "| run | refresh at (h) / images | teacher test accuracy | final | best | time to 90 % (h) "
+            "| without refresh: final | gain | wall |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+    for run in refreshed:
+        done = run.get("teacher_refreshes") or []
+        at = ", ".join(f"{r['hour']:g} / {r['images']:,}" for r in done) or "none made"
+        before = ", ".join(_pct(t["accuracy"]) for t in run["teachers"])
+        after = ", ".join(_pct(t["accuracy"]) for r in done for t in r["teachers"])
+        plain = by_name.get(run["name"].replace(f"-refresh{_refresh_tag(run)}", ""))
+        gain = f"{100 * (run['final_accuracy'] - plain['final_accuracy']):+.1f} points" if plain else ""
+        lines.append(
+            f"| {run['name']} | {at} | {before} -> {after} | {_pct(run['final_accuracy'])} "
+            f"| {_pct(run['best_accuracy'])} | {_hours(run['time_to_accuracy_hours'].get('0.90'))} "
+            f"| {_pct(plain['final_accuracy']) if plain else 'not run yet'} | {gain} | {_wall(run)} |"
+        )
     return "\n".join(lines) + "\n"
+
+
+def _refresh_tag(run: dict[str, Any]) -> str:
+    """The `-refresh<hours>` part of a refresh piece's name."""
+    return run["name"].split("-refresh", 1)[1].split("-", 1)[0]
 
 
 def main(argv: Sequence[str] | None = None) -> None:

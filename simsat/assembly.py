@@ -34,7 +34,7 @@ from simsat.data import (
 from simsat.distill.recipe import TrainRecipe
 from simsat.distill.semi import SemiSupervised, train_semi_supervised
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
-from simsat.distill.train import evaluate, train_distill, train_supervised
+from simsat.distill.train import TrainHooks, evaluate, train_distill, train_supervised
 from simsat.federation.client_app import make_client_app
 from simsat.federation.server_app import make_server_app
 from simsat.federation.simulation import RaySettings, run_federation, stop_satellite_workers
@@ -74,6 +74,11 @@ Progress = Callable[[str, float, float], None]
 
 def no_progress(stage: str, done: float, total: float) -> None:
     return None
+
+
+def _epochs_to(progress: Progress, stage: str, epochs: int) -> Callable[[int], None]:
+    """A training's end-of-epoch hook that reports `stage` (done epochs of `epochs`)."""
+    return lambda epoch: progress(stage, float(epoch), float(epochs))
 
 
 class MissionSplit(TypedDict):
@@ -189,7 +194,9 @@ class Mission:
             teachers.append(build_student(self.config.satellite.model, self.num_classes, self._trained_reference()[1]))
         return knowledge_packet(teacher_logits(teachers, images, self.norm), ids, d.weighting, d.temperature)
 
-    def refresh_teachers(self, images: np.ndarray) -> tuple[list[ModelArrays], dict[str, Any]]:
+    def refresh_teachers(
+        self, images: np.ndarray, progress: Progress = no_progress
+    ) -> tuple[list[ModelArrays], dict[str, Any]]:
         """The teachers in use, continued on the ground's labels plus the consistency term on
         the received `images` (`distill.refresh`); their new weights and test scores."""
         r = self.config.distill.refresh
@@ -200,7 +207,10 @@ class Mission:
         for spec, teacher in zip(self.config.distill.teachers, self._teachers_in_use(), strict=True):
             model = copy.deepcopy(teacher)
             recipe = TrainRecipe(epochs=r.epochs, batch_size=spec.batch_size, lr=r.lr, schedule="onecycle")
-            train_semi_supervised(model, g.images, g.labels, images, recipe, self.norm, semi, seed=self.config.seed)
+            hooks = TrainHooks(on_epoch_end=_epochs_to(progress, f"teacher {spec.name} refresh (epochs)", r.epochs))
+            train_semi_supervised(
+                model, g.images, g.labels, images, recipe, self.norm, semi, hooks, seed=self.config.seed
+            )
             model = model.to(memory_format=torch.contiguous_format)
             accuracy = evaluate(model, test.images, test.labels, self.norm, self.num_classes).accuracy
             log.info("teacher %s refreshed on %d received images: test accuracy %.4f", spec.name, len(images), accuracy)
@@ -318,7 +328,7 @@ class Mission:
             self.label,
             self.train_at_ground,
             self.refine_at_ground,
-            self.refresh_teachers if refreshes else None,
+            (lambda images: self.refresh_teachers(images, progress)) if refreshes else None,
         )
         if journal is not None:
             work = journaled_ground(work, journal, stop)

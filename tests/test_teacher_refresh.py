@@ -40,12 +40,17 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _play(
-    cache: Path, out: Path, *overrides: str, journal: Journal | None = None
+    cache: Path, out: Path, *overrides: str, journal: Journal | None = None, stages: list[tuple] | None = None
 ) -> tuple[Mission, Operations, Recorder]:
     config = load_config("tiny", [f"data.cache_dir={cache}", "reference.epochs=0", *REFRESH, *overrides])
     with assemble(config) as mission:
         recorder = Recorder(out)
-        ops = mission.run(recorder, in_process=True, journal=journal)
+
+        def progress(stage: str, done: float, total: float) -> None:
+            if stages is not None and stage != "mission":
+                stages.append((stage, done, total))
+
+        ops = mission.run(recorder, progress, in_process=True, journal=journal)
         recorder.close()
     return mission, ops, recorder
 
@@ -148,7 +153,10 @@ def test_bad_refresh_settings_are_named(overrides: list[str], message: str) -> N
 def test_a_mission_refreshes_its_teachers_and_labels_everything_again(
     cache: Path, tmp_path: Path, strategy: str
 ) -> None:
-    mission, ops, recorder = _play(cache, tmp_path, f"federation.strategy={strategy}")
+    stages: list[tuple] = []
+    mission, ops, recorder = _play(cache, tmp_path, f"federation.strategy={strategy}", stages=stages)
+    # a long refresh shows its progress, one step per epoch of each teacher
+    assert stages == [(f"teacher {name} refresh (epochs)", 1.0, 1.0) for name in ("efficientvit_b0", "mobilevit_xxs")]
     (refresh,) = [e for e in recorder.events if e["kind"] == "teacher_refresh"]
     assert refresh["time_s"] == 6 * 3600.0
     received_by_then = sum(
