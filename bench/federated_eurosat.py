@@ -480,6 +480,17 @@ def plot(runs: Sequence[dict[str, Any]], path: Path) -> None:
                 lowest = min(lowest, 100 * min(acc))
         for level in (80, 90, 95):
             ax.axhline(level, color="grey", linewidth=0.6, linestyle=":")
+        for hour in sorted({r["hour"] for run in shown for r in run.get("teacher_refreshes") or []}):
+            ax.axvline(hour, color="black", linewidth=0.8, linestyle="--")
+            ax.text(
+                hour + 0.5,
+                0.02,
+                "teacher refresh",
+                fontsize=7,
+                rotation=90,
+                va="bottom",
+                transform=ax.get_xaxis_transform(),
+            )
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
         if shown:
