@@ -127,6 +127,31 @@ def test_relabel_requeues_every_received_image_with_the_new_labels() -> None:
     assert ground.pool_trained == 0  # the `ground` strategy trains on the new labels
 
 
+def test_labels_in_flight_at_a_refresh_are_delivered_and_the_new_ones_follow() -> None:
+    """A packet built before the refresh still arrives; every new label goes up after it."""
+    value = [0.1]
+    ground = GroundSegment(
+        model={"w": np.zeros(2, np.float32)},
+        strategy=get_strategy("fedkd"),
+        aggregator=make_aggregator("fedasync", AggregatorSettings(), 1),
+        num_satellites=1,
+        num_classes=10,
+        labeller=lambda images, ids: _packet(ids, value[0]),
+        keeps_imagery=True,
+    )
+    ground.receive_imagery(0, np.zeros((4, 4, 4, 3), np.uint8), np.array([0, 1, 2, 3]))
+    ground.sent = [1]
+    ground.version = 1  # the satellite already holds this version: a labels-only packet
+    in_flight = ground.build_uplink(0, 1, 10**6, lambda packet: 100 + 40 * len(packet.knowledge))
+    assert in_flight is not None and in_flight.knowledge.ids.tolist() == [1, 2, 3]
+    value[0] = 0.5
+    ground.relabel()
+    ground.mark_delivered(0, in_flight)  # the old labels of 1, 2, 3 arrive
+    after = ground.build_uplink(0, 1, 10**6, lambda packet: 100 + 40 * len(packet.knowledge))
+    assert after is not None and after.knowledge.ids.tolist() == [0, 1, 2, 3]
+    assert np.all(after.knowledge.targets == np.float16(0.5))
+
+
 # -- validation -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("overrides", "message"),

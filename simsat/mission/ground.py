@@ -44,6 +44,7 @@ class GroundSegment:
     version: int = 0
     queue: list[KnowledgePacket] = field(default_factory=list)
     sent: list[int] = field(default_factory=list)
+    in_flight: list[int] = field(default_factory=list)  # labels of the last packet built and not yet delivered
     received: list[int] = field(default_factory=list)
     pool_images: list[np.ndarray] = field(default_factory=list)
     pool_knowledge: list[KnowledgePacket] = field(default_factory=list)
@@ -57,6 +58,7 @@ class GroundSegment:
         n = self.num_satellites
         self.queue = self.queue or [KnowledgePacket.empty(self.num_classes) for _ in range(n)]
         self.sent = self.sent or [0] * n
+        self.in_flight = self.in_flight or [0] * n
         self.received = self.received or [0] * n
         self.history[self.version] = self.model
 
@@ -91,8 +93,9 @@ class GroundSegment:
     def relabel(self) -> int:
         """After the teachers changed: label every received image again (`keeps_imagery`). The
         pool the ground trains on is rebuilt from the new labels (and trained on again), and each
-        satellite's queue keeps what was sent and then holds the new labels of all its images,
-        so they go up again and replace the old ones on board. Returns the labels made."""
+        satellite's queue keeps what was sent or is on its way (the packet in flight) and then
+        holds the new labels of all its images, so they go up after it and replace the old ones
+        on board. Returns the labels made."""
         assert self.labeller is not None and self.keeps_imagery
         self.pool_images, self.pool_knowledge = [], []
         fresh: dict[int, list[KnowledgePacket]] = {}
@@ -104,7 +107,7 @@ class GroundSegment:
             made += len(labels)
         if self.strategy.knowledge:
             for satellite, packets in fresh.items():
-                delivered = self.queue[satellite].take(slice(0, self.sent[satellite]))
+                delivered = self.queue[satellite].take(slice(0, self.sent[satellite] + self.in_flight[satellite]))
                 self.queue[satellite] = concat_knowledge([delivered, *packets])
         self.pool_trained = 0
         return made
@@ -118,6 +121,14 @@ class GroundSegment:
         """The largest packet that fits `budget_bytes`: the global student if the strategy sends it,
         then as many pending soft labels as fit. A student larger than the budget is still
         returned alone (its transfer continues in later windows). None when nothing is due."""
+        packet = self._build_uplink(satellite, satellite_version, budget_bytes, size)
+        self.in_flight[satellite] = 0 if packet is None else len(packet.knowledge)  # until delivered
+        return packet
+
+    def _build_uplink(
+        self, satellite: int, satellite_version: int, budget_bytes: int, size: SizeFn
+    ) -> UplinkPacket | None:
+        """The packet `build_uplink` hands out (see there)."""
         model = self.model if self.strategy.sends_model(satellite_version, self.version) else None
         queue = self.queue[satellite]
         start = self.sent[satellite]
@@ -144,6 +155,7 @@ class GroundSegment:
 
     def mark_delivered(self, satellite: int, packet: UplinkPacket) -> None:
         self.sent[satellite] += len(packet.knowledge)
+        self.in_flight[satellite] = 0
 
     # -- the global student ----------------------------------------------------------------------
     def _version_model(self, version: int) -> ModelArrays:
