@@ -95,18 +95,23 @@ def _packet(ids: np.ndarray, value: float) -> KnowledgePacket:
     )
 
 
-def test_relabel_requeues_every_received_image_with_the_new_labels() -> None:
-    labeller_value = [0.1]
-    ground = GroundSegment(
+def _refreshing_ground(satellites: int, label_value: list[float]) -> GroundSegment:
+    """A fedkd ground that keeps its imagery; its teachers label every image `label_value[0]`."""
+    return GroundSegment(
         model={"w": np.zeros(2, np.float32)},
         strategy=get_strategy("fedkd"),
-        aggregator=make_aggregator("fedasync", AggregatorSettings(), 2),
-        num_satellites=2,
+        aggregator=make_aggregator("fedasync", AggregatorSettings(), satellites),
+        num_satellites=satellites,
         num_classes=10,
-        labeller=lambda images, ids: _packet(ids, labeller_value[0]),
+        labeller=lambda images, ids: _packet(ids, label_value[0]),
         keeps_pool=True,
         keeps_imagery=True,
     )
+
+
+def test_relabel_requeues_every_received_image_with_the_new_labels() -> None:
+    labeller_value = [0.1]
+    ground = _refreshing_ground(2, labeller_value)
     ground.receive_imagery(0, np.zeros((3, 4, 4, 3), np.uint8), np.array([5, 1, 7]))
     ground.receive_imagery(1, np.ones((2, 4, 4, 3), np.uint8), np.array([2, 3]))
     ground.receive_imagery(0, np.full((1, 4, 4, 3), 2, np.uint8), np.array([9]))
@@ -130,15 +135,7 @@ def test_relabel_requeues_every_received_image_with_the_new_labels() -> None:
 def test_labels_in_flight_at_a_refresh_are_delivered_and_the_new_ones_follow() -> None:
     """A packet built before the refresh still arrives; every new label goes up after it."""
     value = [0.1]
-    ground = GroundSegment(
-        model={"w": np.zeros(2, np.float32)},
-        strategy=get_strategy("fedkd"),
-        aggregator=make_aggregator("fedasync", AggregatorSettings(), 1),
-        num_satellites=1,
-        num_classes=10,
-        labeller=lambda images, ids: _packet(ids, value[0]),
-        keeps_imagery=True,
-    )
+    ground = _refreshing_ground(1, value)
     ground.receive_imagery(0, np.zeros((4, 4, 4, 3), np.uint8), np.array([0, 1, 2, 3]))
     ground.sent = [1]
     ground.version = 1  # the satellite already holds this version: a labels-only packet
