@@ -28,6 +28,7 @@ import argparse
 import json
 import logging
 import platform
+import re
 import shlex
 import shutil
 import sys
@@ -497,9 +498,11 @@ def plot(runs: Sequence[dict[str, Any]], path: Path) -> None:
             ax.legend(fontsize=7, loc="lower right")
         else:
             ax.text(0.5, 0.5, "not run yet", transform=ax.transAxes, ha="center", color="grey")
-    for ax in [*axes[1][: len(PANELS) - axes.shape[1]], *axes[0][len(PANELS) - axes.shape[1] :]]:
-        ax.set_xlabel("simulated hours")
-        ax.xaxis.set_tick_params(labelbottom=True)
+    columns = axes.shape[1]
+    for i, ax in enumerate(axes.flat[: len(PANELS)]):
+        if i + columns >= len(PANELS):  # no panel below it: it carries the hours
+            ax.set_xlabel("simulated hours")
+            ax.xaxis.set_tick_params(labelbottom=True)
     for ax in axes[:, 0]:
         ax.set_ylabel("test accuracy of the global student (%)")
     axes[0, 0].set_ylim(max(0.0, 10 * ((lowest - 5) // 10)), 100)
@@ -609,7 +612,7 @@ def tables(runs: Sequence[dict[str, Any]]) -> str:
         at = ", ".join(f"{r['hour']:g} / {r['images']:,}" for r in done) or "none made"
         before = ", ".join(_pct(t["accuracy"]) for t in run["teachers"])
         after = ", ".join(_pct(t["accuracy"]) for r in done for t in r["teachers"])
-        plain = by_name.get(run["name"].replace(f"-refresh{_refresh_tag(run)}", ""))
+        plain = by_name.get(re.sub(r"-refresh[^-]+", "", run["name"]))  # the same piece without the refresh
         gain = f"{100 * (run['final_accuracy'] - plain['final_accuracy']):+.1f} points" if plain else ""
         lines.append(
             f"| {run['name']} | {at} | {before} -> {after} | {_pct(run['final_accuracy'])} "
@@ -617,11 +620,6 @@ def tables(runs: Sequence[dict[str, Any]]) -> str:
             f"| {_pct(plain['final_accuracy']) if plain else 'not run yet'} | {gain} | {_wall(run)} |"
         )
     return "\n".join(lines) + "\n"
-
-
-def _refresh_tag(run: dict[str, Any]) -> str:
-    """The `-refresh<hours>` part of a refresh piece's name."""
-    return run["name"].split("-refresh", 1)[1].split("-", 1)[0]
 
 
 def main(argv: Sequence[str] | None = None) -> None:

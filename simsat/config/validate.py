@@ -106,7 +106,6 @@ def _check_federation_values(config: SimsatConfig) -> None:
 
 def _check_refresh(config: SimsatConfig) -> None:
     r = config.distill.refresh
-    c.require(isinstance(r.hours, list), "distill.refresh.hours", "must be a list of simulated hours", r.hours)
     duration = float(config.mission.duration_hours)  # already checked
     previous = 0.0
     for i, hour in enumerate(r.hours):
