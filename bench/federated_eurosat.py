@@ -85,7 +85,7 @@ def _piece(
     alpha: str = "",
     fraction: str = "",
     semi_ratio: int = 0,
-    refresh: str = "",
+    refresh: tuple[str, ...] = (),
 ) -> Piece:
     name = strategy if strategy != "fedkd" else f"fedkd-{aggregation}"
     overrides = [f"federation.strategy={strategy}", f"federation.aggregation={aggregation}", f"seed={seed}"]
@@ -99,8 +99,8 @@ def _piece(
         name += f"-semi{semi_ratio}"
         overrides += ["training.semi_weight=1", f"training.semi_ratio={semi_ratio}"]
     if refresh:  # the ground's teachers learn from the imagery received by then (distill.refresh)
-        name += f"-refresh{refresh}"
-        overrides.append(f"distill.refresh.hours=[{refresh}]")
+        name += "-refresh" + "+".join(refresh)
+        overrides.append(f"distill.refresh.hours=[{','.join(refresh)}]")
     return Piece(f"{name}-s{seed}", tuple(overrides), group)
 
 
@@ -126,9 +126,12 @@ def grid() -> list[Piece]:
         # never received (97 % of them at 5 % imagery), 8 unlabelled images per soft-labelled one
         _piece("fedkd", "fedasync", "semi", fraction="0.05", semi_ratio=8),
         # the lever the central probe (bench/central_semi.py) points to: the teacher learns from
-        # the received imagery with the consistency term, once, a third into the mission
-        _piece("fedkd", "sync", "refresh", refresh="24"),
-        _piece("ground", "fedasync", "refresh", refresh="24"),
+        # the received imagery with the consistency term, once a third into the mission, and again
+        # at two thirds on twice the imagery
+        _piece("fedkd", "sync", "refresh", refresh=("24",)),
+        _piece("ground", "fedasync", "refresh", refresh=("24",)),
+        _piece("fedkd", "sync", "refresh", refresh=("24", "48")),
+        _piece("ground", "fedasync", "refresh", refresh=("24", "48")),
     ]
     names = [p.name for p in pieces]
     assert len(set(names)) == len(names), names
@@ -451,7 +454,7 @@ PANELS = (
     ("seeds", ("seeds",), ("fedkd-fedasync-s0", "fedkd-sync-s0", "ground-s0")),
     ("label skew: Dirichlet alpha (fedkd / fedasync)", ("alpha",), ("fedkd-fedasync-s0",)),
     ("imagery fraction, onboard semi-supervised term", ("imagery", "semi"), ("fedkd-fedasync-s0", "ground-s0")),
-    ("the ground's teachers refreshed at 24 h", ("refresh",), ("fedkd-sync-s0", "ground-s0")),
+    ("the ground's teachers refreshed at 24 h (and 48 h)", ("refresh",), ("fedkd-sync-s0", "ground-s0")),
 )
 
 

@@ -86,7 +86,7 @@ def _settings(bench: ModuleType) -> set[tuple[str, str, int, str, str]]:
 def test_grid_has_every_run_of_the_issue() -> None:
     bench = _bench()
     runs = _settings(bench)
-    assert len(runs) == 15 and len(bench.grid()) == 18
+    assert len(runs) == 15 and len(bench.grid()) == 20
     for aggregation in ("fedasync", "sync", "fedbuff"):
         assert ("fedkd", aggregation, 0, "0.5", "0.2") in runs
     for strategy in ("ground", "fedavg_labels", "local"):
@@ -99,7 +99,8 @@ def test_grid_has_every_run_of_the_issue() -> None:
     (semi,) = [p for p in bench.grid() if p.group == "semi"]  # the onboard term where the ground sees least
     assert semi.override("training.semi_weight", "0") == "1" and semi.override("imagery.fraction", "") == "0.05"
     refreshed = {(p.override("federation.strategy", ""), p.override("distill.refresh.hours", "")) for p in bench.grid()}
-    assert {("fedkd", "[24]"), ("ground", "[24]")} <= refreshed  # the ground's teacher refresh, against both
+    for hours in ("[24]", "[24,48]"):  # the ground's teacher refresh, once and twice, against both
+        assert {("fedkd", hours), ("ground", hours)} <= refreshed
 
 
 def test_scenarios_validate_and_hashes_follow_what_is_computed(tmp_path: Path) -> None:
@@ -146,14 +147,14 @@ def test_list_names_every_piece_by_the_scenario_hash_of_its_config(
 ) -> None:
     root, splits = _fake_data(tmp_path)
     bench = _bench()
-    bench.main(["--list", *_where(tmp_path, root, splits), "mission.duration_hours=30"])
+    bench.main(["--list", *_where(tmp_path, root, splits), "mission.duration_hours=50"])
     lines = capsys.readouterr().out.splitlines()
     pieces = bench.grid()
     assert [line.split()[0] for line in lines] == [p.name for p in pieces]
     base = [f"data.path={root}", f"data.split_dir={splits}", "run.progress=false"]
     for piece in (pieces[0], pieces[-1]):  # the default piece and one with a teacher refresh
-        config = load_config("federated_eurosat", bench.piece_items(piece, base, ["mission.duration_hours=30"]))
-        assert config.mission.duration_hours == 30.0 and config.training.threads == 1 and config.sweep.run_cpus == 1
+        config = load_config("federated_eurosat", bench.piece_items(piece, base, ["mission.duration_hours=50"]))
+        assert config.mission.duration_hours == 50.0 and config.training.threads == 1 and config.sweep.run_cpus == 1
         line = next(line for line in lines if line.split()[0] == piece.name)
         assert line.split()[2] == scenario_hash(config) and line.split()[3] == "not"
     assert len({line.split()[2] for line in lines}) == len(pieces)
@@ -331,11 +332,20 @@ def test_tables_put_each_question_in_one_table_from_the_records() -> None:
     refreshed["teacher_refreshes"] = [
         {"hour": 24.0, "images": 1130, "labels": 1130, "teachers": [{"name": "resnet8", "accuracy": 0.9441}]}
     ]
-    text = bench.tables([*runs, refreshed])
+    twice = _record("ground-refresh24+48-s0", "refresh", "ground", 0.2, 0.945)
+    twice["teachers"] = refreshed["teachers"]
+    twice["teacher_refreshes"] = [
+        *refreshed["teacher_refreshes"],
+        {"hour": 48.0, "images": 2260, "labels": 2260, "teachers": [{"name": "resnet8", "accuracy": 0.9467}]},
+    ]
+    text = bench.tables([*runs, refreshed, twice])
     assert (
         "| ground-refresh24-s0 | 24 / 1,130 | 92.9 % -> 94.4 % | 94.0 % | 95.0 % | 30.0 | 92.4 % | +1.6 points |"
         in text
     )
+    # each refresh in order, and the same run without any refresh found for the two-refresh piece too
+    assert "| ground-refresh24+48-s0 | 24 / 1,130, 48 / 2,260 | 92.9 % -> 94.4 %, 94.7 % | 94.5 % |" in text
+    assert "| 92.4 % | +2.1 points |" in text
 
 
 CENTRAL_SEMI = Path(__file__).resolve().parents[1] / "bench" / "central_semi.py"
