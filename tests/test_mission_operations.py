@@ -20,7 +20,7 @@ from simsat.mission.imagery import ImageCodec
 from simsat.mission.onboard import load_shard
 from simsat.mission.operations import Operations
 from simsat.mission.packets import ImageryPacket, KnowledgePacket, TrainReport, UpdatePacket, UplinkPacket
-from simsat.mission.transport import Reply, Transport
+from simsat.mission.transport import Reply, TrainOrder, Transport
 from simsat.results.recorder import Recorder
 
 T = TypeVar("T")
@@ -272,8 +272,8 @@ class _Counting:
     def uplink_bytes(self, packet: UplinkPacket) -> int:
         return self.inner.uplink_bytes(packet)
 
-    def deliver(self, satellite: int, packet: UplinkPacket) -> Reply[None]:
-        return self._track(self.inner.deliver(satellite, packet))
+    def deliver(self, satellite: int, packet: UplinkPacket, train: TrainOrder | None = None) -> Reply[None]:
+        return self._track(self.inner.deliver(satellite, packet, train))
 
     def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None:
         self.inner.start_training(satellite, acquired, fail)

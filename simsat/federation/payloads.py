@@ -6,6 +6,7 @@ import numpy as np
 from flwr.app import Array, ArrayRecord, ConfigRecord, MetricRecord, RecordDict
 from flwr.common.serde import recorddict_to_proto
 
+from simsat.mission.ground_worker import Signature, model_signature
 from simsat.mission.packets import ImageryPacket, KnowledgePacket, ModelArrays, UpdatePacket, UplinkPacket
 
 MODEL = "model"
@@ -57,7 +58,8 @@ def record_knowledge(record: ArrayRecord) -> KnowledgePacket:
     )
 
 
-def uplink_content(packet: UplinkPacket) -> RecordDict:
+def uplink_content(packet: UplinkPacket, sizes: Sizes | None = None) -> RecordDict:
+    """The uplink as records; `sizes` (optional) reuses a student's record already made."""
     content = RecordDict(
         {
             KNOWLEDGE: knowledge_record(packet.knowledge),
@@ -65,7 +67,7 @@ def uplink_content(packet: UplinkPacket) -> RecordDict:
         }
     )
     if packet.model is not None:
-        content[MODEL] = model_record(packet.model)
+        content[MODEL] = sizes.record(packet.model) if sizes is not None else model_record(packet.model)
     return content
 
 
@@ -79,19 +81,18 @@ def content_uplink(content: RecordDict) -> UplinkPacket:
     )
 
 
-def update_content(packet: UpdatePacket) -> RecordDict:
-    return RecordDict(
+def update_content(packet: UpdatePacket, model: bool = True) -> RecordDict:
+    """The update as records (`model` False: its metadata alone, for counting bytes)."""
+    meta = MetricRecord(
         {
-            MODEL: model_record(packet.model),
-            META: MetricRecord(
-                {
-                    "base_version": packet.base_version,
-                    "num_examples": packet.num_examples,
-                    "loss": float(packet.loss),
-                }
-            ),
+            "base_version": packet.base_version,
+            "num_examples": packet.num_examples,
+            "loss": float(packet.loss),
         }
     )
+    if not model:
+        return RecordDict({META: meta})
+    return RecordDict({MODEL: model_record(packet.model), META: meta})
 
 
 def content_update(content: RecordDict) -> UpdatePacket:
@@ -115,6 +116,48 @@ def uplink_bytes(packet: UplinkPacket) -> int:
 
 def update_bytes(packet: UpdatePacket) -> int:
     return serialized_bytes(update_content(packet))
+
+
+class Sizes:
+    """The serialised sizes of uplink and update messages, without serialising the student each time.
+
+    A RecordDict is serialised as a list of items, so its size is the sum of its items' sizes;
+    the student's item has the same size for every student of one architecture (same names,
+    shapes and dtypes), so it is measured once and added to the size of the rest. Equal to
+    `uplink_bytes` / `update_bytes` (tested). Also keeps the student's record per version, so a
+    student sent to many satellites is converted once.
+    """
+
+    def __init__(self) -> None:
+        self._model_item: dict[Signature, int] = {}
+        self._records: dict[int, tuple[ModelArrays, ArrayRecord]] = {}  # id(model) -> (model, record)
+
+    def model_item(self, model: ModelArrays) -> int:
+        key = model_signature(model)  # a student still being refined is not waited for
+        size = self._model_item.get(key)
+        if size is None:
+            size = serialized_bytes(RecordDict({MODEL: model_record(model)}))
+            self._model_item[key] = size
+        return size
+
+    def uplink(self, packet: UplinkPacket) -> int:
+        rest = serialized_bytes(uplink_content(UplinkPacket(packet.version, None, packet.knowledge), self))
+        return rest if packet.model is None else rest + self.model_item(packet.model)
+
+    def update(self, packet: UpdatePacket) -> int:
+        meta = update_content(packet, model=False)
+        return serialized_bytes(meta) + self.model_item(packet.model)
+
+    def record(self, model: ModelArrays) -> ArrayRecord:
+        """The student's record (the last few students' are kept: the model dicts are not copied)."""
+        found = self._records.get(id(model))
+        if found is not None and found[0] is model:
+            return found[1]
+        record = model_record(model)
+        self._records[id(model)] = (model, record)
+        while len(self._records) > 4:
+            del self._records[next(iter(self._records))]
+        return record
 
 
 IMAGERY = "imagery"

@@ -13,10 +13,10 @@ from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid
 
 from simsat.federation import payloads
-from simsat.federation.client_app import ERROR_DIVERGED, ERROR_INJECTED
+from simsat.federation.client_app import ERROR_DIVERGED, ERROR_INJECTED, TRAIN, train_order
 from simsat.mission.faults import SatelliteFailure
 from simsat.mission.packets import ImageryPacket, TrainReport, UpdatePacket, UplinkPacket
-from simsat.mission.transport import Reply
+from simsat.mission.transport import MessageCounts, Reply, TrainOrder
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,6 @@ def _report(reply: Message) -> TrainReport:
     )
 
 
-def _train_content(acquired: int, fail: bool = False) -> RecordDict:
-    return RecordDict({"train": ConfigRecord({"acquired": int(acquired), "fail": bool(fail)})})
-
-
 class MessageTransport(ABC):
     """The mission's Transport expressed as Flower messages to the satellites' ClientApps."""
 
@@ -50,12 +46,23 @@ class MessageTransport(ABC):
         """Send one message to a satellite's node; return a handle for `_wait`."""
 
     @abstractmethod
-    def _wait(self, handle: str, what: str) -> Message:
+    def _pull(self, handle: str, what: str) -> Message:
         """The reply to a pushed message (blocks until it is there)."""
+
+    def _send(self, satellite: int, message_type: str, content: RecordDict) -> str:
+        self.counts.sent += 1
+        return self._push(satellite, message_type, content)
+
+    def _wait(self, handle: str, what: str) -> Message:
+        start = time.perf_counter()
+        try:
+            return self._pull(handle, what)
+        finally:
+            self.counts.wait_seconds += time.perf_counter() - start
 
     def _command(self, satellite: int, message_type: str, content: RecordDict) -> Reply[Message]:
         """Push a command now; its reply is pulled when the Reply is collected."""
-        handle = self._push(satellite, message_type, content)
+        handle = self._send(satellite, message_type, content)
         self._outstanding.add(handle)
 
         def collect() -> Message:
@@ -74,43 +81,58 @@ class MessageTransport(ABC):
         return reply
 
     def __init__(self) -> None:
-        self._training: dict[int, str] = {}
+        self._training: dict[int, tuple[str, str]] = {}  # satellite -> (handle, what)
         self._outstanding: set[str] = set()  # commands pushed whose replies are not collected yet
+        self._updates: dict[int, UpdatePacket] = {}  # satellite -> its last training's update, until downlinked
+        self.sizes = payloads.Sizes()
+        self.counts = MessageCounts()
         self.interrupt: Callable[[], None] = lambda: None  # called while waiting; raises to stop
 
     def uplink_bytes(self, packet: UplinkPacket) -> int:
-        return payloads.uplink_bytes(packet)
+        return self.sizes.uplink(packet)
 
-    def deliver(self, satellite: int, packet: UplinkPacket) -> Reply[None]:
-        return self._command(satellite, "train.deliver", payloads.uplink_content(packet)).then(lambda _: None)
+    def deliver(self, satellite: int, packet: UplinkPacket, train: TrainOrder | None = None) -> Reply[None]:
+        content = payloads.uplink_content(packet, self.sizes)
+        if train is None:
+            return self._command(satellite, "train.deliver", content).then(lambda _: None)
+        # the training follows in the same message; a failure shows in its reply (finish_training)
+        self._begin_training(satellite, "train.deliver", content, train.acquired, train.fail)
+        return Reply.ready(None)
 
     def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None:
+        self._begin_training(satellite, "train.compute", RecordDict(), acquired, fail)
+
+    def _begin_training(
+        self, satellite: int, message_type: str, content: RecordDict, acquired: int, fail: bool
+    ) -> None:
         if satellite in self._training:
             raise SatelliteError(f"satellite {satellite} is already training")
-        self._training[satellite] = self._push(satellite, "train.compute", _train_content(acquired, fail))
+        content[TRAIN] = train_order(acquired, fail)
+        self._training[satellite] = (self._send(satellite, message_type, content), message_type)
 
     def finish_training(self, satellite: int) -> TrainReport:
         return self.finish_training_update(satellite)[0]
 
     def finish_training_update(self, satellite: int) -> tuple[TrainReport, UpdatePacket | None]:
         """The training's report and the update it left on the node (None: it trained nothing)."""
-        handle = self._training.pop(satellite)
-        reply = self._wait(handle, f"train.compute (satellite {satellite})")
+        handle, message_type = self._training.pop(satellite)
+        reply = self._wait(handle, f"{message_type} (satellite {satellite})")
         update = payloads.content_update(reply.content) if payloads.MODEL in reply.content.array_records else None
+        if update is not None:
+            self._updates[satellite] = update
         return _report(reply), update
 
     def restore_training(self, satellite: int, update: UpdatePacket | None) -> None:
         """Leave `update` on the node as if it had just trained (a journaled training, replayed)."""
         if update is not None:
+            self._updates[satellite] = update
             self._command(satellite, "train.restore", payloads.update_content(update)).result()
 
     def downlink(self, satellite: int) -> Reply[tuple[UpdatePacket, int] | None]:
-        def fetched(reply: Message) -> tuple[UpdatePacket, int] | None:
-            if payloads.MODEL not in reply.content.array_records:
-                return None
-            return payloads.content_update(reply.content), payloads.serialized_bytes(reply.content)
-
-        return self._command(satellite, "query.downlink", RecordDict()).then(fetched)
+        """The update the node's last training left (held aside from its reply), with the bytes
+        its message takes on the link."""
+        update = self._updates.pop(satellite, None)
+        return Reply.ready(None if update is None else (update, self.sizes.update(update)))
 
     def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> Reply[tuple[ImageryPacket, int]]:
         ask = RecordDict({"imagery": ConfigRecord({"start": start, "stop": stop, "budget": int(budget_bytes)})})
@@ -139,6 +161,7 @@ class FlowerTransport(MessageTransport):
             node_ids = list(self.grid.get_node_ids())
         messages = [Message(content=RecordDict(), dst_node_id=node, message_type="query.identify") for node in node_ids]
         handles = list(self.grid.push_messages(messages))
+        self.counts.sent += len(handles)
         nodes: dict[int, int] = {}
         for handle in handles:
             reply = self._wait(handle, "identify")
@@ -154,7 +177,7 @@ class FlowerTransport(MessageTransport):
         (handle,) = list(self.grid.push_messages([message]))
         return str(handle)
 
-    def _wait(self, handle: str, what: str) -> Message:
+    def _pull(self, handle: str, what: str) -> Message:
         deadline = time.monotonic() + self.timeout_s
         pause = 0.001
         while handle not in self.replies:
@@ -167,11 +190,11 @@ class FlowerTransport(MessageTransport):
             if time.monotonic() > deadline:
                 raise SatelliteError(f"{what}: no reply within {self.timeout_s:.0f} s", "timeout")
             time.sleep(pause)
-            pause = min(pause * 2, 0.02)
+            pause = min(pause * 2, 0.005)
         return self._check(self.replies.pop(handle), what)
 
     def _waiting(self) -> set[str]:
-        return set(self._training.values()) | self._outstanding
+        return {handle for handle, _ in self._training.values()} | self._outstanding
 
 
 class InProcessTransport(MessageTransport):
@@ -215,5 +238,5 @@ class InProcessTransport(MessageTransport):
         self.replies[handle] = self.app(message, self.contexts[satellite])
         return handle
 
-    def _wait(self, handle: str, what: str) -> Message:
+    def _pull(self, handle: str, what: str) -> Message:
         return self._check(self.replies.pop(handle), what)

@@ -163,9 +163,14 @@ class Faults:
         return True
 
     def next_training(self, satellite: int) -> tuple[bool, bool]:
-        """(fails, reply late) for the satellite's next training."""
-        s, n = self.settings, self.trainings[satellite]
+        """(fails, reply late) for the satellite's next training (taken: the one after draws anew)."""
+        drawn = self.peek_training(satellite)
         self.trainings[satellite] += 1
+        return drawn
+
+    def peek_training(self, satellite: int) -> tuple[bool, bool]:
+        """(fails, reply late) for the satellite's next training, without taking it."""
+        s, n = self.settings, self.trainings[satellite]
         fails = s.train_failure_rate > 0 and draw(s.seed, "train_failure", satellite, n) < s.train_failure_rate
         late = s.client_timeout_rate > 0 and draw(s.seed, "client_timeout", satellite, n) < s.client_timeout_rate
         return fails, late

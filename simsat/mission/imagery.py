@@ -22,7 +22,7 @@ from PIL import Image
 
 from simsat.errors import ConfigError
 from simsat.mission.packets import ImageryPacket, TrainReport, UpdatePacket, UplinkPacket
-from simsat.mission.transport import Reply, Transport
+from simsat.mission.transport import Reply, TrainOrder, Transport
 
 # bytes of a 64 x 64 pixel, 13-band Sentinel-2 L1C patch stored as uint16 (EuroSAT's multispectral product)
 SENTINEL2_13BAND_64PX_BYTES = 64 * 64 * 13 * 2
@@ -115,8 +115,8 @@ class ProductSizedImagery:
     def uplink_bytes(self, packet: UplinkPacket) -> int:
         return self.inner.uplink_bytes(packet)
 
-    def deliver(self, satellite: int, packet: UplinkPacket) -> Reply[None]:
-        return self.inner.deliver(satellite, packet)
+    def deliver(self, satellite: int, packet: UplinkPacket, train: TrainOrder | None = None) -> Reply[None]:
+        return self.inner.deliver(satellite, packet, train)
 
     def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None:
         self.inner.start_training(satellite, acquired, fail)

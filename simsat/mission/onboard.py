@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from simsat.distill.device import resolve_device
 from simsat.distill.losses import weighted_kd_loss
 from simsat.distill.recipe import TrainRecipe
 from simsat.distill.semi import SemiSupervised, consistency_loss
@@ -48,6 +49,8 @@ class OnboardSetup:
     image_size: int = 0  # imagery.size (0: native)
     image_quality: int = 90
     seed: int = 0  # the mission's seed; each training draws from it, the satellite and the version
+    storage_dir: str = ""  # the nodes' onboard storage (empty: kept in the process that plays them)
+    device: str = "cpu"  # where a node trains ("auto": a GPU its Ray worker was given, if any)
 
 
 def shard_path(shards_dir: str | Path, satellite: int) -> Path:
@@ -161,7 +164,7 @@ def train_onboard(
                 loss = loss + semi.weight * consistency_loss(m, pool, count, semi, generator)
             return loss
 
-        stats = fit(model, x, config, batch_loss, seed=seed)
+        stats = fit(model, x, config, batch_loss, seed=seed, device=resolve_device(setup.device, "ray.client_gpus"))
         model = model.to(memory_format=torch.contiguous_format)
         update = UpdatePacket(version, model_arrays(model), int(rows.size), float(stats.mean_loss))
         report = TrainReport(int(rows.size), float(stats.mean_loss), time.perf_counter() - start, unlabelled_seen)

@@ -18,7 +18,7 @@ import numpy as np
 
 from simsat.mission.journal import Entry, Journal, arrays_entry, entry_arrays, fingerprint
 from simsat.mission.packets import ImageryPacket, KnowledgePacket, ModelArrays, TrainReport, UpdatePacket, UplinkPacket
-from simsat.mission.transport import Reply
+from simsat.mission.transport import Reply, TrainOrder
 
 Evaluate = Callable[[ModelArrays], dict[str, float]]
 Label = Callable[[np.ndarray, np.ndarray], KnowledgePacket]
@@ -32,7 +32,7 @@ class RestorableTransport(Protocol):
 
     def uplink_bytes(self, packet: UplinkPacket) -> int: ...
 
-    def deliver(self, satellite: int, packet: UplinkPacket) -> Reply[None]: ...
+    def deliver(self, satellite: int, packet: UplinkPacket, train: TrainOrder | None = None) -> Reply[None]: ...
 
     def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None: ...
 
@@ -115,23 +115,34 @@ class JournaledTransport:
     def uplink_bytes(self, packet: UplinkPacket) -> int:
         return self.inner.uplink_bytes(packet)
 
-    def deliver(self, satellite: int, packet: UplinkPacket) -> Reply[None]:
+    def deliver(self, satellite: int, packet: UplinkPacket, train: TrainOrder | None = None) -> Reply[None]:
         self.stop()
         delivered = fingerprint(packet.version, packet.model is None, packet.knowledge.ids)
+        if train is not None:
+            # the training that follows is recalled from the fingerprint of this uplink
+            entry = self._recall(satellite, train.acquired, delivered)
+            if entry is None:
+                self._delivered[satellite] = delivered
+                return self.inner.deliver(satellite, packet, train)
 
         def taken(_: None) -> None:
             self._delivered[satellite] = delivered
 
         return self.inner.deliver(satellite, packet).then(taken)
 
+    def _recall(self, satellite: int, acquired: int, delivered: str) -> Entry | None:
+        """The journaled result of the satellite's next training (None: it is computed)."""
+        key = self.journal.next_key(f"train-s{satellite:04d}")
+        check = fingerprint("train", satellite, acquired, delivered)
+        entry = self.journal.recall(key, check)
+        self._pending[satellite] = (key, check, entry)
+        return entry
+
     def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None:
         self.stop()
-        key = self.journal.next_key(f"train-s{satellite:04d}")
-        check = fingerprint("train", satellite, acquired, self._delivered.get(satellite, ""))
-        entry = self.journal.recall(key, check)
-        if entry is None:  # an injected failure (`fail`, drawn from the seed) is drawn the same on a replay
+        # an injected failure (`fail`, drawn from the seed) is drawn the same on a replay
+        if self._recall(satellite, acquired, self._delivered.get(satellite, "")) is None:
             self.inner.start_training(satellite, acquired, fail)
-        self._pending[satellite] = (key, check, entry)
 
     def finish_training(self, satellite: int) -> TrainReport:
         self.stop()
