@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simsat.mission.aggregation import Aggregation, Aggregator, Discarded, Outcome
+from simsat.mission.ground_worker import GroundWorker, PendingModel
 from simsat.mission.packets import KnowledgePacket, ModelArrays, UpdatePacket, UplinkPacket
 from simsat.mission.strategies import Strategy
 
@@ -212,16 +213,21 @@ class GroundSegment:
         self.pool_trained = len(knowledge)
         return True
 
-    def refine(self, trainer: GroundTrainer) -> int:
+    def refine(self, trainer: GroundTrainer, worker: GroundWorker | None = None) -> int:
         """The current global student trained further at the ground before any satellite gets it
-        (same version). Returns the number of received images it trained on: all of them, or a
-        sample of `refine_images` drawn from the seed and the version."""
+        (same version); on `worker`, the refined student is a PendingModel until it is done.
+        Returns the number of received images it trains on: all of them, or a sample of
+        `refine_images` drawn from the seed and the version."""
         images, knowledge = self.pool()
         if 0 < self.refine_images < len(knowledge):
             rng = np.random.default_rng([self.seed, self.version])
             keep = np.sort(rng.choice(len(knowledge), self.refine_images, replace=False))
             images, knowledge = images[keep], knowledge.take(keep)
-        self.model = trainer(self.model, images, knowledge)
+        base = self.model
+        if worker is None:
+            self.model = trainer(base, images, knowledge)
+        else:
+            self.model = PendingModel(worker.submit(lambda: trainer(base, images, knowledge)), base)
         self.history[self.version] = self.model
         return len(knowledge)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -27,10 +28,11 @@ from simsat.hardware.profiles import HardwareProfile
 from simsat.mission.aggregation import Aggregation, Discarded
 from simsat.mission.faults import Faults, FaultSettings, SatelliteFailure
 from simsat.mission.ground import GroundSegment, GroundTrainer
+from simsat.mission.ground_worker import GroundWorker
 from simsat.mission.imagery import ImageCodec, decode_packet
-from simsat.mission.packets import ImageryPacket, ModelArrays, UpdatePacket, UplinkPacket
+from simsat.mission.packets import ImageryPacket, KnowledgePacket, ModelArrays, UpdatePacket, UplinkPacket
 from simsat.mission.plan import WorldPlan
-from simsat.mission.transport import Reply, Transport
+from simsat.mission.transport import MessageCounts, Reply, TrainOrder, Transport
 from simsat.results.recorder import Recorder
 from simsat.world.compute import run_compute
 from simsat.world.contacts import ContactWindow
@@ -86,6 +88,18 @@ class OperationsPlan:
         return self.world.duration_s
 
 
+@dataclass(frozen=True)
+class PlannedTraining:
+    """A satellite's next training: its images, or why it does not happen (`skip`), and the
+    order its node gets (None when it does not train)."""
+
+    acquired: int
+    labelled: int
+    unlabelled: int
+    skip: str = ""
+    order: TrainOrder | None = None
+
+
 @dataclass
 class SatelliteState:
     index: int
@@ -132,6 +146,7 @@ class Operations:
         ground_refiner: GroundTrainer | None = None,
         progress: Callable[[float], None] | None = None,
         teacher_refresher: TeacherRefresher | None = None,
+        worker: GroundWorker | None = None,
     ) -> None:
         self.env = env
         self.plan = plan
@@ -143,6 +158,7 @@ class Operations:
         self.ground_trainer = ground_trainer
         self.ground_refiner = ground_refiner
         self.teacher_refresher = teacher_refresher
+        self.worker = worker if worker is not None else GroundWorker(threaded=False)
         self.progress = progress
         self.teacher_refreshes: list[dict[str, Any]] = []  # one report per refresh, for the summary
         self.satellites = [SatelliteState(i, b) for i, b in enumerate(batteries)]
@@ -153,11 +169,14 @@ class Operations:
         self.initial_scores: dict[str, float] = {}
         self._model_bytes: dict[int, int] = {}
         self.mission_wall_seconds = 0.0
+        self.messages = MessageCounts()  # the transport's, where it counts them (Flower messages)
         self.faults = Faults(plan.faults, len(self.satellites), self._event)
         self._last_eval_s = 0.0
         self._last_refine_s: float | None = None  # when the ground last refined (None: never)
         self._unscored: tuple[str, Sequence[int], Sequence[int]] | None = None  # a change not evaluated yet
         self._asked: dict[int, Reply[Any]] = {}  # satellite -> command in flight (plan.command_s > 0)
+        # metrics rows in mission order, each with its scores (a Future while the ground worker scores it)
+        self._rows: list[tuple[dict[str, Any], dict[str, float] | Future[dict[str, float]]]] = []
 
     # -- bookkeeping -------------------------------------------------------------------------
     def bytes_by_kind(self) -> dict[str, dict[str, int]]:
@@ -191,19 +210,42 @@ class Operations:
         finally:
             self.clock.eval_s += time.perf_counter() - start
 
-    def _metric(self, kind: str, satellites: Sequence[int], staleness: Sequence[int], scores: dict[str, float]) -> None:
-        self.recorder.metric(
-            time_s=self.env.now,
-            event=kind,
-            version=self.ground.version,
-            satellite=";".join(str(s) for s in satellites),
-            staleness=";".join(str(s) for s in staleness),
-            bytes_up=self.bytes_up,
-            bytes_down=self.bytes_down,
-            images_down=sum(s.images_down for s in self.satellites),
-            faults=self.faults.total,
-            **scores,
-        )
+    def _score_later(self, model: ModelArrays) -> Future[dict[str, float]]:
+        """The model's scores, computed on the ground worker (after the jobs asked for before)."""
+        return self.worker.submit(lambda: self._score(model))
+
+    def _metric(
+        self,
+        kind: str,
+        satellites: Sequence[int],
+        staleness: Sequence[int],
+        scores: dict[str, float] | Future[dict[str, float]],
+    ) -> None:
+        """A metrics row as of now; written once its scores are there (rows keep their order)."""
+        fields = {
+            "time_s": self.env.now,
+            "event": kind,
+            "version": self.ground.version,
+            "satellite": ";".join(str(s) for s in satellites),
+            "staleness": ";".join(str(s) for s in staleness),
+            "bytes_up": self.bytes_up,
+            "bytes_down": self.bytes_down,
+            "images_down": sum(s.images_down for s in self.satellites),
+            "faults": self.faults.total,
+        }
+        self._rows.append((fields, scores))
+        self._write_rows()
+
+    def _write_rows(self, wait: bool = False) -> None:
+        """Write the rows whose scores are there, in order (`wait`: all of them)."""
+        while self._rows:
+            fields, scores = self._rows[0]
+            if isinstance(scores, Future):
+                if not wait and not scores.done():
+                    return
+                scores = scores.result()
+            self._rows.pop(0)
+            self.recorder.metric(**fields, **scores)
 
     @contextmanager
     def _reply(self, satellite: int, what: str) -> Iterator[None]:
@@ -234,7 +276,7 @@ class Operations:
             return
         self._unscored = None
         self._last_eval_s = self.env.now
-        self._metric(kind, satellites, staleness, self._score(self.ground.model))
+        self._metric(kind, satellites, staleness, self._score_later(self.ground.model))
 
     # -- processes ---------------------------------------------------------------------------
     def run(self) -> None:
@@ -256,7 +298,8 @@ class Operations:
             self.env.process(self._ticker())
         self.env.run(until=self.plan.duration_s)
         if self._unscored is not None:  # the last global student, evaluated at the end of the mission
-            self._metric(*self._unscored, self._score(self.ground.model))
+            self._metric(*self._unscored, self._score_later(self.ground.model))
+        self._write_rows(wait=True)
         self._collect_unfinished()
         for sat in self.satellites:
             for t, change in sat.battery.safe_events:
@@ -458,13 +501,19 @@ class Operations:
         )
         if self.ground_refiner is not None and self._refine_due():
             self._last_refine_s = self.env.now
-            start = time.perf_counter()
-            images = self.ground.refine(self.ground_refiner)
-            wall_s = time.perf_counter() - start
-            self.clock.ground_train_s += wall_s
-            self._event("ground_refine", version=self.ground.version, images=images, wall_s=round(wall_s, 3))
+            # on the ground worker: the mission goes on until the refined student is read
+            images = self.ground.refine(self._refine, self.worker)
+            self._event("ground_refine", version=self.ground.version, images=images)
         self._global_metric("aggregation", aggregation.satellites, aggregation.staleness)
         self._new_version()
+
+    def _refine(self, model: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
+        assert self.ground_refiner is not None
+        start = time.perf_counter()
+        try:
+            return self.ground_refiner(model, images, knowledge)
+        finally:
+            self.clock.ground_train_s += time.perf_counter() - start
 
     def _refine_due(self) -> bool:
         last = self._last_refine_s
@@ -539,28 +588,52 @@ class Operations:
         if not transfer.done:
             return
         sat.uplink = None
-        delivered, _ = yield from self._ask(sat.index, "train.deliver", self.transport.deliver(sat.index, packet))
+        # the training that follows the delivery goes to the node in the same message
+        planned = None
+        if sat.model_version >= 0 or packet.model is not None:
+            planned = self._plan_training(sat, self.env.now + self.plan.command_s, len(packet.knowledge))
+        order = planned.order if planned is not None and self.strategy.downlinks_updates else None
+        delivered, _ = yield from self._ask(
+            sat.index, "train.deliver", self.transport.deliver(sat.index, packet, order)
+        )
         if not delivered:
             return  # the node did not take it: the model and labels are sent again
         self.ground.mark_delivered(sat.index, packet)
         if packet.model is not None:
             sat.model_version = packet.version
         if sat.model_version >= 0 and self.strategy.downlinks_updates:
-            self.env.process(self._train(sat))
+            self.env.process(self._train(sat, planned))
 
-    def _training_images(self, sat: SatelliteState, acquired: int) -> tuple[int, int]:
-        """(images with a target, unlabelled images) per epoch of the coming training."""
-        labelled = acquired if self.strategy.onboard == "labels" else self.ground.sent[sat.index]
+    def _training_images(self, sat: SatelliteState, acquired: int, arriving: int = 0) -> tuple[int, int]:
+        """(images with a target, unlabelled images) per epoch of the coming training, with
+        `arriving` soft labels on their way to the node."""
+        labelled = acquired if self.strategy.onboard == "labels" else self.ground.sent[sat.index] + arriving
         unlabelled = self.plan.semi_ratio * labelled if self.plan.semi_ratio and acquired > labelled else 0
         return labelled, unlabelled
 
-    def _train(self, sat: SatelliteState) -> Generator[simpy.Event, Any, None]:
-        acquired = self.plan.imagery.acquired(self.plan.images_held[sat.index], self.env.now)
-        labelled, unlabelled = self._training_images(sat, acquired)
+    def _plan_training(self, sat: SatelliteState, at_s: float, arriving: int = 0) -> PlannedTraining:
+        """The training a satellite starts at `at_s` (its images, or why it does not train), with
+        `arriving` soft labels delivered before then; its fault draws are peeked, not taken."""
+        acquired = self.plan.imagery.acquired(self.plan.images_held[sat.index], at_s)
+        labelled, unlabelled = self._training_images(sat, acquired, arriving)
         if labelled == 0:
+            return PlannedTraining(acquired, labelled, unlabelled, skip="no training targets yet")
+        if not self.faults.usable(sat.index, at_s):
+            return PlannedTraining(acquired, labelled, unlabelled, skip="unusable")
+        fails, _ = self.faults.peek_training(sat.index)
+        return PlannedTraining(acquired, labelled, unlabelled, order=TrainOrder(acquired, fails))
+
+    def _train(self, sat: SatelliteState, planned: PlannedTraining | None = None) -> Generator[simpy.Event, Any, None]:
+        """One training from its simulated start to its end. `planned`: planned (and, with an
+        order, sent to the node with its uplink) when the uplink was delivered."""
+        pushed = planned is not None and planned.order is not None
+        if planned is None:
+            planned = self._plan_training(sat, self.env.now)
+        acquired, labelled, unlabelled = planned.acquired, planned.labelled, planned.unlabelled
+        if planned.skip == "no training targets yet":
             self._event("train_skipped", satellite=sat.index, reason="no training targets yet")
             return
-        if not self.faults.usable(sat.index, self.env.now):
+        if planned.skip:
             return
         fails, late = self.faults.next_training(sat.index)
         sat.training, sat.retrain = True, False
@@ -570,7 +643,8 @@ class Operations:
         per_epoch = labelled + unlabelled * (4.0 / 3.0)
         flops = self.plan.train_flops_per_image * per_epoch * self.plan.epochs
         seconds = hardware.compute_seconds(flops)
-        self.transport.start_training(sat.index, acquired, fail=fails)
+        if not pushed:
+            self.transport.start_training(sat.index, acquired, fail=fails)
         self._event(
             "train_start",
             satellite=sat.index,
