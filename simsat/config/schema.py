@@ -231,6 +231,7 @@ class RayConfig:
     address: str = ""  # empty: start a local Ray
     num_cpus: int = 2
     client_cpus: float = 1.0  # CPUs per Ray worker: num_cpus / client_cpus trainings run at once
+    client_gpus: float = 0.0  # GPU share per Ray worker (> 0: onboard trainings run on the worker's GPU)
     object_store_mb: int = 256
 
 
@@ -241,6 +242,9 @@ class RunConfig:
     progress: bool = True
     # "flower": ClientApps on Flower's Ray engine; "in_process": the same ClientApp here, one training at a time
     engine: str = "flower"
+    # the ground's torch work (teachers, reference, refinement, labelling, refresh, evaluation):
+    # auto (CUDA when torch sees one, else CPU), cpu, cuda or cuda:N
+    device: str = "auto"
 
 
 @dataclass
@@ -249,6 +253,7 @@ class SweepConfig:
 
     output_dir: str = "sweeps"
     run_cpus: float = 0.0  # Ray CPUs each run reserves; 0: max(run.threads, training.threads)
+    run_gpus: float = 0.0  # Ray GPUs each run reserves (a share: 0.5 puts two runs on one GPU)
 
 
 @dataclass

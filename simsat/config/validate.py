@@ -20,6 +20,7 @@ from simsat.config.sizes import (
     check_demands,
     image_bytes,
 )
+from simsat.distill.device import DEVICE_CHOICES, resolve_device
 from simsat.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -331,8 +332,12 @@ def validate_config(config: SimsatConfig) -> None:
     s.check_output_key("run.output_dir", config.run.output_dir)
     s.check_threads("run.threads", config.run.threads, 1)
     c.choice("run.engine", config.run.engine, ("flower", "in_process"))
+    c.require(isinstance(config.run.device, str), "run.device", f"must be one of {DEVICE_CHOICES}", config.run.device)
+    resolve_device(config.run.device)  # `cuda` where torch sees none: refused here, before anything starts
+    c.non_negative("ray.client_gpus", r.client_gpus, high=4096.0)
     s.check_output_key("sweep.output_dir", config.sweep.output_dir)
     c.non_negative("sweep.run_cpus", config.sweep.run_cpus, high=4096.0)
+    c.non_negative("sweep.run_gpus", config.sweep.run_gpus, high=4096.0)
 
     check_demands(_scenario_demands(config, n_walker))  # before the shell is built
     epoch = build_epoch(config)
@@ -371,6 +376,8 @@ def validate_experiment(cfg: ExperimentConfig) -> None:
     s.check_name("name", cfg.name)
     s.check_output_key("output_dir", cfg.output_dir)
     s.check_threads("threads", cfg.threads, 0)
+    c.require(isinstance(cfg.device, str), "device", f"must be one of {DEVICE_CHOICES}", cfg.device)
+    resolve_device(cfg.device, "device")
     s.check_seed("seed", cfg.seed)
     c.non_empty_unique("seeds", list(cfg.seeds))
     for seed in cfg.seeds:

@@ -63,6 +63,7 @@ def train_semi_supervised(
     hooks: TrainHooks | None = None,
     *,
     seed: int = 0,
+    device: torch.device | None = None,
 ) -> TrainStats:
     """Cross-entropy on the labelled `images` plus, when `semi` is active and there are
     `unlabelled` images (uint8, like `images`), the consistency term on `semi.ratio` of them per
@@ -80,4 +81,4 @@ def train_semi_supervised(
             return loss
         return loss + semi.weight * consistency_loss(m, pool, semi.ratio * int(idx.numel()), semi, generator)
 
-    return fit(model, x, cfg, batch_loss, hooks, seed=seed)
+    return fit(model, x, cfg, batch_loss, hooks, seed=seed, device=device)

@@ -145,6 +145,7 @@ def train_or_load_teachers(
     cache_dir: Path,
     seed: int,
     progress: TeacherProgress | None = None,
+    device: torch.device | None = None,
 ) -> list[tuple[nn.Module, dict[str, Any]]]:
     """Per spec: the teacher (eval mode) and metadata {name, key, cache_file, cache_hit, train_seconds, ...}.
 
@@ -174,7 +175,8 @@ def train_or_load_teachers(
         model = create_teacher(spec.name, num_classes, spec.input_size, checkpoint)
         report = None if progress is None else (lambda done, total, n=spec.name: progress(n, done, total))
         start = time.perf_counter()
-        stats = train_supervised(model, images, labels, spec.recipe(), norm, report, seed=seed)
+        stats = train_supervised(model, images, labels, spec.recipe(), norm, report, seed=seed, device=device)
+        model = model.cpu()  # kept and returned on the CPU, as a cached one is
         seconds = time.perf_counter() - start
         trained_with = {"torch": torch.__version__, "timm": timm.__version__}
         save_atomic(model.model.state_dict(), path)

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from simsat.distill.augment import random_flip_rotate
+from simsat.distill.device import on_device
 from simsat.distill.losses import Knowledge, weighted_kd_loss
 from simsat.distill.metrics import EvalResult, confusion_matrix, metrics_from_confusion
 from simsat.distill.recipe import TrainRecipe
@@ -120,8 +121,12 @@ def fit(
     hooks: TrainHooks | None = None,
     *,
     seed: int = 0,
+    device: torch.device | None = None,
 ) -> TrainStats:
     """The one training loop (AdamW, cfg's schedule, batches and flips/rotations drawn from `seed`).
+
+    With a `device` other than the CPU the model trains there (see `simsat.distill.device`) and
+    is left there; the batches and the loss stay on the CPU.
 
     batch_loss(model, inputs, index) returns the scalar loss for the (augmented) inputs of the
     images at `index` of `x`; it may add terms of its own (e.g. on other, unlabelled images).
@@ -136,6 +141,7 @@ def fit(
     gen = torch.Generator().manual_seed(seed)
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model.to(memory_format=fmt)
+    net = on_device(model, device)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = len(_batches(n, cfg.batch_size, torch.Generator().manual_seed(0)))
@@ -149,7 +155,7 @@ def fit(
                 xb = x[idx]
                 if cfg.augment:
                     xb = random_flip_rotate(xb, gen)
-                loss = batch_loss(model, xb, idx)
+                loss = batch_loss(net, xb, idx)
                 value = float(loss.detach())
                 if not math.isfinite(value):
                     raise TrainingDiverged(
@@ -196,15 +202,17 @@ def train_supervised(
     progress: Progress | None = None,
     *,
     seed: int = 0,
+    hooks: TrainHooks | None = None,
+    device: torch.device | None = None,
 ) -> TrainStats:
-    """Cross-entropy training; progress(images_done, images_total) after every batch."""
+    """Cross-entropy training; progress(images_done, images_total) after every batch (or `hooks`)."""
     x = to_input(images, norm, channels_last=cfg.channels_last)
     y = labels_tensor(labels, int(x.shape[0]))
 
     def batch_loss(m: nn.Module, xb: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(m(xb), y[idx])
 
-    return fit(model, x, cfg, batch_loss, TrainHooks(on_batch=progress), seed=seed)
+    return fit(model, x, cfg, batch_loss, hooks or TrainHooks(on_batch=progress), seed=seed, device=device)
 
 
 def train_distill(
@@ -218,6 +226,7 @@ def train_distill(
     progress: Progress | None = None,
     *,
     seed: int = 0,
+    device: torch.device | None = None,
 ) -> TrainStats:
     """Distillation on a knowledge packet (weighted_kd_loss); CE added where labels are given (>= 0)."""
     x = to_input(images, norm, channels_last=cfg.channels_last)
@@ -236,21 +245,29 @@ def train_distill(
             temperature,
         )
 
-    return fit(model, x, cfg, batch_loss, TrainHooks(on_batch=progress), seed=seed)
+    return fit(model, x, cfg, batch_loss, TrainHooks(on_batch=progress), seed=seed, device=device)
 
 
-def predict_logits(model: nn.Module, images: np.ndarray, norm: Normalization, batch_size: int = 256) -> torch.Tensor:
-    """Logits (N, C) in eval mode without gradient; the model's train/eval mode is restored."""
+def predict_logits(
+    model: nn.Module,
+    images: np.ndarray,
+    norm: Normalization,
+    batch_size: int = 256,
+    device: torch.device | None = None,
+) -> torch.Tensor:
+    """Logits (N, C) on the CPU, in eval mode without gradient; the model's train/eval mode is
+    restored. With a `device` the model runs there (and is left there)."""
     check_images(images)
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
     was_training = model.training
+    net = on_device(model, device)
     model.eval()
     outs = []
     try:
         with torch.no_grad():
             for start in range(0, images.shape[0], batch_size):
-                outs.append(model(to_input(images[start : start + batch_size], norm)))
+                outs.append(net(to_input(images[start : start + batch_size], norm)))
     finally:
         model.train(was_training)
     return torch.cat(outs)
@@ -263,9 +280,10 @@ def evaluate(
     norm: Normalization,
     num_classes: int,
     batch_size: int = 256,
+    device: torch.device | None = None,
 ) -> EvalResult:
     """Accuracy, macro precision / recall / F1, mean CE loss and confusion matrix."""
-    logits = predict_logits(model, images, norm, batch_size)
+    logits = predict_logits(model, images, norm, batch_size, device)
     y = labels_tensor(labels, int(logits.shape[0]))
     if logits.shape[1] != num_classes:
         raise ConfigError(f"model has {logits.shape[1]} outputs but num_classes is {num_classes}")

@@ -24,6 +24,7 @@ from torch import nn
 
 import simsat
 from simsat.data import ImageSet
+from simsat.distill.device import resolve_device
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import evaluate
 from simsat.experiment.config import ExperimentConfig, needs_teachers
@@ -79,6 +80,7 @@ class Prepared:
     n_views: int
     train_fingerprint: str
     seconds: dict[str, float] = field(default_factory=dict)
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
 
 def teacher_specs(cfg: ExperimentConfig) -> list[TeacherSpec]:
@@ -120,6 +122,7 @@ def prepare(cfg: ExperimentConfig, progress: Progress | None = None) -> Prepared
     `cfg` has been validated (simsat.cli.distill.load_experiment does it once per command).
     """
     seconds: dict[str, float] = {}
+    device = resolve_device(cfg.device, "device")
     start = time.perf_counter()
     data = load_experiment_data(cfg.data, cfg.seed)
     norm = Normalization.from_images(data.train.images)
@@ -140,6 +143,7 @@ def prepare(cfg: ExperimentConfig, progress: Progress | None = None) -> Prepared
         cache,
         cfg.seed,
         progress=None if progress is None else (lambda n, d, t: progress(f"teacher {n} (images)", d, t)),
+        device=device,
     )
     labels = teacher_labels([s.name for s in specs])
     teachers = [Teacher(lab, spec, mod, meta) for lab, spec, (mod, meta) in zip(labels, specs, trained, strict=True)]
@@ -161,12 +165,13 @@ def prepare(cfg: ExperimentConfig, progress: Progress | None = None) -> Prepared
                 n_views,
                 cache,
                 _stage(progress, f"teacher {t.label} logits (views x images)"),
+                device=device,
             )
             t.meta["view_logits_cache_hit"] = hit
             per_teacher.append(logits)
         view_logits = teacher_targets(torch.stack(per_teacher), cfg.teacher_targets)
     seconds["teacher_logits"] = time.perf_counter() - start
-    return Prepared(cfg, data, norm, x_train, teachers, view_logits, n_views, fingerprint, seconds)
+    return Prepared(cfg, data, norm, x_train, teachers, view_logits, n_views, fingerprint, seconds, device)
 
 
 def _eval_splits(prep: Prepared) -> dict[str, ImageSet]:
@@ -277,9 +282,13 @@ def run_student(
         prep.norm,
         _stage(progress, f"{model_name} {rule} s{seed} (images)"),
         seed=seed,
+        device=prep.device,
     )
-    val = evaluate(model, prep.data.validation.images, prep.data.validation.labels, prep.norm, len(names))
-    test = evaluate(model, prep.data.test.images, prep.data.test.labels, prep.norm, len(names))
+    val = evaluate(
+        model, prep.data.validation.images, prep.data.validation.labels, prep.norm, len(names), device=prep.device
+    )
+    test = evaluate(model, prep.data.test.images, prep.data.test.labels, prep.norm, len(names), device=prep.device)
+    model = model.cpu()
     record = {
         "model": model_name,
         "rule": rule,

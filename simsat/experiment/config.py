@@ -62,6 +62,7 @@ class ExperimentConfig:
     output_dir: str = "runs"
     threads: int = 2  # torch threads (0: leave torch's default)
     progress: bool = True
+    device: str = "auto"  # where teachers and students train: auto (CUDA when torch sees one), cpu, cuda, cuda:N
 
 
 def needs_teachers(rules: list[str]) -> bool:

@@ -61,6 +61,7 @@ class _EpochTracker:
     model: nn.Module
     validation: ImageSet
     norm: Normalization
+    device: torch.device | None = None
     curve: list[dict[str, float]] = field(default_factory=list)
     best_accuracy: float = -1.0
     best_epoch: int = 0
@@ -70,7 +71,7 @@ class _EpochTracker:
     def score(self, epoch: int) -> None:
         start = time.perf_counter()
         v = self.validation
-        result = evaluate(self.model, v.images, v.labels, self.norm, len(v.class_names))
+        result = evaluate(self.model, v.images, v.labels, self.norm, len(v.class_names), device=self.device)
         self.curve.append({"epoch": epoch, **result.as_dict()})
         if result.accuracy > self.best_accuracy:
             self.best_accuracy, self.best_epoch, self.best_state = result.accuracy, epoch, _snapshot(self.model)
@@ -92,6 +93,7 @@ def train_student(
     progress: Progress | None = None,
     *,
     seed: int,
+    device: torch.device | None = None,
 ) -> StudentTraining:
     """Train `model` on normalised images `x` with kd_loss(rule); load and return its best epoch.
 
@@ -115,10 +117,10 @@ def train_student(
         targets = [] if targets_of is None else [t[codes, idx] for t in targets_of]
         return kd_loss(m(xb), targets, y[idx], rule, temperature)
 
-    tracker = _EpochTracker(model, validation, norm)
+    tracker = _EpochTracker(model, validation, norm, device)
 
     hooks = TrainHooks(on_batch=progress, on_epoch_end=tracker.score)
-    stats = fit(model, x, dataclasses.replace(cfg, augment=False), batch_loss, hooks, seed=seed)
+    stats = fit(model, x, dataclasses.replace(cfg, augment=False), batch_loss, hooks, seed=seed, device=device)
     if not tracker.best_state:
         raise RuntimeError("no epoch was scored on validation")
     model.load_state_dict(tracker.best_state)

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from simsat.distill.augment import dihedral, flips
+from simsat.distill.device import on_device
 from simsat.distill.metrics import EvalResult, confusion_matrix, metrics_from_confusion
 from simsat.distill.teacher_cache import save_atomic
 from simsat.errors import ConfigError
@@ -61,9 +62,11 @@ def compute_view_logits(
     n_views: int,
     batch_size: int = 256,
     progress: ViewProgress | None = None,
+    device: torch.device | None = None,
 ) -> torch.Tensor:
-    """(n_views, N, C) logits of `teacher` (eval mode, no gradient) on every view of `x`."""
+    """(n_views, N, C) logits of `teacher` (eval mode, no gradient) on every view of `x`, run on `device`."""
     was_training = teacher.training
+    net = on_device(teacher, device)
     teacher.eval()
     n = int(x.shape[0])
     outs: list[torch.Tensor] = []
@@ -72,7 +75,7 @@ def compute_view_logits(
             for code in range(n_views):
                 chunks = []
                 for start in range(0, n, batch_size):
-                    chunks.append(teacher(view_op(x[start : start + batch_size], code, n_views)).float())
+                    chunks.append(net(view_op(x[start : start + batch_size], code, n_views)).float())
                     if progress is not None:
                         progress(code * n + min(start + batch_size, n), n_views * n)
                 outs.append(torch.cat(chunks))
@@ -96,6 +99,7 @@ def cached_view_logits(
     n_views: int,
     cache_dir: Path,
     progress: ViewProgress | None = None,
+    device: torch.device | None = None,
 ) -> tuple[torch.Tensor, bool]:
     """(logits (n_views, N, C), cache hit) for a teacher identified by its cache key."""
     path = view_logits_path(cache_dir, name, teacher_key, images_fingerprint, n_views)
@@ -107,7 +111,7 @@ def cached_view_logits(
                 return logits, True
         except Exception as exc:  # noqa: BLE001 - an unreadable cache file is recomputed
             logger.warning("ignoring unusable logits cache %s: %s", path, exc)
-    logits = compute_view_logits(teacher, x, n_views, progress=progress)
+    logits = compute_view_logits(teacher, x, n_views, progress=progress, device=device)
     save_atomic(logits, path)
     logger.info("teacher %s: logits on %d views of %d images cached at %s", name, n_views, x.shape[0], path)
     return logits, False

@@ -25,6 +25,7 @@ class RaySettings:
     num_cpus: int = 2
     client_cpus: float = 2.0
     object_store_mb: int = 256
+    client_gpus: float = 0.0  # GPU share of each satellite worker
 
 
 def run_federation(server_app: ServerApp, client_app: ClientApp, num_satellites: int, ray: RaySettings) -> None:
@@ -48,7 +49,7 @@ def run_federation(server_app: ServerApp, client_app: ClientApp, num_satellites:
         init_args["object_store_memory"] = ray.object_store_mb * 1024 * 1024
     backend_config = {
         "init_args": init_args,
-        "client_resources": {"num_cpus": ray.client_cpus, "num_gpus": 0.0},
+        "client_resources": {"num_cpus": ray.client_cpus, "num_gpus": ray.client_gpus},
     }
     import ray as ray_lib
 

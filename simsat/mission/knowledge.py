@@ -13,8 +13,11 @@ from simsat.mission.packets import KnowledgePacket
 from simsat.models.inputs import Normalization
 
 
-def teacher_logits(teachers: Sequence[torch.nn.Module], images: np.ndarray, norm: Normalization) -> list[torch.Tensor]:
-    return [predict_logits(teacher, images, norm) for teacher in teachers]
+def teacher_logits(
+    teachers: Sequence[torch.nn.Module], images: np.ndarray, norm: Normalization, device: torch.device | None = None
+) -> list[torch.Tensor]:
+    """Each teacher's logits (on the CPU) for `images`, run on `device`."""
+    return [predict_logits(teacher, images, norm, device=device) for teacher in teachers]
 
 
 def knowledge_packet(logits: Sequence[torch.Tensor], ids: np.ndarray, rule: str, temperature: float) -> KnowledgePacket:

@@ -209,7 +209,8 @@ def _run_on_ray(
         refs: dict[Any, SweepRun] = {}
         for run in todo:
             config = run_config(run, folder / "runs" / run.hash)
-            options = task.options(num_cpus=run_cpus(run.config), max_retries=0)
+            # a share of a GPU where the sweep asks for one: the run's `auto` device then finds it
+            options = task.options(num_cpus=run_cpus(run.config), num_gpus=run.config.sweep.run_gpus, max_retries=0)
             refs[options.remote(config, str(log_path(folder, run.hash)), tracker, run.hash)] = run
         log.info("sweep: %d runs submitted to %s, %g CPUs each at most", len(refs), where, most)
         pending = list(refs)

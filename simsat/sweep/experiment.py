@@ -50,6 +50,7 @@ EXPERIMENT_EXECUTION_KEYS = (
     "output_dir",
     "progress",
     "threads",
+    "device",
     "efficiency",
     "description",
     "data.cache_dir",

@@ -18,7 +18,15 @@ from simsat.config.schema import SimsatConfig
 
 HASH_LENGTH = 12
 # scenario keys that do not change what a run computes
-SCENARIO_EXECUTION_KEYS = ("run.output_dir", "run.progress", "run.engine", "ray", "sweep", "data.cache_dir")
+SCENARIO_EXECUTION_KEYS = (
+    "run.output_dir",
+    "run.progress",
+    "run.engine",
+    "run.device",
+    "ray",
+    "sweep",
+    "data.cache_dir",
+)
 # keys added to the schema after runs were recorded: hashed only when they differ from their
 # default, so a run recorded before a key existed keeps its hash (and its record)
 ADDED_KEYS = ("distill.refresh",)
