@@ -9,6 +9,7 @@ Flower's simulation engine (or, for tests, the same ClientApp in this process).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import tempfile
 import time
@@ -31,10 +32,12 @@ from simsat.data import (
     split_mission_from_splits,
     synthetic_mission,
 )
+from simsat.distill.device import resolve_device
 from simsat.distill.recipe import TrainRecipe
 from simsat.distill.semi import SemiSupervised, train_semi_supervised
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import TrainHooks, evaluate, train_distill, train_supervised
+from simsat.distill.weights_cache import cached_weights
 from simsat.federation.client_app import make_client_app
 from simsat.federation.server_app import make_server_app
 from simsat.federation.simulation import RaySettings, run_federation, stop_satellite_workers
@@ -45,6 +48,7 @@ from simsat.interrupt import Interrupted, StopRequest
 from simsat.mission.aggregation import AggregatorSettings, make_aggregator
 from simsat.mission.faults import fault_settings
 from simsat.mission.ground import GroundSegment, Labeller
+from simsat.mission.ground_worker import GroundWorker
 from simsat.mission.imagery import ImageCodec, ProductSizedImagery, imagery_share, mean_encoded_bytes
 from simsat.mission.journal import Journal
 from simsat.mission.knowledge import knowledge_packet, labelled_plus_soft, teacher_logits, training_knowledge
@@ -175,6 +179,9 @@ class Mission:
     setup: OnboardSetup
     hardware: list[HardwareProfile]
     inference_flops_per_image: float
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))  # the ground's torch work
+    stages: dict[str, float] = field(default_factory=dict)  # wall seconds of each stage before the mission
+    progress: Progress = field(default=no_progress, repr=False)  # long ground work reports here
     _reference: tuple[dict[str, float], ModelArrays] | None = field(default=None, repr=False)
     _refreshed: list[torch.nn.Module] | None = field(default=None, repr=False)  # this run's refreshed teachers
 
@@ -185,14 +192,16 @@ class Mission:
     # -- ground-side functions -----------------------------------------------------------------
     def score(self, arrays: ModelArrays) -> dict[str, float]:
         model = build_student(self.config.satellite.model, self.num_classes, arrays)
-        return evaluate(model, self.data.test.images, self.data.test.labels, self.norm, self.num_classes).as_dict()
+        test = self.data.test
+        return evaluate(model, test.images, test.labels, self.norm, self.num_classes, device=self.device).as_dict()
 
     def label(self, images: np.ndarray, ids: np.ndarray) -> KnowledgePacket:
         d = self.config.distill
         teachers = list(self._teachers_in_use())
         if d.reference_teacher:
             teachers.append(build_student(self.config.satellite.model, self.num_classes, self._trained_reference()[1]))
-        return knowledge_packet(teacher_logits(teachers, images, self.norm), ids, d.weighting, d.temperature)
+        logits = teacher_logits(teachers, images, self.norm, self.device)
+        return knowledge_packet(logits, ids, d.weighting, d.temperature)
 
     def refresh_teachers(
         self, images: np.ndarray, progress: Progress = no_progress
@@ -209,10 +218,21 @@ class Mission:
             recipe = TrainRecipe(epochs=r.epochs, batch_size=spec.batch_size, lr=r.lr, schedule="onecycle")
             hooks = TrainHooks(on_epoch_end=_epochs_to(progress, f"teacher {spec.name} refresh (epochs)", r.epochs))
             train_semi_supervised(
-                model, g.images, g.labels, images, recipe, self.norm, semi, hooks, seed=self.config.seed
+                model,
+                g.images,
+                g.labels,
+                images,
+                recipe,
+                self.norm,
+                semi,
+                hooks,
+                seed=self.config.seed,
+                device=self.device,
             )
             model = model.to(memory_format=torch.contiguous_format)
-            accuracy = evaluate(model, test.images, test.labels, self.norm, self.num_classes).accuracy
+            accuracy = evaluate(
+                model, test.images, test.labels, self.norm, self.num_classes, device=self.device
+            ).accuracy
             log.info("teacher %s refreshed on %d received images: test accuracy %.4f", spec.name, len(images), accuracy)
             weights.append(model_arrays(model))
             report.append({"name": spec.name, "accuracy": round(float(accuracy), 4)})
@@ -254,6 +274,7 @@ class Mission:
             student_recipe(self.config, epochs),
             self.norm,
             seed=self.config.seed,
+            device=self.device,
         )
         return model_arrays(model.to(memory_format=torch.contiguous_format))
 
@@ -266,18 +287,42 @@ class Mission:
 
     def _trained_reference(self) -> tuple[dict[str, float], ModelArrays]:
         if self._reference is None:
-            epochs = self.config.reference.epochs
-            start = time.perf_counter()
-            torch.manual_seed(self.config.seed)
-            model = build_student(self.config.satellite.model, self.num_classes)
-            g = self.data.ground
-            recipe = reference_recipe(self.config)
-            train_supervised(model, g.images, g.labels, recipe, self.norm, seed=self.config.seed)
-            test = self.data.test
-            scores = evaluate(model, test.images, test.labels, self.norm, self.num_classes).as_dict()
-            report = {**scores, "epochs": epochs, "seconds": round(time.perf_counter() - start, 2)}
-            self._reference = (report, model_arrays(model.to(memory_format=torch.contiguous_format)))
+            self._reference = self._cached_reference()
         return self._reference
+
+    def _cached_reference(self) -> tuple[dict[str, float], ModelArrays]:
+        """The reference from the cache (`data.cache_dir`/reference, keyed by everything that
+        shapes it), else trained (with progress) and kept there."""
+        config, g, test = self.config, self.data.ground, self.data.test
+        recipe = reference_recipe(config)
+        payload = {
+            "model": config.satellite.model,
+            "num_classes": self.num_classes,
+            "recipe": dataclasses.asdict(recipe),
+            "seed": config.seed,
+            "ground": g.fingerprint(),
+            "test": test.fingerprint(),
+            "norm": self.norm.as_dict(),
+        }
+
+        def train() -> tuple[dict[str, Any], ModelArrays]:
+            start = time.perf_counter()
+            torch.manual_seed(config.seed)
+            model = build_student(config.satellite.model, self.num_classes)
+            hooks = TrainHooks(on_epoch_end=_epochs_to(self.progress, "reference student (epochs)", recipe.epochs))
+            train_supervised(
+                model, g.images, g.labels, recipe, self.norm, seed=config.seed, hooks=hooks, device=self.device
+            )
+            scores = evaluate(
+                model, test.images, test.labels, self.norm, self.num_classes, device=self.device
+            ).as_dict()
+            report = {**scores, "epochs": recipe.epochs, "seconds": round(time.perf_counter() - start, 2)}
+            return report, model_arrays(model.to(memory_format=torch.contiguous_format))
+
+        report, arrays, cached = cached_weights(Path(config.data.cache_dir) / "reference", "reference", payload, train)
+        if cached:
+            log.info("ground-only reference from the cache: test accuracy %.4f", report["accuracy"])
+        return {k: v for k, v in report.items()}, arrays
 
     def take_reference_from(self, journal: Journal) -> None:
         """Take the ground-only reference from the run's `journal` (trained and added the first time)."""
@@ -318,6 +363,7 @@ class Mission:
         progress: Progress = no_progress,
         journal: Journal | None = None,
         stop: Callable[[], None] = lambda: None,
+        worker: GroundWorker | None = None,
     ) -> Operations:
         """The mission's processes; with a `journal`, every result of real work goes through it
         (taken from it when a resumed run replays, else computed and added)."""
@@ -376,6 +422,7 @@ class Mission:
             ground_refiner=work.refine if ground.keeps_pool else None,
             progress=lambda t: progress("mission", t / 3600.0, hours),
             teacher_refresher=refresher,
+            worker=worker,
         )
 
     def run(
@@ -397,20 +444,28 @@ class Mission:
         def operate(transport: Transport) -> None:
             if isinstance(transport, MessageTransport):
                 transport.interrupt = check
-            ops = self.operations(transport, recorder, progress, journal, check)
+            worker = GroundWorker()  # refinement and evaluation beside the mission's loop
+            ops = self.operations(transport, recorder, progress, journal, check, worker)
+            if isinstance(transport, MessageTransport):
+                ops.messages = transport.counts
             start = time.perf_counter()
             try:
                 ops.run()
             except Interrupted:
+                worker.close(cancel=True)
                 if not in_process:
                     stop_satellite_workers()  # trainings in flight would hold the engine up
                 raise
+            except BaseException:
+                worker.close(cancel=True)
+                raise
+            worker.close()
             ops.mission_wall_seconds = time.perf_counter() - start
             progress("mission", hours, hours)
             state["ops"] = ops
 
-        app = make_client_app(self.setup)
-        if in_process:
+        if in_process:  # one process plays every node: their memory stays in it
+            app = make_client_app(replace(self.setup, storage_dir=""))
             operate(InProcessTransport(app, self.num_satellites))
         else:
             r = self.config.ray
@@ -418,9 +473,9 @@ class Mission:
                 with stop.deferred() if stop is not None else nullcontext():
                     run_federation(
                         make_server_app(self.num_satellites, operate),
-                        app,
+                        make_client_app(self.setup),
                         self.num_satellites,
-                        RaySettings(r.address, r.num_cpus, r.client_cpus, r.object_store_mb),
+                        RaySettings(r.address, r.num_cpus, r.client_cpus, r.object_store_mb, r.client_gpus),
                     )
             except Exception:
                 check()  # a stop explains whatever the engine raised on its way down
@@ -435,10 +490,24 @@ def satellite_hardware(config: SimsatConfig, num_satellites: int) -> list[Hardwa
 
 
 @contextmanager
-def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator[Mission]:
+def assemble(
+    config: SimsatConfig, progress: Progress = no_progress, world: WorldPlan | None = None
+) -> Iterator[Mission]:
     """The wired mission for `config` (a validated config); its satellites' shards live in a
-    temporary folder for as long as the context is open."""
-    world = build_world(config)
+    temporary folder for as long as the context is open. `world`: its world, already built."""
+    device = resolve_device(config.run.device)
+    stages: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def stage(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stages[name] = stages.get(name, 0.0) + now - clock
+        clock = now
+
+    if world is None:
+        world = build_world(config)
+        stage("world")
     data = load_mission_data(config, len(world.satellites))
     num_classes = len(data.test.class_names)
     n_sats = len(data.satellites)
@@ -451,6 +520,7 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
         len(data.test),
     )
     strategy = get_strategy(config.federation.strategy)
+    stage("data")
     teachers: list[torch.nn.Module] = []
     teacher_report: list[dict[str, Any]] = []
     if strategy.knowledge or strategy.ground_trains:
@@ -468,13 +538,15 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
             Path(config.data.cache_dir) / "teachers",
             config.seed,
             progress=lambda name, done, total: progress(f"teacher {name} (images)", done, total),
+            device=device,
         )
         for spec, (teacher, meta) in zip(specs, loaded, strict=True):
-            score = evaluate(teacher, data.test.images, data.test.labels, norm, num_classes).as_dict()
+            score = evaluate(teacher, data.test.images, data.test.labels, norm, num_classes, device=device).as_dict()
             teacher_report.append({"name": spec.name, "input_size": spec.input_size, **score, **meta})
             log.info("teacher %s: test accuracy %.3f", spec.name, score["accuracy"])
             teachers.append(teacher)
 
+    stage("teachers")
     torch.manual_seed(config.seed)
     student = build_student(config.satellite.model, num_classes)
     edge = int(data.test.images.shape[1])
@@ -518,7 +590,11 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
             threads=t.threads,
             image_size=im.size,
             image_quality=im.quality,
+            storage_dir=str(Path(shards) / "onboard"),
+            # satellites' workers with a GPU share (ray.client_gpus) train on it
+            device="auto" if config.ray.client_gpus > 0 else "cpu",
         )
+        stage("plan")
         yield Mission(
             config=config,
             world=world,
@@ -532,4 +608,7 @@ def assemble(config: SimsatConfig, progress: Progress = no_progress) -> Iterator
             setup=setup,
             hardware=hardware,
             inference_flops_per_image=inference_flops,
+            device=device,
+            stages=stages,
+            progress=progress,
         )

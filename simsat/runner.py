@@ -26,7 +26,7 @@ from simsat.errors import SimsatError
 from simsat.interrupt import Interrupted, StopRequest
 from simsat.mission.journal import Journal
 from simsat.mission.operations import Operations
-from simsat.mission.plan import build_world
+from simsat.mission.plan import WorldPlan, build_world
 from simsat.results.atomic import write_json, write_text, write_with
 from simsat.results.recorder import Recorder
 from simsat.results.report import render_run
@@ -52,7 +52,11 @@ def run_scenario(
     """Run `config` and return the finished run folder. `started(folder)` is called once the
     folder exists (the CLI prints it); `stop` lets a signal end the run (`Interrupted`)."""
     torch.set_num_threads(config.run.threads)
-    build_world(config)  # geometry errors surface before the folder exists
+    start = time.perf_counter()
+    world = build_world(
+        config, Path(config.data.cache_dir) / "world"
+    )  # geometry errors surface before the folder exists
+    world_s = time.perf_counter() - start
     folder = MissionFolder.create(Path(config.run.output_dir), config.name, config.seed)
     try:
         write_text(folder.path / "config.yaml", yaml.safe_dump(dataclasses.asdict(config), sort_keys=False))
@@ -60,7 +64,7 @@ def run_scenario(
         folder.discard()
         raise
     started(folder.path)
-    return _play(config, folder, progress, stop, fresh=True)
+    return _play(config, folder, progress, stop, fresh=True, world=(world, world_s))
 
 
 def resume_scenario(
@@ -73,24 +77,36 @@ def resume_scenario(
     """Go on with the unfinished run in `folder` (opened and locked; `config` read from its
     config.yaml) and return it finished."""
     torch.set_num_threads(config.run.threads)
-    build_world(config)
+    start = time.perf_counter()
+    world = build_world(config, Path(config.data.cache_dir) / "world")
+    world_s = time.perf_counter() - start
     folder.mark("running")
     started(folder.path)
-    return _play(config, folder, progress, stop, fresh=False)
+    return _play(config, folder, progress, stop, fresh=False, world=(world, world_s))
 
 
 def _play(
-    config: SimsatConfig, folder: MissionFolder, progress: Progress, stop: StopRequest | None, fresh: bool
+    config: SimsatConfig,
+    folder: MissionFolder,
+    progress: Progress,
+    stop: StopRequest | None,
+    fresh: bool,
+    world: tuple[WorldPlan, float] | None = None,
 ) -> Path:
+    """Play the mission into `folder`; `world`: its world, built already, and the seconds it took."""
     wall_start = time.perf_counter()
     out = folder.path
     journal = Journal(folder.journal_dir)
     if not fresh:
         log.info("resuming %s: %d journaled results to replay", out, len(journal))
     try:
-        with assemble(config, progress) as mission:
+        with assemble(config, progress, None if world is None else world[0]) as mission:
+            if world is not None:
+                mission.stages = {"world": world[1], **mission.stages}
+            start = time.perf_counter()
             mission.take_reference_from(journal)
             reference = mission.ground_only_reference()
+            mission.stages["reference"] = time.perf_counter() - start
             recorder = Recorder(out, utc=mission.world.epoch.at)
             try:
                 ops = mission.run(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,7 +41,11 @@ def mission_summary(
     sats = ops.satellites
     workers = max(1, int(config.ray.num_cpus // config.ray.client_cpus))
     mission_wall = ops.mission_wall_seconds
-    busy = ops.train_wall_seconds + ops.clock.eval_s
+    clock = ops.clock
+    # the mission's learning: onboard trainings, evaluations and every piece of ground-side learning
+    learning = ops.train_wall_seconds + clock.eval_s + clock.label_s + clock.ground_train_s + clock.teacher_refresh_s
+    cores = os.cpu_count() or 1
+    stages = {name: _r(seconds, 2) for name, seconds in mission.stages.items()}
     bytes_by_kind = ops.bytes_by_kind()
     return {
         "scenario": config.name,
@@ -100,9 +105,18 @@ def mission_summary(
             "ground_label_seconds": _r(ops.clock.label_s, 2),
             "ground_train_seconds": _r(ops.clock.ground_train_s, 2),
             "teacher_refresh_seconds": _r(ops.clock.teacher_refresh_s, 2),
+            "setup_seconds": _r(sum(mission.stages.values()), 2),
+            "stages": stages,
+            "learning_seconds": _r(learning, 2),
+            "messages": ops.messages.sent,
+            "message_wait_seconds": _r(ops.messages.wait_seconds, 2),
             "workers": workers,
-            "parallel_speedup": _r(ops.train_wall_seconds / mission_wall, 3) if mission_wall > 0 else None,
-            "orchestration_overhead": _r(1.0 - busy / (mission_wall * workers), 3) if mission_wall > 0 else None,
+            "cores": cores,
+            # cores' worth of learning done at once, on average over the mission
+            "parallel_speedup": _r(learning / mission_wall, 3) if mission_wall > 0 else None,
+            # the share of the mission's wall time x this machine's cores not spent learning
+            "orchestration_overhead": _r(1.0 - learning / (mission_wall * cores), 3) if mission_wall > 0 else None,
         },
+        "device": str(mission.device),
         "machine": machine(),
     }

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import logging
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from simsat.config.schema import SimsatConfig
 from simsat.errors import ConfigError
 from simsat.world.antennas import antenna_priority, check_policy
 from simsat.world.contacts import ContactWindow, compute_contacts
+from simsat.world.geometry_cache import cached_geometry
 from simsat.world.linkbudget import LinkBudget, link_preset
 from simsat.world.links import LinkRates, bytes_in
 from simsat.world.passrates import pass_rate_profile
@@ -15,12 +21,15 @@ from simsat.world.rates import RateProfile
 from simsat.world.satellites import SatelliteGroup, Satellites
 from simsat.world.solar import ATTITUDES, SolarInput, panel_peak_w
 from simsat.world.stations import Station
-from simsat.world.sun import sunlight_all
+from simsat.world.sun import Sunlight, sunlight_all
 from simsat.world.timebase import Epoch
 from simsat.world.tle import tle_satellites
 from simsat.world.walker import walker_satellites
 
+log = logging.getLogger(__name__)
+
 LINK_MODELS = ("constant", "budget")
+SUN_STEP_S = 30.0  # screening grid of the shadow intervals (edges are refined)
 
 
 @dataclass(frozen=True)
@@ -140,15 +149,40 @@ def solar_peak_w(config: SimsatConfig) -> float:
     return float(p.solar_w)
 
 
-def build_world(config: SimsatConfig) -> WorldPlan:
-    """Satellites, stations, contact windows, sunlight and link rates for the whole mission."""
+def _geometry_key(config: SimsatConfig) -> dict[str, Any]:
+    """Everything the contact plan and the sunlight depend on (a TLE file by its contents)."""
+    constellation = dataclasses.asdict(config.constellation)
+    if config.constellation.tle:
+        constellation["tle"] = hashlib.sha256(Path(config.constellation.tle).expanduser().read_bytes()).hexdigest()
+    return {
+        "constellation": constellation,
+        "stations": [dataclasses.asdict(g) for g in config.ground_stations],
+        "start_utc": config.mission.start_utc,
+        "duration_hours": config.mission.duration_hours,
+        "contact_step_s": config.mission.contact_step_s,
+        "sun_step_s": SUN_STEP_S,
+    }
+
+
+def build_world(config: SimsatConfig, cache_dir: Path | None = None) -> WorldPlan:
+    """Satellites, stations, contact windows, sunlight and link rates for the whole mission.
+    With a `cache_dir`, the contact plan and sunlight of a world already computed are read from
+    it (see `simsat.world.geometry_cache`)."""
     epoch = build_epoch(config)
     satellites = build_satellites(config, epoch)
     stations = build_stations(config)
     duration_s = config.mission.duration_hours * 3600.0
-    contacts = compute_contacts(satellites, stations, epoch, duration_s, step_s=config.mission.contact_step_s)
+
+    def geometry() -> tuple[list[ContactWindow], list[Sunlight]]:
+        contacts = compute_contacts(satellites, stations, epoch, duration_s, step_s=config.mission.contact_step_s)
+        return contacts, sunlight_all(satellites, epoch, duration_s, SUN_STEP_S)
+
+    key = _geometry_key(config) if cache_dir is not None else {}
+    contacts, sunlight, cached = cached_geometry(cache_dir, key, satellites, epoch, duration_s, SUN_STEP_S, geometry)
+    if cached:
+        log.info("contact plan and sunlight read from the cache (%s)", cache_dir)
     attitude = config.satellite.power.attitude
-    sunlit = [SolarInput(light, attitude) for light in sunlight_all(satellites, epoch, duration_s)]
+    sunlit = [SolarInput(light, attitude) for light in sunlight]
     budgets = build_link_budgets(config)
     profiles: list[dict[str, RateProfile]] = []
     if budgets is not None:
