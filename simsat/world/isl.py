@@ -241,7 +241,7 @@ def _hidden(ok0: np.ndarray, sums: tuple[np.ndarray, np.ndarray], motion: tuple[
 def _edges(
     chunk: _Chunk, t: np.ndarray, speed_a: np.ndarray, speed_b: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(pair, edge time, opens) of every edge, the pairs' state at both ends, and the grid range."""
+    """(pair, edge time, opens) of every edge, then the pairs' state and range on the grid."""
     clear, margin, rng = chunk.on_grid()
     ok = (clear >= 0.0) & (margin >= 0.0)
     w = np.diff(t)[None, :]
