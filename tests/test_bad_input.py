@@ -193,6 +193,12 @@ CASES: list[tuple[str, str, list[str], str, Setup]] = [
     ("buffer-zero", "run", ["federation.buffer_size=0"], "federation.buffer_size", _nothing),
     ("teacher-input-huge", "run", ["distill.teachers.0.input_size=100000"], "distill.teachers.0.input_size",
      _nothing),
+    # inter-satellite links: the run and `simsat contacts` check them alike
+    ("isl-unknown-pairs", "run", ["isl.pairs=ring"], "isl.pairs", _nothing),
+    ("isl-range-zero", "contacts", ["isl.enabled=true", "isl.max_range_km=0"], "isl.max_range_km", _nothing),
+    ("isl-grazing-negative", "contacts", ["isl.grazing_altitude_km=-10"], "isl.grazing_altitude_km", _nothing),
+    ("isl-no-terminals", "run", ["isl.terminals=0"], "isl.terminals", _nothing),
+    ("isl-unknown-preset", "contacts", ["isl=laser"], "isl", _nothing),
     # faults: rates are probabilities, dead satellites exist and die within the mission
     ("faults-rate-above-one", "run", ["faults.train_failure_rate=1.5"], "faults.train_failure_rate", _nothing),
     ("faults-rate-nan", "run", ["faults.contact_loss_rate=nan"], "faults.contact_loss_rate", _nothing),

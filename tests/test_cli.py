@@ -139,3 +139,18 @@ def test_contacts_writes_plan_and_prints_its_path(capsys: pytest.CaptureFixture[
         assert 0 < float(row[4]) < 20 * 60
     assert (path.parent / "timeline.png").stat().st_size > 0
     assert (path.parent / "ground_tracks.png").stat().st_size > 0
+
+
+def test_contacts_writes_isl_windows_when_enabled(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    ring = ["constellation.planes=1", "constellation.sats_per_plane=10", "constellation.altitude_km=550"]
+    assert main(["contacts", "scenario=tiny", f"run.output_dir={tmp_path}", "mission.duration_hours=2", *ring]) == 0
+    folder = Path(capsys.readouterr().out.splitlines()[-1]).parent
+    assert not (folder / "isl_contacts.csv").exists()  # isl.enabled is false by default
+    args = ["contacts", "scenario=tiny", f"run.output_dir={tmp_path}", "mission.duration_hours=2", *ring, "isl=optical"]
+    assert main(args) == 0
+    lines = (folder / "isl_contacts.csv").read_text().splitlines()
+    assert lines[0] == "a,b,start_utc,end_utc,duration_s,min_range_km,max_range_km"
+    rows = [line.split(",") for line in lines[1:]]
+    assert len(rows) == 10  # one plane of ten: each satellite and the next, the whole two hours
+    for row in rows:
+        assert float(row[4]) == 7200.0 and row[5] == row[6] == "4281.824"

@@ -105,3 +105,15 @@ def test_reference_trains_at_its_own_lr_or_the_students() -> None:
     own = load_config("quickstart", ["training.lr=0.0005", "reference.epochs=7", "reference.lr=0.01"])
     assert reference_recipe(own).lr == 0.01 and reference_recipe(own).epochs == 7
     assert student_recipe(own).lr == 0.0005
+
+
+def test_isl_section_keeps_run_hashes_until_it_is_changed() -> None:
+    from simsat.sweep.hashing import scenario_hash
+
+    plain = load_config("tiny")
+    assert not plain.isl.enabled
+    assert scenario_hash(load_config("tiny", ["isl.pairs=neighbours"])) == scenario_hash(plain)
+    assert scenario_hash(load_config("tiny", ["isl.enabled=true"])) != scenario_hash(plain)
+    optical = load_config("tiny", ["isl=optical"])  # a group the scenario's defaults do not choose
+    assert optical.isl.enabled and optical.isl.pairs == "grid" and optical.isl.max_range_km == 8000.0
+    assert load_config("isl_constellation").isl.enabled

@@ -6,7 +6,9 @@ Writes into ``<run.output_dir>/<scenario name>-contacts/``:
   mean_uplink_bps, mean_downlink_bps (the link budget's mean over the pass, or the constant rate);
 - ``timeline.png``: passes (coloured by station) and eclipses (grey: umbra, light: penumbra)
   per satellite over the mission;
-- ``ground_tracks.png``: ground tracks, stations and their visibility circles (matplotlib only).
+- ``ground_tracks.png``: ground tracks, stations and their visibility circles (matplotlib only);
+- ``isl_contacts.csv`` when ``isl.enabled``: a, b, start_utc, end_utc, duration_s, min_range_km,
+  max_range_km, one row per inter-satellite link window (``simsat.world.isl``).
 
 Returns the CSV path, which the command prints last.
 """
@@ -23,6 +25,7 @@ import numpy as np
 from simsat.config.schema import SimsatConfig
 from simsat.mission.plan import WorldPlan, build_world
 from simsat.world.constants import DEG, EARTH_RADIUS_KM
+from simsat.world.isl import IslSpan, compute_isl
 from simsat.world.stations import Station
 
 TIMELINE_MAX_SATELLITES = 40
@@ -33,9 +36,24 @@ UMBRA, PENUMBRA = "#3a3a3a", "#b0b0b0"
 def write_contacts(config: SimsatConfig, out_dir: Path | None = None) -> Path:
     """Compute the plan of ``config`` and write the CSV and both plots; returns the CSV path."""
     world = build_world(config)
+    isl = config.isl
+    spans = (
+        compute_isl(
+            world.satellites,
+            world.epoch,
+            world.duration_s,
+            isl.max_range_km,
+            isl.grazing_altitude_km,
+            isl.pairs,
+        )
+        if isl.enabled
+        else None
+    )
     folder = out_dir if out_dir is not None else Path(config.run.output_dir) / f"{config.name}-contacts"
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / "contacts.csv"
+    if spans is not None:
+        write_isl_csv(world, spans, folder / "isl_contacts.csv")
     write_csv(world, csv_path)
     plot_timeline(world, folder / "timeline.png")
     plot_ground_tracks(world, folder / "ground_tracks.png")
@@ -76,6 +94,25 @@ def write_csv(world: WorldPlan, path: Path) -> None:
                     f"{w.max_elevation_deg:.2f}",
                     f"{up:.0f}",
                     f"{down:.0f}",
+                ]
+            )
+
+
+def write_isl_csv(world: WorldPlan, spans: Sequence[IslSpan], path: Path) -> None:
+    names = world.satellites.names
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["a", "b", "start_utc", "end_utc", "duration_s", "min_range_km", "max_range_km"])
+        for s in spans:
+            out.writerow(
+                [
+                    names[s.a],
+                    names[s.b],
+                    world.epoch.at(s.start_s).isoformat(timespec="milliseconds"),
+                    world.epoch.at(s.end_s).isoformat(timespec="milliseconds"),
+                    f"{s.duration_s:.3f}",
+                    f"{s.min_range_km:.3f}",
+                    f"{s.max_range_km:.3f}",
                 ]
             )
 

@@ -250,7 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     resume.set_defaults(func=_cmd_resume)
     sub.add_parser("scenarios", help="list scenarios (table)").set_defaults(func=_cmd_scenarios)
     add_hardware_parser(sub)
-    contacts = sub.add_parser("contacts", help="write a scenario's contact plan (CSV, timeline, ground tracks)")
+    contacts = sub.add_parser(
+        "contacts", help="write a scenario's contact plan (CSV, timeline, ground tracks; ISL windows when isl.enabled)"
+    )
     contacts.add_argument("overrides", nargs="*", help="scenario=NAME and key=value overrides")
     contacts.set_defaults(func=_cmd_contacts)
     return parser

@@ -120,6 +120,37 @@ def _inherits(path: Path, defaults: list[object], schema_name: str, depth: int =
     return False
 
 
+def _named_groups(path: Path, defaults: list[object], depth: int = 0) -> set[str]:
+    """Config groups a defaults list chooses, directly or through the sibling config files it names."""
+    named: set[str] = set()
+    for entry in defaults:
+        if isinstance(entry, dict):
+            named.update(str(key) for key in entry)
+        elif isinstance(entry, str) and entry != "_self_" and depth <= 8:
+            sibling = path.parent / f"{entry}.yaml"
+            try:
+                parent = yaml.safe_load(sibling.read_text(encoding="utf-8")) if sibling.is_file() else None
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                parent = None
+            inherited = parent.get("defaults") if isinstance(parent, dict) else None
+            if isinstance(inherited, list):
+                named |= _named_groups(sibling, inherited, depth + 1)
+    return named
+
+
+def _group_choices(path: Path, search_dir: Path, overrides: Sequence[str]) -> list[str]:
+    """`group=option` for a config group the file's defaults list does not choose becomes an
+    addition to that list, so every scenario takes every group (e.g. `isl=optical`)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    named = _named_groups(path, data.get("defaults") or [])
+    out = []
+    for item in overrides:
+        key = item.split("=", 1)[0]
+        added = "." not in key and key not in named and (search_dir / key).is_dir()
+        out.append(f"+{item}" if added else item)
+    return out
+
+
 def compose_file(
     path: Path,
     schema_name: str,
@@ -134,6 +165,7 @@ def compose_file(
     check_config_file(path, schema_name, kind)
     for item in overrides:
         check_override(item)
+    overrides = _group_choices(path, search_dir, overrides)
     ConfigStore.instance().store(name=schema_name, node=schema)
     GlobalHydra.instance().clear()
     search = f"hydra.searchpath=[file://{search_dir}]"

@@ -74,6 +74,24 @@ class PowerConfig:
 
 
 @dataclass
+class IslConfig:
+    """Inter-satellite links: which pairs may link (simsat.world.isl) and what a link carries.
+
+    The defaults are an RF crosslink (configs/isl/rf_crosslink.yaml says where its numbers come
+    from); `simsat contacts` writes the windows when enabled. The mission does not use them yet.
+    """
+
+    enabled: bool = False
+    pairs: str = "neighbours"  # "neighbours" (ring in each plane) | "grid" (+ nearest in adjacent planes) | "all"
+    max_range_km: float = 5000.0  # longest range a link closes at
+    grazing_altitude_km: float = 80.0  # the line between two satellites must pass this high above the Earth
+    rate_bps: float = 38_400.0  # constant rate of a link while it is up
+    setup_s: float = 5.0  # acquisition time of a terminal before bytes flow
+    power_w: float = 15.0  # drawn from the battery while a terminal is busy
+    terminals: int = 2  # links a satellite holds at once
+
+
+@dataclass
 class SatelliteConfig:
     # The board of each satellite: a profile name for all, a list of names (one per satellite),
     # or a mapping of names to shares summing to 1 ({jetson_nano_5w: 0.5, raspberry_pi4: 0.5}).
@@ -286,6 +304,7 @@ class SimsatConfig:
     constellation: ConstellationConfig = field(default_factory=ConstellationConfig)
     ground_stations: list[GroundStationConfig] = field(default_factory=lambda: [GroundStationConfig()])
     link: LinkConfig = field(default_factory=LinkConfig)
+    isl: IslConfig = field(default_factory=IslConfig)
     satellite: SatelliteConfig = field(default_factory=SatelliteConfig)
     hardware: HardwareConfig = field(default_factory=HardwareConfig)
     data: DataConfig = field(default_factory=DataConfig)

@@ -206,6 +206,20 @@ def _check_power(config: SimsatConfig) -> None:
     c.number(f"{k}safe_exit_soc", p.safe_exit_soc, low=p.safe_soc, low_open=True, high=1.0)
 
 
+def _check_isl(config: SimsatConfig) -> None:
+    from simsat.world.isl import PAIR_MODES
+
+    i = config.isl
+    c.require(isinstance(i.enabled, bool), "isl.enabled", "must be true or false", i.enabled)
+    c.choice("isl.pairs", i.pairs, PAIR_MODES)
+    c.positive("isl.max_range_km", i.max_range_km, high=500_000.0)
+    c.non_negative("isl.grazing_altitude_km", i.grazing_altitude_km, high=10_000.0)
+    c.positive("isl.rate_bps", i.rate_bps, high=1e12)
+    c.non_negative("isl.setup_s", i.setup_s, high=3600.0)
+    c.non_negative("isl.power_w", i.power_w, high=1e4)
+    c.integer("isl.terminals", i.terminals, 1, 64)
+
+
 def _scenario_demands(config: SimsatConfig, n_sats: int) -> list[Demand]:
     m, p = config.mission, config.satellite.power
     duration_s = m.duration_hours * 3600.0
@@ -283,6 +297,7 @@ def validate_config(config: SimsatConfig) -> None:
     c.positive("link.downlink_bps", link.downlink_bps, high=1e12)
     c.positive("link.profile_step_s", link.profile_step_s, high=3600.0)
     _check_power(config)
+    _check_isl(config)
 
     d = config.data
     s.check_data_source("data.", d.source, d.path, d.cache_dir)

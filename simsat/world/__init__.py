@@ -1,5 +1,5 @@
 """SimPy world: time base, orbits (Walker shells with J2, TLEs with SGP4), WGS-84 stations,
-contact plans, the Sun and the Earth's shadow, batteries, onboard compute and links.
+contact plans, inter-satellite link plans, the Sun and the Earth's shadow, batteries, onboard compute and links.
 
 Depends on numpy, SimPy and sgp4 only (no torch, no flwr).
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from simsat.world.compute import ComputeResult, run_compute
 from simsat.world.contacts import Contact, ContactWindow, compute_contacts, contact_plan
+from simsat.world.isl import IslSpan, IslWindow, compute_isl, isl_pairs, isl_plan, orbit_planes
 from simsat.world.links import LinkRates, Transfer, bytes_in, seconds_for, transmit
 from simsat.world.power import Battery
 from simsat.world.satellites import SatelliteGroup, Satellites
@@ -23,6 +24,8 @@ __all__ = [
     "Contact",
     "ContactWindow",
     "Epoch",
+    "IslSpan",
+    "IslWindow",
     "LinkRates",
     "SatelliteGroup",
     "Satellites",
@@ -34,8 +37,12 @@ __all__ = [
     "beta_angle_deg",
     "bytes_in",
     "compute_contacts",
+    "compute_isl",
     "contact_plan",
     "illuminated_fraction",
+    "isl_pairs",
+    "isl_plan",
+    "orbit_planes",
     "parse_utc",
     "run_compute",
     "seconds_for",
