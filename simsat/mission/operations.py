@@ -175,6 +175,7 @@ class Operations:
         self._last_refine_s: float | None = None  # when the ground last refined (None: never)
         self._unscored: tuple[str, Sequence[int], Sequence[int]] | None = None  # a change not evaluated yet
         self._asked: dict[int, Reply[Any]] = {}  # satellite -> command in flight (plan.command_s > 0)
+        self._ordered: set[int] = set()  # satellites whose training went with an uplink and has not started yet
         # metrics rows in mission order, each with its scores (a Future while the ground worker scores it)
         self._rows: list[tuple[dict[str, Any], dict[str, float] | Future[dict[str, float]]]] = []
 
@@ -314,7 +315,7 @@ class Operations:
                 reply.result()
         self._asked.clear()
         for sat in self.satellites:
-            if sat.training:
+            if sat.training or sat.index in self._ordered:
                 wall_s = 0.0
                 with self._reply(sat.index, "train.compute"):
                     wall_s = self.transport.finish_training(sat.index).wall_seconds
@@ -593,9 +594,10 @@ class Operations:
         if sat.model_version >= 0 or packet.model is not None:
             planned = self._plan_training(sat, self.env.now + self.plan.command_s, len(packet.knowledge))
         order = planned.order if planned is not None and self.strategy.downlinks_updates else None
-        delivered, _ = yield from self._ask(
-            sat.index, "train.deliver", self.transport.deliver(sat.index, packet, order)
-        )
+        sent = self.transport.deliver(sat.index, packet, order)
+        if order is not None:
+            self._ordered.add(sat.index)
+        delivered, _ = yield from self._ask(sat.index, "train.deliver", sent)
         if not delivered:
             return  # the node did not take it: the model and labels are sent again
         self.ground.mark_delivered(sat.index, packet)
@@ -627,6 +629,7 @@ class Operations:
         """One training from its simulated start to its end. `planned`: planned (and, with an
         order, sent to the node with its uplink) when the uplink was delivered."""
         pushed = planned is not None and planned.order is not None
+        self._ordered.discard(sat.index)
         if planned is None:
             planned = self._plan_training(sat, self.env.now)
         acquired, labelled, unlabelled = planned.acquired, planned.labelled, planned.unlabelled
