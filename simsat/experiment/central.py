@@ -1,4 +1,4 @@
-"""The centralized distillation experiment (the paper's, SPEC section 1) as plain functions.
+"""The centralized distillation experiment (Le et al., arXiv 2411.00209) as plain functions.
 
 Order: data -> normalisation -> teachers (trained once, cached) -> teacher logits on every
 augmented view of the training images (cached) -> for each student x rule x seed: train,
