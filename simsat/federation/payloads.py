@@ -113,10 +113,6 @@ def uplink_bytes(packet: UplinkPacket) -> int:
     return serialized_bytes(uplink_content(packet))
 
 
-def update_bytes(packet: UpdatePacket) -> int:
-    return serialized_bytes(update_content(packet))
-
-
 IMAGERY = "imagery"
 
 

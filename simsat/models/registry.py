@@ -37,10 +37,3 @@ def create_student(name: str, num_classes: int) -> nn.Module:
             f"unknown student model {name!r}; choose one of: {', '.join(sorted(STUDENT_MODELS))}"
         ) from None
     return factory(num_classes=num_classes)
-
-
-def timm_version() -> str:
-    """Installed timm version (part of cache keys)."""
-    import timm
-
-    return str(timm.__version__)
