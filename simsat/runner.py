@@ -29,9 +29,9 @@ from simsat.mission.operations import Operations
 from simsat.mission.plan import build_world
 from simsat.results.atomic import write_json, write_text, write_with
 from simsat.results.eclipses import record_eclipses
+from simsat.results.folders import MissionFolder
 from simsat.results.recorder import Recorder
 from simsat.results.report import render_run
-from simsat.results.rundir import MissionFolder
 from simsat.results.runfolder import battery_facts, read_battery, write_battery_csv
 from simsat.summary import mission_summary
 

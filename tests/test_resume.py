@@ -21,7 +21,7 @@ import yaml
 from simsat.cli.main import main
 from simsat.config.load import load_config
 from simsat.mission.journal import Entry, Journal
-from simsat.results.rundir import read_status
+from simsat.results.folders import read_status
 from simsat.runner import run_scenario
 from simsat.sweep.task import execute_run
 
