@@ -19,6 +19,7 @@ from simsat.cli.main import main
 from simsat.config.grid import expand_grid
 from simsat.config.load import load_config
 from simsat.data import CLASS_NAMES
+from simsat.errors import ConfigError
 from simsat.runner import run_scenario
 from test_ray_cluster import ray_head  # noqa: F401  (the fixture: a `ray start --head` on loopback)
 
@@ -56,6 +57,19 @@ def test_the_sweep_package_imports_no_hydra() -> None:
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout.strip() == "False"
     )
+
+
+def test_grid_refuses_what_it_cannot_expand_in_one_line() -> None:
+    with pytest.raises(ConfigError, match=r"seed: interval sweeps are not supported"):
+        expand_grid(["seed=interval(0,1)"])
+    with pytest.raises(ConfigError, match=r"seed is given more than once"):
+        expand_grid(["seed=1,2", "seed=3"])
+
+
+def test_no_module_imports_hydra_internals() -> None:
+    package = Path(simsat.__file__).parent
+    texts = {p: p.read_text(encoding="utf-8") for p in package.rglob("*.py")}
+    assert not [p for p, text in texts.items() if "from hydra._internal" in text or "import hydra._internal" in text]
 
 
 def test_dry_run_prints_the_grid_and_its_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
