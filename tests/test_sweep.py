@@ -88,7 +88,7 @@ def test_dry_run_prints_the_grid_and_its_size(tmp_path: Path, capsys: pytest.Cap
         (["seed=1,2", "training.epochs=1,0"], ["run 2 of 4", "training.epochs=0", "training.epochs must be >= 1"]),
         (["seed=1,2", "ray.num_cpus=1,2"], ["ray.num_cpus cannot be swept"]),
         (["seed=1,2", "no_such.key=1"], ["no_such"]),
-        (["seed=interval(1,2)"], ["sweep overrides", "INTERVAL_SWEEP"]),
+        (["seed=interval(1,2)"], ["sweep overrides", "seed: interval sweeps are not supported"]),
         (["sweep.run_cpus=3"], ["sweep.run_cpus", "ray.num_cpus=2"]),
     ],
 )
