@@ -131,6 +131,7 @@ def test_each_strategy_does_what_it_says(
         assert ops.bytes_by_kind()["down"]["update"] == 0 and ops.ground.version >= 1
 
 
+@pytest.mark.slow  # two missions; the quick set keeps test_end_to_end's same metrics on two transports
 def test_same_seed_same_metrics(cache: Path, tmp_path: Path) -> None:
     _, ops, first = _play(cache, tmp_path / "a", "federation.aggregation=fedbuff")
     _, _, second = _play(cache, tmp_path / "b", "federation.aggregation=fedbuff")
