@@ -24,10 +24,10 @@ import torch
 from simsat.cli.distill import load_experiment
 from simsat.experiment.central import environment
 from simsat.experiment.data import load_experiment_data
-from simsat.experiment.report import write_json
 from simsat.experiment.views import probabilities_scores, view_count, view_probabilities
 from simsat.models.inputs import Normalization
 from simsat.models.registry import create_student
+from simsat.results.atomic import write_json
 
 logger = logging.getLogger("bench.eurosat_views")
 HERE = Path(__file__).resolve().parent

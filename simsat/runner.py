@@ -28,9 +28,10 @@ from simsat.mission.journal import Journal
 from simsat.mission.operations import Operations
 from simsat.mission.plan import WorldPlan, build_world
 from simsat.results.atomic import write_json, write_text, write_with
+from simsat.results.eclipses import record_eclipses
+from simsat.results.folders import MissionFolder
 from simsat.results.recorder import Recorder
 from simsat.results.report import render_run
-from simsat.results.rundir import MissionFolder
 from simsat.results.runfolder import battery_facts, read_battery, write_battery_csv
 from simsat.summary import mission_summary
 
@@ -115,6 +116,7 @@ def _play(
             except BaseException:
                 recorder.close(complete=False)
                 raise
+            record_eclipses(recorder, [s.sunlight.shadows for s in mission.world.sunlit], mission.world.duration_s)
             recorder.close()
             if not fresh:
                 log.info("replayed %d journaled results, computed %d", journal.replayed, journal.recorded)

@@ -36,3 +36,10 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_nothing(tmp_path: Path) ->
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.csv"]
     with pytest.raises(OSError):
         write_text(tmp_path / "missing_folder" / "x.txt", "x")  # the folder is the caller's to create
+
+
+def test_json_is_strict_nan_and_infinity_become_null(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    write_json(path, {"a": float("nan"), "b": [1.0, float("inf")], "c": (2, {3: -float("inf")})})
+    assert json.loads(path.read_text()) == {"a": None, "b": [1.0, None], "c": [2, {"3": None}]}
+    assert "NaN" not in path.read_text() and "Infinity" not in path.read_text()

@@ -85,6 +85,15 @@ def test_summary_and_metrics_agree_with_events(run_folder: Path) -> None:
     assert summary["machine"]["cpu"]
 
 
+def test_events_hold_each_satellites_eclipses_in_time_order(run_folder: Path) -> None:
+    events = [json.loads(line) for line in (run_folder / "events.jsonl").read_text().splitlines()]
+    assert [e["time_s"] for e in events] == sorted(e["time_s"] for e in events)
+    for satellite in (0, 1):  # a 10:30 sun-synchronous orbit is in the Earth's shadow every revolution
+        starts = [e for e in events if e["kind"] == "eclipse_start" and e["satellite"] == satellite]
+        ends = [e for e in events if e["kind"] == "eclipse_end" and e["satellite"] == satellite]
+        assert len(starts) >= 6 and len(starts) - len(ends) in (0, 1)
+
+
 def test_same_metrics_as_the_in_process_transport(run_folder: Path, tmp_path: Path) -> None:
     """Trainings ran two at a time on Ray actors, finishing in whatever order; the metrics are
     those of the same mission played one training at a time in this process."""

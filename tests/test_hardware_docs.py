@@ -1,4 +1,4 @@
-"""README "Add your own hardware profile": the file example and the tiny package, run for real.
+"""The user guide's "Add your own hardware profile": the file example and the tiny package, run for real.
 
 Each code block of that section whose first line is a comment naming a path is written to that path;
 the package is installed with pip (no index, no build isolation) and found through its entry point.
@@ -21,7 +21,7 @@ SECTION = "## Add your own hardware profile"
 
 
 def _section_files() -> dict[str, str]:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "guide.md").read_text()
     start = text.index(SECTION)
     end = text.index("\n## ", start + len(SECTION))
     files = {}
@@ -52,7 +52,7 @@ def test_file_example_shows_and_runs_in_a_scenario(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _write(_section_files(), tmp_path, "boards/")
-    monkeypatch.chdir(tmp_path)  # the README's relative paths
+    monkeypatch.chdir(tmp_path)  # the guide's relative paths
     assert main(["hardware", "show", "cubesat_fpga", "--file", "boards/cubesat_fpga.yaml"]) == 0
     out = capsys.readouterr().out
     assert "vendor benchmark of a small CNN" in out and "of 1024 MB: fits" in out

@@ -22,6 +22,7 @@ from simsat.mission.operations import Operations
 from simsat.mission.packets import ImageryPacket, KnowledgePacket, TrainReport, UpdatePacket, UplinkPacket
 from simsat.mission.transport import Reply, TrainOrder, Transport
 from simsat.results.recorder import Recorder
+from simsat.summary import mission_summary
 
 T = TypeVar("T")
 
@@ -130,6 +131,7 @@ def test_each_strategy_does_what_it_says(
         assert ops.bytes_by_kind()["down"]["update"] == 0 and ops.ground.version >= 1
 
 
+@pytest.mark.slow  # two missions; the quick set keeps test_end_to_end's same metrics on two transports
 def test_same_seed_same_metrics(cache: Path, tmp_path: Path) -> None:
     _, ops, first = _play(cache, tmp_path / "a", "federation.aggregation=fedbuff")
     _, _, second = _play(cache, tmp_path / "b", "federation.aggregation=fedbuff")
@@ -322,3 +324,28 @@ def test_commands_take_simulated_time_and_are_in_flight_together(cache: Path, tm
             # an update or imagery sent whole goes down once the command that fetched it was answered
             assert e["start_s"] >= started[e["satellite"]] + 120.0 - 0.1  # as recorded (six digits)
     assert [e for e in events if e["kind"] == "train_start"]
+
+
+def test_an_empty_battery_puts_a_satellite_in_safe_mode_and_the_summary_counts_it(cache: Path, tmp_path: Path) -> None:
+    """A 2 Wh battery drawing 6 W in each eclipse empties every orbit: safe mode is entered at
+    safe_soc, left once the Sun has charged it to safe_exit_soc, recorded as events, and the
+    summary's safe_mode_seconds is the time between them (an open stretch counted to the end)."""
+    power = [
+        "satellite.power.capacity_wh=2",
+        "satellite.power.baseline_w=6",
+        "satellite.power.safe_soc=0.2",
+        "satellite.power.safe_exit_soc=0.3",
+        "mission.duration_hours=4",
+    ]
+    mission, ops, recorder = _play(cache, tmp_path, *power)
+    summary = mission_summary(mission, ops, recorder.rows, None, 0.0)
+    duration = mission.world.duration_s
+    for sat in range(mission.num_satellites):
+        safe = [e for e in recorder.events if e["kind"] == "safe_mode" and e["satellite"] == sat]
+        changes = [(e["time_s"], e["change"]) for e in safe]
+        assert [c for _, c in changes][:2] == ["enter", "exit"], changes
+        enters = [t for t, c in changes if c == "enter"]
+        exits = [t for t, c in changes if c == "exit"] + ([duration] if changes[-1][1] == "enter" else [])
+        expected = sum(b - a for a, b in zip(enters, exits, strict=True))
+        assert summary["safe_mode_seconds"][sat] == pytest.approx(expected, abs=1.0)
+        assert expected > 0

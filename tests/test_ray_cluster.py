@@ -20,6 +20,9 @@ import pytest
 from simsat.config.load import load_config
 from simsat.runner import run_scenario
 
+# each head's temp folder by its address: the session logs there show which processes it ran
+TEMP_DIRS: dict[str, Path] = {}
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -63,9 +66,11 @@ def ray_head() -> Iterator[str]:
     else:
         os.killpg(head.pid, signal.SIGTERM)
         pytest.fail("ray start --head did not open its port within 120 s")
+    TEMP_DIRS[address] = temp
     try:
         yield address
     finally:
+        TEMP_DIRS.pop(address, None)
         os.killpg(head.pid, signal.SIGTERM)
         try:
             head.wait(timeout=30)
@@ -89,3 +94,9 @@ def test_run_on_an_existing_cluster(ray_head: str, tmp_path: Path) -> None:
     folder = run_scenario(config)
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["trainings"] >= 1 and summary["wall"]["train_wall_seconds"] > 0
+    # the work ran on that cluster: its session holds this run's driver and the workers it started
+    # (a run that ignored ray.address would have started a Ray of its own, logging elsewhere)
+    logs = TEMP_DIRS[ray_head] / "session_latest" / "logs"
+    drivers = [p for p in logs.glob("python-core-driver-*.log") if p.name.endswith(f"_{os.getpid()}.log")]
+    assert drivers, f"no driver log of this process in {logs}"
+    assert list(logs.glob("python-core-worker-*.log")), f"the cluster started no worker ({logs})"

@@ -1,6 +1,7 @@
-"""Every `simsat` command line in the README runs (runs shortened and in-process), so an example
-can never again produce an empty run unnoticed. Commands that train are marked slow except the
-cheapest run; the README's own example files (a scenario, a board) are written from its text."""
+"""Every `simsat` command line in the README and the user guide (docs/guide.md) runs (runs shortened
+and in-process), so an example can never again produce an empty run unnoticed. Commands that train are
+marked slow except the cheapest run; the guide's own example files (a scenario, a board) are written from
+its text."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import pytest
 
 from simsat.cli.main import main
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-TEXT = README.read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[1]
+TEXT = "\n".join((ROOT / name).read_text(encoding="utf-8") for name in ("README.md", "docs/guide.md"))
 SHORT = ["run.engine=in_process", "run.progress=false", "mission.duration_hours=6", "reference.epochs=1"]
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -62,17 +65,36 @@ def _dom(page: Path, tmp_path: Path) -> str:
     return result.stdout
 
 
-@pytest.mark.skipif(
-    BROWSER is None,
-    reason="headless Chromium not found (Debian: apt-get install chromium; "
-    ".ci/run installs it): report.html is not checked in a browser here",
+MISSING = (
+    "headless Chromium not found (Debian: apt-get install chromium; .ci/run installs it): "
+    "report.html is not checked in a browser here"
 )
+
+
+def _need_browser(environ: Mapping[str, str]) -> None:
+    """Skip on a developer's machine without Chromium; in CI (CI=true) the check must run, so fail."""
+    if BROWSER is not None:
+        return
+    if environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI=true but {MISSING}", pytrace=False)
+    pytest.skip(MISSING)
+
+
+def test_without_chromium_ci_fails_and_a_developer_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "BROWSER", None)
+    with pytest.raises(pytest.fail.Exception, match="CI=true but headless Chromium not found"):
+        _need_browser({"CI": "true"})
+    with pytest.raises(pytest.skip.Exception):
+        _need_browser({})
+
+
 @pytest.mark.parametrize(
     "spec",
     [FakeRun(satellites=4, hours=12.0), FakeRun(satellites=3, hours=6.0, aggregate=False)],
     ids=["four_satellites", "no_aggregation"],
 )
 def test_report_page_shows_summary_numbers_and_every_plot(spec: FakeRun, tmp_path: Path) -> None:
+    _need_browser(os.environ)
     folder = write_fake_run(tmp_path / "run", spec)
     render_run(folder)
     page = tmp_path / "probed.html"

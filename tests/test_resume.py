@@ -21,7 +21,7 @@ import yaml
 from simsat.cli.main import main
 from simsat.config.load import load_config
 from simsat.mission.journal import Entry, Journal
-from simsat.results.rundir import read_status
+from simsat.results.folders import read_status
 from simsat.runner import run_scenario
 from simsat.sweep.task import execute_run
 
@@ -150,6 +150,7 @@ def _kill_and_resume(
     assert '"kind": "ground_refine"' in (folder / "events.jsonl").read_text()
 
 
+@pytest.mark.slow  # a stopped and a finished run: minutes; the quick set keeps a killed run's resume
 def test_a_sweep_task_resumes_a_stopped_run_and_takes_a_finished_one(
     uninterrupted: Path, cache: Path, tmp_path: Path
 ) -> None:

@@ -19,6 +19,7 @@ from simsat.cli.main import main
 from simsat.config.grid import expand_grid
 from simsat.config.load import load_config
 from simsat.data import CLASS_NAMES
+from simsat.errors import ConfigError
 from simsat.runner import run_scenario
 from test_ray_cluster import ray_head  # noqa: F401  (the fixture: a `ray start --head` on loopback)
 
@@ -58,6 +59,19 @@ def test_the_sweep_package_imports_no_hydra() -> None:
     )
 
 
+def test_grid_refuses_what_it_cannot_expand_in_one_line() -> None:
+    with pytest.raises(ConfigError, match=r"seed: interval sweeps are not supported"):
+        expand_grid(["seed=interval(0,1)"])
+    with pytest.raises(ConfigError, match=r"seed is given more than once"):
+        expand_grid(["seed=1,2", "seed=3"])
+
+
+def test_no_module_imports_hydra_internals() -> None:
+    package = Path(simsat.__file__).parent
+    texts = {p: p.read_text(encoding="utf-8") for p in package.rglob("*.py")}
+    assert not [p for p, text in texts.items() if "from hydra._internal" in text or "import hydra._internal" in text]
+
+
 def test_dry_run_prints_the_grid_and_its_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
         ["sweep", *SMALL, "seed=1,2,3", "federation.aggregation=choice(sync,fedbuff)", *_paths(tmp_path), "--dry-run"]
@@ -74,7 +88,7 @@ def test_dry_run_prints_the_grid_and_its_size(tmp_path: Path, capsys: pytest.Cap
         (["seed=1,2", "training.epochs=1,0"], ["run 2 of 4", "training.epochs=0", "training.epochs must be >= 1"]),
         (["seed=1,2", "ray.num_cpus=1,2"], ["ray.num_cpus cannot be swept"]),
         (["seed=1,2", "no_such.key=1"], ["no_such"]),
-        (["seed=interval(1,2)"], ["sweep overrides", "INTERVAL_SWEEP"]),
+        (["seed=interval(1,2)"], ["sweep overrides", "seed: interval sweeps are not supported"]),
         (["sweep.run_cpus=3"], ["sweep.run_cpus", "ray.num_cpus=2"]),
     ],
 )

@@ -171,7 +171,8 @@ def test_bad_refresh_settings_are_named(overrides: list[str], message: str) -> N
 
 
 # -- the mission ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("strategy", ["fedkd", "ground"])
+# fedkd's mission takes minutes: slow (the quick set keeps `ground`'s)
+@pytest.mark.parametrize("strategy", [pytest.param("fedkd", marks=pytest.mark.slow), "ground"])
 def test_a_mission_refreshes_its_teachers_and_labels_everything_again(
     cache: Path, tmp_path: Path, strategy: str
 ) -> None:
@@ -207,6 +208,7 @@ def test_a_mission_refreshes_its_teachers_and_labels_everything_again(
     json.dumps(summary)  # the summary stays plain JSON
 
 
+@pytest.mark.slow  # two missions: minutes
 def test_a_replayed_run_takes_the_refreshed_teachers_from_its_journal(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

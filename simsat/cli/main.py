@@ -148,7 +148,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     from simsat.cli.progress import progress_reporter
     from simsat.cli.resume import load_saved_config, play_stoppably
     from simsat.config.inputs import check_scenario_inputs
-    from simsat.results.rundir import MissionFolder
+    from simsat.results.folders import MissionFolder
 
     folder = MissionFolder.open(Path(args.run_dir))  # refuses a finished or foreign folder
     try:

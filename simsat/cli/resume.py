@@ -22,7 +22,7 @@ from simsat.config.schema import SimsatConfig
 from simsat.config.validate import validate_config
 from simsat.errors import ConfigError
 from simsat.interrupt import Interrupted, StopRequest, stop_on_signals
-from simsat.results.rundir import resume_command
+from simsat.results.folders import resume_command
 
 Play = Callable[[StopRequest, Callable[[Path], None]], Path]
 

@@ -217,7 +217,3 @@ def list_scenarios() -> list[tuple[str, str]]:
         description = str(data.get("description", "")).strip().splitlines()
         result.append((path.stem, description[0] if description else ""))
     return result
-
-
-def scenario_path(scenario: str) -> Path:
-    return scenario_file(scenario)

@@ -21,15 +21,15 @@ class ConstellationConfig:
     ascending node at mission start). ``planes: 0`` leaves only the TLE satellites.
     """
 
-    altitude_km: float = 550.0
-    inclination_deg: float = 97.6
-    planes: int = 2
-    sats_per_plane: int = 2
-    phasing: int = 1
-    raan0_deg: float = 0.0
-    ltan_hours: Optional[float] = None
-    j2: bool = True
-    name: str = "walker"
+    altitude_km: float = 550.0  # shell altitude above the equatorial radius
+    inclination_deg: float = 97.6  # orbit inclination (97.6: sun-synchronous at 550 km)
+    planes: int = 2  # orbital planes P (0: TLE satellites only)
+    sats_per_plane: int = 2  # satellites per plane (T = planes * sats_per_plane)
+    phasing: int = 1  # Walker phasing F
+    raan0_deg: float = 0.0  # right ascension of plane 0 (unless ltan_hours is set)
+    ltan_hours: Optional[float] = None  # local time of the ascending node of plane 0 at mission start
+    j2: bool = True  # the Earth's oblateness drifts the planes (J2)
+    name: str = "walker"  # prefix of the Walker satellites' names
     tle: str = ""  # path to a two- or three-line element file (SGP4)
 
 
@@ -37,12 +37,12 @@ class ConstellationConfig:
 class GroundStationConfig:
     """A station on the WGS-84 ellipsoid (geodetic latitude, height above the ellipsoid)."""
 
-    name: str = "station"
-    latitude_deg: float = 49.6
-    longitude_deg: float = 6.1
-    altitude_km: float = 0.3
-    min_elevation_deg: float = 10.0
-    antennas: int = 1
+    name: str = "station"  # the name events, plots and the contact plan use
+    latitude_deg: float = 49.6  # geodetic latitude, north positive
+    longitude_deg: float = 6.1  # east positive
+    altitude_km: float = 0.3  # height above the WGS-84 ellipsoid
+    min_elevation_deg: float = 10.0  # elevation mask: a contact needs the satellite above it
+    antennas: int = 1  # satellites the station serves at once
 
 
 @dataclass
@@ -50,27 +50,27 @@ class LinkConfig:
     """Data rates per direction: constant (bits per second) or from a link budget along each pass."""
 
     model: str = "constant"  # "constant" | "budget"
-    uplink_bps: float = 256_000.0
-    downlink_bps: float = 2_000_000.0
+    uplink_bps: float = 256_000.0  # ground to satellite (model=constant)
+    downlink_bps: float = 2_000_000.0  # satellite to ground (model=constant)
     uplink_budget: str = "sband_uplink"  # a preset of simsat.world.linkbudget (model=budget)
-    downlink_budget: str = "sband_downlink"
-    profile_step_s: float = 5.0
+    downlink_budget: str = "sband_downlink"  # a preset of simsat.world.linkbudget (model=budget)
+    profile_step_s: float = 5.0  # step of the rate profile along a pass (model=budget)
 
 
 @dataclass
 class PowerConfig:
-    capacity_wh: float = 40.0
-    initial_soc: float = 0.8
-    floor_soc: float = 0.3
-    resume_soc: float = 0.4
+    capacity_wh: float = 40.0  # battery capacity
+    initial_soc: float = 0.8  # state of charge at mission start (0 to 1)
+    floor_soc: float = 0.3  # below: onboard training waits
+    resume_soc: float = 0.4  # training resumes once charged back to this
     solar_w: float = 20.0  # peak solar power; used when panel_area_m2 is 0
-    baseline_w: float = 4.0
-    step_s: float = 30.0
+    baseline_w: float = 4.0  # bus power drawn at all times
+    step_s: float = 30.0  # integration step of the battery
     panel_area_m2: float = 0.0  # > 0: peak = area * efficiency * 1361 W/m2
-    panel_efficiency: float = 0.28
+    panel_efficiency: float = 0.28  # solar cell efficiency (panel_area_m2 > 0)
     attitude: str = "sun_pointing"  # "sun_pointing" | "nadir_zenith" | "nadir_body"
     safe_soc: float = 0.0  # at or below: safe mode (payload and training off)
-    safe_exit_soc: float = 0.3
+    safe_exit_soc: float = 0.3  # safe mode ends once charged back to this
 
 
 @dataclass
@@ -97,7 +97,7 @@ class SatelliteConfig:
     # or a mapping of names to shares summing to 1 ({jetson_nano_5w: 0.5, raspberry_pi4: 0.5}).
     # Typed Any because Hydra has no str|list|dict union; simsat.hardware.fleet checks the shape.
     hardware: Any = "jetson_nano_5w"
-    model: str = "resnet8"
+    model: str = "resnet8"  # the student every satellite trains (resnet8 | resnet16)
     power: PowerConfig = field(default_factory=PowerConfig)
 
 
@@ -105,7 +105,7 @@ class SatelliteConfig:
 class HardwareConfig:
     """User hardware profiles: YAML/JSON files or folders of them, loaded before validation."""
 
-    files: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # paths relative to the working directory
 
 
 @dataclass
@@ -114,12 +114,12 @@ class DataConfig:
     path: str = ""  # EuroSAT folder (source=eurosat)
     n_images: int = 4000  # synthetic dataset size
     image_size: int = 64  # synthetic: edge of the generated images in pixels (16-256)
-    ground_fraction: float = 0.3
-    validation_fraction: float = 0.1
-    test_fraction: float = 0.15
+    ground_fraction: float = 0.3  # share of the images whose labels the ground holds
+    validation_fraction: float = 0.1  # share held out to choose checkpoints
+    test_fraction: float = 0.15  # share held out to report accuracy
     partition: str = "dirichlet"  # "iid" | "dirichlet"
-    alpha: float = 0.5
-    cache_dir: str = ".simsat_cache"
+    alpha: float = 0.5  # Dirichlet concentration over the satellites (small: non-IID)
+    cache_dir: str = ".simsat_cache"  # decoded images, trained teachers and their logits
     # EuroSAT only: a folder with train/validation/test.csv and label_map.json. When set, the ground
     # holds ground_fraction of the train split, the satellites the rest of it, and validation /
     # test are the split files' (validation_fraction and test_fraction are then not used).
@@ -128,12 +128,12 @@ class DataConfig:
 
 @dataclass
 class TeacherConfig:
-    name: str = "efficientvit_b0"
-    input_size: int = 64
-    epochs: int = 2
-    lr: float = 2e-3
-    batch_size: int = 64
-    checkpoint: str = ""
+    name: str = "efficientvit_b0"  # a timm model name, or resnet8 / resnet16
+    input_size: int = 64  # edge in pixels the teacher sees
+    epochs: int = 2  # training at the ground on the ground's labels
+    lr: float = 2e-3  # peak learning rate
+    batch_size: int = 64  # images per batch
+    checkpoint: str = ""  # a state_dict to load instead of training (empty: train)
 
 
 @dataclass
@@ -152,9 +152,9 @@ class TeacherRefreshConfig:
 
 @dataclass
 class DistillConfig:
-    weighting: str = "paper"
-    temperature: float = 5.0
-    teachers: list[TeacherConfig] = field(
+    weighting: str = "paper"  # none | static | paper | entropy | maxprob (how teachers are weighted per image)
+    temperature: float = 5.0  # softmax temperature of the soft labels
+    teachers: list[TeacherConfig] = field(  # the ground's teacher ensemble
         default_factory=lambda: [
             TeacherConfig(name="efficientvit_b0"),
             TeacherConfig(name="mobilevit_xxs"),
@@ -235,7 +235,7 @@ class ReferenceConfig:
 @dataclass
 class MissionConfig:
     start_utc: str = "2025-03-20T00:00:00Z"  # ISO 8601 with a zone
-    duration_hours: float = 12.0
+    duration_hours: float = 12.0  # simulated hours
     contact_step_s: float = 120.0  # screening grid of the contact plan (edges are refined)
     antenna_policy: str = "first_come"  # "first_come" | "highest_elevation" | "longest_remaining"
     # simulated seconds a satellite's computer takes to answer a command in a contact (hand over its
@@ -247,17 +247,17 @@ class MissionConfig:
 @dataclass
 class RayConfig:
     address: str = ""  # empty: start a local Ray
-    num_cpus: int = 2
+    num_cpus: int = 2  # CPUs of the local Ray (ignored with an address)
     client_cpus: float = 1.0  # CPUs per Ray worker: num_cpus / client_cpus trainings run at once
     client_gpus: float = 0.0  # GPU share per Ray worker (> 0: onboard trainings run on the worker's GPU)
-    object_store_mb: int = 256
+    object_store_mb: int = 256  # Ray's object store
 
 
 @dataclass
 class RunConfig:
-    output_dir: str = "runs"
-    threads: int = 2
-    progress: bool = True
+    output_dir: str = "runs"  # where run folders go
+    threads: int = 2  # torch threads of the main process (evaluation, ground-side training)
+    progress: bool = True  # progress bars or log lines on stderr
     # "flower": ClientApps on Flower's Ray engine; "in_process": the same ClientApp here, one training at a time
     engine: str = "flower"
     # the ground's torch work (teachers, reference, refinement, labelling, refresh, evaluation):
@@ -269,7 +269,7 @@ class RunConfig:
 class SweepConfig:
     """`simsat sweep`: where sweep folders go and what each run reserves on Ray."""
 
-    output_dir: str = "sweeps"
+    output_dir: str = "sweeps"  # where sweep folders go
     run_cpus: float = 0.0  # Ray CPUs each run reserves; 0: max(run.threads, training.threads)
     run_gpus: float = 0.0  # Ray GPUs each run reserves (a share: 0.5 puts two runs on one GPU)
 
@@ -297,11 +297,12 @@ class FaultsConfig:
 
 @dataclass
 class SimsatConfig:
-    name: str = "custom"
-    description: str = ""
-    seed: int = 0
+    name: str = "custom"  # names the run folder
+    description: str = ""  # one line shown by simsat scenarios
+    seed: int = 0  # every random draw of the run (same seed: same results)
     mission: MissionConfig = field(default_factory=MissionConfig)
     constellation: ConstellationConfig = field(default_factory=ConstellationConfig)
+    # one entry per station
     ground_stations: list[GroundStationConfig] = field(default_factory=lambda: [GroundStationConfig()])
     link: LinkConfig = field(default_factory=LinkConfig)
     isl: IslConfig = field(default_factory=IslConfig)

@@ -22,13 +22,13 @@ class TrainRecipe:
     The random seed is not part of the recipe: each training call takes its own.
     """
 
-    epochs: int = 1
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 5e-4
-    schedule: str = "onecycle"
-    augment: bool = True
-    channels_last: bool = True
+    epochs: int = 1  # passes over the training images
+    batch_size: int = 64  # images per batch
+    lr: float = 2e-3  # peak learning rate (AdamW)
+    weight_decay: float = 5e-4  # AdamW weight decay
+    schedule: str = "onecycle"  # onecycle | step | constant
+    augment: bool = True  # random flips and quarter turns
+    channels_last: bool = True  # channels-last memory format (faster on CPU)
 
     def recipe(self) -> TrainRecipe:
         """The recipe alone, from a config section that extends it with keys of its own."""

@@ -53,7 +53,7 @@ def paper_weights(conf_1: float, conf_2: float) -> tuple[float, float]:
 
 
 def paper(p: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-    """SPEC section 1 rule for exactly two teachers; batch-level, same (a, b) for every image."""
+    """Le et al.'s dynamic rule for exactly two teachers; batch-level, same (a, b) for every image."""
     del temperature  # the published rule reads probabilities at the distillation temperature
     _check_probs(p)
     if p.shape[0] != 2:

@@ -1,4 +1,4 @@
-"""The centralized distillation experiment (the paper's, SPEC section 1) as plain functions.
+"""The centralized distillation experiment (Le et al., arXiv 2411.00209) as plain functions.
 
 Order: data -> normalisation -> teachers (trained once, cached) -> teacher logits on every
 augmented view of the training images (cached) -> for each student x rule x seed: train,
@@ -50,7 +50,7 @@ from simsat.hardware.registry import default_registry
 from simsat.machine import cpu_model
 from simsat.models.inputs import Normalization, to_input
 from simsat.models.registry import create_student
-from simsat.results.rundir import RunFolder
+from simsat.results.folders import ExperimentFolder
 
 logger = logging.getLogger(__name__)
 
@@ -343,7 +343,7 @@ def run_experiment(cfg: ExperimentConfig, progress: Progress | None = None) -> P
     `cfg` has been validated (simsat.cli.distill.load_experiment) and its files checked (run_distill).
     """
     wall = time.perf_counter()
-    folder = RunFolder(Path(cfg.output_dir), cfg.name, cfg.seed)
+    folder = ExperimentFolder(Path(cfg.output_dir), cfg.name, cfg.seed)
     try:
         _run(cfg, folder.path, progress, wall)
     except BaseException:

@@ -11,9 +11,6 @@ L_t / L_s.
 from __future__ import annotations
 
 import csv
-import json
-import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +23,7 @@ from torch import nn
 from simsat.distill.metrics import EvalResult
 from simsat.hardware.profiles import HardwareProfile
 from simsat.models.cost import count_flops, count_parameters, measure_latency
+from simsat.results.atomic import json_safe, write_json
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -184,31 +182,12 @@ def _row(record: dict[str, Any], role: str) -> dict[str, Any]:
     return row
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe copy: NaN / inf become None."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
-def write_json(path: Path, payload: Any) -> Path:
-    """JSON-safe payload into `path`, through a temporary file and a rename: no half-written file."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(_clean(payload), indent=2) + "\n")
-    os.replace(tmp, path)
-    return path
-
-
 def write_csv(path: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> Path:
     with path.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _clean(v) for k, v in row.items()})
+            writer.writerow({k: json_safe(v) for k, v in row.items()})
     return path
 
 

@@ -257,23 +257,10 @@ class FedBuffAggregator(Aggregator):
         self.buffer = []
         return result
 
-    def referenced_versions(self) -> set[int]:
-        return {b for _, b, _, _ in self.buffer}
-
 
 AGGREGATORS: dict[str, type[Aggregator]] = {
     cls.name: cls for cls in (SyncAggregator, FedAsyncAggregator, FedBuffAggregator)
 }
-
-
-def register_aggregator(cls: type[Aggregator]) -> type[Aggregator]:
-    """Add a user's rule to the table (usable as a class decorator)."""
-    if not cls.name:
-        raise ConfigError(f"aggregator class {cls.__name__} has no name")
-    if cls.name in AGGREGATORS and AGGREGATORS[cls.name] is not cls:
-        raise ConfigError(f"aggregator {cls.name!r} is already registered")
-    AGGREGATORS[cls.name] = cls
-    return cls
 
 
 def make_aggregator(name: str, settings: AggregatorSettings, num_satellites: int) -> Aggregator:

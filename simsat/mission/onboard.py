@@ -83,14 +83,6 @@ def model_arrays(model: torch.nn.Module) -> ModelArrays:
     return {k: v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()}
 
 
-def training_images(setup: OnboardSetup, labelled: int, acquired: int) -> tuple[int, int]:
-    """(images with a target, unlabelled images) one training processes per epoch."""
-    if setup.mode == "none" or labelled == 0:
-        return 0, 0
-    unlabelled = setup.semi.ratio * labelled if setup.semi.active and acquired > labelled else 0
-    return labelled, unlabelled
-
-
 def _held_rows(ids: np.ndarray, acquired: int, knowledge: KnowledgePacket) -> tuple[np.ndarray, np.ndarray]:
     """Rows of the shard with a usable soft label, and the packet entries they match."""
     own = ids[:acquired]

@@ -58,16 +58,6 @@ STRATEGIES: dict[str, Strategy] = {
 }
 
 
-def register_strategy(strategy: Strategy) -> Strategy:
-    """Add a user's strategy to the table."""
-    if strategy.name in STRATEGIES and STRATEGIES[strategy.name] != strategy:
-        raise ConfigError(f"strategy {strategy.name!r} is already registered")
-    if strategy.onboard not in ("distill", "labels", "none"):
-        raise ConfigError(f"strategy {strategy.name!r}: onboard must be distill, labels or none")
-    STRATEGIES[strategy.name] = strategy
-    return strategy
-
-
 def get_strategy(name: str) -> Strategy:
     try:
         return STRATEGIES[name]

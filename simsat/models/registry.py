@@ -12,7 +12,7 @@ from simsat.models.timm_hook import register_students_in_timm
 
 STUDENT_MODELS: dict[str, Callable[..., nn.Module]] = dict(STUDENT_FACTORIES)
 
-# parameter counts with 10 classes (SPEC section 1); used by tests and reports
+# parameter counts with 10 classes (Le et al., arXiv 2411.00209); used by tests and reports
 EXPECTED_PARAMETERS_10_CLASSES: dict[str, int] = {
     "resnet8": 103_642,
     "resnet16": 200_858,
@@ -37,10 +37,3 @@ def create_student(name: str, num_classes: int) -> nn.Module:
             f"unknown student model {name!r}; choose one of: {', '.join(sorted(STUDENT_MODELS))}"
         ) from None
     return factory(num_classes=num_classes)
-
-
-def timm_version() -> str:
-    """Installed timm version (part of cache keys)."""
-    import timm
-
-    return str(timm.__version__)

@@ -1,4 +1,4 @@
-"""CIFAR-style ResNet students (ResNet8 / ResNet16) as used by Le et al. (SPEC section 1).
+"""CIFAR-style ResNet students (ResNet8 / ResNet16) as used by Le et al. (arXiv 2411.00209).
 
 Stem conv3x3(3->16, stride 1, no bias) + BN + ReLU; three stages of BasicBlocks with
 16/32/64 channels and strides 1/2/2; a shape-changing shortcut is a 3x3 conv (no bias) + BN;

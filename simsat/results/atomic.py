@@ -8,6 +8,7 @@ flushed to disk before the rename, so a power loss does not leave a renamed but 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -56,7 +57,18 @@ def write_text(path: Path | str, text: str, encoding: str = "utf-8") -> Path:
     return write_bytes(path, text.encode(encoding))
 
 
+def json_safe(value: Any) -> Any:
+    """A copy that strict JSON can hold: NaN and infinities become None, keys strings, tuples lists."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def write_json(path: Path | str, payload: Any, **dumps: Any) -> Path:
-    """Write `json.dumps(payload, **dumps)` (indent 2 unless given) and a final newline atomically."""
+    """Write `json.dumps(json_safe(payload), **dumps)` (indent 2 unless given) and a final newline atomically."""
     dumps.setdefault("indent", 2)
-    return write_text(path, json.dumps(payload, **dumps) + "\n")
+    return write_text(path, json.dumps(json_safe(payload), **dumps) + "\n")

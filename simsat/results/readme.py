@@ -42,6 +42,7 @@ FILES: tuple[tuple[str, str], ...] = (
 
 METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
     ("time_s", "simulated seconds since the mission start"),
+    ("sim_hours", "the same time in simulated hours"),
     ("time_utc", "the same instant in UTC (empty where the mission has no start date)"),
     ("event", "initial (before any update), aggregation, or final (end of the mission)"),
     ("version", "global model version after this event"),
@@ -58,7 +59,6 @@ METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
     ("bytes_down", "bytes received from satellites so far (cumulative)"),
     ("images_down", "images downlinked so far (cumulative)"),
     ("faults", "faults recorded so far, injected or real (cumulative; events of kind fault)"),
-    ("aggregator", "the aggregation rule"),
 )
 
 EVENT_KINDS: tuple[tuple[str, str], ...] = (

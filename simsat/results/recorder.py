@@ -66,6 +66,7 @@ class Recorder:
         self._metrics.writeheader()
         self.rows: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
+        self._in_order = True  # False once an event came earlier than the one before it
 
     def event(self, kind: str, time_s: float, **fields: Any) -> None:
         record: dict[str, Any] = {"time_s": round(float(time_s), 3)}
@@ -73,6 +74,8 @@ class Recorder:
             record["time_utc"] = self._utc(time_s)
         record["kind"] = kind
         record.update({k: _plain(v) for k, v in fields.items()})
+        if self.events and record["time_s"] < self.events[-1]["time_s"]:
+            self._in_order = False
         self.events.append(record)
         self._events.write(json.dumps(record) + "\n")
 
@@ -90,7 +93,17 @@ class Recorder:
         return self.utc(float(time_s)).isoformat(timespec="seconds").replace("+00:00", "Z")
 
     def close(self, complete: bool = True) -> None:
-        """Close the files; when `complete`, give them their final names (durably)."""
+        """Close the files; when `complete`, give them their final names (durably).
+
+        Events recorded out of time order (those known only after the mission, such as eclipses)
+        are merged into place first, so ``events.jsonl`` is in simulated time order.
+        """
+        if complete and not self._in_order and not self._events.closed:
+            self.events.sort(key=lambda record: record["time_s"])  # stable: same-time events keep their order
+            self._events.seek(0)
+            self._events.truncate()
+            self._events.writelines(json.dumps(record) + "\n" for record in self.events)
+            self._in_order = True
         for handle in (self._events, self._metrics_file):
             if handle.closed:
                 continue

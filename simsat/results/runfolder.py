@@ -1,17 +1,18 @@
-"""Reading a run folder's files (the formats the mission writes) for plots, tables and the report.
+"""Reading a mission run folder's files (the formats the mission writes) for plots, tables and the report.
 
 Formats, all in the run folder:
 
-- ``metrics.csv``: one row per evaluation of the global student; columns ``time_s, time_utc, event
-  (initial|aggregation|final), version, satellite`` (the aggregation's contributors joined by ';'),
-  ``staleness`` (per contributor, same order, joined by ';'), ``accuracy, precision, recall, f1,
-  loss, bytes_up, bytes_down, images_down, aggregator``.
+- ``metrics.csv``: one row per evaluation of the global student; the columns are
+  :data:`simsat.results.recorder.METRIC_COLUMNS` (``satellite``: the aggregation's contributors
+  joined by ';'; ``staleness``: per contributor, same order), explained in
+  :mod:`simsat.results.readme`.
 - ``events.jsonl``: one JSON object per line with ``kind`` and ``time_s`` (simulated seconds);
   kinds: ``contact_start``/``contact_end`` (satellite, station), ``transfer`` (satellite,
   direction up|down, payload model|knowledge|imagery|update, bytes, total_bytes, complete,
   start_s; ``time_s`` is when it stopped), ``train_start``/``train_end`` (satellite, images,
   compute_s, wall_s, energy_wh), ``aggregation`` (version, satellites, staleness),
-  ``eclipse_start``/``eclipse_end`` (satellite), ``safe_mode`` (satellite).
+  ``eclipse_start``/``eclipse_end`` (satellite), ``safe_mode`` (satellite), ``fault`` and the
+  ground's training events; :data:`simsat.results.readme.EVENT_KINDS` lists them.
 - ``battery.csv``: ``time_s, satellite, soc`` (state of charge 0..1), one row per sample.
 - ``summary.json``: the run's facts, grouped (see :mod:`simsat.results.table`).
 - ``config.yaml``: the resolved config.

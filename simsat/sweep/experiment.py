@@ -36,8 +36,9 @@ from simsat.experiment.central import (
     teacher_scores,
 )
 from simsat.experiment.config import ExperimentConfig
-from simsat.experiment.report import compare, mean_std, plot_validation_curves, write_json
+from simsat.experiment.report import compare, mean_std, plot_validation_curves
 from simsat.models.registry import create_student
+from simsat.results.atomic import write_json
 from simsat.sweep.hashing import drop_keys, stable_hash
 from simsat.sweep.pieces import PieceStore
 

@@ -98,8 +98,3 @@ def write_runs_csv(path: Path, plan: SweepPlan, rows: Sequence[dict[str, Any]]) 
     for row in rows:
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
     return write_text(path, out.getvalue())
-
-
-def read_runs_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))

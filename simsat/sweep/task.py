@@ -44,7 +44,7 @@ def execute_run(config: SimsatConfig, log_file: str, started: Callable[[], None]
         from simsat.config.inputs import check_scenario_inputs
 
         check_scenario_inputs(config)
-        from simsat.results.rundir import MissionFolder, earlier_run
+        from simsat.results.folders import MissionFolder, earlier_run
         from simsat.runner import resume_scenario, run_scenario
 
         earlier = earlier_run(Path(config.run.output_dir))

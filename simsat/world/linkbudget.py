@@ -102,7 +102,7 @@ PRESETS: dict[str, LinkBudget] = {
         atmospheric_zenith_db=0.05,
         pointing_loss_db=1.0,
         rate_steps_bps=(125e3, 250e3, 500e3, 1e6, 2e6, 4e6),
-        source="representative CubeSat S-band downlink; rate steps up to 4 Mbit/s (SPEC section 3); " + _CODING,
+        source="representative CubeSat S-band downlink; rate steps up to 4 Mbit/s; " + _CODING,
     ),
     "sband_uplink": LinkBudget(
         name="sband_uplink",
@@ -114,7 +114,7 @@ PRESETS: dict[str, LinkBudget] = {
         atmospheric_zenith_db=0.05,
         pointing_loss_db=1.0,
         rate_steps_bps=(9.6e3, 19.2e3, 38.4e3, 64e3, 128e3, 256e3),
-        source="representative S-band telecommand uplink, 9.6 to 256 kbit/s (SPEC section 3); " + _CODING,
+        source="representative S-band telecommand uplink, 9.6 to 256 kbit/s; " + _CODING,
     ),
     "xband_downlink": LinkBudget(
         name="xband_downlink",
@@ -126,7 +126,7 @@ PRESETS: dict[str, LinkBudget] = {
         atmospheric_zenith_db=0.1,
         pointing_loss_db=1.0,
         rate_steps_bps=(5e6, 10e6, 25e6, 50e6),
-        source="representative CubeSat X-band downlink, 5 to 50 Mbit/s (SPEC section 3); " + _CODING,
+        source="representative CubeSat X-band downlink, 5 to 50 Mbit/s; " + _CODING,
     ),
 }
 

@@ -70,7 +70,7 @@ class Battery:
         self.essential_prefixes = tuple(essential_prefixes)
         self.safe_mode = False
         self.safe_events: list[tuple[float, str]] = []
-        self.safe_s = 0.0
+        self._safe_closed_s = 0.0  # safe-mode time of the stretches already left
         self._safe_since = 0.0
         self._held: dict[str, float] = {}
         self._prefix = prefix
@@ -142,6 +142,12 @@ class Battery:
     def _essential(self, name: str) -> bool:
         return any(name.startswith(p) for p in self.essential_prefixes)
 
+    @property
+    def safe_s(self) -> float:
+        """Seconds spent in safe mode so far, the stretch in progress (if any) up to now included."""
+        open_s = float(self.env.now) - self._safe_since if self.safe_mode else 0.0
+        return self._safe_closed_s + open_s
+
     def resume_threshold(self, soc: float) -> float:
         """The state of charge a paused load should wait for: ``soc``, or the safe-mode exit if higher."""
         return max(soc, self.safe_exit_soc) if self.safe_mode else soc
@@ -158,7 +164,7 @@ class Battery:
     def _leave_safe(self) -> None:
         now = float(self.env.now)
         self.safe_mode = False
-        self.safe_s += now - self._safe_since
+        self._safe_closed_s += now - self._safe_since
         self.safe_events.append((now, "exit"))
         self._loads.update(self._held)
         self._held.clear()

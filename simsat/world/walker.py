@@ -109,10 +109,6 @@ class WalkerSatellites(Satellites):
     def max_angular_rate_rad_s(self) -> np.ndarray:
         return np.abs(self.u_rate) + np.abs(self.raan_rate)
 
-    def period_s(self, index: int) -> float:
-        """Nodal period of satellite ``index``."""
-        return 2.0 * math.pi / float(self.u_rate[index])
-
     def normal_eci(self, index: int, epoch: Epoch, t: float) -> np.ndarray:
         """Unit orbit normal of satellite ``index`` at ``t`` s after ``epoch``."""
         raan = float(self.raan0[index] + self.raan_rate[index] * self._since(epoch, np.array(t)))

@@ -1,5 +1,7 @@
-"""Run folders: `RunFolder` (written under a temporary name, renamed when the run succeeds) for
-experiments, `MissionFolder` (final name from the start, resumable until finished) for missions."""
+"""Making run folders: `ExperimentFolder` (written under a temporary name, renamed when the run
+succeeds) for experiments, `MissionFolder` (final name from the start, locked while a process works
+in it, resumable until finished) for missions. What the files in a mission's folder hold and how they
+are read: :mod:`simsat.results.runfolder`."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from simsat.errors import ConfigError
 from simsat.results.atomic import write_json
 
 
-class RunFolder:
+class ExperimentFolder:
     """`path` is where files go while running; `finish()` moves them to `final` atomically.
 
     A failed run calls `discard()`, so no half-written folder is left behind.
