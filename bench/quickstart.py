@@ -52,11 +52,13 @@ def all_imagery_at_ground(overrides: list[str]) -> float:
     with assemble(config) as mission:
         images = np.concatenate([s.images for s in mission.data.satellites])
         ids = np.concatenate([s.ids for s in mission.data.satellites])
-        knowledge = mission.label(images, ids)
+        knowledge = mission.learning.label(images, ids)
         order = np.argsort(ids)
         rows = order[np.searchsorted(ids[order], knowledge.ids)]
-        student = mission.train_with_labels(mission.initial_model, images[rows], knowledge, config.reference.epochs)
-        return round(mission.score(student)["accuracy"], 4)
+        student = mission.learning.train_with_labels(
+            mission.learning.initial_model, images[rows], knowledge, config.reference.epochs
+        )
+        return round(mission.learning.score(student)["accuracy"], 4)
 
 
 def main() -> None:

@@ -8,8 +8,6 @@ Flower's simulation engine (or, for tests, the same ClientApp in this process).
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import logging
 import tempfile
 import time
@@ -33,15 +31,14 @@ from simsat.data import (
     synthetic_mission,
 )
 from simsat.distill.device import resolve_device
-from simsat.distill.recipe import TrainRecipe
-from simsat.distill.semi import SemiSupervised, train_semi_supervised
+from simsat.distill.semi import SemiSupervised
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
-from simsat.distill.train import TrainHooks, evaluate, train_distill, train_supervised
-from simsat.distill.weights_cache import cached_weights
+from simsat.distill.train import evaluate
 from simsat.federation.client_app import make_client_app
 from simsat.federation.server_app import make_server_app
 from simsat.federation.simulation import RaySettings, run_federation, stop_satellite_workers
 from simsat.federation.transport import InProcessTransport, MessageTransport
+from simsat.ground import GroundLearning, Progress, no_progress, student_recipe
 from simsat.hardware import assign_fleet, default_registry
 from simsat.hardware.profiles import HardwareProfile
 from simsat.interrupt import Interrupted, StopRequest
@@ -51,17 +48,14 @@ from simsat.mission.ground import GroundSegment, Labeller
 from simsat.mission.ground_worker import GroundWorker
 from simsat.mission.imagery import ImageCodec, ProductSizedImagery, imagery_share, mean_encoded_bytes
 from simsat.mission.journal import Journal
-from simsat.mission.knowledge import knowledge_packet, labelled_plus_soft, teacher_logits, training_knowledge
 from simsat.mission.onboard import OnboardSetup, build_student, model_arrays, save_shard
 from simsat.mission.operations import ImageryPlan, Operations, OperationsPlan
-from simsat.mission.packets import KnowledgePacket, ModelArrays
 from simsat.mission.plan import WorldPlan, build_world
 from simsat.mission.replay import (
     GroundWork,
     JournaledTransport,
     RestorableTransport,
     journaled_ground,
-    journaled_reference,
 )
 from simsat.mission.strategies import get_strategy
 from simsat.mission.transport import Transport
@@ -71,18 +65,6 @@ from simsat.results.recorder import Recorder
 from simsat.world.power import Battery
 
 log = logging.getLogger(__name__)
-
-# stage name, amount done, total (e.g. "mission", simulated hours, mission hours)
-Progress = Callable[[str, float, float], None]
-
-
-def no_progress(stage: str, done: float, total: float) -> None:
-    return None
-
-
-def _epochs_to(progress: Progress, stage: str, epochs: int) -> Callable[[int], None]:
-    """A training's end-of-epoch hook that reports `stage` (done epochs of `epochs`)."""
-    return lambda epoch: progress(stage, float(epoch), float(epochs))
 
 
 class MissionSplit(TypedDict):
@@ -148,21 +130,6 @@ def imagery_plan(config: SimsatConfig, world: WorldPlan, data: MissionData, edge
     return ImageryPlan(share, capture, codec, edge)
 
 
-def student_recipe(config: SimsatConfig, epochs: int | None = None) -> TrainRecipe:
-    """The one training recipe of the mission's students (onboard, ground, reference): the
-    scenario's ``training`` section without its onboard keys; ``epochs`` replaces its epochs."""
-    recipe = config.training.recipe()
-    return recipe if epochs is None else replace(recipe, epochs=epochs)
-
-
-def reference_recipe(config: SimsatConfig) -> TrainRecipe:
-    """The ground-only reference's recipe: the students' with `reference.epochs` and, where set,
-    its own peak lr `reference.lr` (a reference trained from scratch wants a larger lr than the
-    students fine-tuned from it)."""
-    recipe = student_recipe(config, config.reference.epochs)
-    return replace(recipe, lr=config.reference.lr) if config.reference.lr > 0 else recipe
-
-
 @dataclass
 class Mission:
     """Everything a run needs, wired; `run` plays it once."""
@@ -170,170 +137,22 @@ class Mission:
     config: SimsatConfig
     world: WorldPlan
     data: MissionData
-    norm: Normalization
     num_classes: int
-    teachers: list[torch.nn.Module]
+    learning: GroundLearning  # the ground's torch work: teachers, reference, refinement, labels, scores
     teacher_report: list[dict[str, Any]]
-    initial_model: ModelArrays
     plan: OperationsPlan
     setup: OnboardSetup
     hardware: list[HardwareProfile]
     inference_flops_per_image: float
-    device: torch.device = field(default_factory=lambda: torch.device("cpu"))  # the ground's torch work
     stages: dict[str, float] = field(default_factory=dict)  # wall seconds of each stage before the mission
-    progress: Progress = field(default=no_progress, repr=False)  # long ground work reports here
-    _reference: tuple[dict[str, float], ModelArrays] | None = field(default=None, repr=False)
-    _refreshed: list[torch.nn.Module] | None = field(default=None, repr=False)  # this run's refreshed teachers
+
+    @property
+    def device(self) -> torch.device:
+        return self.learning.device
 
     @property
     def num_satellites(self) -> int:
         return len(self.data.satellites)
-
-    # -- ground-side functions -----------------------------------------------------------------
-    def score(self, arrays: ModelArrays) -> dict[str, float]:
-        model = build_student(self.config.satellite.model, self.num_classes, arrays)
-        test = self.data.test
-        return evaluate(model, test.images, test.labels, self.norm, self.num_classes, device=self.device).as_dict()
-
-    def label(self, images: np.ndarray, ids: np.ndarray) -> KnowledgePacket:
-        d = self.config.distill
-        teachers = list(self._teachers_in_use())
-        if d.reference_teacher:
-            teachers.append(build_student(self.config.satellite.model, self.num_classes, self._trained_reference()[1]))
-        logits = teacher_logits(teachers, images, self.norm, self.device)
-        return knowledge_packet(logits, ids, d.weighting, d.temperature)
-
-    def refresh_teachers(
-        self, images: np.ndarray, progress: Progress = no_progress
-    ) -> tuple[list[ModelArrays], dict[str, Any]]:
-        """The teachers in use, continued on the ground's labels plus the consistency term on
-        the received `images` (`distill.refresh`); their new weights and test scores."""
-        r = self.config.distill.refresh
-        semi = SemiSupervised(r.weight, r.threshold, r.ratio)
-        g, test = self.data.ground, self.data.test
-        start = time.perf_counter()
-        weights, report = [], []
-        for spec, teacher in zip(self.config.distill.teachers, self._teachers_in_use(), strict=True):
-            model = copy.deepcopy(teacher)
-            recipe = TrainRecipe(epochs=r.epochs, batch_size=spec.batch_size, lr=r.lr, schedule="onecycle")
-            hooks = TrainHooks(on_epoch_end=_epochs_to(progress, f"teacher {spec.name} refresh (epochs)", r.epochs))
-            train_semi_supervised(
-                model,
-                g.images,
-                g.labels,
-                images,
-                recipe,
-                self.norm,
-                semi,
-                hooks,
-                seed=self.config.seed,
-                device=self.device,
-            )
-            model = model.to(memory_format=torch.contiguous_format)
-            accuracy = evaluate(
-                model, test.images, test.labels, self.norm, self.num_classes, device=self.device
-            ).accuracy
-            log.info("teacher %s refreshed on %d received images: test accuracy %.4f", spec.name, len(images), accuracy)
-            weights.append(model_arrays(model))
-            report.append({"name": spec.name, "accuracy": round(float(accuracy), 4)})
-        return weights, {"teachers": report, "seconds": round(time.perf_counter() - start, 2)}
-
-    def adopt_teachers(self, weights: list[ModelArrays]) -> None:
-        """Label with teachers of these weights from now on (this run only)."""
-        adopted = []
-        for teacher, arrays in zip(self._teachers_in_use(), weights, strict=True):
-            model = copy.deepcopy(teacher)
-            model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()})
-            adopted.append(model.eval())
-        self._refreshed = adopted
-
-    def _teachers_in_use(self) -> list[torch.nn.Module]:
-        return self.teachers if self._refreshed is None else self._refreshed
-
-    def train_at_ground(self, arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
-        """`ground`: the student trained on everything the ground holds (`training.epochs`)."""
-        return self.train_with_labels(arrays, images, knowledge, self.config.training.epochs)
-
-    def refine_at_ground(self, arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
-        """An aggregated student refined at the ground (`federation.ground_refine_epochs`)."""
-        return self.train_with_labels(arrays, images, knowledge, self.config.federation.ground_refine_epochs)
-
-    def train_with_labels(
-        self, arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket, epochs: int
-    ) -> ModelArrays:
-        """The ground's own labelled images (cross-entropy) together with the received `images`
-        (their teachers' soft labels), `epochs` passes from `arrays`."""
-        g = self.data.ground
-        model = build_student(self.config.satellite.model, self.num_classes, arrays)
-        train_distill(
-            model,
-            np.concatenate([g.images, images]) if len(images) else g.images,
-            labelled_plus_soft(len(g), training_knowledge(knowledge), self.num_classes),
-            np.concatenate([g.labels, np.full(len(images), -1, dtype=np.int64)]),
-            self.config.distill.temperature,
-            student_recipe(self.config, epochs),
-            self.norm,
-            seed=self.config.seed,
-            device=self.device,
-        )
-        return model_arrays(model.to(memory_format=torch.contiguous_format))
-
-    def ground_only_reference(self) -> dict[str, float] | None:
-        """The student trained at the ground on the ground's labelled images (no satellites);
-        trained once, on first use."""
-        if self.config.reference.epochs == 0:
-            return None
-        return self._trained_reference()[0]
-
-    def _trained_reference(self) -> tuple[dict[str, float], ModelArrays]:
-        if self._reference is None:
-            self._reference = self._cached_reference()
-        return self._reference
-
-    def _cached_reference(self) -> tuple[dict[str, float], ModelArrays]:
-        """The reference from the cache (`data.cache_dir`/reference, keyed by everything that
-        shapes it), else trained (with progress) and kept there."""
-        config, g, test = self.config, self.data.ground, self.data.test
-        recipe = reference_recipe(config)
-        payload = {
-            "model": config.satellite.model,
-            "num_classes": self.num_classes,
-            "recipe": dataclasses.asdict(recipe),
-            "seed": config.seed,
-            "ground": g.fingerprint(),
-            "test": test.fingerprint(),
-            "norm": self.norm.as_dict(),
-        }
-
-        def train() -> tuple[dict[str, Any], ModelArrays]:
-            start = time.perf_counter()
-            torch.manual_seed(config.seed)
-            model = build_student(config.satellite.model, self.num_classes)
-            hooks = TrainHooks(on_epoch_end=_epochs_to(self.progress, "reference student (epochs)", recipe.epochs))
-            train_supervised(
-                model, g.images, g.labels, recipe, self.norm, seed=config.seed, hooks=hooks, device=self.device
-            )
-            scores = evaluate(
-                model, test.images, test.labels, self.norm, self.num_classes, device=self.device
-            ).as_dict()
-            report = {**scores, "epochs": recipe.epochs, "seconds": round(time.perf_counter() - start, 2)}
-            return report, model_arrays(model.to(memory_format=torch.contiguous_format))
-
-        report, arrays, cached = cached_weights(Path(config.data.cache_dir) / "reference", "reference", payload, train)
-        if cached:
-            log.info("ground-only reference from the cache: test accuracy %.4f", report["accuracy"])
-        return {k: v for k, v in report.items()}, arrays
-
-    def take_reference_from(self, journal: Journal) -> None:
-        """Take the ground-only reference from the run's `journal` (trained and added the first time)."""
-        if self.config.reference.epochs > 0:
-            self._reference = journaled_reference(self._trained_reference, journal, self.config.reference.epochs)
-
-    def launch_model(self) -> ModelArrays:
-        """The global student the mission starts from (`federation.initial_model`)."""
-        if self.config.federation.initial_model == "reference":
-            return self._trained_reference()[1]
-        return self.initial_model
 
     def ground_segment(self, labeller: Labeller | None = None) -> GroundSegment:
         f = self.config.federation
@@ -342,12 +161,12 @@ class Mission:
         )
         strategy = get_strategy(f.strategy)
         return GroundSegment(
-            model=self.launch_model(),
+            model=self.learning.launch_model(),
             strategy=strategy,
             aggregator=make_aggregator(f.aggregation, settings, self.num_satellites),
             num_satellites=self.num_satellites,
             num_classes=self.num_classes,
-            labeller=(labeller or self.label) if (strategy.knowledge or strategy.ground_trains) else None,
+            labeller=(labeller or self.learning.label) if (strategy.knowledge or strategy.ground_trains) else None,
             max_labels_per_contact=f.max_labels_per_contact,
             keeps_pool=f.ground_refine_epochs > 0 and strategy.aggregates,  # only refinement uses it
             refine_images=f.ground_refine_images,
@@ -367,14 +186,14 @@ class Mission:
     ) -> Operations:
         """The mission's processes; with a `journal`, every result of real work goes through it
         (taken from it when a resumed run replays, else computed and added)."""
-        self._refreshed = None  # every run starts from the launch teachers
+        self.learning.start()
         refreshes = bool(self.config.distill.refresh.hours)
         work = GroundWork(
-            self.score,
-            self.label,
-            self.train_at_ground,
-            self.refine_at_ground,
-            (lambda images: self.refresh_teachers(images, progress)) if refreshes else None,
+            self.learning.score,
+            self.learning.label,
+            self.learning.train_at_ground,
+            self.learning.refine_at_ground,
+            (lambda images: self.learning.refresh_teachers(images, progress)) if refreshes else None,
         )
         if journal is not None:
             work = journaled_ground(work, journal, stop)
@@ -407,7 +226,7 @@ class Mission:
 
             def refresher(images: np.ndarray) -> dict[str, Any]:
                 weights, report = refresh(images)
-                self.adopt_teachers(weights)
+                self.learning.adopt_teachers(weights)
                 return report
 
         return Operations(
@@ -595,20 +414,26 @@ def assemble(
             device="auto" if config.ray.client_gpus > 0 else "cpu",
         )
         stage("plan")
-        yield Mission(
+        learning = GroundLearning(
             config=config,
-            world=world,
             data=data,
             norm=norm,
             num_classes=num_classes,
             teachers=teachers,
-            teacher_report=teacher_report,
             initial_model=model_arrays(student),
+            device=device,
+            progress=progress,
+        )
+        yield Mission(
+            config=config,
+            world=world,
+            data=data,
+            num_classes=num_classes,
+            learning=learning,
+            teacher_report=teacher_report,
             plan=plan,
             setup=setup,
             hardware=hardware,
             inference_flops_per_image=inference_flops,
-            device=device,
             stages=stages,
-            progress=progress,
         )

@@ -105,8 +105,8 @@ def _play(
             if world is not None:
                 mission.stages = {"world": world[1], **mission.stages}
             start = time.perf_counter()
-            mission.take_reference_from(journal)
-            reference = mission.ground_only_reference()
+            mission.learning.take_reference_from(journal)
+            reference = mission.learning.ground_only_reference()
             mission.stages["reference"] = time.perf_counter() - start
             recorder = Recorder(out, utc=mission.world.epoch.at)
             try:

@@ -261,7 +261,7 @@ def test_all_satellites_dead_stops_the_run_in_one_line(mission: Mission, tmp_pat
 def test_a_diverging_training_is_recorded_and_stops_the_run_after_the_stated_count(
     mission: Mission, tmp_path: Path
 ) -> None:
-    poisoned = {k: v.copy() for k, v in mission.initial_model.items()}
+    poisoned = {k: v.copy() for k, v in mission.learning.initial_model.items()}
     first = next(k for k, v in poisoned.items() if v.dtype.kind == "f" and v.ndim == 4)
     poisoned[first][0, 0, 0, 0] = np.nan  # a global model with one NaN weight: every training's loss is NaN
     settings = FaultSettings(max_divergences=2, divergence_hint="likely cause: training.lr=0.002 too high")

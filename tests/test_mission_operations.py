@@ -74,7 +74,7 @@ def test_every_byte_is_counted_by_kind(cache: Path, tmp_path: Path) -> None:
     assert imagery_sent >= sum(e["encoded_bytes"] for e in received)
     assert imagery_sent < 1.05 * sum(e["encoded_bytes"] for e in received) + 1024
     # Uplinks: the model's share is the serialised student; soft labels only for received images.
-    model_size = payloads.uplink_bytes(UplinkPacket(0, mission.initial_model, KnowledgePacket.empty(10)))
+    model_size = payloads.uplink_bytes(UplinkPacket(0, mission.learning.initial_model, KnowledgePacket.empty(10)))
     first_up = _transfers(recorder, "up")[0]
     assert first_up["bytes_by_kind"]["model"] == model_size
     for sat in range(mission.num_satellites):
@@ -184,12 +184,12 @@ def test_mission_can_start_from_the_ground_only_reference(cache: Path, tmp_path:
         ],
     )
     with assemble(config) as mission:
-        reference = mission.ground_only_reference()
+        reference = mission.learning.ground_only_reference()
         assert reference is not None
         recorder = Recorder(tmp_path)
         mission.run(recorder, in_process=True)
         recorder.close()
-        packet = mission.label(mission.data.ground.images[:8], mission.data.ground.ids[:8])
+        packet = mission.learning.label(mission.data.ground.images[:8], mission.data.ground.ids[:8])
     assert recorder.rows[0]["accuracy"] == pytest.approx(reference["accuracy"], abs=1e-5)
     assert len(packet) > 0 and packet.targets.shape[1] == 10
 
