@@ -3,7 +3,8 @@
 The driver connects to Ray once (a local Ray of `ray.num_cpus` CPUs, or the cluster at
 `ray.address` / RAY_ADDRESS), submits every run that is not finished yet as a task reserving
 `sweep.run_cpus` CPUs, records each outcome as it arrives (records/<hash>.json, runs.csv), and
-draws the comparison plots at the end. See simsat.sweep for why runs play in the task's process.
+rewrites the comparison page (report.html, configs.csv, plots: simsat.sweep.page) as each run
+finishes. See simsat.sweep for why runs play in the task's process.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from simsat.config.schema import SimsatConfig
 from simsat.errors import ConfigError
 from simsat.results.atomic import write_json
+from simsat.sweep.page import write_sweep_page
 from simsat.sweep.plan import ENGINE, SweepPlan, SweepRun, run_config, run_cpus
 from simsat.sweep.records import DONE, FAILED, RecordStore, write_runs_csv
 from simsat.sweep.task import execute_run, log_path, one_line
@@ -176,15 +178,14 @@ def run_sweep(plan: SweepPlan, folder: Path, report: Reporter = _no_report) -> S
     state = SweepState(total=len(plan.runs), skipped=len(plan.runs) - len(todo))
     state.done = state.skipped
     write_runs_csv(folder / "runs.csv", plan, store.rows(plan))
+    write_sweep_page(folder)
     report(state)
     if todo:
         log.info("sweep: %d of %d runs to run, %d finished before", len(todo), len(plan.runs), state.skipped)
         _run_on_ray(plan, todo, folder, store, state, report)
     rows = store.rows(plan)
     write_runs_csv(folder / "runs.csv", plan, rows)
-    from simsat.sweep.plots import plot_sweep
-
-    plot_sweep(folder, plan.swept, rows)
+    write_sweep_page(folder)
     return SweepResult(folder=folder, rows=rows, state=state)
 
 
@@ -231,6 +232,7 @@ def _run_on_ray(
                         state.failed += 1
                         log.warning("run %d (%s) failed: %s", run.index, run.label, outcome["error"])
                     write_runs_csv(folder / "runs.csv", plan, store.rows(plan))
+                    write_sweep_page(folder)  # the page follows the sweep as runs finish
                 started = set(ray.get(tracker.keys.remote()))
                 state.running = len(started - finished)
                 report(state)
