@@ -19,6 +19,7 @@ from simsat.cli.main import main
 from simsat.sweep.fold import t975
 from simsat.sweep.page import write_sweep_page
 from simsat.sweep.plots import pareto_front
+from test_tensorboard import read_tensorboard
 
 SWEPT = ["seed", "federation.aggregation"]
 
@@ -193,13 +194,20 @@ def test_the_page_sorts_by_a_click_in_headless_chromium(tmp_path: Path) -> None:
     write_sweep_page(folder)
     assert _sorted_rows(browser, folder, 1) == ["c1", "c2"]
     assert _sorted_rows(browser, folder, 2) == ["c2", "c1"]
+    runs = list(csv.DictReader((folder / "runs.csv").open()))
+    for row in runs:
+        scalars, hparams = read_tensorboard(folder / row["run_folder"] / "tensorboard")
+        assert [v for _, v in scalars["eval/accuracy"]][-1] == pytest.approx(float(row["final_accuracy"]), abs=1e-4)
+        assert hparams == {"seed": float(row["seed"]), "federation.aggregation": row["federation.aggregation"]}
 
 
 @pytest.mark.slow
 def test_a_real_sweeps_page_renders_in_headless_chromium(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """2 configurations x 2 seeds of `tiny`, one simulated hour: the page as a browser shows it (~1 min)."""
+    """2 configurations x 2 seeds of `tiny`, one simulated hour: the page as a browser shows it (~1 min),
+    and every run's accuracy in TensorBoard's files with the swept keys as hyperparameters."""
     browser = _browser()
-    items = ["scenario=tiny", "mission.duration_hours=1", "data.n_images=200", "reference.epochs=0", "run.threads=1"]
+    items = ["scenario=tiny", "mission.duration_hours=1", "results.tensorboard=true", "data.n_images=200"]
+    items += ["reference.epochs=0", "run.threads=1"]
     items += ["distill.teachers=[{name: resnet8, input_size: 32, epochs: 1}]", "seed=1,2"]
     items += ["federation.aggregation=sync,fedbuff", f"sweep.output_dir={tmp_path}", f"data.cache_dir={tmp_path}/c"]
     assert main(["sweep", *items]) == 0
@@ -213,3 +221,8 @@ def test_a_real_sweeps_page_renders_in_headless_chromium(tmp_path: Path, capsys:
     for plot in ("accuracy", "final_accuracy", "tradeoffs"):
         assert f'id="plot-{plot}"' in dom and (folder / f"{plot}.png").is_file()
     assert _sorted_rows(browser, folder, 2) == ["c2", "c1"]
+    runs = list(csv.DictReader((folder / "runs.csv").open()))
+    for row in runs:
+        scalars, hparams = read_tensorboard(folder / row["run_folder"] / "tensorboard")
+        assert [v for _, v in scalars["eval/accuracy"]][-1] == pytest.approx(float(row["final_accuracy"]), abs=1e-4)
+        assert hparams == {"seed": float(row["seed"]), "federation.aggregation": row["federation.aggregation"]}

@@ -1,6 +1,7 @@
 """`simsat` command line.
 
     simsat run [scenario=NAME|path.yaml] [key=value ...]   run a mission; prints the run folder last
+                                  [--dry-run]            validate and print the plan (contacts, bytes), run nothing
     simsat resume RUN_DIR                                  go on with a stopped run (Ctrl-C, kill, power loss)
     simsat scenarios                                       list scenarios as a table
     simsat hardware [list|show NAME|calibrate --name N]    hardware profiles (simsat.cli.hardware)
@@ -60,6 +61,7 @@ EXAMPLES = """\
 examples:
   simsat run                                        the quickstart mission
   simsat run scenario=tiny mission.duration_hours=6
+  simsat run scenario=megaconstellation --dry-run    the plan: satellites, contacts, bytes each way
   simsat run scenario=constellation24 distill=paper link=xband
   simsat run scenario=path/to/my_scenario.yaml satellite.hardware=jetson_orin_nano
   simsat contacts scenario=constellation24          the contact plan as CSV
@@ -135,6 +137,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario, overrides = _split_overrides(args.overrides)
     config = load_config(scenario, overrides)
     check_scenario_inputs(config)  # output folder, data, checkpoints: before anything is written
+    if args.dry_run:
+        from simsat.cli.plan import print_plan
+
+        print_plan(config, sys.stdout)
+        return 0
     from simsat.runner import run_scenario  # heavy imports only after the config is valid
 
     _quiet_flwr(args.verbose)
@@ -249,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="run a scenario", epilog=parser.epilog, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     run.add_argument("overrides", nargs="*", help="scenario=NAME and key=value overrides")
+    run.add_argument("--dry-run", action="store_true", help="validate and print the mission's plan, train nothing")
     run.set_defaults(func=_cmd_run)
     distill = sub.add_parser("distill", help="run the centralized distillation experiment")
     distill.add_argument("overrides", nargs="*", help="experiment=NAME and key=value overrides")

@@ -22,6 +22,7 @@ from typing import Any
 from simsat.config.schema import SimsatConfig
 from simsat.errors import ConfigError
 from simsat.results.atomic import write_json
+from simsat.results.tensorboard import write_hparams
 from simsat.sweep.page import write_sweep_page
 from simsat.sweep.plan import ENGINE, SweepPlan, SweepRun, run_config, run_cpus
 from simsat.sweep.records import DONE, FAILED, RecordStore, write_runs_csv
@@ -228,6 +229,8 @@ def _run_on_ray(
                     finished.add(run.hash)
                     if outcome["status"] == DONE:
                         state.done += 1
+                        if run.config.results.tensorboard:
+                            write_hparams(Path(outcome["run_folder"]), run.swept, f"run {run.index}")
                     else:
                         state.failed += 1
                         log.warning("run %d (%s) failed: %s", run.index, run.label, outcome["error"])
