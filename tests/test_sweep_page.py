@@ -194,11 +194,6 @@ def test_the_page_sorts_by_a_click_in_headless_chromium(tmp_path: Path) -> None:
     write_sweep_page(folder)
     assert _sorted_rows(browser, folder, 1) == ["c1", "c2"]
     assert _sorted_rows(browser, folder, 2) == ["c2", "c1"]
-    runs = list(csv.DictReader((folder / "runs.csv").open()))
-    for row in runs:
-        scalars, hparams = read_tensorboard(folder / row["run_folder"] / "tensorboard")
-        assert [v for _, v in scalars["eval/accuracy"]][-1] == pytest.approx(float(row["final_accuracy"]), abs=1e-4)
-        assert hparams == {"seed": float(row["seed"]), "federation.aggregation": row["federation.aggregation"]}
 
 
 @pytest.mark.slow

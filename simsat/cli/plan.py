@@ -31,24 +31,39 @@ class MissionPlan:
 
 
 def mission_plan(config: SimsatConfig) -> MissionPlan:
-    """The geometry of a validated scenario: satellites, stations, contact windows and link capacity."""
-    from simsat.mission.plan import build_world
+    """The geometry of a validated scenario: satellites, stations, contact windows and link capacity
+    (what the mission's world is built from, without its sunlight)."""
+    from simsat.mission.plan import build_epoch, build_link_budgets, build_satellites, build_stations
+    from simsat.world.contacts import compute_contacts
+    from simsat.world.links import bytes_in
+    from simsat.world.passrates import pass_rate_profile
 
     start = time.perf_counter()
-    world = build_world(config)
+    epoch = build_epoch(config)
+    satellites = build_satellites(config, epoch)
+    stations = build_stations(config)
+    duration_s = config.mission.duration_hours * 3600.0
+    windows = compute_contacts(satellites, stations, epoch, duration_s, step_s=config.mission.contact_step_s)
+    budgets = build_link_budgets(config)
     up = down = 0
-    for window in world.contacts:
-        up += world.bytes_available(window, "uplink", window.start_s, window.end_s)
-        down += world.bytes_available(window, "downlink", window.start_s, window.end_s)
-    seen = {w.satellite for w in world.contacts}
+    for w in windows:
+        if budgets is None:
+            up += bytes_in(w.duration_s, config.link.uplink_bps)
+            down += bytes_in(w.duration_s, config.link.downlink_bps)
+        else:
+            uplink, downlink = (
+                pass_rate_profile(b, satellites, w, stations, epoch, config.link.profile_step_s) for b in budgets
+            )
+            up += uplink.bytes_between(w.start_s, w.end_s)
+            down += downlink.bytes_between(w.start_s, w.end_s)
     return MissionPlan(
-        satellites=len(world.satellites),
-        stations=len(world.stations),
+        satellites=len(satellites),
+        stations=len(stations),
         antennas=sum(g.antennas for g in config.ground_stations),
-        hours=world.duration_s / 3600.0,
-        windows=len(world.contacts),
-        window_seconds=sum(w.duration_s for w in world.contacts),
-        satellites_without_contact=len(world.satellites) - len(seen),
+        hours=duration_s / 3600.0,
+        windows=len(windows),
+        window_seconds=sum(w.duration_s for w in windows),
+        satellites_without_contact=len(satellites) - len({w.satellite for w in windows}),
         bytes_up=up,
         bytes_down=down,
         seconds=time.perf_counter() - start,

@@ -160,6 +160,14 @@ def _task(config: SimsatConfig, log_file: str, tracker: Any, key: str) -> dict[s
     return execute_run(config, log_file, started=lambda: tracker.start.remote(key))
 
 
+def _rebuild_page(folder: Path) -> None:
+    """The comparison page while runs go on: a failure to draw it is logged, and the sweep goes on."""
+    try:
+        write_sweep_page(folder)
+    except Exception as exc:
+        log.warning("sweep: the comparison page was not rebuilt: %s", one_line(exc))
+
+
 def run_sweep(plan: SweepPlan, folder: Path, report: Reporter = _no_report) -> SweepResult:
     """Run every unfinished run of `plan` into `folder`; return the rows of runs.csv and the counts."""
     store = RecordStore(folder)
@@ -179,7 +187,7 @@ def run_sweep(plan: SweepPlan, folder: Path, report: Reporter = _no_report) -> S
     state = SweepState(total=len(plan.runs), skipped=len(plan.runs) - len(todo))
     state.done = state.skipped
     write_runs_csv(folder / "runs.csv", plan, store.rows(plan))
-    write_sweep_page(folder)
+    _rebuild_page(folder)
     report(state)
     if todo:
         log.info("sweep: %d of %d runs to run, %d finished before", len(todo), len(plan.runs), state.skipped)
@@ -235,7 +243,7 @@ def _run_on_ray(
                         state.failed += 1
                         log.warning("run %d (%s) failed: %s", run.index, run.label, outcome["error"])
                     write_runs_csv(folder / "runs.csv", plan, store.rows(plan))
-                    write_sweep_page(folder)  # the page follows the sweep as runs finish
+                    _rebuild_page(folder)  # the page follows the sweep as runs finish
                 started = set(ray.get(tracker.keys.remote()))
                 state.running = len(started - finished)
                 report(state)

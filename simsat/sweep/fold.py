@@ -4,7 +4,8 @@ mean, standard deviation and 95 % confidence interval of each result, and config
 A configuration is one set of values of the keys that tell runs apart, seed excluded; its runs are
 its seeds. Statistics use the runs that have the value: a seed that never reached 0.80 has no time to
 0.80, and `n` says how many had one. The standard deviation is the sample one (n - 1); the 95 %
-confidence interval of the mean is mean ± t(0.975, n - 1) · sd / √n (Student's t), none below 2 runs.
+confidence interval of the mean is mean ± t(0.975, n - 1) · sd / √n (Student's t), none below 2 runs;
+the page and the plots show it clipped to what a result can be (`bounds`), configs.csv its half-width.
 """
 
 from __future__ import annotations
@@ -66,6 +67,14 @@ class Stat:
     @property
     def high(self) -> float | None:
         return None if self.mean is None or self.ci95 is None else self.mean + self.ci95
+
+
+def bounds(column: str, s: Stat) -> tuple[float, float] | None:
+    """The 95 % interval of a result, clipped to what it can be (accuracy 0..1, the others >= 0)."""
+    if s.low is None or s.high is None:
+        return None
+    high = min(s.high, 1.0) if column.endswith("accuracy") else s.high
+    return max(s.low, 0.0), high
 
 
 def stat(values: Sequence[float]) -> Stat:

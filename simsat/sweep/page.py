@@ -20,7 +20,7 @@ from typing import Any
 from simsat.results.atomic import write_text
 from simsat.results.facts import human_bytes
 from simsat.results.report import CSS as RUN_CSS
-from simsat.sweep.fold import DONE, FAILED, METRICS, ConfigFold, RunEntry, Stat, fold, write_configs_csv
+from simsat.sweep.fold import DONE, FAILED, METRICS, ConfigFold, RunEntry, Stat, bounds, fold, write_configs_csv
 from simsat.sweep.gather import Comparison, sweep_entries
 from simsat.sweep.plots import PLOTS, plot_comparison
 
@@ -31,7 +31,8 @@ RELOAD_S = 30
 CSS = (
     RUN_CSS
     + """
-body { max-width: 1500px; }
+body { max-width: none; margin: 1.2em 1.5em; }
+figure img { max-width: min(100%, 1400px); }
 table.sortable th { cursor: pointer; user-select: none; white-space: nowrap; }
 table.sortable th:hover { background: #e8eef7; }
 table.sortable th.asc::after { content: " \\25B2"; font-size: 0.75em; }
@@ -106,8 +107,8 @@ def stat_cell(column: str, s: Stat, runs: int) -> str:
     text = _format(column, s.mean)
     if s.std is not None:
         text += f" ± {_spread(column, s.std)}"
-    low, high = s.low, s.high
-    ci = f"95 % CI {_format(column, low)} – {_format(column, high)}" if low is not None and high is not None else ""
+    interval = bounds(column, s)
+    ci = f"95 % CI {_format(column, interval[0])} – {_format(column, interval[1])}" if interval else ""
     if column.startswith("time_to") and s.n < runs:
         ci = (ci + "; " if ci else "") + f"reached by {s.n} of {runs}"
     below = f"<span class=ci>{_esc(ci)}</span>" if ci else ""
@@ -207,8 +208,8 @@ def comparison_html(title: str, folds: Sequence[ConfigFold], keys: Sequence[str]
         f"<p id=state>{_esc(state)}</p>{f'<p class=note>{_esc(note)}</p>' if note else ''}"
         f"<h2>Keys</h2>{grid_table(folds, keys)}"
         "<h2>Configurations</h2><p class=note>One row per configuration, its seeds folded: mean ± standard deviation,"
-        " 95 % confidence interval of the mean below (Student's t). Click a header to sort. configs.csv holds the"
-        f" same numbers.</p>{configs_table(folds, keys, out)}"
+        " 95 % confidence interval of the mean below (Student's t, clipped to what the value can be). Click a header"
+        f" to sort. configs.csv holds the same numbers.</p>{configs_table(folds, keys, out)}"
         f"<h2>Failed runs</h2>{failed_table(folds)}"
         f"<h2>Plots</h2>{plots_html(out)}"
         f"<script>{SORT_JS}</script></body></html>\n"

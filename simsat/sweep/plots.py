@@ -23,7 +23,7 @@ from matplotlib.ticker import FuncFormatter
 from simsat.results.facts import human_bytes
 from simsat.results.runfolder import read_metrics
 from simsat.results.style import save
-from simsat.sweep.fold import DONE, ConfigFold, Stat
+from simsat.sweep.fold import DONE, ConfigFold, Stat, bounds
 
 ACCURACY_PNG = "accuracy.png"
 FINAL_PNG = "final_accuracy.png"
@@ -147,6 +147,14 @@ def _seed_values(fold: ConfigFold, column: str) -> list[float]:
     return [v for r in fold.runs if r.status == DONE and (v := r.facts.get(column)) is not None]
 
 
+def _err(column: str, s: Stat) -> list[list[float]] | None:
+    """Error bar lengths below and above the mean: the 95 % interval clipped to what the value can be."""
+    interval = bounds(column, s)
+    if interval is None or s.mean is None:
+        return None
+    return [[s.mean - interval[0]], [interval[1] - s.mean]]
+
+
 def plot_final_by_key(folds: Sequence[ConfigFold], keys: Sequence[str], path: Path) -> Path:
     """One panel per key: each configuration at its value (side by side where several share it),
     its mean final accuracy with the 95 % confidence interval, its seeds as faint dots."""
@@ -171,7 +179,7 @@ def plot_final_by_key(folds: Sequence[ConfigFold], keys: Sequence[str], path: Pa
                 ax.errorbar(
                     x,
                     s.mean,
-                    yerr=None if s.ci95 is None else s.ci95,
+                    yerr=_err("final_accuracy", s),
                     fmt="o",
                     ms=5,
                     color=colour[fold.id],
@@ -223,8 +231,8 @@ def plot_tradeoffs(folds: Sequence[ConfigFold], path: Path) -> Path:
             ax.errorbar(
                 sx.mean,
                 sy.mean,
-                xerr=sx.ci95,
-                yerr=sy.ci95,
+                xerr=_err(column, sx),
+                yerr=_err("final_accuracy", sy),
                 fmt="o",
                 ms=5,
                 color=colour[fold.id],
@@ -250,7 +258,8 @@ def plot_tradeoffs(folds: Sequence[ConfigFold], path: Path) -> Path:
         if left_out:
             ax.set_title(f"{left_out} configuration(s) without a value left out", fontsize=8.5)
         if not points:
-            ax.text(0.5, 0.5, "no configuration has a value", ha="center", va="center", transform=ax.transAxes)
+            empty = "no configuration reached 0.80" if column.startswith("time_to") else "no configuration has a value"
+            ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
     fig.suptitle(
         "Trade-offs: each configuration's mean with 95 % confidence intervals; Pareto front (higher accuracy"
         " for less) ringed and dashed" + (f"\n{note}" if note else ""),
