@@ -17,6 +17,7 @@ from fake_run import FakeRun, write_fake_run
 from fake_sweep import FakeSweepRun, write_fake_sweep
 from simsat.cli.main import main
 from simsat.sweep.fold import t975
+from simsat.sweep.gather import canonical, flatten
 from simsat.sweep.page import write_sweep_page
 from simsat.sweep.plots import pareto_front
 from test_tensorboard import read_tensorboard
@@ -221,3 +222,15 @@ def test_a_real_sweeps_page_renders_in_headless_chromium(tmp_path: Path, capsys:
         scalars, hparams = read_tensorboard(folder / row["run_folder"] / "tensorboard")
         assert [v for _, v in scalars["eval/accuracy"]][-1] == pytest.approx(float(row["final_accuracy"]), abs=1e-4)
         assert hparams == {"seed": float(row["seed"]), "federation.aggregation": row["federation.aggregation"]}
+
+
+def test_configs_are_told_apart_by_leaf_keys_and_numbers_in_one_form() -> None:
+    config = {"mission": {"duration_hours": 6.0}, "distill": {"teachers": [{"name": "a", "epochs": 2}]}, "x": [1, 2]}
+    assert flatten(config) == {
+        "mission.duration_hours": "6",
+        "distill.teachers.count": "1",
+        "distill.teachers.0.name": "a",
+        "distill.teachers.0.epochs": "2",
+        "x": "[1, 2]",
+    }
+    assert [canonical(v) for v in ("0.30", "6.0", "1e-3", "sync", "nan")] == ["0.3", "6", "0.001", "sync", "nan"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -70,7 +71,7 @@ def sweep_entries(folder: Path) -> tuple[list[str], list[RunEntry]]:
     keys = [k for k in swept if k != SEED_KEY]
     entries = []
     for row in _read_rows(folder / "runs.csv"):
-        label = {k: row.get(k, "") for k in keys}
+        label = {k: canonical(row.get(k, "")) for k in keys}
         seed = row.get(SEED_KEY, "") if SEED_KEY in swept else ""
         name = f"run {row.get('run', '?')}"
         status = row.get("status") or PENDING
@@ -84,15 +85,29 @@ def sweep_entries(folder: Path) -> tuple[list[str], list[RunEntry]]:
     return keys, entries
 
 
+def canonical(text: str) -> str:
+    """A value as the page shows it: numbers in one form ('6', '6.0' and '6.00' are '6'), text as it is."""
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return format(number, ".10g") if math.isfinite(number) else text
+
+
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
-    """A nested config as dotted keys -> text (lists and their items as JSON)."""
+    """A nested config as dotted keys -> text; a list of mappings by index (distill.teachers.0.epochs),
+    other lists as JSON."""
     out: dict[str, str] = {}
     for key, value in data.items():
         dotted = f"{prefix}{key}"
         if isinstance(value, Mapping):
             out.update(flatten(value, f"{dotted}."))
+        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            out[f"{dotted}.count"] = str(len(value))
+            for i, item in enumerate(value):
+                out.update(flatten(item, f"{dotted}.{i}."))
         else:
-            out[dotted] = value if isinstance(value, str) else json.dumps(value)
+            out[dotted] = canonical(value if isinstance(value, str) else json.dumps(value))
     return out
 
 
@@ -145,7 +160,7 @@ def gather(paths: Sequence[Path]) -> Comparison:
     keys = [*swept, *(k for k in differing if k not in swept)]
     entries = []
     for entry, values in found:
-        label = {k: entry.label[k] if k in entry.label else values.get(k, "") for k in keys}
+        label = {k: canonical(entry.label[k] if k in entry.label else values.get(k, "")) for k in keys}
         entries.append(replace(entry, label=label))
     title = ", ".join(f.name for f in sources[:3]) + (f" and {len(sources) - 3} more" if len(sources) > 3 else "")
     return Comparison(title, sources, keys, entries)

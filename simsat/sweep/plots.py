@@ -59,7 +59,9 @@ def colours(folds: Sequence[ConfigFold]) -> tuple[dict[str, Any], str]:
 
 
 def _legend_label(fold: ConfigFold) -> str:
-    text = f"{fold.id}: {fold.title}"
+    """ "c3: aggregation=sync, share=0.3": each key by its last part (the table has the full keys)."""
+    values = ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in fold.label.items()) or fold.title
+    text = f"{fold.id}: {values}"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
