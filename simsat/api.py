@@ -5,7 +5,7 @@ objects whose metrics, events and summaries are tables, and build the comparison
 
     result = run("tiny", {"mission.duration_hours": 2}, seed=3)   # a Run; its folder is result.folder
     result.metrics.column("accuracy")                              # one metrics.csv column as a list
-    sweep = load_sweep("runs/sweeps/tiny-1a2b3c4d5e6f")
+    sweep = load_sweep("sweeps/tiny-1a2b3c4d5e6f")
     sweep.configs.rows[0]["final_accuracy_mean"]                   # configs.csv, as numbers
     compare([sweep.folder, result.folder], "comparison")           # report.html, configs.csv, plots
 

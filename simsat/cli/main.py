@@ -66,7 +66,7 @@ examples:
   simsat run scenario=path/to/my_scenario.yaml satellite.hardware=jetson_orin_nano
   simsat contacts scenario=constellation24          the contact plan as CSV
   simsat sweep scenario=tiny seed=1,2,3 federation.aggregation=sync,fedbuff   6 runs on Ray
-  simsat compare runs/sweeps/tiny-1a2b3c runs/tiny-s4-20250101-120000 --out comparison
+  simsat compare sweeps/tiny-1a2b3c runs/tiny-s4-20250101-120000 --out comparison
 """
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
