@@ -1,6 +1,6 @@
 """The comparison plots of a sweep (or of any folders compared), one point or line per configuration
 with its seeds folded: accuracy over simulated time (mean line, band from the lowest to the highest
-seed), final accuracy against each key with 95 % confidence intervals (seeds as faint dots, no line
+seed), final accuracy against each key with 95 % confidence intervals (seeds as rings beside each, no line
 across them), and trade-offs (final accuracy against bytes down, onboard energy and hours to 0.80)
 with the Pareto front marked.
 
@@ -30,7 +30,7 @@ FINAL_PNG = "final_accuracy.png"
 TRADEOFFS_PNG = "tradeoffs.png"
 PLOTS: tuple[tuple[str, str], ...] = (
     (ACCURACY_PNG, "Accuracy over simulated time per configuration: mean of its seeds, band from lowest to highest"),
-    (FINAL_PNG, "Final accuracy against each key: mean and 95 % confidence interval per configuration, seeds as dots"),
+    (FINAL_PNG, "Final accuracy against each key: mean and 95 % confidence interval per configuration, seeds as rings"),
     (TRADEOFFS_PNG, "Trade-offs: final accuracy against bytes down, onboard energy and hours to 0.80, Pareto front"),
 )
 HIGHLIGHT = 8  # up to this many configurations, every one has its colour
@@ -159,7 +159,7 @@ def _err(column: str, s: Stat) -> list[list[float]] | None:
 
 def plot_final_by_key(folds: Sequence[ConfigFold], keys: Sequence[str], path: Path) -> Path:
     """One panel per key: each configuration at its value (side by side where several share it),
-    its mean final accuracy with the 95 % confidence interval, its seeds as faint dots."""
+    its mean final accuracy with the 95 % confidence interval, its seeds as rings beside it."""
     done = finished(folds)
     colour, note = colours(done)
     panels = list(keys) or ["configuration"]
@@ -177,7 +177,10 @@ def plot_final_by_key(folds: Sequence[ConfigFold], keys: Sequence[str], path: Pa
                 if s.mean is None:
                     continue
                 seeds = _seed_values(fold, "final_accuracy")
-                ax.scatter([x] * len(seeds), seeds, color=colour[fold.id], s=10, alpha=0.35, lw=0, zorder=2)
+                offset = min(0.08, width / max(len(here), 1) / 3) if len(here) > 1 else 0.08
+                ax.scatter(
+                    [x + offset] * len(seeds), seeds, facecolors="none", edgecolors=colour[fold.id], s=14, alpha=0.7
+                )
                 ax.errorbar(
                     x,
                     s.mean,
@@ -196,7 +199,7 @@ def plot_final_by_key(folds: Sequence[ConfigFold], keys: Sequence[str], path: Pa
         ax.grid(alpha=0.3, axis="y")
     fig.suptitle(
         "Final accuracy against each key: a configuration's mean\nwith its 95 % confidence interval,"
-        " its seeds as faint dots" + (f"\n{note}" if note else ""),
+        " its seeds as rings beside it" + (f"\n{note}" if note else ""),
         fontsize=10,
     )
     fig.tight_layout()
