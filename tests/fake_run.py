@@ -252,7 +252,7 @@ def write_fake_run(folder: Path, spec: FakeRun | None = None) -> Path:
         "energy_wh": {"compute": 41.3, "radio": 6.2, "total": 47.5},
         "wall": {"mission_wall_seconds": 61.4, "train_wall_seconds": 38.0, "eval_wall_seconds": 7.5},
         "reference": {
-            "ground_only_accuracy": 0.71,
+            "ground_only_accuracy": 0.45,
             "teachers": [{"name": "efficientvit_b0", "accuracy": 0.955}, {"name": "mobilevit_xxs", "accuracy": 0.921}],
         },
         "machine": {"cpu": "fake CPU, 2 cores", "python": "3.11", "torch": "2.x"},

@@ -28,7 +28,9 @@ def _loaded_after(statement: str) -> list[str]:
     return list(json.loads(_python(code)))
 
 
-@pytest.mark.parametrize("statement", ["import simsat", "import simsat.world", "import simsat.cli.main"])
+@pytest.mark.parametrize(
+    "statement", ["import simsat", "import simsat.world", "import simsat.cli.main", "import simsat.api"]
+)
 def test_light_imports_load_no_heavy_library(statement: str) -> None:
     assert _loaded_after(statement) == []
 

@@ -120,7 +120,8 @@ def test_a_failed_run_is_isolated_and_a_rerun_skips_the_finished(
         run = folder / row["run_folder"]
         assert (run / "metrics.csv").is_file() and 0 <= float(row["final_accuracy"]) <= 1
         assert int(row["bytes_up"]) > 0 and float(row["wall_s"]) > 0
-    assert {p.name for p in folder.glob("*.png")} == {"accuracy_runs.png", "final_accuracy.png"}
+    assert {p.name for p in folder.glob("*.png")} == {"accuracy.png", "final_accuracy.png", "tradeoffs.png"}
+    assert (folder / "configs.csv").is_file() and "corrupt.pt" in (folder / "report.html").read_text()
     records = {p.name: p.read_text() for p in (folder / "records").glob("*.json")}
 
     # the same command again: the two finished runs are skipped (by config hash), the failed one reruns

@@ -1,12 +1,14 @@
 """`simsat` command line.
 
     simsat run [scenario=NAME|path.yaml] [key=value ...]   run a mission; prints the run folder last
+                                  [--dry-run]            validate and print the plan (contacts, bytes), run nothing
     simsat resume RUN_DIR                                  go on with a stopped run (Ctrl-C, kill, power loss)
     simsat scenarios                                       list scenarios as a table
     simsat hardware [list|show NAME|calibrate --name N]    hardware profiles (simsat.cli.hardware)
     simsat contacts [scenario=NAME] [key=value ...]        contact plan CSV + timeline and ground-track PNGs
     simsat distill [experiment=NAME] [key=value ...]       the centralized distillation experiment
     simsat sweep [scenario=NAME] key=v1,v2 ... [--dry-run]  a grid of runs on Ray; prints the sweep folder last
+    simsat compare DIR [DIR ...] --out FOLDER             the sweep page for run and sweep folders; prints it last
 
 Bad input (unknown scenario or key, impossible value) prints one line and exits with code 2
 before anything expensive starts; a mission that cannot go on (no satellite left, training that
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from simsat import __version__
-from simsat.errors import SimsatError
+from simsat.errors import ConfigError, SimsatError
 
 if TYPE_CHECKING:
     from simsat.interrupt import StopRequest
@@ -59,10 +61,12 @@ EXAMPLES = """\
 examples:
   simsat run                                        the quickstart mission
   simsat run scenario=tiny mission.duration_hours=6
+  simsat run scenario=megaconstellation --dry-run    the plan: satellites, contacts, bytes each way
   simsat run scenario=constellation24 distill=paper link=xband
   simsat run scenario=path/to/my_scenario.yaml satellite.hardware=jetson_orin_nano
   simsat contacts scenario=constellation24          the contact plan as CSV
   simsat sweep scenario=tiny seed=1,2,3 federation.aggregation=sync,fedbuff   6 runs on Ray
+  simsat compare sweeps/tiny-1a2b3c runs/tiny-s4-20250101-120000 --out comparison
 """
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -133,6 +137,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario, overrides = _split_overrides(args.overrides)
     config = load_config(scenario, overrides)
     check_scenario_inputs(config)  # output folder, data, checkpoints: before anything is written
+    if args.dry_run:
+        from simsat.cli.plan import print_plan
+
+        print_plan(config, sys.stdout)
+        return 0
     from simsat.runner import run_scenario  # heavy imports only after the config is valid
 
     _quiet_flwr(args.verbose)
@@ -193,6 +202,18 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return sweep_command(items, args.dry_run or len(items) < len(args.overrides))
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from simsat.sweep.gather import gather
+    from simsat.sweep.page import write_compare_page
+
+    out = Path(args.out).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"compare: --out {args.out} is a file, not a folder")
+    comparison = gather([Path(p) for p in args.dirs])  # refuses a folder that is neither, before writing
+    print(write_compare_page(comparison, out))
+    return 0
+
+
 def _cmd_scenarios(args: argparse.Namespace) -> int:
     from simsat.cli.tables import print_table
     from simsat.config.catalog import scenario_infos
@@ -235,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="run a scenario", epilog=parser.epilog, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     run.add_argument("overrides", nargs="*", help="scenario=NAME and key=value overrides")
+    run.add_argument("--dry-run", action="store_true", help="validate and print the mission's plan, train nothing")
     run.set_defaults(func=_cmd_run)
     distill = sub.add_parser("distill", help="run the centralized distillation experiment")
     distill.add_argument("overrides", nargs="*", help="experiment=NAME and key=value overrides")
@@ -245,6 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--dry-run", action="store_true", help="print the grid and its size, run nothing")
     sweep.set_defaults(func=_cmd_sweep)
+    compare = sub.add_parser("compare", help="the comparison page of run and sweep folders")
+    compare.add_argument("dirs", nargs="+", metavar="DIR", help="run folders and sweep folders")
+    compare.add_argument("--out", required=True, metavar="FOLDER", help="where the page goes (created)")
+    compare.set_defaults(func=_cmd_compare)
     resume = sub.add_parser("resume", help="go on with a run that was stopped (Ctrl-C, kill, power loss)")
     resume.add_argument("run_dir", help="the run's folder (printed when the run started)")
     resume.set_defaults(func=_cmd_resume)

@@ -167,5 +167,6 @@ def sweep_command(items: Sequence[str], dry_run: bool) -> int:
         s.failed,
         _minutes(time.monotonic() - start),
     )
+    log.info("sweep: the comparison page is %s", result.folder / "report.html")
     print(result.folder)
     return EXIT_ALL_FAILED if result.all_failed else 0

@@ -6,6 +6,7 @@ Numbers must be finite unless a rule says otherwise: NaN and infinity are refuse
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Collection, Sequence
 
@@ -16,6 +17,15 @@ def require(ok: bool, key: str, rule: str, value: object) -> None:
     """Raise `ConfigError("<key> <rule>, got <value>")` unless `ok`."""
     if not ok:
         raise ConfigError(f"{key} {rule}, got {value!r}")
+
+
+def installed(module: str, key: str, extra: str) -> None:
+    """Raise a ConfigError naming the optional extra that provides `module` where it is not installed."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        message = f'{key} needs {module}, from the optional extra {extra}: pip install -e ".[{extra}]"'
+        raise ConfigError(message) from None
 
 
 def number(

@@ -275,6 +275,13 @@ class SweepConfig:
 
 
 @dataclass
+class ResultsConfig:
+    """Extra result files of a run (what it computes does not change: left out of config hashes)."""
+
+    tensorboard: bool = False  # TensorBoard scalars under the run folder's tensorboard/ (extra `tracking`)
+
+
+@dataclass
 class DeadSatelliteConfig:
     satellite: int = 0  # index, 0 .. satellites - 1
     at_hours: float = 0.0  # simulated hours from the mission start at which it stops answering
@@ -317,4 +324,5 @@ class SimsatConfig:
     ray: RayConfig = field(default_factory=RayConfig)
     run: RunConfig = field(default_factory=RunConfig)
     sweep: SweepConfig = field(default_factory=SweepConfig)
+    results: ResultsConfig = field(default_factory=ResultsConfig)
     faults: FaultsConfig = field(default_factory=FaultsConfig)

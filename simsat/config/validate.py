@@ -353,6 +353,8 @@ def validate_config(config: SimsatConfig) -> None:
     s.check_output_key("sweep.output_dir", config.sweep.output_dir)
     c.non_negative("sweep.run_cpus", config.sweep.run_cpus, high=4096.0)
     c.non_negative("sweep.run_gpus", config.sweep.run_gpus, high=4096.0)
+    if config.results.tensorboard:
+        c.installed("tensorboard", "results.tensorboard=true", "tracking")
 
     check_demands(_scenario_demands(config, n_walker))  # before the shell is built
     epoch = build_epoch(config)

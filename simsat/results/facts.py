@@ -126,6 +126,34 @@ def _float(text: Any) -> float | None:
         return None
 
 
+def _points(a: float, b: float) -> str:
+    gap = 100 * (a - b)
+    return f"{abs(gap):.1f} points {'above' if gap >= 0 else 'below'}"
+
+
+def run_verdict(summary: Mapping[str, Any]) -> str | None:
+    """One line: the federated student's final accuracy against the ground-only student and the teachers
+    (None where the summary has no final accuracy or nothing to compare it with)."""
+    final = _num(_section(summary, "accuracy").get("final"))
+    reference = _section(summary, "reference")
+    ground = _num(reference.get("ground_only_accuracy"))
+    teachers = [
+        (str(t.get("name", "teacher")), float(t["accuracy"]))
+        for t in reference.get("teachers") or []
+        if isinstance(t, Mapping) and _num(t.get("accuracy")) is not None
+    ]
+    if final is None or (ground is None and not teachers):
+        return None
+    parts = []
+    if ground is not None:
+        launched = " it launched from" if summary.get("initial_model") == "reference" else ""
+        parts.append(f"{_points(final, ground)} the ground-only student{launched} ({percent(ground)})")
+    if teachers:
+        name, best = max(teachers, key=lambda t: t[1])
+        parts.append(f"{_points(final, best)} the best teacher ({name}, {percent(best)})")
+    return f"the federated student ended at {percent(final)}: " + ", ".join(parts)
+
+
 def run_warnings(summary: Mapping[str, Any]) -> list[str]:
     """Plain-language warnings for runs that say little."""
     warnings = []
@@ -152,4 +180,10 @@ def run_warnings(summary: Mapping[str, Any]) -> list[str]:
         warnings.append(f"accuracy fell at the end: final {percent(final)} against best {percent(best)}")
     if final is not None and initial is not None and final <= initial and _num(summary.get("aggregations")) != 0:
         warnings.append(f"accuracy did not improve: final {percent(final)}, initial {percent(initial)}")
+    ground = _num(_section(summary, "reference").get("ground_only_accuracy"))
+    if final is not None and ground is not None and final < ground:
+        warnings.append(
+            f"the federated student ended below the ground-only student: {percent(final)} against {percent(ground)}"
+            " (more contacts, a longer mission, federation.initial_model=reference or more imagery may help)"
+        )
     return warnings

@@ -16,7 +16,7 @@ from typing import Any
 from simsat.results.accuracy_plot import plot_accuracy
 from simsat.results.atomic import write_text
 from simsat.results.battery_plot import plot_battery
-from simsat.results.facts import human_bytes, run_title, run_warnings, summary_facts
+from simsat.results.facts import human_bytes, run_title, run_verdict, run_warnings, summary_facts
 from simsat.results.readme import EVENT_KINDS, FILES, METRIC_COLUMNS, write_run_readme
 from simsat.results.runfolder import RunData, intervals, read_run, transfers
 from simsat.results.timeline_plot import plot_timeline
@@ -155,6 +155,8 @@ def report_html(run: RunData) -> str:
     """The self-contained page (plots embedded) for a run whose PNGs are already in its folder."""
     title = run_title(run.summary) if run.summary else run.folder.name
     warnings = run_warnings(run.summary)
+    verdict = run_verdict(run.summary)
+    verdict_html = f"<p id=verdict><b>verdict:</b> {_esc(verdict)}</p>" if verdict else ""
     warn = (
         (
             "<section class=warnings id=warnings><ul>"
@@ -173,7 +175,7 @@ def report_html(run: RunData) -> str:
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<meta name=viewport content='width=device-width, initial-scale=1'><title>simsat run: {_esc(title)}</title>"
         f"<style>{CSS}</style></head><body>"
-        f"<h1>simsat run: {_esc(title)}</h1><p class=folder>{_esc(run.folder.resolve())}</p>{warn}"
+        f"<h1>simsat run: {_esc(title)}</h1><p class=folder>{_esc(run.folder.resolve())}</p>{verdict_html}{warn}"
         f"<h2>Summary</h2>{_facts_html(run.summary)}"
         f"<h2>Plots</h2>{_plots_html(run.folder)}"
         f"<h2>Contacts</h2>{_contacts_html(run)}"
@@ -186,7 +188,7 @@ def report_html(run: RunData) -> str:
 
 def render_run(folder: Path) -> None:
     """Write accuracy.png, timeline.png, battery.png, report.html and README.md into `folder`
-    from the files the mission wrote there."""
+    from the files the mission wrote there (and tensorboard/ where its config asks for it)."""
     folder = Path(folder)
     run = read_run(folder)
     plot_accuracy(run, folder / "accuracy.png")
@@ -194,3 +196,7 @@ def render_run(folder: Path) -> None:
     plot_battery(run, folder / "battery.png")
     write_run_readme(folder, run_title(run.summary) if run.summary else folder.name)
     write_text(folder / "report.html", report_html(run))
+    from simsat.results.tensorboard import wanted, write_run_scalars
+
+    if wanted(run):
+        write_run_scalars(run)

@@ -11,7 +11,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from simsat.results.facts import run_title, run_warnings, summary_facts
+from simsat.results.facts import run_title, run_verdict, run_warnings, summary_facts
 from simsat.results.runfolder import load_summary
 
 WIDTH = 100
@@ -35,6 +35,9 @@ def summary_renderable(summary: Mapping[str, Any]) -> Group:
     for row, values in rows.items():
         table.add_row(row, " · ".join(values))
     parts: list[Any] = [table]
+    verdict = run_verdict(summary)
+    if verdict:
+        parts.append(Text(f"verdict: {verdict}", style="bold"))
     for warning in run_warnings(summary):
         parts.append(Text(f"warning: {warning}", style="bold yellow"))
     return Group(*parts)

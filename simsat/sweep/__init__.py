@@ -3,7 +3,8 @@
 `simsat sweep scenario=tiny seed=1,2,3 federation.aggregation=sync,fedbuff` validates every
 combination (simsat.config), then runs each one as a Ray task on a local Ray or on an existing
 cluster (`ray.address=HOST:PORT` or RAY_ADDRESS), writes one normal run folder per combination
-inside one sweep folder, a `runs.csv` row per run and comparison plots.
+inside one sweep folder, a `runs.csv` row per run, and a comparison page (report.html, configs.csv,
+plots) rebuilt as runs finish.
 
 How runs share Ray. Each run is one Ray task that reserves `sweep.run_cpus` CPUs (0: the larger
 of `run.threads` and `training.threads`, the torch threads the run uses) and plays its mission
@@ -20,7 +21,9 @@ the worker dead with a system error). Runs therefore never call `ray.init`: the 
 connects once, and every run lives in that one Ray.
 
 Modules: `hashing` (config hashes), `plan` (the runs of a grid), `records` (each run's record and
-runs.csv), `task` (what a Ray task runs), `driver` (Ray, resume, progress), `plots`, and
+runs.csv), `task` (what a Ray task runs), `driver` (Ray, resume, progress), `fold` (seeds folded per
+configuration, configs.csv), `gather` (the runs of sweep and run folders), `plots` and `page` (the
+comparison plots and report.html, for a sweep and for `simsat compare`), and
 `experiment` (the centralized experiment's resumable pieces and summaries, for bench/eurosat_kd.py).
 This package never imports Hydra: the command line (simsat.cli.sweep) expands the grid with
 simsat.config.grid and hands over validated configs.

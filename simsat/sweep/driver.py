@@ -3,7 +3,8 @@
 The driver connects to Ray once (a local Ray of `ray.num_cpus` CPUs, or the cluster at
 `ray.address` / RAY_ADDRESS), submits every run that is not finished yet as a task reserving
 `sweep.run_cpus` CPUs, records each outcome as it arrives (records/<hash>.json, runs.csv), and
-draws the comparison plots at the end. See simsat.sweep for why runs play in the task's process.
+rewrites the comparison page (report.html, configs.csv, plots: simsat.sweep.page) as each run
+finishes. See simsat.sweep for why runs play in the task's process.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 from simsat.config.schema import SimsatConfig
 from simsat.errors import ConfigError
 from simsat.results.atomic import write_json
+from simsat.results.tensorboard import write_hparams
+from simsat.sweep.page import write_sweep_page
 from simsat.sweep.plan import ENGINE, SweepPlan, SweepRun, run_config, run_cpus
 from simsat.sweep.records import DONE, FAILED, RecordStore, write_runs_csv
 from simsat.sweep.task import execute_run, log_path, one_line
@@ -157,6 +160,14 @@ def _task(config: SimsatConfig, log_file: str, tracker: Any, key: str) -> dict[s
     return execute_run(config, log_file, started=lambda: tracker.start.remote(key))
 
 
+def _rebuild_page(folder: Path) -> None:
+    """The comparison page while runs go on: a failure to draw it is logged, and the sweep goes on."""
+    try:
+        write_sweep_page(folder)
+    except Exception as exc:
+        log.warning("sweep: the comparison page was not rebuilt: %s", one_line(exc))
+
+
 def run_sweep(plan: SweepPlan, folder: Path, report: Reporter = _no_report) -> SweepResult:
     """Run every unfinished run of `plan` into `folder`; return the rows of runs.csv and the counts."""
     store = RecordStore(folder)
@@ -176,15 +187,14 @@ def run_sweep(plan: SweepPlan, folder: Path, report: Reporter = _no_report) -> S
     state = SweepState(total=len(plan.runs), skipped=len(plan.runs) - len(todo))
     state.done = state.skipped
     write_runs_csv(folder / "runs.csv", plan, store.rows(plan))
+    _rebuild_page(folder)
     report(state)
     if todo:
         log.info("sweep: %d of %d runs to run, %d finished before", len(todo), len(plan.runs), state.skipped)
         _run_on_ray(plan, todo, folder, store, state, report)
     rows = store.rows(plan)
     write_runs_csv(folder / "runs.csv", plan, rows)
-    from simsat.sweep.plots import plot_sweep
-
-    plot_sweep(folder, plan.swept, rows)
+    write_sweep_page(folder)
     return SweepResult(folder=folder, rows=rows, state=state)
 
 
@@ -228,10 +238,13 @@ def _run_on_ray(
                     finished.add(run.hash)
                     if outcome["status"] == DONE:
                         state.done += 1
+                        if run.config.results.tensorboard:
+                            write_hparams(Path(outcome["run_folder"]), run.swept, f"run {run.index}")
                     else:
                         state.failed += 1
                         log.warning("run %d (%s) failed: %s", run.index, run.label, outcome["error"])
                     write_runs_csv(folder / "runs.csv", plan, store.rows(plan))
+                    _rebuild_page(folder)  # the page follows the sweep as runs finish
                 started = set(ray.get(tracker.keys.remote()))
                 state.running = len(started - finished)
                 report(state)

@@ -1,7 +1,7 @@
 """Config hashes: what identifies a run (or an experiment piece) regardless of where it runs.
 
 Keys that only say where or how a run executes (output and cache folders, progress, the Ray
-settings, the Flower engine, the sweep's own keys) are left out; file paths are resolved, so
+settings, the Flower engine, the sweep's own keys, extra result files) are left out; file paths are resolved, so
 `data.path=../data` and its absolute form hash the same.
 """
 
@@ -26,6 +26,7 @@ SCENARIO_EXECUTION_KEYS = (
     "ray",
     "sweep",
     "data.cache_dir",
+    "results",  # extra result files (TensorBoard)
 )
 # keys added to the schema after runs were recorded: hashed only when they differ from their
 # default, so a run recorded before a key existed keeps its hash (and its record)
