@@ -249,6 +249,7 @@ class SweepConfig:
 
     output_dir: str = "sweeps"
     run_cpus: float = 0.0  # Ray CPUs each run reserves; 0: max(run.threads, training.threads)
+    max_runs: int = 1000  # a grid of more runs is refused before anything is validated or run
 
 
 @dataclass

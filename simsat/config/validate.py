@@ -8,6 +8,7 @@ config names are checked separately (`simsat.config.inputs`), since checking the
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from simsat.config import checks as c
@@ -24,6 +25,7 @@ from simsat.errors import ConfigError
 
 if TYPE_CHECKING:
     from simsat.experiment.config import ExperimentConfig
+    from simsat.hardware.registry import HardwareRegistry
 
 PARTITIONS = ("iid", "dirichlet")
 TEACHER_TARGETS = ("view", "mean")  # see simsat.experiment.views.teacher_targets
@@ -31,6 +33,25 @@ MIN_SCENARIO_IMAGES = 10
 MIN_EXPERIMENT_IMAGES = 30
 STUDENT_INPUT_SIZE = 64  # both data sources give 64x64 images
 MB = 1 << 20
+MAX_SWEEP_RUNS = 1_000_000
+
+
+@dataclass
+class ValidationMemo:
+    """What validating many configs in one command (a sweep's grid) may share instead of redoing:
+    the hardware registry of each `hardware.files` list (built-ins, entry points, files read once)
+    and the weighting checks that passed. One memo lives as long as one command; nothing global."""
+
+    registries: dict[tuple[str, ...], HardwareRegistry] = field(default_factory=dict)
+    weightings: set[tuple[str, int, float]] = field(default_factory=set)
+
+    def registry(self, files: list[str]) -> HardwareRegistry:
+        from simsat.hardware.registry import default_registry
+
+        key = tuple(files)
+        if key not in self.registries:
+            self.registries[key] = default_registry(files)
+        return self.registries[key]
 
 
 def _check_constellation(config: SimsatConfig) -> int:
@@ -143,20 +164,19 @@ def _check_federation_names(config: SimsatConfig) -> None:
     AggregatorSettings(f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr)
 
 
-def _check_fleet(config: SimsatConfig, n_sats: int) -> None:
+def _check_fleet(config: SimsatConfig, n_sats: int, memo: ValidationMemo) -> None:
     """Profile files load, every satellite gets a known board, and each board holds the student's
     training footprint (weights, gradients, AdamW state, activations) at the batch size."""
     from simsat.data import CLASS_NAMES
     from simsat.hardware.fleet import assign_fleet, memory_shortfall
     from simsat.hardware.profiles import BYTES_PER_MB
-    from simsat.hardware.registry import default_registry
     from simsat.models.memory import training_memory
 
     files = config.hardware.files
     c.require(isinstance(files, list), "hardware.files", "must be a list of profile files or folders", files)
     for i, path in enumerate(files):
         c.text(f"hardware.files.{i}", path, "a profile file or folder")
-    fleet = assign_fleet(config.satellite.hardware, n_sats, default_registry(files))
+    fleet = assign_fleet(config.satellite.hardware, n_sats, memo.registry(files))
     model, batch = config.satellite.model, config.training.batch_size
     memory = training_memory(model, len(CLASS_NAMES), batch, STUDENT_INPUT_SIZE)
     short = memory_shortfall(fleet, memory.total)
@@ -248,8 +268,10 @@ def check_satellite_images(config: SimsatConfig, n_sats: int, n_images: int, sou
         )
 
 
-def validate_config(config: SimsatConfig) -> None:
+def validate_config(config: SimsatConfig, memo: ValidationMemo | None = None) -> None:
     """Raise ConfigError naming the first invalid key of a scenario; None when it is valid.
+
+    `memo` shares registries and passed checks between the configs of one command (a sweep).
 
     Plain values and the sizes they imply come first (no heavy imports: a typo is answered at
     once), then names looked up in registries (hardware, students, timm teachers, rules,
@@ -266,6 +288,7 @@ def validate_config(config: SimsatConfig) -> None:
     from simsat.world.antennas import check_policy
     from simsat.world.links import LinkRates
 
+    memo = ValidationMemo() if memo is None else memo
     s.check_name("name", config.name)
     s.check_seed("seed", config.seed)
     m = config.mission
@@ -333,6 +356,7 @@ def validate_config(config: SimsatConfig) -> None:
     c.choice("run.engine", config.run.engine, ("flower", "in_process"))
     s.check_output_key("sweep.output_dir", config.sweep.output_dir)
     c.non_negative("sweep.run_cpus", config.sweep.run_cpus, high=4096.0)
+    c.integer("sweep.max_runs", config.sweep.max_runs, 1, MAX_SWEEP_RUNS)
 
     check_demands(_scenario_demands(config, n_walker))  # before the shell is built
     epoch = build_epoch(config)
@@ -345,11 +369,14 @@ def validate_config(config: SimsatConfig) -> None:
 
     # names that must exist in their registries
     s.check_student("satellite.model", config.satellite.model)
-    _check_fleet(config, n_sats)
+    _check_fleet(config, n_sats, memo)
     _check_federation_names(config)
     s.check_teachers("distill.teachers", k.teachers, required=not k.reference_teacher)
     members = len(k.teachers) + int(k.reference_teacher)
-    s.check_weighting("distill.weighting", k.weighting, members, k.temperature)
+    weighting = (k.weighting, members, float(k.temperature))
+    if weighting not in memo.weightings:
+        s.check_weighting("distill.weighting", k.weighting, members, k.temperature)
+        memo.weightings.add(weighting)
     c.require(
         not k.reference_teacher or config.reference.epochs > 0,
         "distill.reference_teacher",
@@ -408,4 +435,4 @@ def validate_experiment(cfg: ExperimentConfig) -> None:
         s.check_weighting("rules", rule, len(cfg.teachers), cfg.temperature)
 
 
-__all__ = ["check_satellite_images", "satellite_count", "validate_config", "validate_experiment"]
+__all__ = ["ValidationMemo", "check_satellite_images", "satellite_count", "validate_config", "validate_experiment"]
