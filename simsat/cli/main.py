@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from simsat import __version__
 from simsat.errors import SimsatError
+from simsat.interrupt import Interrupted
 
 if TYPE_CHECKING:
     from simsat.interrupt import StopRequest
@@ -268,6 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except SimsatError as exc:
         print(f"simsat: error: {one_line(exc)}", file=sys.stderr)
+        return exc.exit_code
+    except Interrupted as exc:  # a command that routes SIGINT/SIGTERM to a StopRequest
+        print(f"simsat: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("simsat: interrupted", file=sys.stderr)
