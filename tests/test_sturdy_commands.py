@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -150,3 +150,85 @@ def test_calibrate_checks_name_and_output_before_measuring(
     line = _one_line(main(["hardware", "calibrate", *args]), 2, capsys)
     assert named in line
     assert _files(tmp_path) == before
+
+
+# --- simsat run: dates, files, fleets, faults ------------------------------------------------
+
+
+@pytest.fixture
+def no_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import simsat.runner
+
+    monkeypatch.setattr(simsat.runner, "run_scenario", _guard)
+
+
+def _tle(tmp: Path) -> None:
+    (tmp / "fleet.tle").write_text("anything\n")
+
+
+def _nothing(tmp: Path) -> None:
+    return None
+
+
+RUN_CASES = [
+    ("ends-after-9999", ["mission.start_utc=9999-12-31T20:00:00Z"], "after the year 9999", _nothing),
+    ("far-future", ["mission.start_utc=9999-01-01T00:00:00Z"], "mission.start_utc", _nothing),
+    ("year-1800", ["mission.start_utc=1800-01-01T00:00:00Z"], "1950-2050", _nothing),
+    ("runs-into-2051", ["mission.start_utc=2050-12-31T20:00:00Z"], "1950-2050", _nothing),
+    ("huge-duration", ["mission.duration_hours=1e9"], "mission.duration_hours", _nothing),
+    ("tle-unreadable", ["constellation.tle={tmp}/fleet.tle"], "fleet.tle", _tle),
+    ("tle-a-folder", ["constellation.tle={tmp}"], "constellation.tle", _nothing),
+    ("mixed-fleet-unknown-share", ["satellite.hardware={jetson_nano_5w: 0.99, cray_1: 0.01}"], "cray_1", _nothing),
+    ("mixed-fleet-unknown-zero", ["satellite.hardware={jetson_nano_5w: 1.0, cray_1: 0.0}"], "cray_1", _nothing),
+    ("every-training-fails", ["faults.train_failure_rate=1"], "faults.train_failure_rate", _nothing),
+    ("every-reply-late", ["faults.client_timeout_rate=1.0"], "faults.client_timeout_rate", _nothing),
+    ("every-contact-lost", ["faults.contact_loss_rate=1"], "faults.contact_loss_rate", _nothing),
+    ("all-dead-at-start", ["faults.dead_satellites=[{satellite: 0, at_hours: 0}, {satellite: 1, at_hours: 0}]"],
+     "faults.dead_satellites", _nothing),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("arguments", "culprit", "setup"), [pytest.param(*case[1:], id=case[0]) for case in RUN_CASES])
+def test_run_refuses_in_one_line(
+    arguments: list[str],
+    culprit: str,
+    setup: Callable[[Path], None],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    no_runs: None,
+) -> None:
+    if setup is _tle:  # unreadable (chmod 0 would not stop root, who runs CI here)
+        real = Path.read_text
+
+        def denied(path: Path, *args: object, **kwargs: object) -> str:
+            if path.name == "fleet.tle":
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Path, "read_text", denied)
+    monkeypatch.chdir(tmp_path)
+    setup(tmp_path)
+    before = _files(tmp_path)
+    args = [a.replace("{tmp}", str(tmp_path)) for a in arguments]
+    line = _one_line(main(["run", "scenario=tiny", f"run.output_dir={tmp_path}/out", *args]), 2, capsys)
+    assert culprit in line
+    assert _files(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        (["mission.start_utc=1990-06-01T00:00:00Z"], "2000-2049"),
+        (["faults.train_failure_rate=0.95"], "faults.train_failure_rate=0.95"),
+        (["federation.strategy=ground", "faults.train_failure_rate=0.5"], "has no effect"),
+        (["faults.dead_satellites=[{satellite: 0, at_hours: 0}, {satellite: 1, at_hours: 2}]"], "dead by hour 2"),
+    ],
+)
+def test_what_is_allowed_but_likely_not_meant_is_one_warning_naming_the_key(
+    arguments: list[str], named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_runs: None
+) -> None:
+    with pytest.raises(AssertionError, match="expensive work"):  # accepted: the guard stops it
+        main(["run", "scenario=tiny", f"run.output_dir={tmp_path}", f"data.cache_dir={tmp_path}/cache", *arguments])
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "WARNING" in lines[0] and named in lines[0], lines

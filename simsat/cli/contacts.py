@@ -14,6 +14,7 @@ Returns the CSV path, which the command prints last.
 from __future__ import annotations
 
 import csv
+import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from simsat.results.atomic import staged_folder
 from simsat.world.constants import DEG, EARTH_RADIUS_KM
 from simsat.world.stations import Station
 
+log = logging.getLogger("simsat.config")
 TIMELINE_MAX_SATELLITES = 40
 TRACK_MAX_SATELLITES = 12
 UMBRA, PENUMBRA = "#3a3a3a", "#b0b0b0"
@@ -223,8 +225,11 @@ def contacts_command(scenario: str, overrides: Sequence[str]) -> Path:
     """Load and validate the scenario and check where it goes (nothing is written on bad input),
     then write the plan; SIGINT/SIGTERM stop it (Interrupted) with nothing written."""
     from simsat.config.load import load_config
+    from simsat.config.validate import config_warnings
 
     config = load_config(scenario, overrides)
     check_contacts_output(config)
+    for line in config_warnings(config):
+        log.warning("%s", line)
     with stop_on_signals(StopRequest()) as stop:
         return write_contacts(config, stop=stop)

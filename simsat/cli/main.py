@@ -28,6 +28,7 @@ from simsat.errors import SimsatError
 from simsat.interrupt import Interrupted
 
 if TYPE_CHECKING:
+    from simsat.config.schema import SimsatConfig
     from simsat.interrupt import StopRequest
 
 DEFAULT_SCENARIO = "quickstart"
@@ -125,6 +126,14 @@ def _print_run_summary(folder: Path) -> None:
     print_summary(folder, sys.stderr)
 
 
+def warn_about(config: SimsatConfig) -> None:
+    """Log what the valid config allows but likely does not mean (simsat.config.validate.config_warnings)."""
+    from simsat.config.validate import config_warnings
+
+    for line in config_warnings(config):
+        logging.getLogger("simsat.config").warning("%s", line)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from simsat.cli.progress import progress_reporter
     from simsat.cli.resume import play_stoppably
@@ -134,6 +143,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario, overrides = _split_overrides(args.overrides)
     config = load_config(scenario, overrides)
     check_scenario_inputs(config)  # output folder, data, checkpoints: before anything is written
+    warn_about(config)
     from simsat.runner import run_scenario  # heavy imports only after the config is valid
 
     _quiet_flwr(args.verbose)
@@ -155,6 +165,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     try:
         config = load_saved_config(folder.path / "config.yaml")
         check_scenario_inputs(config)
+        warn_about(config)
     except BaseException:
         folder.unlock()
         raise

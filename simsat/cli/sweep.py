@@ -23,6 +23,7 @@ from simsat.config import checks
 from simsat.config.batch import ScenarioBatch
 from simsat.config.grid import expand_grid, first_combination
 from simsat.config.load import split_selector
+from simsat.config.validate import config_warnings
 from simsat.errors import ConfigError
 from simsat.sweep.driver import SweepResult, SweepState, check_resources, run_sweep, sweep_folder
 from simsat.sweep.hashing import scenario_hash
@@ -176,6 +177,18 @@ def plan_sweep(items: Sequence[str], progress: CheckProgress | None = None) -> S
     return plan
 
 
+def warn_about_runs(plan: SweepPlan) -> None:
+    """Each distinct warning of the runs' configs once, with the runs it concerns."""
+    runs: dict[str, list[int]] = {}
+    for run in plan.runs:
+        for line in config_warnings(run.config):
+            runs.setdefault(line, []).append(run.index)
+    for line, indices in runs.items():
+        which = "every run" if len(indices) == len(plan.runs) else f"run(s) {', '.join(map(str, indices[:10]))}"
+        more = "" if len(indices) <= 10 or len(indices) == len(plan.runs) else f" and {len(indices) - 10} more"
+        logging.getLogger("simsat.config").warning("%s (%s%s)", line, which, more)
+
+
 def print_grid(plan: SweepPlan, stream: TextIO) -> None:
     from simsat.cli.tables import print_table
 
@@ -218,6 +231,7 @@ def sweep_command(items: Sequence[str], dry_run: bool) -> int:
     folder, items = resumed_items(items)
     with CheckProgress(sys.stderr) as progress:
         plan = plan_sweep(items, progress)
+    warn_about_runs(plan)
     if dry_run:
         print_grid(plan, sys.stdout)
         return 0

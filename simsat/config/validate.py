@@ -208,6 +208,79 @@ def _check_faults(config: SimsatConfig, n_sats: int) -> None:
     c.require(len(set(indices)) == len(indices), "faults.dead_satellites", "names a satellite twice", indices)
 
 
+def _check_contributions(config: SimsatConfig, n_sats: int) -> None:
+    """Faults under which no satellite could ever contribute make a run that means nothing."""
+    from simsat.mission.strategies import get_strategy
+
+    f = config.faults
+    c.require(
+        f.contact_loss_rate < 1.0, "faults.contact_loss_rate", "is 1: every contact is lost, nothing is ever sent",
+        f.contact_loss_rate,
+    )  # fmt: skip
+    dead_at_start = {d.satellite for d in f.dead_satellites if d.at_hours == 0}
+    c.require(
+        len(dead_at_start) < n_sats,
+        "faults.dead_satellites",
+        f"has all {n_sats} satellites dead at hour 0: none can ever contribute",
+        sorted(dead_at_start),
+    )
+    strategy = get_strategy(config.federation.strategy)
+    if strategy.downlinks_updates:
+        for key in ("train_failure_rate", "client_timeout_rate"):
+            rate = getattr(f, key)
+            what = "raises" if key == "train_failure_rate" else "comes back too late"
+            c.require(
+                rate < 1.0,
+                f"faults.{key}",
+                f"is 1: every training {what}, so no satellite can ever contribute (federation.strategy="
+                f"{strategy.name} trains on the satellites)",
+                rate,
+            )
+
+
+def _fault_warnings(config: SimsatConfig, n_sats: int) -> list[str]:
+    from simsat.mission.strategies import get_strategy
+
+    f = config.faults
+    warnings = []
+    strategy = get_strategy(config.federation.strategy)
+    counts = (1.0 - f.train_failure_rate) * (1.0 - f.client_timeout_rate)
+    if strategy.downlinks_updates and counts < 0.1:
+        warnings.append(
+            f"faults.train_failure_rate={f.train_failure_rate:g} and faults.client_timeout_rate="
+            f"{f.client_timeout_rate:g}: only {counts:.1%} of trainings come back, and a satellite is dropped after"
+            f" faults.max_client_errors={f.max_client_errors} failures in a row"
+        )
+    if not strategy.downlinks_updates:
+        idle = [k for k in ("train_failure_rate", "client_timeout_rate") if getattr(f, k) > 0]
+        warnings += [
+            f"faults.{k}={getattr(f, k):g} has no effect: federation.strategy={strategy.name} trains no satellite"
+            for k in idle
+        ]
+    if f.contact_loss_rate >= 0.9:
+        warnings.append(f"faults.contact_loss_rate={f.contact_loss_rate:g}: most contacts are lost")
+    dead = {d.satellite: float(d.at_hours) for d in f.dead_satellites}
+    if len(dead) == n_sats and n_sats > 0:
+        warnings.append(
+            f"faults.dead_satellites: every satellite is dead by hour {max(dead.values()):g} of"
+            f" mission.duration_hours={config.mission.duration_hours:g}; the mission stops then"
+        )
+    return warnings
+
+
+def config_warnings(config: SimsatConfig) -> list[str]:
+    """One line for each thing in a valid config that is allowed but likely not meant, each naming
+    the keys that cause it (dates outside the years the models are checked for, faults that leave
+    little of the run). The command line logs them once, before the work starts."""
+    from simsat.world.timebase import check_mission_years, parse_utc
+
+    warnings = []
+    years = check_mission_years(parse_utc(config.mission.start_utc), config.mission.duration_hours * 3600.0)
+    if years is not None:
+        warnings.append(years)
+    return warnings + _fault_warnings(config, satellite_count(config))
+
+
 def _check_power(config: SimsatConfig) -> None:
     p = config.satellite.power
     k = "satellite.power."
@@ -287,6 +360,7 @@ def validate_config(config: SimsatConfig, memo: ValidationMemo | None = None) ->
     )
     from simsat.world.antennas import check_policy
     from simsat.world.links import LinkRates
+    from simsat.world.timebase import check_mission_years, parse_utc
 
     memo = ValidationMemo() if memo is None else memo
     s.check_name("name", config.name)
@@ -296,6 +370,7 @@ def validate_config(config: SimsatConfig, memo: ValidationMemo | None = None) ->
     c.positive("mission.contact_step_s", m.contact_step_s, high=3600.0)
     c.non_negative("mission.command_s", m.command_s, high=3600.0)
     c.text("mission.start_utc", m.start_utc, "an ISO 8601 UTC time like 2025-03-20T00:00:00Z")
+    check_mission_years(parse_utc(m.start_utc), m.duration_hours * 3600.0)  # the warning: config_warnings
     c.text("mission.antenna_policy", m.antenna_policy, "an antenna policy name")
     n_walker = _check_constellation(config)
     _check_stations(config)
@@ -371,6 +446,7 @@ def validate_config(config: SimsatConfig, memo: ValidationMemo | None = None) ->
     s.check_student("satellite.model", config.satellite.model)
     _check_fleet(config, n_sats, memo)
     _check_federation_names(config)
+    _check_contributions(config, n_sats)
     s.check_teachers("distill.teachers", k.teachers, required=not k.reference_teacher)
     members = len(k.teachers) + int(k.reference_teacher)
     weighting = (k.weighting, members, float(k.temperature))
@@ -435,4 +511,11 @@ def validate_experiment(cfg: ExperimentConfig) -> None:
         s.check_weighting("rules", rule, len(cfg.teachers), cfg.temperature)
 
 
-__all__ = ["ValidationMemo", "check_satellite_images", "satellite_count", "validate_config", "validate_experiment"]
+__all__ = [
+    "ValidationMemo",
+    "check_satellite_images",
+    "config_warnings",
+    "satellite_count",
+    "validate_config",
+    "validate_experiment",
+]

@@ -109,7 +109,8 @@ class JournaledTransport:
         self.inner = inner
         self.journal = journal
         self.stop = stop
-        self._pending: dict[int, tuple[str, str, Entry | None]] = {}  # satellite -> key, check, entry
+        # satellite -> key, check, the journaled result (decoded)
+        self._pending: dict[int, tuple[str, str, tuple[TrainReport, UpdatePacket | None] | None]] = {}
         self._delivered: dict[int, str] = {}  # satellite -> fingerprint of the last uplink it got
 
     def uplink_bytes(self, packet: UplinkPacket) -> int:
@@ -128,16 +129,16 @@ class JournaledTransport:
         self.stop()
         key = self.journal.next_key(f"train-s{satellite:04d}")
         check = fingerprint("train", satellite, acquired, self._delivered.get(satellite, ""))
-        entry = self.journal.recall(key, check)
-        if entry is None:  # an injected failure (`fail`, drawn from the seed) is drawn the same on a replay
+        journaled = self.journal.recall_as(key, check, entry_training)
+        if journaled is None:  # an injected failure (`fail`, drawn from the seed) is drawn the same on a replay
             self.inner.start_training(satellite, acquired, fail)
-        self._pending[satellite] = (key, check, entry)
+        self._pending[satellite] = (key, check, journaled)
 
     def finish_training(self, satellite: int) -> TrainReport:
         self.stop()
-        key, check, entry = self._pending.pop(satellite)
-        if entry is not None:
-            report, update = entry_training(entry)
+        key, check, journaled = self._pending.pop(satellite)
+        if journaled is not None:
+            report, update = journaled
             self.inner.restore_training(satellite, update)
             return report
         result = self.inner.finish_training_update(satellite)
