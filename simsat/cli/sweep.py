@@ -25,7 +25,7 @@ from simsat.config.grid import expand_grid, first_combination
 from simsat.config.load import split_selector
 from simsat.config.validate import config_warnings
 from simsat.errors import ConfigError
-from simsat.sweep.driver import SweepResult, SweepState, check_resources, run_sweep, sweep_folder
+from simsat.sweep.driver import SweepResult, SweepState, check_resources, ray_address, run_sweep, sweep_folder
 from simsat.sweep.hashing import scenario_hash
 from simsat.sweep.plan import SweepPlan, build_plan
 
@@ -226,7 +226,7 @@ def print_results(result: SweepResult, swept: Sequence[str], stream: TextIO) -> 
 
 def sweep_command(items: Sequence[str], dry_run: bool) -> int:
     """Plan, validate, run; print the sweep folder last. Exit 1 only when every run failed."""
-    from simsat.config.inputs import check_output_dir
+    from simsat.config.inputs import check_output_dir, check_ray_address
 
     folder, items = resumed_items(items)
     with CheckProgress(sys.stderr) as progress:
@@ -235,6 +235,8 @@ def sweep_command(items: Sequence[str], dry_run: bool) -> int:
     if dry_run:
         print_grid(plan, sys.stdout)
         return 0
+    shared = plan.shared
+    check_ray_address(ray_address(shared), "ray.address" if shared.ray.address else "RAY_ADDRESS")
     if folder is None:
         check_output_dir("sweep.output_dir", plan.shared.sweep.output_dir)
         folder = sweep_folder(plan)
