@@ -232,3 +232,17 @@ def test_what_is_allowed_but_likely_not_meant_is_one_warning_naming_the_key(
         main(["run", "scenario=tiny", f"run.output_dir={tmp_path}", f"data.cache_dir={tmp_path}/cache", *arguments])
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(lines) == 1 and "WARNING" in lines[0] and named in lines[0], lines
+
+
+def test_a_signal_while_calibrating_leaves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import simsat.hardware.calibrate
+
+    def measured_then_killed(*args: object, **kwargs: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(simsat.hardware.calibrate, "measure", measured_then_killed)
+    code = main(["hardware", "calibrate", "--name", "mine", "--out", str(tmp_path / "sub" / "mine.yaml")])
+    line = _one_line(code, 143, capsys)
+    assert "SIGTERM" in line and _files(tmp_path) == set()

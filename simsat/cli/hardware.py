@@ -16,6 +16,7 @@ from typing import Any
 from simsat.cli.tables import print_table
 from simsat.errors import ConfigError
 from simsat.hardware.registry import HardwareRegistry, default_registry
+from simsat.interrupt import StopRequest, stop_on_signals
 
 DEFAULT_MODEL = "resnet8"
 DEFAULT_INPUT_SIZE = 64
@@ -157,9 +158,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     base = registry.get(args.base)
     out = Path(args.out) if args.out else Path(f"{args.name}.yaml")
     check_calibration_output(out)  # before the measurement
-    calibration = measure(args.model, args.batch_size, args.input_size, args.threads, args.images, args.repeats)
-    profile = calibrated_profile(args.name, calibration, base, physical_memory_mb(), args.idle_w, args.busy_w)
-    write_profile(profile, out)
+    with stop_on_signals(StopRequest()):  # SIGTERM: one line, exit 143, no file begun left behind
+        calibration = measure(args.model, args.batch_size, args.input_size, args.threads, args.images, args.repeats)
+        profile = calibrated_profile(args.name, calibration, base, physical_memory_mb(), args.idle_w, args.busy_w)
+        write_profile(profile, out)
     print(
         f"{args.model} on this machine ({args.threads} threads, batch {args.batch_size}, {args.input_size} px):"
         f" training {calibration.training_flops_per_s / 1e9:.2f} GFLOP/s"
