@@ -90,9 +90,11 @@ class ScenarioBatch:
         try:
             self._apply(values, base)
             return to_typed(base, self.label)
-        finally:
+        finally:  # the saved copies go back as they are (OmegaConf's setter would validate and copy them again)
+            content = base.__dict__["_content"]
             for name, node in saved.items():
-                base._set_item_impl(name, node)
+                node.__dict__["_parent"] = base
+                content[name] = node
 
     def load(self, overrides: Sequence[str]) -> SimsatConfig:
         """Compose, convert to the typed schema and validate, as `load_config(scenario, overrides)`."""
