@@ -7,7 +7,7 @@ The keys are found by walking the schema's dataclasses (simsat.config.schema), s
 fuzzed without touching this file. CI runs a bounded number of examples with a fixed seed; a
 longer run by hand:
 
-    SIMSAT_FUZZ_EXAMPLES=3000 SIMSAT_FUZZ_REPORT=fuzz.json python -m pytest -q tests/test_fuzz_config.py -p no:randomly
+    SIMSAT_FUZZ_EXAMPLES=3000 SIMSAT_FUZZ_REPORT=fuzz.json python -m pytest -q tests/test_fuzz_config.py
 """
 
 from __future__ import annotations
