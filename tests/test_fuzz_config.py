@@ -131,11 +131,13 @@ COUNTS: Counter[str] = Counter()  # what the examples did, for the report of a l
 KEYS_DRAWN: Counter[str] = Counter()
 
 
-def _report() -> None:
-    """The counts so far, into SIMSAT_FUZZ_REPORT (after every example: a stopped run still tells)."""
+def _report(current: object = None) -> None:
+    """The counts so far, into SIMSAT_FUZZ_REPORT (at every example: a stopped run still tells,
+    and names the example it was working on)."""
     path = os.environ.get("SIMSAT_FUZZ_REPORT")
     if path:
         report = {
+            "current": current,
             "examples": dict(COUNTS),
             "keys": len(KEYS),
             "keys_drawn": len(KEYS_DRAWN),
@@ -210,11 +212,13 @@ def test_every_key_takes_any_value_or_refuses_it_in_one_line(
 ) -> None:
     KEYS_DRAWN.update(key for key, _ in pairs)
     items = [f"{key}={value}" for key, value in pairs]
+    _report(items)
     config = _accepts_or_refuses(batch, items)
     COUNTS["drawn"] += 1
     COUNTS["accepted" if config is not None else "refused"] += 1
     _report()
     if config is not None:
+        _report(items)
         _builds(config, sandbox)
         assert list(sandbox.iterdir()) == [sandbox / "config.yaml"], "validation wrote a file"
 

@@ -246,3 +246,14 @@ def test_a_signal_while_calibrating_leaves_nothing(
     code = main(["hardware", "calibrate", "--name", "mine", "--out", str(tmp_path / "sub" / "mine.yaml")])
     line = _one_line(code, 143, capsys)
     assert "SIGTERM" in line and _files(tmp_path) == set()
+
+
+def test_a_constellation_that_never_sees_a_station_has_an_empty_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by tests/test_fuzz_config.py: an equatorial shell never rises over the tiny
+    scenario's station at 78 N, and the contact search failed on its empty list of passes."""
+    args = ["contacts", "scenario=tiny", "constellation.inclination_deg=0", f"run.output_dir={tmp_path}"]
+    assert main(args) == 0
+    csv = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    assert csv.read_text().splitlines()[1:] == []
