@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import psutil
 import pytest
 import yaml
@@ -137,9 +138,14 @@ def _kill_and_resume(
     assert read_status(folder)["state"] == "running"  # killed: nobody could say otherwise
     assert not (folder / "metrics.csv").exists()  # only the .partial file the mission was writing
     journaled = {p.name for p in (folder / "journal").glob("*.npz")}
+    damaged = _damage_journal(folder / "journal") if engine == "in_process" else []
 
     assert main(["resume", str(folder)]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
+    for name in damaged:  # each damaged file named in a warning, its work done again
+        assert any(name in line and "WARNING" in line for line in captured.err.splitlines()), (name, captured.err)
+    assert "Traceback" not in captured.err
     assert out.strip().splitlines()[-1] == str(folder)
     assert (folder / "metrics.csv").read_bytes() == (uninterrupted / "metrics.csv").read_bytes()
     assert _summary_without_wall(folder) == _summary_without_wall(uninterrupted)
@@ -148,6 +154,24 @@ def _kill_and_resume(
     assert not (folder / "journal").exists() and not list(folder.glob("*.partial"))
     assert any(name.startswith("train-") for name in journaled)  # the resume had work to replay
     assert '"kind": "ground_refine"' in (folder / "events.jsonl").read_text()
+
+
+def _damage_journal(journal: Path) -> list[str]:
+    """Damage the journal as a broken copy or disk would: a training entry cut short, an
+    evaluation entry whole but without its scores (another shape), wall.json cut short."""
+    train = sorted(journal.glob("train-*.npz"))[0]
+    train.write_bytes(train.read_bytes()[: train.stat().st_size // 2])
+    evaluation = sorted(journal.glob("eval-*.npz"))[0]
+    with np.load(evaluation) as data:
+        arrays = {name: data[name] for name in data.files}
+    meta = json.loads(arrays["__meta__"].tobytes())
+    meta.pop("scores")
+    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    with evaluation.open("wb") as handle:
+        np.savez(handle, **arrays)
+    wall = journal / "wall.json"
+    wall.write_text(wall.read_text()[:5])
+    return [train.name, evaluation.name, "wall.json"]
 
 
 @pytest.mark.slow  # a stopped and a finished run: minutes; the quick set keeps a killed run's resume
@@ -260,3 +284,38 @@ def test_journal_replays_whole_entries_and_goes_live_when_inputs_change(tmp_path
     assert remember(again, "changed", 3) == {"value": 3}  # other inputs: computed, and live from here
     assert again.live and calls == [1, 2, 3]
     assert remember(again, "c", 4) == {"value": 4} and calls == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("damage", ["cut-short", "garbage", "empty", "no-field", "facts-a-list"])
+def test_a_damaged_journal_entry_is_computed_again_with_a_warning_naming_it(
+    damage: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[int] = []
+
+    def remember(journal: Journal, value: int) -> dict:
+        def work() -> dict:
+            calls.append(value)
+            return {"value": value}
+
+        return journal.remember("eval", "same", work, lambda r: Entry({"r": r}), lambda e: dict(e.meta["r"]))
+
+    first = Journal(tmp_path / "journal")
+    remember(first, 1)
+    path = tmp_path / "journal" / "eval-000001.npz"
+    if damage == "cut-short":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "garbage":
+        path.write_bytes(os.urandom(300))
+    elif damage == "empty":
+        path.write_bytes(b"")
+    else:
+        facts: object = {"check": "same"} if damage == "no-field" else ["check", "same"]
+        np.savez(path, __meta__=np.frombuffer(json.dumps(facts).encode(), dtype=np.uint8))
+    (tmp_path / "journal" / "wall.json").write_text('{"wall_sec')
+    again = Journal(tmp_path / "journal")
+    assert again.earlier_wall_seconds is None
+    assert remember(again, 2) == {"value": 2} and calls == [1, 2]  # computed again ...
+    assert not again.live and again.replayed == 0
+    assert remember(Journal(tmp_path / "journal"), 3) == {"value": 2}  # ... and kept whole
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("eval-000001.npz" in w for w in warnings) and any("wall.json" in w for w in warnings), warnings

@@ -16,6 +16,7 @@ Returns the CSV path, which the command prints last.
 from __future__ import annotations
 
 import csv
+import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,18 +24,29 @@ from pathlib import Path
 import numpy as np
 
 from simsat.config.schema import SimsatConfig
+from simsat.interrupt import StopRequest, stop_on_signals
 from simsat.mission.plan import WorldPlan, build_world
+from simsat.results.atomic import staged_folder
 from simsat.world.constants import DEG, EARTH_RADIUS_KM
 from simsat.world.isl import IslSpan, compute_isl
 from simsat.world.stations import Station
 
+log = logging.getLogger("simsat.config")
 TIMELINE_MAX_SATELLITES = 40
 TRACK_MAX_SATELLITES = 12
 UMBRA, PENUMBRA = "#3a3a3a", "#b0b0b0"
 
 
-def write_contacts(config: SimsatConfig, out_dir: Path | None = None) -> Path:
-    """Compute the plan of ``config`` and write the CSV and both plots; returns the CSV path."""
+def contacts_folder(config: SimsatConfig) -> Path:
+    """Where `simsat contacts` writes: <run.output_dir>/<name>-contacts."""
+    return Path(config.run.output_dir).expanduser() / f"{config.name}-contacts"
+
+
+def write_contacts(config: SimsatConfig, out_dir: Path | None = None, stop: StopRequest | None = None) -> Path:
+    """Compute the plan of ``config`` and write the CSV and both plots; returns the CSV path.
+
+    The three files appear together or not at all (written into a temporary folder first); with
+    `stop` given, a signal cannot break their publication off half-way."""
     world = build_world(config)
     isl = config.isl
     spans = (
@@ -49,15 +61,14 @@ def write_contacts(config: SimsatConfig, out_dir: Path | None = None) -> Path:
         if isl.enabled
         else None
     )
-    folder = out_dir if out_dir is not None else Path(config.run.output_dir) / f"{config.name}-contacts"
-    folder.mkdir(parents=True, exist_ok=True)
-    csv_path = folder / "contacts.csv"
-    if spans is not None:
-        write_isl_csv(world, spans, folder / "isl_contacts.csv")
-    write_csv(world, csv_path)
-    plot_timeline(world, folder / "timeline.png")
-    plot_ground_tracks(world, folder / "ground_tracks.png")
-    return csv_path
+    folder = out_dir if out_dir is not None else contacts_folder(config)
+    with staged_folder(folder, stop.deferred if stop is not None else None) as tmp:
+        if spans is not None:
+            write_isl_csv(world, spans, tmp / "isl_contacts.csv")
+        write_csv(world, tmp / "contacts.csv")
+        plot_timeline(world, tmp / "timeline.png")
+        plot_ground_tracks(world, tmp / "ground_tracks.png")
+    return folder / "contacts.csv"
 
 
 def _mean_rates(world: WorldPlan, k: int) -> tuple[float, float]:
@@ -239,9 +250,23 @@ def plot_ground_tracks(world: WorldPlan, path: Path, track_hours: float = 3.0) -
     plt.close(fig)
 
 
+def check_contacts_output(config: SimsatConfig) -> None:
+    """run.output_dir and the contacts folder in it can be written (checked before the plan)."""
+    from simsat.config.inputs import check_output_dir
+
+    check_output_dir("run.output_dir", config.run.output_dir)
+    check_output_dir("run.output_dir", str(contacts_folder(config)))
+
+
 def contacts_command(scenario: str, overrides: Sequence[str]) -> Path:
-    """Load and validate the scenario (nothing is written on bad input), then write the plan."""
+    """Load and validate the scenario and check where it goes (nothing is written on bad input),
+    then write the plan; SIGINT/SIGTERM stop it (Interrupted) with nothing written."""
     from simsat.config.load import load_config
+    from simsat.config.validate import config_warnings
 
     config = load_config(scenario, overrides)
-    return write_contacts(config)
+    check_contacts_output(config)
+    for line in config_warnings(config):
+        log.warning("%s", line)
+    with stop_on_signals(StopRequest()) as stop:
+        return write_contacts(config, stop=stop)

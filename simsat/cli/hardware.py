@@ -16,6 +16,7 @@ from typing import Any
 from simsat.cli.tables import print_table
 from simsat.errors import ConfigError
 from simsat.hardware.registry import HardwareRegistry, default_registry
+from simsat.interrupt import StopRequest, stop_on_signals
 
 DEFAULT_MODEL = "resnet8"
 DEFAULT_INPUT_SIZE = 64
@@ -122,9 +123,32 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+NAME_FORBIDDEN = set(" \t,=:[]{}'\"/\\#")  # a name must be usable as satellite.hardware=NAME
+
+
+def check_profile_name(name: str) -> None:
+    """A new profile's name: non-empty, printable, and usable as `satellite.hardware=NAME`."""
+    bad = sorted({ch for ch in name if ch in NAME_FORBIDDEN or not ch.isprintable()})
+    if not name.strip() or bad:
+        what = f"contains {''.join(bad)!r}" if bad and name.strip() else "is empty"
+        raise ConfigError(f"--name {name!r} {what}: a profile name is used as satellite.hardware=NAME")
+
+
+def check_calibration_output(out: Path) -> None:
+    """--out ends in .yaml/.yml, is not a folder, and its folder exists or can be created."""
+    from simsat.config.inputs import check_output_dir
+
+    if out.suffix.lower() not in (".yaml", ".yml"):
+        raise ConfigError(f"--out {out} must end in .yaml or .yml")
+    if out.is_dir():
+        raise ConfigError(f"--out {out} is a folder, not a file")
+    check_output_dir("--out", str(out.parent))
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from simsat.hardware.calibrate import calibrated_profile, measure, physical_memory_mb, write_profile
 
+    check_profile_name(args.name)
     registry = _registry(args)
     if args.name in registry:
         raise ConfigError(
@@ -133,9 +157,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         )
     base = registry.get(args.base)
     out = Path(args.out) if args.out else Path(f"{args.name}.yaml")
-    calibration = measure(args.model, args.batch_size, args.input_size, args.threads, args.images, args.repeats)
-    profile = calibrated_profile(args.name, calibration, base, physical_memory_mb(), args.idle_w, args.busy_w)
-    write_profile(profile, out)
+    check_calibration_output(out)  # before the measurement
+    with stop_on_signals(StopRequest()):  # SIGTERM: one line, exit 143, no file begun left behind
+        calibration = measure(args.model, args.batch_size, args.input_size, args.threads, args.images, args.repeats)
+        profile = calibrated_profile(args.name, calibration, base, physical_memory_mb(), args.idle_w, args.busy_w)
+        write_profile(profile, out)
     print(
         f"{args.model} on this machine ({args.threads} threads, batch {args.batch_size}, {args.input_size} px):"
         f" training {calibration.training_flops_per_s / 1e9:.2f} GFLOP/s"

@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, NoReturn
 
 from simsat import __version__
 from simsat.errors import ConfigError, SimsatError
+from simsat.interrupt import Interrupted
 
 if TYPE_CHECKING:
+    from simsat.config.schema import SimsatConfig
     from simsat.interrupt import StopRequest
 
 DEFAULT_SCENARIO = "quickstart"
@@ -128,6 +130,14 @@ def _print_run_summary(folder: Path) -> None:
     print_summary(folder, sys.stderr)
 
 
+def warn_about(config: SimsatConfig) -> None:
+    """Log what the valid config allows but likely does not mean (simsat.config.validate.config_warnings)."""
+    from simsat.config.validate import config_warnings
+
+    for line in config_warnings(config):
+        logging.getLogger("simsat.config").warning("%s", line)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from simsat.cli.progress import progress_reporter
     from simsat.cli.resume import play_stoppably
@@ -137,6 +147,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario, overrides = _split_overrides(args.overrides)
     config = load_config(scenario, overrides)
     check_scenario_inputs(config)  # output folder, data, checkpoints: before anything is written
+    warn_about(config)
     if args.dry_run:
         from simsat.cli.plan import print_plan
 
@@ -163,6 +174,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     try:
         config = load_saved_config(folder.path / "config.yaml")
         check_scenario_inputs(config)
+        warn_about(config)
     except BaseException:
         folder.unlock()
         raise
@@ -296,6 +308,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except SimsatError as exc:
         print(f"simsat: error: {one_line(exc)}", file=sys.stderr)
+        return exc.exit_code
+    except Interrupted as exc:  # a command that routes SIGINT/SIGTERM to a StopRequest
+        print(f"simsat: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("simsat: interrupted", file=sys.stderr)

@@ -9,6 +9,7 @@ nearest existing parent. Every error is one ConfigError line naming the key and 
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,11 +91,34 @@ def _verify_eurosat(prefix: str, path: str, cache_dir: str, split_dir: str = "")
         raise ConfigError(f"{prefix}path: {exc}") from None
 
 
+RAY_CONNECT_TIMEOUT_S = 5.0
+
+
+def check_ray_address(address: str, key: str) -> None:
+    """The Ray cluster at `address` answers (a TCP connection to its port, a few seconds at most),
+    so that a cluster that is down is named before the run's work starts. '' (a local Ray) and
+    Ray's own words ('local', 'auto') are not checked."""
+    if not address or address in ("local", "auto"):
+        return
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"{key}={address!r} must be HOST:PORT (e.g. 127.0.0.1:6379) or empty for a local Ray")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=RAY_CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"{key}={address}: no Ray cluster answers there ({reason}); is it running?") from None
+
+
 def check_scenario_inputs(config: SimsatConfig) -> None:
-    """Output folder, cache folder, data and teacher checkpoints of a validated scenario."""
+    """Output folder, cache folder, data and teacher checkpoints of a validated scenario, and the
+    Ray cluster it names (engine flower)."""
     from simsat.data import CLASS_NAMES
 
     d = config.data
+    if config.run.engine == "flower":
+        key = "ray.address" if config.ray.address else "RAY_ADDRESS"
+        check_ray_address(config.ray.address or os.environ.get("RAY_ADDRESS", ""), key)
     check_output_dir("run.output_dir", config.run.output_dir)
     check_output_dir("data.cache_dir", d.cache_dir)
     eurosat = d.source == "eurosat"

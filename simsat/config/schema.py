@@ -272,6 +272,7 @@ class SweepConfig:
     output_dir: str = "sweeps"  # where sweep folders go
     run_cpus: float = 0.0  # Ray CPUs each run reserves; 0: max(run.threads, training.threads)
     run_gpus: float = 0.0  # Ray GPUs each run reserves (a share: 0.5 puts two runs on one GPU)
+    max_runs: int = 1000  # a grid of more runs is refused before anything is validated or run
 
 
 @dataclass

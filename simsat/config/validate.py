@@ -8,6 +8,7 @@ config names are checked separately (`simsat.config.inputs`), since checking the
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from simsat.config import checks as c
@@ -25,6 +26,7 @@ from simsat.errors import ConfigError
 
 if TYPE_CHECKING:
     from simsat.experiment.config import ExperimentConfig
+    from simsat.hardware.registry import HardwareRegistry
 
 PARTITIONS = ("iid", "dirichlet")
 TEACHER_TARGETS = ("view", "mean")  # see simsat.experiment.views.teacher_targets
@@ -32,6 +34,25 @@ MIN_SCENARIO_IMAGES = 10
 MIN_EXPERIMENT_IMAGES = 30
 STUDENT_INPUT_SIZE = 64  # both data sources give 64x64 images
 MB = 1 << 20
+MAX_SWEEP_RUNS = 1_000_000
+
+
+@dataclass
+class ValidationMemo:
+    """What validating many configs in one command (a sweep's grid) may share instead of redoing:
+    the hardware registry of each `hardware.files` list (built-ins, entry points, files read once)
+    and the weighting checks that passed. One memo lives as long as one command; nothing global."""
+
+    registries: dict[tuple[str, ...], HardwareRegistry] = field(default_factory=dict)
+    weightings: set[tuple[str, int, float]] = field(default_factory=set)
+
+    def registry(self, files: list[str]) -> HardwareRegistry:
+        from simsat.hardware.registry import default_registry
+
+        key = tuple(files)
+        if key not in self.registries:
+            self.registries[key] = default_registry(files)
+        return self.registries[key]
 
 
 def _check_constellation(config: SimsatConfig) -> int:
@@ -144,20 +165,19 @@ def _check_federation_names(config: SimsatConfig) -> None:
     AggregatorSettings(f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr)
 
 
-def _check_fleet(config: SimsatConfig, n_sats: int) -> None:
+def _check_fleet(config: SimsatConfig, n_sats: int, memo: ValidationMemo) -> None:
     """Profile files load, every satellite gets a known board, and each board holds the student's
     training footprint (weights, gradients, AdamW state, activations) at the batch size."""
     from simsat.data import CLASS_NAMES
     from simsat.hardware.fleet import assign_fleet, memory_shortfall
     from simsat.hardware.profiles import BYTES_PER_MB
-    from simsat.hardware.registry import default_registry
     from simsat.models.memory import training_memory
 
     files = config.hardware.files
     c.require(isinstance(files, list), "hardware.files", "must be a list of profile files or folders", files)
     for i, path in enumerate(files):
         c.text(f"hardware.files.{i}", path, "a profile file or folder")
-    fleet = assign_fleet(config.satellite.hardware, n_sats, default_registry(files))
+    fleet = assign_fleet(config.satellite.hardware, n_sats, memo.registry(files))
     model, batch = config.satellite.model, config.training.batch_size
     memory = training_memory(model, len(CLASS_NAMES), batch, STUDENT_INPUT_SIZE)
     short = memory_shortfall(fleet, memory.total)
@@ -187,6 +207,79 @@ def _check_faults(config: SimsatConfig, n_sats: int) -> None:
         c.number(f"faults.dead_satellites.{i}.at_hours", d.at_hours, low=0.0, high=hours)
     indices = [d.satellite for d in dead]
     c.require(len(set(indices)) == len(indices), "faults.dead_satellites", "names a satellite twice", indices)
+
+
+def _check_contributions(config: SimsatConfig, n_sats: int) -> None:
+    """Faults under which no satellite could ever contribute make a run that means nothing."""
+    from simsat.mission.strategies import get_strategy
+
+    f = config.faults
+    c.require(
+        f.contact_loss_rate < 1.0, "faults.contact_loss_rate", "is 1: every contact is lost, nothing is ever sent",
+        f.contact_loss_rate,
+    )  # fmt: skip
+    dead_at_start = {d.satellite for d in f.dead_satellites if d.at_hours == 0}
+    c.require(
+        len(dead_at_start) < n_sats,
+        "faults.dead_satellites",
+        f"has all {n_sats} satellites dead at hour 0: none can ever contribute",
+        sorted(dead_at_start),
+    )
+    strategy = get_strategy(config.federation.strategy)
+    if strategy.downlinks_updates:
+        for key in ("train_failure_rate", "client_timeout_rate"):
+            rate = getattr(f, key)
+            what = "raises" if key == "train_failure_rate" else "comes back too late"
+            c.require(
+                rate < 1.0,
+                f"faults.{key}",
+                f"is 1: every training {what}, so no satellite can ever contribute (federation.strategy="
+                f"{strategy.name} trains on the satellites)",
+                rate,
+            )
+
+
+def _fault_warnings(config: SimsatConfig, n_sats: int) -> list[str]:
+    from simsat.mission.strategies import get_strategy
+
+    f = config.faults
+    warnings = []
+    strategy = get_strategy(config.federation.strategy)
+    counts = (1.0 - f.train_failure_rate) * (1.0 - f.client_timeout_rate)
+    if strategy.downlinks_updates and counts < 0.1:
+        warnings.append(
+            f"faults.train_failure_rate={f.train_failure_rate:g} and faults.client_timeout_rate="
+            f"{f.client_timeout_rate:g}: only {counts:.1%} of trainings come back, and a satellite is dropped after"
+            f" faults.max_client_errors={f.max_client_errors} failures in a row"
+        )
+    if not strategy.downlinks_updates:
+        idle = [k for k in ("train_failure_rate", "client_timeout_rate") if getattr(f, k) > 0]
+        warnings += [
+            f"faults.{k}={getattr(f, k):g} has no effect: federation.strategy={strategy.name} trains no satellite"
+            for k in idle
+        ]
+    if f.contact_loss_rate >= 0.9:
+        warnings.append(f"faults.contact_loss_rate={f.contact_loss_rate:g}: most contacts are lost")
+    dead = {d.satellite: float(d.at_hours) for d in f.dead_satellites}
+    if len(dead) == n_sats and n_sats > 0:
+        warnings.append(
+            f"faults.dead_satellites: every satellite is dead by hour {max(dead.values()):g} of"
+            f" mission.duration_hours={config.mission.duration_hours:g}; the mission stops then"
+        )
+    return warnings
+
+
+def config_warnings(config: SimsatConfig) -> list[str]:
+    """One line for each thing in a valid config that is allowed but likely not meant, each naming
+    the keys that cause it (dates outside the years the models are checked for, faults that leave
+    little of the run). The command line logs them once, before the work starts."""
+    from simsat.world.timebase import check_mission_years, parse_utc
+
+    warnings = []
+    years = check_mission_years(parse_utc(config.mission.start_utc), config.mission.duration_hours * 3600.0)
+    if years is not None:
+        warnings.append(years)
+    return warnings + _fault_warnings(config, satellite_count(config))
 
 
 def _check_power(config: SimsatConfig) -> None:
@@ -263,8 +356,10 @@ def check_satellite_images(config: SimsatConfig, n_sats: int, n_images: int, sou
         )
 
 
-def validate_config(config: SimsatConfig) -> None:
+def validate_config(config: SimsatConfig, memo: ValidationMemo | None = None) -> None:
     """Raise ConfigError naming the first invalid key of a scenario; None when it is valid.
+
+    `memo` shares registries and passed checks between the configs of one command (a sweep).
 
     Plain values and the sizes they imply come first (no heavy imports: a typo is answered at
     once), then names looked up in registries (hardware, students, timm teachers, rules,
@@ -280,7 +375,9 @@ def validate_config(config: SimsatConfig) -> None:
     )
     from simsat.world.antennas import check_policy
     from simsat.world.links import LinkRates
+    from simsat.world.timebase import check_mission_years, parse_utc
 
+    memo = ValidationMemo() if memo is None else memo
     s.check_name("name", config.name)
     s.check_seed("seed", config.seed)
     m = config.mission
@@ -288,6 +385,7 @@ def validate_config(config: SimsatConfig) -> None:
     c.positive("mission.contact_step_s", m.contact_step_s, high=3600.0)
     c.non_negative("mission.command_s", m.command_s, high=3600.0)
     c.text("mission.start_utc", m.start_utc, "an ISO 8601 UTC time like 2025-03-20T00:00:00Z")
+    check_mission_years(parse_utc(m.start_utc), m.duration_hours * 3600.0)  # the warning: config_warnings
     c.text("mission.antenna_policy", m.antenna_policy, "an antenna policy name")
     n_walker = _check_constellation(config)
     _check_stations(config)
@@ -355,6 +453,7 @@ def validate_config(config: SimsatConfig) -> None:
     c.non_negative("sweep.run_gpus", config.sweep.run_gpus, high=4096.0)
     if config.results.tensorboard:
         c.installed("tensorboard", "results.tensorboard=true", "tracking")
+    c.integer("sweep.max_runs", config.sweep.max_runs, 1, MAX_SWEEP_RUNS)
 
     check_demands(_scenario_demands(config, n_walker))  # before the shell is built
     epoch = build_epoch(config)
@@ -367,11 +466,15 @@ def validate_config(config: SimsatConfig) -> None:
 
     # names that must exist in their registries
     s.check_student("satellite.model", config.satellite.model)
-    _check_fleet(config, n_sats)
+    _check_fleet(config, n_sats, memo)
     _check_federation_names(config)
+    _check_contributions(config, n_sats)
     s.check_teachers("distill.teachers", k.teachers, required=not k.reference_teacher)
     members = len(k.teachers) + int(k.reference_teacher)
-    s.check_weighting("distill.weighting", k.weighting, members, k.temperature)
+    weighting = (k.weighting, members, float(k.temperature))
+    if weighting not in memo.weightings:
+        s.check_weighting("distill.weighting", k.weighting, members, k.temperature)
+        memo.weightings.add(weighting)
     c.require(
         not k.reference_teacher or config.reference.epochs > 0,
         "distill.reference_teacher",
@@ -432,4 +535,11 @@ def validate_experiment(cfg: ExperimentConfig) -> None:
         s.check_weighting("rules", rule, len(cfg.teachers), cfg.temperature)
 
 
-__all__ = ["check_satellite_images", "satellite_count", "validate_config", "validate_experiment"]
+__all__ = [
+    "ValidationMemo",
+    "check_satellite_images",
+    "config_warnings",
+    "satellite_count",
+    "validate_config",
+    "validate_experiment",
+]

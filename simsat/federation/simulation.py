@@ -16,6 +16,8 @@ import psutil
 from flwr.clientapp import ClientApp
 from flwr.serverapp import ServerApp
 
+from simsat.errors import MissionError
+
 log = logging.getLogger(__name__)
 
 
@@ -36,17 +38,8 @@ def run_federation(server_app: ServerApp, client_app: ClientApp, num_satellites:
     os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
     from flwr.simulation import run_simulation
 
-    init_args: dict[str, object] = {
-        "include_dashboard": False,
-        "logging_level": logging.ERROR,
-        "log_to_driver": False,
-        "configure_logging": True,
-    }
-    if ray.address:
-        init_args["address"] = ray.address
-    else:
-        init_args["num_cpus"] = ray.num_cpus
-        init_args["object_store_memory"] = ray.object_store_mb * 1024 * 1024
+    init_args = ray_init_args(ray)
+    address = init_args["address"] if init_args["address"] != "local" else ""
     backend_config = {
         "init_args": init_args,
         "client_resources": {"num_cpus": ray.client_cpus, "num_gpus": ray.client_gpus},
@@ -66,10 +59,30 @@ def run_federation(server_app: ServerApp, client_app: ClientApp, num_satellites:
                 backend_config=backend_config,  # type: ignore[arg-type]
             )
     finally:
-        started = [] if ray.address else [p for p in _descendants() if p.pid not in before]
+        started = [] if address else [p for p in _descendants() if p.pid not in before]
         if ray_lib.is_initialized():
             ray_lib.shutdown()
         _reap(started)
+
+
+def ray_init_args(ray: RaySettings) -> dict[str, object]:
+    """`ray.init`'s arguments. No cluster named (ray.address, RAY_ADDRESS): always a fresh local
+    Ray (address "local"), never the cluster a previous `ray start` left named in Ray's temp
+    folder (its ray_current_cluster file), which Ray would otherwise try to join."""
+    init_args: dict[str, object] = {
+        "include_dashboard": False,
+        "logging_level": logging.ERROR,
+        "log_to_driver": False,
+        "configure_logging": True,
+    }
+    address = ray.address or os.environ.get("RAY_ADDRESS", "")
+    if address:
+        init_args["address"] = address
+    else:
+        init_args["address"] = "local"
+        init_args["num_cpus"] = ray.num_cpus
+        init_args["object_store_memory"] = ray.object_store_mb * 1024 * 1024
+    return init_args
 
 
 def _start_ray(ray_lib: Any, init_args: dict[str, object]) -> None:
@@ -84,6 +97,10 @@ def _start_ray(ray_lib: Any, init_args: dict[str, object]) -> None:
     os.environ["PYTHONPATH"] = pythonpath
     try:
         ray_lib.init(runtime_env={"env_vars": {"PYTHONPATH": pythonpath}}, **init_args)
+    except Exception as exc:  # Ray's own errors (ConnectionError, ValueError, RuntimeError, ...): one line
+        where = f"the cluster at {init_args['address']}" if init_args.get("address") != "local" else "a local Ray"
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise MissionError(f"Ray could not start ({where}; ray.address / RAY_ADDRESS): {reason}") from None
     finally:
         if handler is not None and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, handler)

@@ -33,6 +33,7 @@ from simsat.machine import cpu_model
 from simsat.models.cost import count_flops, measure_latency, training_flops_per_image
 from simsat.models.inputs import Normalization
 from simsat.models.registry import create_student
+from simsat.results.atomic import write_text
 
 NUM_CLASSES = len(CLASS_NAMES)  # the students' head, as in both data sources
 CONTENDED_BELOW = 0.8
@@ -207,5 +208,5 @@ def write_profile(profile: HardwareProfile, path: str | Path) -> Path:
     if out.suffix.lower() not in (".yaml", ".yml"):
         raise ConfigError(f"calibration output {out} must end in .yaml or .yml")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(yaml.safe_dump(profile.to_dict(), sort_keys=False, width=100, allow_unicode=True), encoding="utf-8")
+    write_text(out, yaml.safe_dump(profile.to_dict(), sort_keys=False, width=100, allow_unicode=True))
     return out

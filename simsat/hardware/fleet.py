@@ -92,8 +92,9 @@ def assign_fleet(spec: object, num_satellites: int, registry: HardwareRegistry) 
     names to shares); every name must be in ``registry``.
     """
     names = fleet_names(spec, num_satellites)
+    declared = [str(name) for name in spec] if isinstance(spec, Mapping) else []  # shares that round to none too
     profiles: dict[str, HardwareProfile] = {}
-    for name in dict.fromkeys(names):
+    for name in dict.fromkeys([*names, *declared]):
         try:
             profiles[name] = registry.get(name)
         except ConfigError as err:

@@ -188,6 +188,8 @@ def read_profile_file(path: str | Path) -> list[HardwareProfile]:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"hardware profile file {file} not found") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"hardware profile file {file} is not UTF-8 text") from None
     except OSError as err:
         raise ConfigError(f"hardware profile file {file} cannot be read: {err.strerror}") from None
     try:

@@ -20,6 +20,8 @@ import json
 import logging
 import shutil
 import time
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +37,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _META = "__meta__"
 WALL_FILE = "wall.json"  # the run's wall seconds up to its last entry, over every process that worked on it
+# what reading or decoding a damaged entry raises: cut short (a copy that broke off, a disk fault),
+# garbage, or whole but of another shape (a field or an array missing, a value of another type)
+DAMAGED = (
+    OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, EOFError, zipfile.BadZipFile, zlib.error,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -82,9 +89,20 @@ class Journal:
         self._started = time.perf_counter()
 
     def _read_wall(self) -> float | None:
+        path = self.folder / WALL_FILE
+        if not path.exists():
+            return None
         try:
-            return float(json.loads((self.folder / WALL_FILE).read_text(encoding="utf-8"))["wall_seconds"])
-        except (OSError, ValueError, KeyError, TypeError):
+            seconds = float(json.loads(path.read_text(encoding="utf-8"))["wall_seconds"])
+            if not 0.0 <= seconds < float("inf"):
+                raise ValueError(f"wall_seconds is {seconds}")
+            return seconds
+        except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            log.warning(
+                "journal file %s is damaged (%s): the wall time of the processes before this one is not counted",
+                path,
+                type(exc).__name__,
+            )
             return None
 
     def wall_seconds(self) -> float:
@@ -112,8 +130,10 @@ class Journal:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in data.files}
             meta = json.loads(arrays.pop(_META).tobytes().decode("utf-8"))
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("journal entry %s is unreadable (%s): computing it again", path.name, exc)
+            if not isinstance(meta, dict):
+                raise TypeError(f"its facts are a {type(meta).__name__}, not a mapping")
+        except DAMAGED as exc:
+            log.warning("journal entry %s is unreadable (%s): computing it again", path, _reason(exc))
             return None
         if meta.get("check") != check:
             log.warning(
@@ -125,6 +145,20 @@ class Journal:
             return None
         self.replayed += 1
         return Entry(meta, arrays)
+
+    def recall_as(self, key: str, check: str, load: Callable[[Entry], T]) -> T | None:
+        """The entry `key` decoded by `load`, or None when it is absent, from other inputs, or
+        damaged in a way only decoding shows (a field or an array missing, a wrong type): then a
+        warning names it and it is computed again, as an unreadable one is."""
+        entry = self.recall(key, check)
+        if entry is None:
+            return None
+        try:
+            return load(entry)
+        except DAMAGED as exc:
+            log.warning("journal entry %s is damaged (%s): computing it again", self._path(key), _reason(exc))
+            self.replayed -= 1
+            return None
 
     def record(self, key: str, check: str, entry: Entry) -> None:
         """Keep `entry` under `key`, whole or not at all."""
@@ -145,9 +179,9 @@ class Journal:
     ) -> T:
         """The next result of `kind`: from the journal when it holds it, else computed and kept."""
         key = self.next_key(kind)
-        found = self.recall(key, check)
+        found = self.recall_as(key, check, lambda entry: (load(entry),))  # a 1-tuple: a result may be None
         if found is not None:
-            return load(found)
+            return found[0]
         result = compute()
         self.record(key, check, save(result))
         return result
@@ -155,6 +189,12 @@ class Journal:
     def remove(self) -> None:
         """Delete the journal (the run it served has finished)."""
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _reason(exc: BaseException) -> str:
+    """What was wrong with an entry, on one line."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 # -- codecs for the results the mission journals ---------------------------------------------------

@@ -109,7 +109,8 @@ class JournaledTransport:
         self.inner = inner
         self.journal = journal
         self.stop = stop
-        self._pending: dict[int, tuple[str, str, Entry | None]] = {}  # satellite -> key, check, entry
+        # satellite -> key, check, the journaled result (decoded)
+        self._pending: dict[int, tuple[str, str, tuple[TrainReport, UpdatePacket | None] | None]] = {}
         self._delivered: dict[int, str] = {}  # satellite -> fingerprint of the last uplink it got
 
     def uplink_bytes(self, packet: UplinkPacket) -> int:
@@ -130,13 +131,14 @@ class JournaledTransport:
 
         return self.inner.deliver(satellite, packet).then(taken)
 
-    def _recall(self, satellite: int, acquired: int, delivered: str) -> Entry | None:
-        """The journaled result of the satellite's next training (None: it is computed)."""
+    def _recall(self, satellite: int, acquired: int, delivered: str) -> tuple[TrainReport, UpdatePacket | None] | None:
+        """The journaled result of the satellite's next training (None: it is computed; a damaged
+        entry counts as absent)."""
         key = self.journal.next_key(f"train-s{satellite:04d}")
         check = fingerprint("train", satellite, acquired, delivered)
-        entry = self.journal.recall(key, check)
-        self._pending[satellite] = (key, check, entry)
-        return entry
+        journaled = self.journal.recall_as(key, check, entry_training)
+        self._pending[satellite] = (key, check, journaled)
+        return journaled
 
     def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None:
         self.stop()
@@ -146,9 +148,9 @@ class JournaledTransport:
 
     def finish_training(self, satellite: int) -> TrainReport:
         self.stop()
-        key, check, entry = self._pending.pop(satellite)
-        if entry is not None:
-            report, update = entry_training(entry)
+        key, check, journaled = self._pending.pop(satellite)
+        if journaled is not None:
+            report, update = journaled
             self.inner.restore_training(satellite, update)
             return report
         result = self.inner.finish_training_update(satellite)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +26,7 @@ def _file_mode() -> int:
 
 
 _MODE = _file_mode()
+_DIR_MODE = _MODE | ((_MODE & 0o444) >> 2)  # the folder mode `mkdir` would give (x where r)
 
 
 def write_with(path: Path | str, write: Callable[[IO[bytes]], object]) -> Path:
@@ -72,3 +75,43 @@ def write_json(path: Path | str, payload: Any, **dumps: Any) -> Path:
     """Write `json.dumps(json_safe(payload), **dumps)` (indent 2 unless given) and a final newline atomically."""
     dumps.setdefault("indent", 2)
     return write_text(path, json.dumps(json_safe(payload), **dumps) + "\n")
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+@contextmanager
+def staged_folder(
+    folder: Path | str, hold: Callable[[], AbstractContextManager[object]] | None = None
+) -> Iterator[Path]:
+    """A temporary folder beside `folder` for the caller to write files into; when the block ends
+    normally they appear in `folder` together (a new `folder` is one rename; into an existing one
+    each file is renamed over its old version, under `hold()`, e.g. a signal deferral, so that the
+    set is not broken off half-way). On any error or signal nothing appears: the temporary folder
+    is removed, and so are the parent folders this call created."""
+    target = Path(folder)
+    created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        yield tmp
+        files = sorted(tmp.iterdir())
+        for file in files:
+            _fsync_file(file)
+        with hold() if hold is not None else nullcontext():
+            if not target.exists():
+                os.chmod(tmp, _DIR_MODE)  # mkdtemp makes 0700
+                os.replace(tmp, target)
+            else:
+                for file in files:
+                    os.replace(file, target / file.name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        for parent in created:  # innermost first
+            with suppress(OSError):
+                parent.rmdir()
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -60,11 +60,13 @@ def build_plan(
     swept: Sequence[str],
     load: Callable[[Sequence[str]], SimsatConfig],
     hasher: Callable[[SimsatConfig], str],
+    checked: Callable[[int, int], None] | None = None,
 ) -> SweepPlan:
     """Validate every combination with `load` (items -> validated config) before anything runs.
 
     A combination that does not validate raises ConfigError naming the run, its swept values and
     the key; so does a swept ray.* or sweep.* key, and two combinations that are the same run.
+    `checked(done, total)` is told after each combination (for a progress display).
     """
     for key in swept:
         if key.startswith(SHARED_KEYS):
@@ -84,6 +86,10 @@ def build_plan(
             raise ConfigError(f"run {index} ({label}) is the same run as run {seen[digest]}: nothing differs")
         seen[digest] = index
         runs.append(SweepRun(index, tuple(combination), chosen, config, digest))
+        if checked is not None:
+            checked(index, len(combinations))
+    if not runs:
+        raise ConfigError("the sweep's grid has no run")
     return SweepPlan(runs=runs, swept=list(swept), items=list(items))
 
 

@@ -153,6 +153,8 @@ def _peak_brackets(
     psi: np.ndarray, run_row: np.ndarray, first: np.ndarray, end: np.ndarray, t: np.ndarray, step: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """A bracket of 1.5 steps either side of each run's closest sample (smallest psi)."""
+    if run_row.size == 0:  # no satellite comes near a station (e.g. an equatorial orbit, a polar station)
+        return np.empty(0), np.empty(0)
     lengths = end - first + 1  # samples first..end inclusive (runs are over intervals)
     region = np.repeat(np.arange(run_row.size), lengths)
     offsets = np.cumsum(lengths) - lengths

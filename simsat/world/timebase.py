@@ -20,6 +20,45 @@ from simsat.world.constants import SECONDS_PER_DAY
 _J2000_JD = 2451545.0
 _UNIX_EPOCH_JD = 2440587.5
 
+# The years the time-dependent formulas are used for. The Sun's position (simsat.world.sun) is the
+# Astronomical Almanac's low-precision formula, stated to about 0.01 degrees for 1950-2050; the
+# tests check it, and the sidereal time, against DE421 for 2000-2049. A mission must lie within
+# the stated span; outside the checked one it is accepted with a warning.
+VALID_YEARS = (1950, 2050)
+CHECKED_YEARS = (2000, 2049)
+
+
+def mission_span(start: datetime, duration_s: float) -> tuple[datetime, datetime]:
+    """(start, end) of a mission; ConfigError when the end is past the calendar (year 9999)."""
+    try:
+        return start, start + timedelta(seconds=float(duration_s))
+    except OverflowError:
+        raise ConfigError(
+            f"mission.start_utc={start.isoformat()} plus mission.duration_hours={duration_s / 3600.0:g}"
+            " ends after the year 9999"
+        ) from None
+
+
+def check_mission_years(start: datetime, duration_s: float) -> str | None:
+    """ConfigError unless the mission lies within VALID_YEARS; a warning (one line naming
+    mission.start_utc) when it leaves CHECKED_YEARS, else None."""
+    first, last = mission_span(start, duration_s)
+    low, high = VALID_YEARS
+    if first.year < low or last.year > high:
+        raise ConfigError(
+            f"mission.start_utc: the mission runs {first:%Y-%m-%d} to {last:%Y-%m-%d}, outside {low}-{high},"
+            f" the years the Sun's position formula holds for (checked against DE421 for"
+            f" {CHECKED_YEARS[0]}-{CHECKED_YEARS[1]})"
+        )
+    low, high = CHECKED_YEARS
+    if first.year < low or last.year > high:
+        return (
+            f"mission.start_utc: the mission runs {first:%Y-%m-%d} to {last:%Y-%m-%d}, outside {low}-{high}, where"
+            f" the Sun's position and sidereal time are checked against DE421 (the formulas are stated for"
+            f" {VALID_YEARS[0]}-{VALID_YEARS[1]}, to about 0.01 degrees)"
+        )
+    return None
+
 
 def parse_utc(value: object, key: str = "mission.start_utc") -> datetime:
     """An aware UTC datetime from an ISO 8601 string (or an aware datetime).

@@ -203,6 +203,8 @@ def tle_satellites(path: str | Path) -> TleSatellites:
         text = file.read_text(encoding="ascii")
     except UnicodeDecodeError:
         raise ConfigError(f"{file}: a TLE file must be plain ASCII text") from None
+    except OSError as exc:  # unreadable (permissions, an I/O error)
+        raise ConfigError(f"constellation.tle: {file} cannot be read: {exc.strerror or exc}") from None
     return TleSatellites(parse_tle_text(text, str(file)), str(file))
 
 
