@@ -72,6 +72,7 @@ def grid_size(items: Sequence[str]) -> int:
     for override in _parse(items):
         if not override.is_sweep_override():
             continue
+        _discrete(override)
         try:
             count = _count(override)
         except (HydraException, OmegaConfBaseException, ValueError, ArithmeticError) as exc:
@@ -133,7 +134,13 @@ def _choices(override: Override) -> list[str]:
     key = override.get_key_element()
     if not override.is_sweep_override():
         return [f"{key}={override.get_value_element_as_str()}"]
+    _discrete(override)
+    return [f"{key}={value}" for value in override.sweep_string_iterator()]
+
+
+def _discrete(override: Override) -> None:
+    """ConfigError naming the key of a sweep that has no list of values (an interval)."""
     if not override.is_discrete_sweep():
         kind = override.value_type.name.lower().removesuffix("_sweep") if override.value_type else "this"
+        key = override.get_key_element()
         raise ConfigError(f"sweep overrides: {key}: {kind} sweeps are not supported (use a,b / range / choice)")
-    return [f"{key}={value}" for value in override.sweep_string_iterator()]
