@@ -192,7 +192,8 @@ def _play(
 ) -> tuple[Operations, Recorder]:
     world = dataclasses.replace(mission.plan.world, duration_s=hours * 3600.0)
     plan = dataclasses.replace(mission.plan, faults=faults, world=world)
-    played = dataclasses.replace(mission, plan=plan, world=world, **changes)
+    learning = dataclasses.replace(mission.learning, **changes)
+    played = dataclasses.replace(mission, plan=plan, world=world, learning=learning)
     recorder = Recorder(out)
     try:
         return played.run(recorder, in_process=True), recorder

@@ -15,12 +15,11 @@ import copy
 import dataclasses
 from collections.abc import Collection, Sequence
 
-from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
-from hydra.errors import HydraException
-from omegaconf import DictConfig
-from omegaconf.errors import OmegaConfBaseException
+from hydra.errors import ConfigCompositionException, HydraException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from simsat.config.load import SCHEMA_NAME, _first_line, check_override, compose_config, to_typed
 from simsat.config.paths import configs_dir
@@ -77,7 +76,7 @@ class ScenarioBatch:
 
     def _apply(self, values: list[Override], cfg: DictConfig) -> None:
         try:
-            ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
+            apply_overrides(values, cfg)
         except (HydraException, OmegaConfBaseException) as exc:
             raise ConfigError(f"{self.label}: {_first_line(exc)}") from None
 
@@ -103,3 +102,28 @@ class ScenarioBatch:
             raise ConfigError(f"{self.label} is not a scenario: its defaults must start from {SCHEMA_NAME}")
         validate_config(config, self.memo)
         return config
+
+
+def apply_overrides(values: Sequence[Override], cfg: DictConfig) -> None:
+    """Set each `key=value` override on `cfg` as Hydra's composition does (its step is internal
+    to Hydra; this is the same through OmegaConf's public `update`, with the same errors), so a
+    config made here equals the one `load_config` composes. Only plain `key=value` overrides:
+    the command line refuses adding and deleting keys before this."""
+    for override in values:
+        if override.package is not None:
+            raise ConfigCompositionException(
+                f"Override {override.input_line} looks like a config group override, but config group"
+                f" '{override.key_or_group}' does not exist."
+            )
+        if override.is_delete() or override.is_add() or override.is_force_add():
+            raise ConfigCompositionException(f"Override {override.input_line}: only key=value overrides are applied")
+        key = override.key_or_group
+        try:
+            try:
+                OmegaConf.update(cfg, key, override.value(), merge=True)
+            except (ConfigAttributeError, ConfigKeyError) as exc:
+                raise ConfigCompositionException(
+                    f"Could not override '{key}'.\nTo append to your config use +{override.input_line}"
+                ) from exc
+        except OmegaConfBaseException as exc:
+            raise ConfigCompositionException(f"Error merging override {override.input_line}") from exc

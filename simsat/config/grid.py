@@ -90,6 +90,7 @@ def first_combination(items: Sequence[str]) -> list[str]:
         if not override.is_sweep_override():
             first.append(override.input_line or "")
             continue
+        _discrete(override)
         try:
             value = next(iter(override.sweep_string_iterator()), None)
         except (HydraException, OmegaConfBaseException) as exc:
