@@ -7,24 +7,14 @@ fails the test, so that a check that comes too late shows as a failure, not as a
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from simsat.cli.main import main
-
-
-@pytest.fixture(autouse=True)
-def _keep_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def _guard(*args: object, **kwargs: object) -> None:

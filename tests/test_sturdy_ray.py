@@ -4,7 +4,6 @@ that cannot start, is one line."""
 
 from __future__ import annotations
 
-import logging
 import shutil
 import socket
 import tempfile
@@ -79,15 +78,6 @@ def test_a_ray_start_failure_is_one_line(error: Exception, stale_ray_tmp: Path) 
         _start_ray(FakeRay(error), ray_init_args(RaySettings()))
     message = str(caught.value)
     assert "\n" not in message and message.startswith("Ray could not start") and "ray.address" in message
-
-
-@pytest.fixture
-def _keep_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.mark.parametrize(("where", "key"), [("setting", "ray.address"), ("environment", "RAY_ADDRESS")])
