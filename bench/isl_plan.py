@@ -18,10 +18,8 @@ import math
 import os
 import platform
 import resource
-import statistics
 import subprocess
 import sys
-import time
 import tracemalloc
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +31,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
+from contact_plan import timed  # noqa: E402  # the same best-of-N timer as the contact-plan bench
 from simsat.world import isl_plan, walker_satellites  # noqa: E402
 from simsat.world.isl import DEFAULT_STEP_S, EDGE_TOLERANCE_S  # noqa: E402
 from simsat.world.tle import TleSatellites, format_tle  # noqa: E402
@@ -74,22 +73,6 @@ def as_tles(walker: WalkerSatellites) -> TleSatellites:
         )
         sets.append((name, l1, l2))
     return TleSatellites(sets, "bench")
-
-
-def timed(fn: Any, repeats: int) -> dict[str, Any]:
-    walls, cpus, result = [], [], None
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        result = fn()
-        walls.append(time.perf_counter() - w0)
-        cpus.append(time.process_time() - c0)
-    return {
-        "wall_s_best": round(min(walls), 3),
-        "wall_s_median": round(statistics.median(walls), 3),
-        "cpu_s_best": round(min(cpus), 3),
-        "repeats": repeats,
-        "result": result,
-    }
 
 
 def traced_peak_mb(fn: Any) -> float:
