@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import statistics
 import time
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -51,15 +52,15 @@ def training_flops_per_image(model: nn.Module, input_size: int) -> float:
     return TRAINING_TO_FORWARD_RATIO * count_flops(model, input_size, batch=1)
 
 
-def _median_seconds(model: nn.Module, x: torch.Tensor, repeats: int, warmup: int) -> float:
+def _median_seconds(model: nn.Module, x: torch.Tensor, repeats: int, warmup: int, clock: Callable[[], float]) -> float:
     with torch.no_grad():
         for _ in range(warmup):
             model(x)
         times = []
         for _ in range(repeats):
-            start = time.perf_counter()
+            start = clock()
             model(x)
-            times.append(time.perf_counter() - start)
+            times.append(clock() - start)
     return statistics.median(times)
 
 
@@ -70,11 +71,13 @@ def measure_latency(
     repeats: int = 20,
     warmup: int = 5,
     channels_last: bool | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> float:
     """Median seconds of one forward pass (eval mode, no_grad) on a copy of `model`.
 
     channels_last=None times both memory formats and returns the faster median;
-    True / False forces one format.
+    True / False forces one format. `clock`: wall time by default; `time.thread_time` with one
+    torch thread gives CPU seconds that other work on the machine does not inflate.
     """
     _check_size(input_size, batch)
     if repeats < 1 or warmup < 0:
@@ -86,5 +89,5 @@ def measure_latency(
     for use_cl in formats:
         fmt = torch.channels_last if use_cl else torch.contiguous_format
         probe = probe.to(memory_format=fmt)
-        best = min(best, _median_seconds(probe, x.contiguous(memory_format=fmt), repeats, warmup))
+        best = min(best, _median_seconds(probe, x.contiguous(memory_format=fmt), repeats, warmup, clock))
     return best

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect as _bisect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -171,16 +171,23 @@ class Sunlight:
 
 
 def sunlight_all(
-    satellites: Satellites, epoch: Epoch, duration_s: float, step_s: float = 30.0, chunk: int = 256
+    satellites: Satellites,
+    epoch: Epoch,
+    duration_s: float,
+    step_s: float = 30.0,
+    chunk: int = 256,
+    only: Sequence[int] | None = None,
 ) -> list[Sunlight]:
-    """:class:`Sunlight` of every satellite, computed a chunk of satellites at a time."""
+    """:class:`Sunlight` of every satellite (or of the satellites `only` names, in that order),
+    computed a chunk of satellites at a time."""
     horizon = v.positive("sun.duration_s", duration_s)
     step = v.positive("sun.step_s", step_s)
     t = time_grid(horizon, step)
     sun_grid = sun_position_eci(epoch, t)
     out: list[Sunlight] = []
-    for lo in range(0, len(satellites), chunk):
-        rows = np.arange(lo, min(lo + chunk, len(satellites)))
+    wanted = np.arange(len(satellites)) if only is None else np.asarray(list(only), dtype=int)
+    for lo in range(0, len(wanted), chunk):
+        rows = wanted[lo : lo + chunk]
         pos = satellites.eci_grid(epoch, t, rows)
         frac = illuminated_fraction(pos.reshape(-1, 3), np.tile(sun_grid, (rows.size, 1))).reshape(rows.size, t.size)
         found = []
