@@ -12,7 +12,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypedDict, cast
@@ -36,7 +36,7 @@ from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import evaluate
 from simsat.federation.client_app import make_client_app
 from simsat.federation.server_app import make_server_app
-from simsat.federation.simulation import RaySettings, run_federation, stop_satellite_workers
+from simsat.federation.simulation import RaySettings, federation_engine, run_federation, stop_satellite_workers
 from simsat.federation.transport import InProcessTransport, MessageTransport
 from simsat.ground import GroundLearning, Progress, no_progress, student_recipe
 from simsat.hardware import assign_fleet, default_registry
@@ -287,20 +287,32 @@ class Mission:
             app = make_client_app(replace(self.setup, storage_dir=""))
             operate(InProcessTransport(app, self.num_satellites))
         else:
-            r = self.config.ray
             try:
                 with stop.deferred() if stop is not None else nullcontext():
                     run_federation(
                         make_server_app(self.num_satellites, operate),
                         make_client_app(self.setup),
                         self.num_satellites,
-                        RaySettings(r.address, r.num_cpus, r.client_cpus, r.object_store_mb, r.client_gpus),
+                        ray_settings(self.config),
                     )
             except Exception:
                 check()  # a stop explains whatever the engine raised on its way down
                 raise
             check()
         return state["ops"]
+
+
+def ray_settings(config: SimsatConfig) -> RaySettings:
+    r = config.ray
+    return RaySettings(r.address, r.num_cpus, r.client_cpus, r.object_store_mb, r.client_gpus)
+
+
+def federation_session(config: SimsatConfig) -> AbstractContextManager[None]:
+    """The federation's engine for a run, entered before the run's expensive start: Flower's Ray
+    started (a failure is one line before any training), or nothing with `run.engine=in_process`."""
+    if config.run.engine == "in_process":
+        return nullcontext()
+    return federation_engine(ray_settings(config))
 
 
 def satellite_hardware(config: SimsatConfig, num_satellites: int) -> list[HardwareProfile]:

@@ -14,13 +14,14 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
 import torch
 import yaml
 
-from simsat.assembly import Mission, Progress, assemble, no_progress
+from simsat.assembly import Mission, Progress, assemble, federation_session, no_progress
 from simsat.config.schema import SimsatConfig
 from simsat.errors import SimsatError
 from simsat.interrupt import Interrupted, StopRequest
@@ -101,9 +102,13 @@ def _play(
     if not fresh:
         log.info("resuming %s: %d journaled results to replay", out, len(journal))
     try:
-        with assemble(config, progress, None if world is None else world[0]) as mission:
-            if world is not None:
-                mission.stages = {"world": world[1], **mission.stages}
+        with ExitStack() as engine:
+            started_at = time.perf_counter()
+            engine.enter_context(federation_session(config))  # Ray first: a failure costs no training
+            engine_s = time.perf_counter() - started_at
+            mission = engine.enter_context(assemble(config, progress, None if world is None else world[0]))
+            before = {"world": world[1]} if world is not None else {}
+            mission.stages = {**before, "engine": engine_s, **mission.stages}
             start = time.perf_counter()
             mission.learning.take_reference_from(journal)
             reference = mission.learning.ground_only_reference()

@@ -57,6 +57,20 @@ def test_contacts_checks_its_folder_before_the_plan(
     assert _files(tmp_path) == before
 
 
+@pytest.mark.parametrize("name", ["contacts.csv", "timeline.png"])
+def test_contacts_refuses_a_folder_where_one_of_its_files_goes(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import simsat.cli.contacts
+
+    monkeypatch.setattr(simsat.cli.contacts, "build_world", _guard)
+    (tmp_path / "tiny-contacts" / name).mkdir(parents=True)
+    before = _files(tmp_path)
+    line = _one_line(main(["contacts", "scenario=tiny", f"run.output_dir={tmp_path}"]), 2, capsys)
+    assert "run.output_dir" in line and f"tiny-contacts/{name}" in line and "in the way" in line
+    assert _files(tmp_path) == before
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 @pytest.mark.parametrize("at", ["timeline", "tracks"])
 def test_a_signal_while_contacts_writes_leaves_nothing(
@@ -247,3 +261,53 @@ def test_a_constellation_that_never_sees_a_station_has_an_empty_plan(
     assert main(args) == 0
     csv = Path(capsys.readouterr().out.strip().splitlines()[-1])
     assert csv.read_text().splitlines()[1:] == []
+
+
+# --- simsat distill --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        (["data.split_dir={tmp}"], "data.split_dir"),  # synthetic data has no split files
+        (["data.cache_dir={tmp}/taken/sub"], "data.cache_dir"),
+        (["output_dir={tmp}/taken"], "output_dir"),
+        (["teachers.0.checkpoint={tmp}"], "teachers.0.checkpoint"),
+        (["efficiency.hardware=nope"], "efficiency.hardware"),
+        (["device=tpu"], "device"),
+    ],
+)
+def test_distill_refuses_bad_input_before_it_trains(
+    arguments: list[str],
+    named: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import simsat.experiment.central
+
+    monkeypatch.setattr(simsat.experiment.central, "run_experiment", _guard)
+    (tmp_path / "taken").write_text("a file")
+    before = _files(tmp_path)
+    code = main(["distill", *(a.replace("{tmp}", str(tmp_path)) for a in arguments)])
+    assert named in _one_line(code, 2, capsys)
+    assert _files(tmp_path) == before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_distill_trains_leaves_nothing(
+    signum: signal.Signals, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The experiment's folder is written as `<name>.partial` and renamed when done: a signal
+    during the work removes it, with one line and the shell's exit code."""
+    import simsat.experiment.central
+
+    def signalled(*args: object, **kwargs: object) -> None:
+        assert any(p.name.endswith(".partial") for p in (tmp_path / "out").iterdir())  # config.yaml written
+        os.kill(os.getpid(), signum)
+
+    monkeypatch.setattr(simsat.experiment.central, "prepare", signalled)
+    code = main(["distill", f"output_dir={tmp_path / 'out'}", f"data.cache_dir={tmp_path / 'cache'}"])
+    line = _one_line(code, 128 + int(signum), capsys)
+    assert signum.name in line
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

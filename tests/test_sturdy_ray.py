@@ -123,3 +123,28 @@ def test_a_real_local_ray_starts_over_a_stale_cluster_file(stale_ray_tmp: Path) 
         assert ray.cluster_resources().get("CPU") == 1.0
     finally:
         ray.shutdown()
+
+
+def test_a_local_ray_that_cannot_start_fails_before_anything_trains(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, _keep_logging: None
+) -> None:
+    """Ray is started before the teachers and the reference train (`simsat.assembly.federation_session`):
+    its failure is one line, and the run's folder goes away (nothing worth resuming was made)."""
+    import ray
+
+    import simsat.runner
+
+    def no_start(**kwargs: object) -> None:
+        raise RuntimeError("Failed to start the GCS server")
+
+    def guard(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the mission was assembled (teachers trained) before Ray started")
+
+    monkeypatch.setattr(ray, "init", no_start)
+    monkeypatch.setattr(simsat.runner, "assemble", guard)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    out = tmp_path / "out"
+    assert main(["run", "scenario=tiny", f"run.output_dir={out}", "run.engine=flower"]) != 0
+    lines = [line for line in capsys.readouterr().err.strip().splitlines() if "Ray could not start" in line]
+    assert lines and "a local Ray" in lines[0] and "Failed to start the GCS server" in lines[0]
+    assert not out.exists() or not any(out.rglob("config.yaml"))

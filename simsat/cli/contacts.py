@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from simsat.config.schema import SimsatConfig
+from simsat.errors import ConfigError
 from simsat.interrupt import StopRequest, stop_on_signals
 from simsat.mission.plan import WorldPlan, build_world
 from simsat.results.atomic import staged_folder
@@ -32,6 +33,8 @@ from simsat.world.isl import IslSpan, compute_isl
 from simsat.world.stations import Station
 
 log = logging.getLogger("simsat.config")
+CONTACTS_FILES = ("contacts.csv", "isl_contacts.csv", "timeline.png", "ground_tracks.png")
+"""What `simsat contacts` writes into its folder."""
 TIMELINE_MAX_SATELLITES = 40
 TRACK_MAX_SATELLITES = 12
 UMBRA, PENUMBRA = "#3a3a3a", "#b0b0b0"
@@ -255,7 +258,12 @@ def check_contacts_output(config: SimsatConfig) -> None:
     from simsat.config.inputs import check_output_dir
 
     check_output_dir("run.output_dir", config.run.output_dir)
-    check_output_dir("run.output_dir", str(contacts_folder(config)))
+    folder = contacts_folder(config)
+    check_output_dir("run.output_dir", str(folder))
+    for name in CONTACTS_FILES:
+        target = folder / name
+        if target.exists() and not target.is_file():
+            raise ConfigError(f"run.output_dir: {target} is in the way (not a file simsat contacts can replace)")
 
 
 def contacts_command(scenario: str, overrides: Sequence[str]) -> Path:

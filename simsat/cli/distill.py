@@ -17,6 +17,7 @@ from simsat.config.load import compose_file, split_selector, to_typed
 from simsat.config.paths import configs_dir, named_yaml
 from simsat.errors import ConfigError
 from simsat.experiment.config import ExperimentConfig, validate_experiment
+from simsat.interrupt import StopRequest, stop_on_signals
 
 DEFAULT_EXPERIMENT = "synthetic"
 SCHEMA_NAME = "experiment_schema"
@@ -52,7 +53,8 @@ def load_experiment(items: Sequence[str]) -> ExperimentConfig:
 
 
 def run_distill(overrides: list[str]) -> Path:
-    """Load and validate the experiment, check its input files, run it; return its finished folder."""
+    """Load and validate the experiment, check its input files, run it; return its finished folder.
+    SIGINT/SIGTERM stop it (`Interrupted`, exit 130/143) and its unfinished folder is removed."""
     config = load_experiment(overrides)
     check_experiment_inputs(config)
     import torch
@@ -62,5 +64,5 @@ def run_distill(overrides: list[str]) -> Path:
 
     if config.threads > 0:
         torch.set_num_threads(config.threads)
-    with progress_reporter(config.progress) as progress:
+    with stop_on_signals(StopRequest()), progress_reporter(config.progress) as progress:
         return run_experiment(config, progress)

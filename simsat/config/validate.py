@@ -525,6 +525,7 @@ def validate_experiment(cfg: ExperimentConfig) -> None:
     c.integer("data.max_per_split", d.max_per_split, 0)
     s.check_fractions("data.", {"validation_fraction": d.validation_fraction, "test_fraction": d.test_fraction})
     c.require(isinstance(d.split_dir, str), "data.split_dir", "must be a folder or empty", d.split_dir)
+    c.require(not d.split_dir or d.source == "eurosat", "data.split_dir", "needs data.source=eurosat", d.split_dir)
     if d.source == "synthetic":
         c.integer("data.n_images", d.n_images, MIN_EXPERIMENT_IMAGES)
         check_demands([Demand(f"data.n_images={d.n_images}", image_bytes(d.n_images))])

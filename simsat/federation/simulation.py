@@ -9,6 +9,8 @@ import signal
 import sys
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,39 +32,56 @@ class RaySettings:
     client_gpus: float = 0.0  # GPU share of each satellite worker
 
 
-def run_federation(server_app: ServerApp, client_app: ClientApp, num_satellites: int, ray: RaySettings) -> None:
-    """Run the ServerApp and one ClientApp node per satellite on Flower's Ray backend."""
+@contextmanager
+def federation_engine(ray: RaySettings) -> Iterator[None]:
+    """Ray, started for a run's federation and stopped after it. A run enters this before its
+    expensive start (teachers, reference), so a Ray that cannot start is one line
+    (`MissionError`) before any training; `run_federation` inside it uses this Ray."""
     os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     # Ray's C++ handler would take SIGTERM from simsat's own (which stops the run cleanly).
     os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
-    from flwr.simulation import run_simulation
-
-    init_args = ray_init_args(ray)
-    address = init_args["address"] if init_args["address"] != "local" else ""
-    backend_config = {
-        "init_args": init_args,
-        "client_resources": {"num_cpus": ray.client_cpus, "num_gpus": ray.client_gpus},
-    }
     import ray as ray_lib
 
+    init_args = ray_init_args(ray)
+    joined = init_args["address"] != "local"
     # processes this one had before Ray (e.g. a cluster's head a caller started) are not Ray's to reap
     before = {p.pid for p in _descendants()}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             _start_ray(ray_lib, init_args)
-            run_simulation(
-                server_app=server_app,
-                client_app=client_app,
-                num_supernodes=num_satellites,
-                backend_config=backend_config,  # type: ignore[arg-type]
-            )
+        yield
     finally:
-        started = [] if address else [p for p in _descendants() if p.pid not in before]
+        started = [] if joined else [p for p in _descendants() if p.pid not in before]
         if ray_lib.is_initialized():
             ray_lib.shutdown()
         _reap(started)
+
+
+def run_federation(server_app: ServerApp, client_app: ClientApp, num_satellites: int, ray: RaySettings) -> None:
+    """Run the ServerApp and one ClientApp node per satellite on Flower's Ray backend, in the
+    Ray of an enclosing `federation_engine` or in one started for this call."""
+    import ray as ray_lib
+
+    if not ray_lib.is_initialized():
+        with federation_engine(ray):
+            run_federation(server_app, client_app, num_satellites, ray)
+        return
+    from flwr.simulation import run_simulation
+
+    backend_config = {
+        "init_args": ray_init_args(ray),
+        "client_resources": {"num_cpus": ray.client_cpus, "num_gpus": ray.client_gpus},
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_simulation(
+            server_app=server_app,
+            client_app=client_app,
+            num_supernodes=num_satellites,
+            backend_config=backend_config,  # type: ignore[arg-type]
+        )
 
 
 def ray_init_args(ray: RaySettings) -> dict[str, object]:
