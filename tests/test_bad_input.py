@@ -152,7 +152,7 @@ CASES: list[tuple[str, str, list[str], str, Setup]] = [
     ("schedule-unknown", "run", ["training.schedule=cosine"], "training.schedule", _nothing),
     ("seed-negative", "run", ["seed=-1"], "seed", _nothing),
     ("planes-huge", "run", ["constellation.planes=100000000"], "constellation.planes", _nothing),
-    ("more-satellites-than-images", "run", ["constellation.planes=60", "constellation.sats_per_plane=50"],
+    ("more-satellites-than-images", "run", ["constellation.planes=60", "constellation.sats_per_plane=60"],
      "constellation.planes", _nothing),
     ("eurosat-too-few-images", "run", [*EUROSAT, "constellation.sats_per_plane=10"], "satellites", _eurosat),
     ("images-huge", "run", ["data.n_images=100000000000"], "data.n_images", _nothing),

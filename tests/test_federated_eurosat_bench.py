@@ -252,7 +252,7 @@ def test_two_tiny_pieces_run_side_by_side_through_the_sweep_driver(tmp_path: Pat
         "constellation.phasing=0",
         "constellation.sats_per_plane=2",
         "training.epochs=1",
-        "reference.epochs=0",
+        "reference.epochs=1",
         "distill.teachers=[{name:resnet8,input_size:16,epochs:1,lr:0.01,batch_size:64}]",
         f"data.cache_dir={tmp_path / 'cache'}",
     ]

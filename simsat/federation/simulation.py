@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 class RaySettings:
     address: str = ""  # empty: a local Ray started for this run
     num_cpus: int = 2
-    client_cpus: float = 2.0
+    client_cpus: float = 1.0
     object_store_mb: int = 256
     client_gpus: float = 0.0  # GPU share of each satellite worker
 

@@ -37,7 +37,7 @@ History = Callable[[int], ModelArrays]
 class AggregatorSettings:
     """Parameters of every rule (each rule reads its own)."""
 
-    round_size: int = 2  # sync: satellites per round (clipped to the constellation size)
+    round_size: int = 4  # sync: satellites per round (clipped to the constellation size)
     deadline_hours: float = 2.0  # sync: a round closes this long after it opened
     mixing: float = 0.6  # fedasync: base mixing weight
     staleness_exponent: float = 0.5  # fedasync: polynomial staleness discount
