@@ -77,3 +77,18 @@ def test_calibrate_command_writes_a_profile_that_show_reads(tmp_path: Path, caps
     assert main(["hardware", "calibrate", "--name", "myriad_x", *args, "--out", str(tmp_path / "x.yaml")]) == 2
     assert "'myriad_x' is already a hardware profile (from built-in" in capsys.readouterr().err
     assert not (tmp_path / "x.yaml").exists()
+
+
+@pytest.mark.slow  # about 30 s: a calibration large enough to predict within 20 %
+def test_a_calibration_predicts_a_larger_training_within_20_percent() -> None:
+    """The profile a calibration writes predicts a held-out training (four times its images, another
+    seed) on this machine within 20 %: the simulator's `compute_seconds` is then this machine's.
+    Wall time on one thread, as `measure` takes it: run it on an otherwise idle machine (CI)."""
+    big = {**SMALL, "batch_size": 32, "train_images": 256, "repeats": 3}
+    calibration = measure(**big)  # type: ignore[arg-type]
+    profile = calibrated_profile("here", calibration, default_registry().get("raspberry_pi4"), 2048.0)
+    images, knowledge = random_training_set(1024, 32, seed=11)
+    with torch_threads(1):
+        measured = time_training("resnet8", images, knowledge, 32)
+    predicted = profile.compute_seconds(calibration.train_flops_per_image * 1024)
+    assert abs(predicted - measured) <= 0.2 * measured, (predicted, measured, calibration.cpu_share)

@@ -34,7 +34,7 @@ def _free_port() -> int:
 def ray_head() -> Iterator[str]:
     ray = shutil.which("ray", path=str(Path(sys.executable).parent))
     if ray is None:
-        pytest.skip("the ray command is not installed beside this Python")
+        pytest.fail("the ray command is not installed beside this Python")
     port = _free_port()
     temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # Ray's socket paths must stay short
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}

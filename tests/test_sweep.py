@@ -146,6 +146,10 @@ def test_a_sweep_runs_on_an_existing_cluster_by_address(
     rows = _rows(folder)
     assert [r["status"] for r in rows] == ["done", "done"]
     assert json.loads((folder / "sweep.json").read_text())["engine"] == "in_process"
+    # the runs ran on the cluster named, not on a Ray of their own
+    for row in rows:
+        record = json.loads((folder / "records" / f"{row['config_hash']}.json").read_text())
+        assert record["ray"]["cluster"] == ray_head and record["ray"]["node"], record
     # resume=SWEEP_DIR reads the grid from the folder: both runs are finished, nothing reruns
     assert main(["sweep", f"resume={folder}"]) == 0
     assert "2 done (2 from before), 0 failed" in capsys.readouterr().err

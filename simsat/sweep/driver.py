@@ -157,7 +157,11 @@ def _make_tracker() -> Any:
 
 
 def _task(config: SimsatConfig, log_file: str, tracker: Any, key: str) -> dict[str, Any]:
-    return execute_run(config, log_file, started=lambda: tracker.start.remote(key))
+    import ray
+
+    outcome = execute_run(config, log_file, started=lambda: tracker.start.remote(key))
+    context = ray.get_runtime_context()  # where the run ran, kept in its record
+    return {**outcome, "ray": {"cluster": context.gcs_address, "node": context.get_node_id()}}
 
 
 def _rebuild_page(folder: Path) -> None:

@@ -62,13 +62,16 @@ class RecordStore:
         return bool(record and record["status"] == DONE and (self.folder / record["run_folder"]).is_dir())
 
     def write(self, run: SweepRun, outcome: dict[str, Any]) -> dict[str, Any]:
-        """Record a run's outcome ({status, error, wall_s, run_folder (absolute or '')}); returns the record."""
+        """Record a run's outcome ({status, error, wall_s, run_folder (absolute or ''), and where it
+        ran: ray {cluster, node}}); returns the record."""
         record: dict[str, Any] = {"run": run.index, "config_hash": run.hash, "overrides": " ".join(run.items)}
         record.update(run.swept)
         record.update({c: None for c in RESULT_COLUMNS})
         record.update(status=outcome["status"], error=outcome.get("error") or "", wall_s=outcome.get("wall_s"))
         if outcome.get("resumed"):  # see the summary's wall.seconds_before_resume
             record["resumed"] = True
+        if outcome.get("ray"):  # the Ray cluster (its GCS address) and node the run ran on
+            record["ray"] = outcome["ray"]
         if outcome["status"] == DONE:
             folder = Path(outcome["run_folder"])
             record["run_folder"] = (
