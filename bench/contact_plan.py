@@ -42,16 +42,16 @@ RESULTS = Path(__file__).resolve().parent / "results" / "contact_plan.json"
 START = datetime(2025, 3, 20, tzinfo=timezone.utc)
 DAY = 86400.0
 STATIONS = [
-    Station("svalbard", 78.23, 15.39, 500.0, 5.0),
-    Station("troll", -72.01, 2.53, 1300.0, 5.0),
-    Station("kiruna", 67.86, 20.96, 400.0, 5.0),
-    Station("fairbanks", 64.86, -147.85, 200.0, 5.0),
-    Station("redu", 50.00, 5.15, 380.0, 10.0),
-    Station("matera", 40.65, 16.70, 540.0, 10.0),
-    Station("hartebeesthoek", -25.89, 27.69, 1540.0, 10.0),
-    Station("santiago", -33.15, -70.67, 730.0, 10.0),
-    Station("singapore", 1.35, 103.82, 20.0, 10.0),
-    Station("hawaii", 19.01, -155.66, 370.0, 10.0),
+    Station("svalbard", 78.23, 15.39, 0.5, 5.0),
+    Station("troll", -72.01, 2.53, 1.3, 5.0),
+    Station("kiruna", 67.86, 20.96, 0.4, 5.0),
+    Station("fairbanks", 64.86, -147.85, 0.2, 5.0),
+    Station("redu", 50.00, 5.15, 0.38, 10.0),
+    Station("matera", 40.65, 16.70, 0.54, 10.0),
+    Station("hartebeesthoek", -25.89, 27.69, 1.54, 10.0),
+    Station("santiago", -33.15, -70.67, 0.73, 10.0),
+    Station("singapore", 1.35, 103.82, 0.02, 10.0),
+    Station("hawaii", 19.01, -155.66, 0.37, 10.0),
 ]
 
 
@@ -117,7 +117,7 @@ def skyfield_subset(lines: list[tuple[str, str]], names: list[str], picks: list[
     ts = load.timescale(builtin=True)
     t0, t1 = ts.from_datetime(START), ts.from_datetime(START + timedelta(seconds=DAY))
     sats = [EarthSatellite(*lines[k], names[k], ts) for k in picks]
-    tops = [wgs84.latlon(s.lat_deg, s.lon_deg, s.alt_m) for s in STATIONS]
+    tops = [wgs84.latlon(s.latitude_deg, s.longitude_deg, s.altitude_km * 1000.0) for s in STATIONS]
     events: dict[tuple[int, int], tuple[list[datetime], list[datetime]]] = {}
     w0, c0 = time.perf_counter(), time.process_time()
     for k, sat in zip(picks, sats, strict=True):

@@ -54,6 +54,7 @@ def mission_summary(
         "aggregator": config.federation.aggregation,
         "initial_model": config.federation.initial_model,
         "satellites": len(sats),
+        "satellite_names": list(mission.world.satellites.names),  # by index, as events.jsonl numbers them
         "ground_stations": len(mission.world.stations),
         "start_utc": mission.world.epoch.utc.isoformat(),
         "simulated_hours": _r(mission.world.duration_s / 3600.0),

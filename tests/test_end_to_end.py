@@ -51,6 +51,8 @@ def test_summary_and_metrics_agree_with_events(run_folder: Path) -> None:
     summary = json.loads((run_folder / "summary.json").read_text())
     assert summary["simulated_hours"] == pytest.approx(12.0)
     assert summary["strategy"] == "fedkd" and summary["aggregator"] == "fedasync"
+    names = summary["satellite_names"]  # the names `simsat contacts` gives them, by index
+    assert len(names) == summary["satellites"] and all(n.startswith("walker-") for n in names)
     events = [json.loads(line) for line in (run_folder / "events.jsonl").read_text().splitlines()]
     transfers = [e for e in events if e["kind"] == "transfer"]
     for direction, kinds in (("up", ("model", "knowledge")), ("down", ("update", "imagery"))):

@@ -138,3 +138,17 @@ def test_print_summary_writes_plain_text_to_a_file(run4: Path, tmp_path: Path) -
         print_summary(tmp_path / "missing", stream)  # no summary.json: prints nothing
     text = out.read_text()
     assert text.startswith("simsat run: fake") and "\x1b[" not in text
+
+
+def test_satellites_go_by_their_constellation_names(tmp_path: Path) -> None:
+    """A run's summary names its satellites as `simsat contacts` does (index order, as events.jsonl
+    numbers them); its plots and pages label them so; older folders fall back to `sat N`."""
+    folder = write_fake_run(tmp_path / "run")
+    summary = json.loads((folder / "summary.json").read_text())
+    summary["satellite_names"] = [f"walker-p0s{i}" for i in range(summary["satellites"])]
+    (folder / "summary.json").write_text(json.dumps(summary))
+    run = read_run(folder)
+    assert run.satellite_name(1) == "walker-p0s1" and run.satellite_name(99) == "sat 99"
+    del summary["satellite_names"]
+    (folder / "summary.json").write_text(json.dumps(summary))
+    assert read_run(folder).satellite_name(1) == "sat 1"

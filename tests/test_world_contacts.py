@@ -16,11 +16,11 @@ from simsat.world.tle import tle_satellites_from_text
 from world_skyfield import ISS_TLE, make_tle, skyfield_timescale
 
 STATIONS = [
-    Station("luxembourg", 49.61, 6.13, 300.0, 10.0),
-    Station("svalbard", 78.23, 15.39, 500.0, 5.0),
-    Station("equator", 0.5, -30.0, 0.0, 0.0),
-    Station("south", -45.0, 170.0, 50.0, 15.0),
-    Station("troll", -72.01, 2.53, 1300.0, 10.0),
+    Station("luxembourg", 49.61, 6.13, 0.3, 10.0),
+    Station("svalbard", 78.23, 15.39, 0.5, 5.0),
+    Station("equator", 0.5, -30.0, 0, 0.0),
+    Station("south", -45.0, 170.0, 0.05, 15.0),
+    Station("troll", -72.01, 2.53, 1.3, 10.0),
 ]
 
 
@@ -31,7 +31,7 @@ def _skyfield_events(
 
     ts = skyfield_timescale()
     sat = EarthSatellite(l1, l2, "x", ts)
-    topo = wgs84.latlon(station.lat_deg, station.lon_deg, station.alt_m)
+    topo = wgs84.latlon(station.latitude_deg, station.longitude_deg, station.altitude_km * 1000.0)
     t, ev = sat.find_events(
         topo,
         ts.from_datetime(start),
@@ -115,7 +115,7 @@ def test_a_short_grazing_pass_between_coarse_samples_is_found() -> None:
     sats = walker_satellites(550.0, 53.0, 1, 1, 0, epoch=start, raan0_deg=33.0)
     first = compute_contacts(sats, STATIONS[:1], epoch, 86400.0)[0]
     s0 = STATIONS[0]
-    grazing = Station("grazing", s0.lat_deg, s0.lon_deg, s0.alt_m, first.max_elevation_deg - 0.05)
+    grazing = Station("grazing", s0.latitude_deg, s0.longitude_deg, s0.altitude_km, first.max_elevation_deg - 0.05)
     # the screening step is 5 minutes; the pass above the raised mask lasts well under a minute
     windows = compute_contacts(sats, [grazing], epoch, 86400.0, step_s=300.0)
     short = [w for w in windows if abs(w.start_s - first.start_s) < 600.0]
@@ -143,7 +143,7 @@ def test_plan_is_independent_of_chunking_and_sorted() -> None:
 def test_contact_plan_api_names_and_utc() -> None:
     start = datetime(2025, 3, 20, 1, tzinfo=timezone(timedelta(hours=1)))  # 00:00 UTC
     sats = walker_satellites(550.0, 97.6, 2, 2, 1, epoch=start, name="demo")
-    plan = contact_plan(sats, [Station("svalbard", 78.23, 15.39, 500.0, 5.0)], start=start, duration_s=6 * 3600.0)
+    plan = contact_plan(sats, [Station("svalbard", 78.23, 15.39, 0.5, 5.0)], start=start, duration_s=6 * 3600.0)
     assert plan and all(c.satellite.startswith("demo-p") and c.station == "svalbard" for c in plan)
     assert all(c.start.tzinfo is timezone.utc and c.start < c.end for c in plan)
     assert plan[0].start >= datetime(2025, 3, 20, tzinfo=timezone.utc)

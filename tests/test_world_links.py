@@ -153,7 +153,7 @@ def test_budget_rate_rises_and_falls_over_a_pass() -> None:
 
     start = datetime(2025, 3, 20, 6, tzinfo=timezone.utc)
     sats = walker_satellites(550.0, 97.6, 1, 1, 0, epoch=start, ltan_hours=10.5)
-    station = Station("lux", 49.61, 6.13, 300.0, 5.0)
+    station = Station("lux", 49.61, 6.13, 0.3, 5.0)
     epoch = Epoch(start)
     best = max(compute_contacts(sats, [station], epoch, 6 * 3600.0), key=lambda w: w.max_elevation_deg)
     assert best.max_elevation_deg > 60.0

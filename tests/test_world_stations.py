@@ -25,7 +25,7 @@ def test_station_position_matches_skyfield_wgs84(lat: float, lon: float, alt: fl
     from skyfield.api import wgs84
 
     ref = wgs84.latlon(lat, lon, alt).itrs_xyz.km
-    assert np.allclose(Station("s", lat, lon, alt).ecef_km, ref, atol=1e-6)
+    assert np.allclose(Station("s", lat, lon, alt / 1000.0).ecef_km, ref, atol=1e-6)
 
 
 def test_elevation_uses_the_geodetic_vertical() -> None:
@@ -39,14 +39,14 @@ def test_elevation_uses_the_geodetic_vertical() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"lat_deg": 95.0}, r"station\[s\]\.lat_deg must be in \[-90, 90\], got 95"),
+        ({"latitude_deg": 95.0}, r"station\[s\]\.latitude_deg must be in \[-90, 90\], got 95"),
         ({"min_elevation_deg": 90.0}, r"station\[s\]\.min_elevation_deg must be in \[0, 90\), got 90"),
         ({"antennas": 0}, r"station\[s\]\.antennas must be >= 1"),
-        ({"alt_m": 20000.0}, r"station\[s\]\.alt_m"),
+        ({"altitude_km": 20.0}, r"station\[s\]\.altitude_km"),
     ],
 )
 def test_bad_station(kwargs: dict[str, float], match: str) -> None:
-    args: dict[str, object] = {"name": "s", "lat_deg": 10.0, "lon_deg": 20.0}
+    args: dict[str, object] = {"name": "s", "latitude_deg": 10.0, "longitude_deg": 20.0}
     args.update(kwargs)
     with pytest.raises(ConfigError, match=match):
         Station(**args)  # type: ignore[arg-type]

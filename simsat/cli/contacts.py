@@ -186,7 +186,7 @@ def visibility_circle(station: Station, altitude_km: float, points: int = 181) -
     mask = station.min_elevation_deg * DEG
     r = EARTH_RADIUS_KM + altitude_km
     psi = math.acos(EARTH_RADIUS_KM * math.cos(mask) / r) - mask
-    lat0, lon0 = station.lat_deg * DEG, station.lon_deg * DEG
+    lat0, lon0 = station.latitude_deg * DEG, station.longitude_deg * DEG
     bearing = np.linspace(0.0, 2.0 * math.pi, points)
     lat = np.arcsin(np.sin(lat0) * math.cos(psi) + np.cos(lat0) * math.sin(psi) * np.cos(bearing))
     lon = lon0 + np.arctan2(np.sin(bearing) * math.sin(psi) * np.cos(lat0), math.cos(psi) - np.sin(lat0) * np.sin(lat))
@@ -226,10 +226,11 @@ def plot_ground_tracks(world: WorldPlan, path: Path, track_hours: float = 3.0) -
         cx, cy = visibility_circle(station, altitude)
         for x, y in _split_at_dateline(cx, cy):
             ax.plot(x, y, color="black", lw=1.0, ls="--")
-        ax.plot(station.lon_deg if station.lon_deg <= 180 else station.lon_deg - 360, station.lat_deg, "k^", ms=7)
+        east = station.longitude_deg if station.longitude_deg <= 180 else station.longitude_deg - 360
+        ax.plot(east, station.latitude_deg, "k^", ms=7)
         ax.annotate(
             station.name,
-            (station.lon_deg if station.lon_deg <= 180 else station.lon_deg - 360, station.lat_deg),
+            (east, station.latitude_deg),
             xytext=(4, 4),
             textcoords="offset points",
             fontsize=8,

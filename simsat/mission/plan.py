@@ -117,9 +117,9 @@ def build_stations(config: SimsatConfig) -> list[Station]:
     return [
         Station(
             name=g.name,
-            lat_deg=g.latitude_deg,
-            lon_deg=g.longitude_deg,
-            alt_m=g.altitude_km * 1000.0,
+            latitude_deg=g.latitude_deg,
+            longitude_deg=g.longitude_deg,
+            altitude_km=g.altitude_km,
             min_elevation_deg=g.min_elevation_deg,
             antennas=g.antennas,
         )

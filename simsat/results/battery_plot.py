@@ -45,7 +45,7 @@ def plot_battery(run: RunData, path: Path) -> Path:
             if e.satellite == sat:
                 ax.axvspan(e.start_s / 3600, e.end_s / 3600, color=ECLIPSE, alpha=0.3, lw=0)
         times, socs = run.battery.get(sat, ([], []))
-        label = f"sat {sat}"
+        label = run.satellite_name(sat)
         if times:
             x = [t / 3600 for t in times]
             ax.plot(x, socs, color="#2171b5", lw=1)

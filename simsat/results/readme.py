@@ -14,7 +14,8 @@ FILES: tuple[tuple[str, str], ...] = (
         "the run's facts, grouped: accuracy (initial, final, best), time to 80/90/95 % accuracy in "
         "simulated hours (null: not reached), bytes up and down by kind, contacts, aggregations, energy in Wh, "
         "wall-clock seconds, battery extremes, reference accuracies (teachers, the student trained at the ground "
-        "on its labels), machine",
+        "on its labels), machine, and the satellites' names (satellite_names: the names `simsat contacts` "
+        "gives them, in the order events.jsonl numbers them)",
     ),
     ("metrics.csv", "one row per evaluation of the global student on the test split (columns below)"),
     ("events.jsonl", "everything that happened, one JSON object per line, in simulated time (kinds below)"),

@@ -99,6 +99,14 @@ class RunData:
             found |= set(range(count))
         return sorted(found)
 
+    def satellite_name(self, index: int) -> str:
+        """A satellite's name (its name in the constellation, as `simsat contacts` writes it);
+        `sat N` for a run folder whose summary names none."""
+        names = self.summary.get("satellite_names")
+        if isinstance(names, list) and 0 <= index < len(names) and isinstance(names[index], str):
+            return names[index]
+        return f"sat {index}"
+
     def of_kind(self, *kinds: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("kind") in kinds]
 

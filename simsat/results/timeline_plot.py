@@ -120,7 +120,7 @@ def plot_timeline(run: RunData, path: Path) -> Path:
     ax.set_xlim(-0.01 * hours, 1.01 * hours)
     ax.set_ylim(max(len(sats), 1) - 0.5, -0.5)
     ax.set_yticks(range(len(sats)))
-    ax.set_yticklabels([f"sat {s}" for s in sats], fontsize=8)
+    ax.set_yticklabels([run.satellite_name(s) for s in sats], fontsize=8)
     ax.set_xlabel("simulated time (h)")
     ax.grid(axis="x", alpha=0.3)
     legend = [

@@ -16,13 +16,13 @@ _E2 = WGS84_FLATTENING * (2.0 - WGS84_FLATTENING)
 
 @dataclass(frozen=True)
 class Station:
-    """A ground station: geodetic latitude/longitude (degrees), height above the ellipsoid (m),
+    """A ground station: geodetic latitude/longitude (degrees), height above the ellipsoid (km),
     elevation mask (degrees) and number of antennas."""
 
     name: str
-    lat_deg: float
-    lon_deg: float
-    alt_m: float = 0.0
+    latitude_deg: float
+    longitude_deg: float
+    altitude_km: float = 0.0
     min_elevation_deg: float = 10.0
     antennas: int = 1
 
@@ -30,9 +30,9 @@ class Station:
         if not isinstance(self.name, str) or not self.name:
             raise ConfigError(f"station name must be a non-empty string, got {self.name!r}")
         key = f"station[{self.name}]"
-        v.in_range(f"{key}.lat_deg", self.lat_deg, -90.0, 90.0)
-        v.in_range(f"{key}.lon_deg", self.lon_deg, -180.0, 360.0)
-        v.in_range(f"{key}.alt_m", self.alt_m, -500.0, 10_000.0)
+        v.in_range(f"{key}.latitude_deg", self.latitude_deg, -90.0, 90.0)
+        v.in_range(f"{key}.longitude_deg", self.longitude_deg, -180.0, 360.0)
+        v.in_range(f"{key}.altitude_km", self.altitude_km, -0.5, 10.0)
         mask = v.number(f"{key}.min_elevation_deg", self.min_elevation_deg)
         if not 0.0 <= mask < 90.0:
             raise ConfigError(f"{key}.min_elevation_deg must be in [0, 90), got {mask}")
@@ -42,8 +42,8 @@ class Station:
     @property
     def ecef_km(self) -> np.ndarray:
         """Earth-fixed position (3,) in km."""
-        lat, lon = self.lat_deg * DEG, self.lon_deg * DEG
-        h = self.alt_m / 1000.0
+        lat, lon = self.latitude_deg * DEG, self.longitude_deg * DEG
+        h = self.altitude_km
         n = EARTH_RADIUS_KM / math.sqrt(1.0 - _E2 * math.sin(lat) ** 2)
         return np.array(
             [
@@ -56,7 +56,7 @@ class Station:
     @property
     def up(self) -> np.ndarray:
         """Unit vector (3,) along the ellipsoid normal (the local vertical)."""
-        lat, lon = self.lat_deg * DEG, self.lon_deg * DEG
+        lat, lon = self.latitude_deg * DEG, self.longitude_deg * DEG
         return np.array([math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)])
 
     def elevation_deg(self, sat_ecef: np.ndarray) -> np.ndarray:
