@@ -17,6 +17,8 @@ from simsat.config.load import load_config
 from simsat.results.recorder import METRIC_COLUMNS, Recorder
 from simsat.runner import run_scenario
 
+pytestmark = pytest.mark.slow  # a whole run on Flower and Ray, twice: about two minutes
+
 # commands take simulated time, so several are in flight on Ray at once; the metrics must not care
 OVERRIDES = ["run.progress=false", "ray.object_store_mb=100", "reference.epochs=2", "mission.command_s=30"]
 

@@ -79,6 +79,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow  # the distillation experiment end to end (one run for the module)
 def test_cli_prints_the_finished_folder_last(run: dict[str, Any]) -> None:
     folder: Path = run["folder"]
     assert run["code"] == 0
@@ -87,6 +88,7 @@ def test_cli_prints_the_finished_folder_last(run: dict[str, Any]) -> None:
     assert not list(folder.parent.glob("*.partial"))
 
 
+@pytest.mark.slow  # the distillation experiment end to end (one run for the module)
 def test_every_file_is_written(run: dict[str, Any]) -> None:
     folder: Path = run["folder"]
     expected = [
@@ -115,6 +117,7 @@ def test_every_file_is_written(run: dict[str, Any]) -> None:
     assert "efficientvit_b0" in (folder / "config.yaml").read_text()
 
 
+@pytest.mark.slow  # the distillation experiment end to end (one run for the module)
 def test_results_hold_metrics_for_students_and_teachers(run: dict[str, Any]) -> None:
     r = run["results"]
     assert r["data"]["sizes"] == {"train": 210, "validation": 50, "test": 40}
@@ -133,6 +136,7 @@ def test_results_hold_metrics_for_students_and_teachers(run: dict[str, Any]) -> 
         assert run_record["images_seen"] == 3 * 210
 
 
+@pytest.mark.slow  # the distillation experiment end to end (one run for the module)
 def test_summary_is_mean_and_std_over_seeds(run: dict[str, Any]) -> None:
     r = run["results"]
     for entry in r["summary"]:
@@ -143,6 +147,7 @@ def test_summary_is_mean_and_std_over_seeds(run: dict[str, Any]) -> None:
     assert {(e["model"], e["rule"]) for e in r["summary"]} == {("resnet8", rule) for rule in RULES}
 
 
+@pytest.mark.slow  # the distillation experiment end to end (one run for the module)
 def test_best_epoch_is_chosen_on_validation(run: dict[str, Any]) -> None:
     for record in run["results"]["runs"]:
         curve = record["validation_curve"]
@@ -155,6 +160,7 @@ def test_best_epoch_is_chosen_on_validation(run: dict[str, Any]) -> None:
         assert record["validation"]["loss"] == pytest.approx(best["loss"], rel=1e-5)
 
 
+@pytest.mark.slow  # the distillation experiment end to end (one run for the module)
 def test_saved_student_loads_into_timm_and_reproduces_test_metrics(run: dict[str, Any]) -> None:
     record = next(x for x in run["results"]["runs"] if x["rule"] == "entropy" and x["seed"] == 1)
     model = timm.create_model("resnet8", num_classes=10)
@@ -168,6 +174,7 @@ def test_saved_student_loads_into_timm_and_reproduces_test_metrics(run: dict[str
     assert score.f1 == pytest.approx(record["test"]["f1"])
 
 
+@pytest.mark.slow  # the distillation experiment end to end (one run for the module)
 def test_teacher_figures_come_from_one_pass_per_view_and_match_direct_evaluation(run: dict[str, Any]) -> None:
     prep = prepare(load_experiment(run["overrides"]))  # the fixture's cache: teachers are loaded, not trained
     images = {"validation": prep.data.validation, "test": prep.data.test}
@@ -213,6 +220,7 @@ def test_teacher_figures_come_from_one_pass_per_view_and_match_direct_evaluation
             assert ensemble[f"{split}{suffix}"]["confusion"] == np.asarray(direct.confusion).tolist()
 
 
+@pytest.mark.slow  # the distillation experiment end to end (one run for the module)
 def test_paper_rule_with_unsure_teachers_is_plain_cross_entropy(run: dict[str, Any]) -> None:
     # teachers trained one epoch on 210 images are near chance: at T=5 both confidences are < 0.4,
     # so the paper rule gives (a, b) = (0, 0) and the loss is CE alone, like rule 'none'
@@ -225,6 +233,7 @@ def test_paper_rule_with_unsure_teachers_is_plain_cross_entropy(run: dict[str, A
         assert paper["test"]["confusion"] == none["test"]["confusion"]
 
 
+@pytest.mark.slow  # the distillation experiment end to end (one run for the module)
 def test_efficiency_table_matches_hand_computation(run: dict[str, Any]) -> None:
     eff = run["efficiency"]
     models = {m["name"]: m for m in eff["models"]}
@@ -477,6 +486,7 @@ def test_validation_curves_average_seeds_per_rule_and_schedule(tmp_path: Path, m
         report.plot_validation_curves([], tmp_path / "empty.png", "title")
 
 
+@pytest.mark.slow  # the distillation experiment end to end (one run for the module)
 def test_end_of_run_table_lists_every_model_with_its_test_accuracy(run: dict[str, Any]) -> None:
     from simsat.results.experiment_table import print_experiment_table
 

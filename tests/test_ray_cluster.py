@@ -79,6 +79,7 @@ def ray_head() -> Iterator[str]:
         shutil.rmtree(temp, ignore_errors=True)
 
 
+@pytest.mark.slow  # a Ray head and a run on it: about a minute
 def test_run_on_an_existing_cluster(ray_head: str, tmp_path: Path) -> None:
     config = load_config(
         "tiny",

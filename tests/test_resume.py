@@ -114,6 +114,7 @@ def _events_without_wall(folder: Path) -> str:
     return re.sub(r', "wall_s": [-0-9.e]+', "", (folder / "events.jsonl").read_text())
 
 
+@pytest.mark.slow  # a run, killed and resumed, against an uninterrupted one
 def test_killed_run_resumes_to_the_same_metrics(
     uninterrupted: Path, cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -103,6 +103,7 @@ def test_an_invalid_run_anywhere_stops_the_sweep_before_it_starts(
     assert not (tmp_path / "sweeps").exists()
 
 
+@pytest.mark.slow  # a sweep on a local Ray, then its rerun
 def test_a_failed_run_is_isolated_and_a_rerun_skips_the_finished(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

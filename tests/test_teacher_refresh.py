@@ -172,7 +172,8 @@ def test_bad_refresh_settings_are_named(overrides: list[str], message: str) -> N
 
 # -- the mission ----------------------------------------------------------------------------------
 # fedkd's mission takes minutes: slow (the quick set keeps `ground`'s)
-@pytest.mark.parametrize("strategy", [pytest.param("fedkd", marks=pytest.mark.slow), "ground"])
+@pytest.mark.slow  # a mission with a refresh: minutes
+@pytest.mark.parametrize("strategy", ["fedkd", "ground"])
 def test_a_mission_refreshes_its_teachers_and_labels_everything_again(
     cache: Path, tmp_path: Path, strategy: str
 ) -> None:
