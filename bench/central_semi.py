@@ -46,7 +46,7 @@ from simsat.results.atomic import write_text
 from simsat.summary import machine
 
 RESULTS = Path(__file__).resolve().parent / "results" / "central_semi.json"
-TEACHER = TeacherSpec("resnet8", 64, 60, 0.01, 64)  # scenarios/federated_eurosat.yaml's teacher
+TEACHER = TeacherSpec("resnet8", 64, 60, 0.01, 64)  # simsat/scenarios/federated_eurosat.yaml's teacher
 logger = logging.getLogger("central_semi")
 
 

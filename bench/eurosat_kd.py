@@ -1,6 +1,6 @@
 """The paper's experiment on EuroSAT, in resumable pieces: every student x rule x seed, plus throughput.
 
-Composes configs/experiment/eurosat.yaml (data from ../shared/data by default) with any extra
+Composes simsat/configs/experiment/eurosat.yaml (data from ../shared/data by default) with any extra
 key=value overrides, trains or loads the cached teachers and their logits, then runs each
 missing piece (one student, rule and seed), saving it under <pieces>/<config hash>/pieces/.
 The pieces folder is committed (bench/results/eurosat_kd_pieces: records and teacher weights;

@@ -1,4 +1,4 @@
-"""The federated EuroSAT benchmark: every strategy and baseline on `scenarios/federated_eurosat.yaml`.
+"""The federated EuroSAT benchmark: every strategy and baseline on `simsat/scenarios/federated_eurosat.yaml`.
 
 A thin command line over the package's sweep (simsat.sweep): one piece is one run of the scenario
 with a few overrides, identified by `simsat.sweep.hashing.scenario_hash` of its composed config.

@@ -1,6 +1,6 @@
 """Which teachers should the federated EuroSAT mission's ground train on its 1,890 labels?
 
-Builds the ground's labelled set exactly as `scenarios/federated_eurosat.yaml` does (10 % of the
+Builds the ground's labelled set exactly as `simsat/scenarios/federated_eurosat.yaml` does (10 % of the
 train split, stratified, seed 0), trains each candidate teacher through the mission's teacher
 cache (so a mission with the same data, seed and cache folder reuses them), and scores every
 teacher and every pair (mean of the two softmaxes) on validation (the choice) and test (report).

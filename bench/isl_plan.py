@@ -1,7 +1,7 @@
 """How fast is an inter-satellite link plan? The 1,000-satellite Walker shell, a grid of links, one day.
 
 Times ``isl_plan`` (pairs="grid", the optical preset's 8,000 km range) on the shell of
-configs/constellation/walker_1000.yaml (53:1000/40/1 at 550 km) for one day, on one thread, and
+simsat/configs/constellation/walker_1000.yaml (53:1000/40/1 at 550 km) for one day, on one thread, and
 the same shell written out as 1,000 TLEs (SGP4); measures the peak traced memory of each plan and
 of shells of 250 and 4,000 satellites (memory is held per chunk of pairs, so it should not grow
 with the satellites beyond the plan itself). Writes bench/results/isl_plan.json.
@@ -45,7 +45,7 @@ DAY = 86400.0
 
 def shell(planes: int | None = None) -> WalkerSatellites:
     """The walker_1000 config's shell (or the same shell with another number of planes)."""
-    k = yaml.safe_load((ROOT / "configs" / "constellation" / "walker_1000.yaml").read_text())
+    k = yaml.safe_load((ROOT / "simsat" / "configs" / "constellation" / "walker_1000.yaml").read_text())
     return walker_satellites(
         k["altitude_km"],
         k["inclination_deg"],
@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--note", default="", help="recorded in the JSON (e.g. what else shared the CPU)")
     args = parser.parse_args()
-    optical = yaml.safe_load((ROOT / "configs" / "isl" / "optical.yaml").read_text())
+    optical = yaml.safe_load((ROOT / "simsat" / "configs" / "isl" / "optical.yaml").read_text())
     max_range, grazing = float(optical["max_range_km"]), float(optical["grazing_altitude_km"])
     load_before = os.getloadavg()
     walker = shell()
@@ -167,7 +167,7 @@ def main() -> None:
         "rss_high_water_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
         "versions": versions(),
         "plan": {
-            "constellation": "configs/constellation/walker_1000.yaml (Walker 53:1000/40/1, 550 km)",
+            "constellation": "simsat/configs/constellation/walker_1000.yaml (Walker 53:1000/40/1, 550 km)",
             "satellites": len(walker),
             "duration_s": DAY,
             "start_utc": START.isoformat(),

@@ -395,7 +395,7 @@ def test_train_student_is_deterministic_and_keeps_the_best_epoch() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "configs" / "experiment").glob("*.yaml"))
+    "name", sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "simsat/configs/experiment").glob("*.yaml"))
 )
 def test_every_shipped_experiment_loads_and_validates(name: str, tmp_path: Path) -> None:
     config = load_experiment([f"experiment={name}", f"data.path={tmp_path}"])

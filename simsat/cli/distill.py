@@ -1,6 +1,6 @@
 """`simsat distill [experiment=NAME|path.yaml] [key=value ...]`: the centralized distillation experiment.
 
-Composes configs/experiment/<NAME>.yaml (with its recipe group) and the overrides with Hydra's
+Composes simsat/configs/experiment/<NAME>.yaml (with its recipe group) and the overrides with Hydra's
 compose API, validates it against simsat.experiment.config.ExperimentConfig, runs it and
 returns the finished output folder.
 """
@@ -24,12 +24,12 @@ SCHEMA_NAME = "experiment_schema"
 
 
 def experiments_dir() -> Path:
-    """configs/experiment/ (follows SIMSAT_CONFIGS)."""
+    """simsat/configs/experiment/ (follows SIMSAT_CONFIGS)."""
     return configs_dir() / "experiment"
 
 
 def experiment_file(name: str) -> Path:
-    """Resolve an experiment name (in configs/experiment/) or a path to an experiment YAML file."""
+    """Resolve an experiment name (in simsat/configs/experiment/) or a path to an experiment YAML file."""
     return named_yaml(name, experiments_dir(), "experiment")
 
 

@@ -64,7 +64,7 @@ def _hours(data: dict[str, Any]) -> float | None:
 
 
 def scenario_infos() -> list[ScenarioInfo]:
-    """Every scenario in scenarios/, sorted by name."""
+    """Every scenario in simsat/scenarios/, sorted by name."""
     try:
         configs: Path | None = configs_dir()
     except ValueError:
@@ -87,7 +87,7 @@ def scenario_infos() -> list[ScenarioInfo]:
 
 
 def config_groups() -> dict[str, list[str]]:
-    """Config group -> its options (YAML files in configs/<group>/), sorted."""
+    """Config group -> its options (YAML files in simsat/configs/<group>/), sorted."""
     groups: dict[str, list[str]] = {}
     for folder in sorted(p for p in configs_dir().iterdir() if p.is_dir()):
         options = sorted(p.stem for p in folder.glob("*.yaml"))

@@ -189,7 +189,7 @@ def to_typed(cfg: DictConfig, label: str) -> object:
 
 
 def compose_config(scenario: str, overrides: Sequence[str] = ()) -> DictConfig:
-    """Compose `scenario` (a name in scenarios/ or a YAML path) with key=value overrides."""
+    """Compose `scenario` (a name in simsat/scenarios/ or a YAML path) with key=value overrides."""
     path = scenario_file(scenario)
     label = f"scenario '{scenario}'"
     return compose_file(path, SCHEMA_NAME, SimsatConfig, configs_dir(), label, overrides, kind="scenario")
@@ -210,7 +210,7 @@ def to_yaml(config: SimsatConfig) -> str:
 
 
 def list_scenarios() -> list[tuple[str, str]]:
-    """(name, one-line description) of every scenario in scenarios/."""
+    """(name, one-line description) of every scenario in simsat/scenarios/."""
     result = []
     for path in sorted(scenarios_dir().glob("*.yaml")):
         data = yaml.safe_load(path.read_text()) or {}

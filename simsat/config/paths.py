@@ -7,20 +7,22 @@ from pathlib import Path
 
 from simsat.errors import ConfigError
 
-_ROOT = Path(__file__).resolve().parents[2]
+_PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def configs_dir() -> Path:
-    """The folder of Hydra config groups (`configs/`); SIMSAT_CONFIGS overrides it."""
-    path = Path(os.environ.get("SIMSAT_CONFIGS", _ROOT / "configs"))
+    """The folder of Hydra config groups (`simsat/configs/`, installed with the package); SIMSAT_CONFIGS
+    overrides it."""
+    path = Path(os.environ.get("SIMSAT_CONFIGS", _PACKAGE / "configs"))
     if not path.is_dir():
         raise ConfigError(f"config folder not found: {path} (set SIMSAT_CONFIGS)")
     return path
 
 
 def scenarios_dir() -> Path:
-    """The folder of complete scenarios (`scenarios/`); SIMSAT_SCENARIOS overrides it."""
-    path = Path(os.environ.get("SIMSAT_SCENARIOS", _ROOT / "scenarios"))
+    """The folder of complete scenarios (`simsat/scenarios/`, installed with the package);
+    SIMSAT_SCENARIOS overrides it."""
+    path = Path(os.environ.get("SIMSAT_SCENARIOS", _PACKAGE / "scenarios"))
     if not path.is_dir():
         raise ConfigError(f"scenario folder not found: {path} (set SIMSAT_SCENARIOS)")
     return path
@@ -44,5 +46,5 @@ def named_yaml(name: str, folder: Path, kind: str) -> Path:
 
 
 def scenario_file(name: str) -> Path:
-    """Resolve a scenario name (in scenarios/) or a path to a scenario YAML file."""
+    """Resolve a scenario name (in simsat/scenarios/) or a path to a scenario YAML file."""
     return named_yaml(name, scenarios_dir(), "scenario")

@@ -77,7 +77,7 @@ class PowerConfig:
 class IslConfig:
     """Inter-satellite links: which pairs may link (simsat.world.isl) and what a link carries.
 
-    The defaults are an RF crosslink (configs/isl/rf_crosslink.yaml says where its numbers come
+    The defaults are an RF crosslink (simsat/configs/isl/rf_crosslink.yaml says where its numbers come
     from); `simsat contacts` writes the windows when enabled. The mission does not use them yet.
     """
 

@@ -55,7 +55,7 @@ class ExperimentConfig:
         default_factory=lambda: [TeacherConfig(name="efficientvit_b0"), TeacherConfig(name="mobilevit_xxs")]
     )
     data: ExperimentDataConfig = field(default_factory=ExperimentDataConfig)
-    # the students' recipe (see configs/experiment/recipe/); augment: random flips and quarter turns,
+    # the students' recipe (see simsat/configs/experiment/recipe/); augment: random flips and quarter turns,
     # the same view for student and teachers
     train: TrainRecipe = field(default_factory=lambda: TrainRecipe(epochs=10))
     efficiency: EfficiencyConfig = field(default_factory=EfficiencyConfig)

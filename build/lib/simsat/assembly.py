@@ -1,0 +1,451 @@
+"""One assembly: a validated config in, the wired mission out.
+
+`assemble(config)` loads the data, trains (or loads) the teachers, writes the satellites'
+shards and builds the ground segment, the operations plan and the onboard setup. The runner,
+the bench scripts and the tests all go through it; `Mission.run` drives the SimPy mission over
+Flower's simulation engine (or, for tests, the same ClientApp in this process).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypedDict, cast
+
+import numpy as np
+import simpy
+import torch
+
+from simsat.config.schema import SimsatConfig
+from simsat.data import (
+    MissionData,
+    load_eurosat,
+    load_eurosat_splits,
+    split_mission,
+    split_mission_from_splits,
+    synthetic_mission,
+)
+from simsat.distill.device import resolve_device
+from simsat.distill.semi import SemiSupervised
+from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
+from simsat.distill.train import evaluate
+from simsat.federation.client_app import make_client_app
+from simsat.federation.server_app import make_server_app
+from simsat.federation.simulation import RaySettings, federation_engine, run_federation, stop_satellite_workers
+from simsat.federation.transport import InProcessTransport, MessageTransport
+from simsat.ground import GroundLearning, Progress, no_progress, student_recipe
+from simsat.hardware import assign_fleet, default_registry
+from simsat.hardware.profiles import HardwareProfile
+from simsat.interrupt import Interrupted, StopRequest
+from simsat.mission.aggregation import AggregatorSettings, make_aggregator
+from simsat.mission.faults import fault_settings
+from simsat.mission.ground import GroundSegment, Labeller
+from simsat.mission.ground_worker import GroundWorker
+from simsat.mission.imagery import ImageCodec, ProductSizedImagery, imagery_share, mean_encoded_bytes
+from simsat.mission.journal import Journal
+from simsat.mission.onboard import OnboardSetup, build_student, model_arrays, save_shard
+from simsat.mission.operations import ImageryPlan, Operations, OperationsPlan
+from simsat.mission.plan import WorldPlan, build_world
+from simsat.mission.replay import (
+    GroundWork,
+    JournaledTransport,
+    RestorableTransport,
+    journaled_ground,
+)
+from simsat.mission.strategies import get_strategy
+from simsat.mission.transport import Transport
+from simsat.models.cost import count_flops, training_flops_per_image
+from simsat.models.inputs import Normalization
+from simsat.results.recorder import Recorder
+from simsat.world.power import Battery
+
+log = logging.getLogger(__name__)
+
+
+class MissionSplit(TypedDict):
+    """The ``data`` keys that split a dataset into a mission's pieces."""
+
+    ground_fraction: float
+    validation_fraction: float
+    test_fraction: float
+    partition: str
+    alpha: float
+
+
+def load_mission_data(config: SimsatConfig, n_sats: int) -> MissionData:
+    d = config.data
+    split = MissionSplit(
+        ground_fraction=d.ground_fraction,
+        validation_fraction=d.validation_fraction,
+        test_fraction=d.test_fraction,
+        partition=d.partition,
+        alpha=d.alpha,
+    )
+    if d.source == "synthetic":
+        return synthetic_mission(d.n_images, n_sats, config.seed, **split, image_size=d.image_size)
+    if d.split_dir:
+        parts = load_eurosat_splits(
+            Path(d.path).expanduser(), Path(d.split_dir).expanduser(), cache_dir=Path(d.cache_dir) / "eurosat"
+        )
+        return split_mission_from_splits(
+            parts["train"],
+            parts["validation"],
+            parts["test"],
+            n_sats,
+            d.ground_fraction,
+            d.partition,
+            d.alpha,
+            config.seed,
+        )
+    images = load_eurosat(Path(d.path).expanduser(), cache_dir=Path(d.cache_dir) / "eurosat")
+    return split_mission(images, n_sats, seed=config.seed, **split)
+
+
+def imagery_plan(config: SimsatConfig, world: WorldPlan, data: MissionData, edge: int) -> ImageryPlan:
+    """imagery.* as the operations use it: `fraction` turned into a share of each window's
+    downlink (from the contact plan's capacity), `capture_hours` into images per hour."""
+    im = config.imagery
+    codec = ImageCodec(im.size, im.quality)
+    held = [len(s) for s in data.satellites]
+    share, capture = im.share, im.capture_per_hour
+    if im.fraction > 0:
+        per_image = im.bytes_per_image or mean_encoded_bytes(codec, data.satellites[0].images)
+        capacity = sum(world.bytes_available(w, "downlink", w.start_s, w.end_s) for w in world.contacts)
+        share = imagery_share(im.fraction, sum(held), per_image, capacity)
+        log.info(
+            "imagery: %.4f of each window's downlink for %.0f%% of %d images at %.0f bytes (capacity %.3g bytes)",
+            share,
+            100 * im.fraction,
+            sum(held),
+            per_image,
+            capacity,
+        )
+    if im.capture_hours > 0:
+        capture = float(np.mean(held)) / im.capture_hours
+    return ImageryPlan(share, capture, codec, edge)
+
+
+@dataclass
+class Mission:
+    """Everything a run needs, wired; `run` plays it once."""
+
+    config: SimsatConfig
+    world: WorldPlan
+    data: MissionData
+    num_classes: int
+    learning: GroundLearning  # the ground's torch work: teachers, reference, refinement, labels, scores
+    teacher_report: list[dict[str, Any]]
+    plan: OperationsPlan
+    setup: OnboardSetup
+    hardware: list[HardwareProfile]
+    inference_flops_per_image: float
+    stages: dict[str, float] = field(default_factory=dict)  # wall seconds of each stage before the mission
+
+    @property
+    def device(self) -> torch.device:
+        return self.learning.device
+
+    @property
+    def num_satellites(self) -> int:
+        return len(self.data.satellites)
+
+    def ground_segment(self, labeller: Labeller | None = None) -> GroundSegment:
+        f = self.config.federation
+        settings = AggregatorSettings(
+            f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr
+        )
+        strategy = get_strategy(f.strategy)
+        return GroundSegment(
+            model=self.learning.launch_model(),
+            strategy=strategy,
+            aggregator=make_aggregator(f.aggregation, settings, self.num_satellites),
+            num_satellites=self.num_satellites,
+            num_classes=self.num_classes,
+            labeller=(labeller or self.learning.label) if (strategy.knowledge or strategy.ground_trains) else None,
+            max_labels_per_contact=f.max_labels_per_contact,
+            keeps_pool=f.ground_refine_epochs > 0 and strategy.aggregates,  # only refinement uses it
+            refine_images=f.ground_refine_images,
+            keeps_imagery=bool(self.config.distill.refresh.hours),
+            seed=self.config.seed,
+        )
+
+    # -- playing it ------------------------------------------------------------------------------
+    def operations(
+        self,
+        transport: Transport,
+        recorder: Recorder,
+        progress: Progress = no_progress,
+        journal: Journal | None = None,
+        stop: Callable[[], None] = lambda: None,
+        worker: GroundWorker | None = None,
+    ) -> Operations:
+        """The mission's processes; with a `journal`, every result of real work goes through it
+        (taken from it when a resumed run replays, else computed and added)."""
+        self.learning.start()
+        refreshes = bool(self.config.distill.refresh.hours)
+        work = GroundWork(
+            self.learning.score,
+            self.learning.label,
+            self.learning.train_at_ground,
+            self.learning.refine_at_ground,
+            (lambda images: self.learning.refresh_teachers(images, progress)) if refreshes else None,
+        )
+        if journal is not None:
+            work = journaled_ground(work, journal, stop)
+            transport = JournaledTransport(cast(RestorableTransport, transport), journal, stop)
+        if self.config.imagery.bytes_per_image > 0:
+            # the link carries each image at the product's size; the ground decodes the real JPEG
+            transport = ProductSizedImagery(transport, self.config.imagery.bytes_per_image)
+        env = simpy.Environment()
+        p = self.config.satellite.power
+        batteries = [
+            Battery(
+                env,
+                capacity_wh=p.capacity_wh,
+                initial_soc=p.initial_soc,
+                floor_soc=p.floor_soc,
+                solar_w=self.world.solar_peak_w,
+                baseline_w=p.baseline_w,
+                sunlit=self.world.sunlit[i],
+                step_s=p.step_s,
+                safe_soc=p.safe_soc,
+                safe_exit_soc=p.safe_exit_soc,
+            )
+            for i in range(self.num_satellites)
+        ]
+        hours = self.world.duration_s / 3600.0
+        ground = self.ground_segment(work.label)
+        refresh = work.refresh
+        refresher = None
+        if refresh is not None and ground.labeller is not None:
+
+            def refresher(images: np.ndarray) -> dict[str, Any]:
+                weights, report = refresh(images)
+                self.learning.adopt_teachers(weights)
+                return report
+
+        return Operations(
+            env,
+            self.plan,
+            ground,
+            transport,
+            batteries,
+            recorder,
+            work.score,
+            ground_trainer=work.train if ground.strategy.ground_trains else None,
+            ground_refiner=work.refine if ground.keeps_pool else None,
+            progress=lambda t: progress("mission", t / 3600.0, hours),
+            teacher_refresher=refresher,
+            worker=worker,
+        )
+
+    def run(
+        self,
+        recorder: Recorder,
+        progress: Progress = no_progress,
+        in_process: bool = False,
+        journal: Journal | None = None,
+        stop: StopRequest | None = None,
+    ) -> Operations:
+        """Play the mission once; Flower's simulation engine on Ray unless `in_process`.
+
+        With a `journal` the results of real work are journaled (and replayed from it); with a
+        `stop`, a signal stops the mission at its next step (`Interrupted`)."""
+        state: dict[str, Operations] = {}
+        hours = self.world.duration_s / 3600.0
+        check = stop.check if stop is not None else (lambda: None)
+
+        def operate(transport: Transport) -> None:
+            if isinstance(transport, MessageTransport):
+                transport.interrupt = check
+            worker = GroundWorker()  # refinement and evaluation beside the mission's loop
+            ops = self.operations(transport, recorder, progress, journal, check, worker)
+            if isinstance(transport, MessageTransport):
+                ops.messages = transport.counts
+            start = time.perf_counter()
+            try:
+                ops.run()
+            except Interrupted:
+                worker.close(cancel=True)
+                if not in_process:
+                    stop_satellite_workers()  # trainings in flight would hold the engine up
+                raise
+            except BaseException:
+                worker.close(cancel=True)
+                raise
+            worker.close()
+            ops.mission_wall_seconds = time.perf_counter() - start
+            progress("mission", hours, hours)
+            state["ops"] = ops
+
+        if in_process:  # one process plays every node: their memory stays in it
+            app = make_client_app(replace(self.setup, storage_dir=""))
+            operate(InProcessTransport(app, self.num_satellites))
+        else:
+            try:
+                with stop.deferred() if stop is not None else nullcontext():
+                    run_federation(
+                        make_server_app(self.num_satellites, operate),
+                        make_client_app(self.setup),
+                        self.num_satellites,
+                        ray_settings(self.config),
+                    )
+            except Exception:
+                check()  # a stop explains whatever the engine raised on its way down
+                raise
+            check()
+        return state["ops"]
+
+
+def ray_settings(config: SimsatConfig) -> RaySettings:
+    r = config.ray
+    return RaySettings(r.address, r.num_cpus, r.client_cpus, r.object_store_mb, r.client_gpus)
+
+
+def federation_session(config: SimsatConfig) -> AbstractContextManager[None]:
+    """The federation's engine for a run, entered before the run's expensive start: Flower's Ray
+    started (a failure is one line before any training), or nothing with `run.engine=in_process`."""
+    if config.run.engine == "in_process":
+        return nullcontext()
+    return federation_engine(ray_settings(config))
+
+
+def satellite_hardware(config: SimsatConfig, num_satellites: int) -> list[HardwareProfile]:
+    """Each satellite's board: one name for all, a list by satellite, or shares of boards."""
+    return assign_fleet(config.satellite.hardware, num_satellites, default_registry(config.hardware.files))
+
+
+@contextmanager
+def assemble(
+    config: SimsatConfig, progress: Progress = no_progress, world: WorldPlan | None = None
+) -> Iterator[Mission]:
+    """The wired mission for `config` (a validated config); its satellites' shards live in a
+    temporary folder for as long as the context is open. `world`: its world, already built."""
+    device = resolve_device(config.run.device)
+    stages: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def stage(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stages[name] = stages.get(name, 0.0) + now - clock
+        clock = now
+
+    if world is None:
+        world = build_world(config)
+        stage("world")
+    data = load_mission_data(config, len(world.satellites))
+    num_classes = len(data.test.class_names)
+    n_sats = len(data.satellites)
+    norm = Normalization.from_images(data.ground.images)
+    log.info(
+        "data: %d ground, %d on %d satellites, %d test images",
+        len(data.ground),
+        sum(len(s) for s in data.satellites),
+        n_sats,
+        len(data.test),
+    )
+    strategy = get_strategy(config.federation.strategy)
+    stage("data")
+    teachers: list[torch.nn.Module] = []
+    teacher_report: list[dict[str, Any]] = []
+    if strategy.knowledge or strategy.ground_trains:
+        specs = [
+            TeacherSpec(t.name, t.input_size, t.epochs, t.lr, t.batch_size, t.checkpoint or None)
+            for t in config.distill.teachers
+        ]
+        loaded = train_or_load_teachers(
+            specs,
+            data.ground.images,
+            data.ground.labels,
+            norm,
+            num_classes,
+            data.ground.fingerprint(),
+            Path(config.data.cache_dir) / "teachers",
+            config.seed,
+            progress=lambda name, done, total: progress(f"teacher {name} (images)", done, total),
+            device=device,
+        )
+        for spec, (teacher, meta) in zip(specs, loaded, strict=True):
+            score = evaluate(teacher, data.test.images, data.test.labels, norm, num_classes, device=device).as_dict()
+            teacher_report.append({"name": spec.name, "input_size": spec.input_size, **score, **meta})
+            log.info("teacher %s: test accuracy %.3f", spec.name, score["accuracy"])
+            teachers.append(teacher)
+
+    stage("teachers")
+    torch.manual_seed(config.seed)
+    student = build_student(config.satellite.model, num_classes)
+    edge = int(data.test.images.shape[1])
+    flops_per_image = training_flops_per_image(student, edge)
+    inference_flops = count_flops(student, edge)
+    hardware = satellite_hardware(config, n_sats)
+    t, im = config.training, config.imagery
+    semi = SemiSupervised(t.semi_weight, t.semi_threshold, t.semi_ratio)
+    plan = OperationsPlan(
+        world=world,
+        hardware=hardware,
+        floor_soc=config.satellite.power.floor_soc,
+        resume_soc=config.satellite.power.resume_soc,
+        train_flops_per_image=flops_per_image,
+        epochs=t.epochs,
+        images_held=[len(s) for s in data.satellites],
+        imagery=imagery_plan(config, world, data, edge),
+        semi_ratio=t.semi_ratio if semi.active and strategy.onboard == "distill" else 0,
+        ground_interval_s=config.federation.ground_interval_hours * 3600.0,
+        eval_interval_s=config.federation.eval_interval_hours * 3600.0,
+        refine_interval_s=config.federation.ground_refine_interval_hours * 3600.0,
+        command_s=config.mission.command_s,
+        refresh_s=tuple(h * 3600.0 for h in config.distill.refresh.hours),
+        faults=fault_settings(config),
+    )
+    with tempfile.TemporaryDirectory(prefix="simsat-shards-") as shards:
+        for i, sat in enumerate(data.satellites):
+            save_shard(Path(shards), i, sat.images, sat.ids, sat.labels)
+        setup = OnboardSetup(
+            shards_dir=shards,
+            model_name=config.satellite.model,
+            num_classes=num_classes,
+            temperature=config.distill.temperature,
+            training=student_recipe(config),
+            seed=config.seed,
+            norm_mean=norm.mean,
+            norm_std=norm.std,
+            mode=strategy.onboard,
+            semi=semi if strategy.onboard == "distill" else SemiSupervised(),
+            keep_own_model=not strategy.aggregates and not strategy.ground_trains,
+            threads=t.threads,
+            image_size=im.size,
+            image_quality=im.quality,
+            storage_dir=str(Path(shards) / "onboard"),
+            # satellites' workers with a GPU share (ray.client_gpus) train on it
+            device="auto" if config.ray.client_gpus > 0 else "cpu",
+        )
+        stage("plan")
+        learning = GroundLearning(
+            config=config,
+            data=data,
+            norm=norm,
+            num_classes=num_classes,
+            teachers=teachers,
+            initial_model=model_arrays(student),
+            device=device,
+            progress=progress,
+        )
+        yield Mission(
+            config=config,
+            world=world,
+            data=data,
+            num_classes=num_classes,
+            learning=learning,
+            teacher_report=teacher_report,
+            plan=plan,
+            setup=setup,
+            hardware=hardware,
+            inference_flops_per_image=inference_flops,
+            stages=stages,
+        )

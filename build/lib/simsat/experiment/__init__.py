@@ -1,0 +1,1 @@
+"""The centralized distillation experiment (`simsat distill`): teachers, students, rules, seeds, reports."""

@@ -1,0 +1,22 @@
+"""The ground station: a Flower ServerApp whose main loop is the SimPy mission."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flwr.app import Context
+from flwr.serverapp import Grid, ServerApp
+
+from simsat.federation.transport import FlowerTransport
+from simsat.mission.transport import Transport
+
+
+def make_server_app(num_satellites: int, operate: Callable[[Transport], None]) -> ServerApp:
+    """A ServerApp that connects to the satellites' nodes and hands the transport to `operate`."""
+    app = ServerApp()
+
+    @app.main()
+    def main(grid: Grid, context: Context) -> None:
+        operate(FlowerTransport(grid, num_satellites))
+
+    return app

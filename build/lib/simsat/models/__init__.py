@@ -1,0 +1,1 @@
+"""Student ResNets, teacher construction, input normalisation and model cost."""
