@@ -40,9 +40,17 @@ def _yaml_block(after_heading: str) -> str:
     return section.split("```yaml\n", 1)[1].split("```", 1)[0]
 
 
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One data.cache_dir for every command: teachers, decoded images and contact plans are cached
+    by what they are made from, so commands with the same teachers train them once."""
+    return tmp_path_factory.mktemp("readme-cache")
+
+
 @pytest.fixture()
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_cache: Path) -> Path:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "cache").symlink_to(shared_cache, target_is_directory=True)
     (tmp_path / "path" / "to").mkdir(parents=True)
     (tmp_path / "path" / "to" / "my_scenario.yaml").write_text(_yaml_block("## Write your own scenario"))
     boards = tmp_path / "boards"
