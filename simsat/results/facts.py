@@ -81,12 +81,20 @@ def summary_facts(summary: Mapping[str, Any]) -> list[Fact]:
             facts.append(Fact("mission", key, f"{int(count)}"))
         elif isinstance(value, Mapping):  # e.g. contacts: {windows, made}
             facts += [Fact("mission", f"{key} {k}", f"{int(v)}") for k, v in value.items() if _num(v) is not None]
-    for direction in ("up", "down"):
+    for direction in ("up", "down", "isl"):
         kinds = _section(_section(summary, "bytes"), direction)
         if kinds:
             total = sum(v for v in kinds.values() if _num(v) is not None)
             facts.append(Fact(f"bytes {direction}", "total", human_bytes(total)))
             facts += [Fact(f"bytes {direction}", str(k), human_bytes(v)) for k, v in kinds.items()]
+    isl = _section(summary, "isl")
+    if isl:
+        facts.append(Fact("crosslinks", "aggregation", str(isl.get("aggregation"))))
+        for key, value in _section(isl, "windows").items():
+            facts.append(Fact("crosslinks", f"windows {key}", f"{value}"))
+        for key in ("messages", "aggregations", "carried_down"):
+            if _num(isl.get(key)) is not None:
+                facts.append(Fact("crosslinks", key.replace("_", " "), f"{int(isl[key])}"))
     for what, wh in _section(summary, "energy_wh").items():
         if _num(wh) is not None:
             facts.append(Fact("energy", str(what).replace("_", " "), f"{float(wh):.3g} Wh"))
