@@ -155,9 +155,9 @@ def test_a_resumed_isl_mission_replays_to_the_same_metrics(cache: Path, tmp_path
         assert _metrics(tmp_path / f"again-{mode}") == _metrics(tmp_path / f"first-{mode}")
 
 
-@pytest.mark.slow  # a mission
+@pytest.mark.slow  # half a day of one plane: a passes-less stretch, then every satellite meets a station
 def test_gossip_averages_over_the_links_and_the_ground_scores_what_it_hears(cache: Path, tmp_path: Path) -> None:
-    ops, events = _play(cache, tmp_path / "gossip", "federation.isl_aggregation=gossip", "mission.duration_hours=6")
+    ops, events = _play(cache, tmp_path / "gossip", "federation.isl_aggregation=gossip", "mission.duration_hours=12")
     assert ops.isl is not None and ops.isl.counts.bytes["gossip"] > 0 and ops.isl.counts.aggregations > 0
     assert ops.ground.version == 0  # no ground aggregation
     assert not any(e["kind"] == "aggregation" for e in events)

@@ -275,6 +275,11 @@ def _fault_warnings(config: SimsatConfig, n_sats: int) -> list[str]:
         ]
     if f.contact_loss_rate >= 0.9:
         warnings.append(f"faults.contact_loss_rate={f.contact_loss_rate:g}: most contacts are lost")
+    if f.isl_loss_rate > 0 and config.federation.isl_aggregation == "none":
+        warnings.append(
+            f"faults.isl_loss_rate={f.isl_loss_rate:g} has no effect: federation.isl_aggregation=none sends nothing"
+            " over crosslinks"
+        )
     dead = {d.satellite: float(d.at_hours) for d in f.dead_satellites}
     if len(dead) == n_sats and n_sats > 0:
         warnings.append(
