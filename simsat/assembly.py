@@ -50,7 +50,7 @@ from simsat.mission.imagery import ImageCodec, ProductSizedImagery, imagery_shar
 from simsat.mission.isl import IslLink, IslPlan
 from simsat.mission.journal import Journal
 from simsat.mission.onboard import OnboardSetup, build_student, model_arrays, save_shard
-from simsat.mission.operations import ImageryPlan, Operations, OperationsPlan
+from simsat.mission.operations import Operations
 from simsat.mission.plan import WorldPlan, build_world
 from simsat.mission.replay import (
     GroundWork,
@@ -58,6 +58,7 @@ from simsat.mission.replay import (
     RestorableTransport,
     journaled_ground,
 )
+from simsat.mission.state import ImageryPlan, OperationsPlan
 from simsat.mission.strategies import get_strategy
 from simsat.mission.transport import Transport
 from simsat.models.cost import count_flops, training_flops_per_image

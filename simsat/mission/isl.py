@@ -42,7 +42,8 @@ from simsat.mission.packets import KnowledgePacket, ModelArrays, UpdatePacket, U
 from simsat.world.links import Transfer, transmit
 
 if TYPE_CHECKING:
-    from simsat.mission.operations import Operations, SatelliteState
+    from simsat.mission.operations import Operations
+    from simsat.mission.state import SatelliteState
 
 log = logging.getLogger(__name__)
 
