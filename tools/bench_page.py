@@ -304,6 +304,51 @@ def megaconstellation() -> list[str]:
     ]
 
 
+def _goal(group: Record, hours_total: float) -> str:
+    reached, seeds = group["reached_none_final"], group["seeds"]
+    if group["mode"] == "none":
+        return "-"
+    if not reached:
+        return f"not reached (0 of {seeds})"
+    return f"{hours(group['hours_to_none_final'])} ({group['within_half_the_time']} of {seeds} within {hours_total / 2:.0f} h)"
+
+
+def isl() -> list[str]:
+    r = load("isl.json")
+    total = float(r["simulated_hours"])
+    rows = []
+    for g in r["summary"]:
+        t80 = "not reached" if not g["reached_0.80"] else f"{hours(g['time_to_0.80_hours'])} ({g['reached_0.80']})"
+        rows.append(
+            [
+                f"`{g['mode']}`",
+                f"{100 * g['isl_loss_rate']:.0f} %",
+                pct(g["final_accuracy"]),
+                t80,
+                _goal(g, total),
+                f"{g['updates_down']:.0f}",
+                mb(g["bytes_down_mb"] * 1e6),
+                mb(g["bytes_isl_mb"] * 1e6),
+                f"{g['isl_energy_wh']:.0f}",
+                f"{g['trainings']:.0f}",
+                f"{g['wall_seconds']:.0f} s",
+            ]
+        )
+    header = ["isl_aggregation", "ISL windows lost", "final accuracy", "time to 80 % (seeds)"]
+    header += ["reaches `none`'s final at", "updates down", "MB down", "MB over ISLs", "ISL Wh", "trainings", "wall"]
+    return [
+        "## Crosslinks: what do they buy?",
+        "",
+        f"`{r['command']}` ({link('isl.json')}, {machine(r)}, engine `{r['engine']}`): scenario "
+        f"`{r['scenario']}` (40 satellites in 4 planes of 10, two stations, RF crosslinks along each plane) for "
+        f"{total:.0f} simulated hours, seeds {', '.join(str(s) for s in r['seeds'])}, with "
+        f"{' '.join(f'`{o}`' for o in r['overrides'])} ({r['why_shrunk']}). Means over seeds; a time is the "
+        "mean over the seeds that reached the mark. `none` has no crosslinks to lose: its row repeats under 50 %.",
+        "",
+        *table(header, rows),
+    ]
+
+
 SECTIONS: tuple[Callable[[], list[str]], ...] = (
     quickstart,
     strategies,
@@ -313,6 +358,7 @@ SECTIONS: tuple[Callable[[], list[str]], ...] = (
     contact_plan,
     sweep,
     megaconstellation,
+    isl,
 )
 
 

@@ -78,13 +78,14 @@ class IslPlan:
 
 @dataclass
 class _Job:
-    """One message over a link: `kind`, from `sender` to `receiver`."""
+    """One message over a link: `kind`, from `sender` to `receiver`; its content and size are
+    made when it is first sent (`nbytes` -1 until then)."""
 
     kind: str
     sender: int
     receiver: int
-    nbytes: int
     label: str
+    nbytes: int = -1
     version: int = -1  # model: the global version sent
     bundle: Bundle = field(default_factory=dict)  # aggregate: the contributions it carries
     update: UpdatePacket | None = None  # aggregate: the combined update; gossip: the model
@@ -276,19 +277,15 @@ class IslMission:
             if own is None or self.got.get((s, r), 0) >= own[0]:
                 return None
             seq, update = own
-            nbytes = self.ops.transport.update_bytes(update)
-            return _Job("gossip", s, r, nbytes, f"model of {s} #{seq}", update=update, seq=seq)
+            return _Job("gossip", s, r, f"model of {s} #{seq}", update=update, seq=seq)
         if not self._same_plane(s, r):
             return None
         version = self.ops.satellites[s].model_version
         if version >= 0 and self.ops.satellites[r].model_version < version and self._takes_model(r):
-            packet = self._model_packet(version)
-            return _Job("model", s, r, self.ops.transport.uplink_bytes(packet), f"global v{version}", version=version)
+            return _Job("model", s, r, f"global v{version}", version=version)
         offer = self._undelivered(self.bundles[s])
         if offer and self._towards_carrier(s, r) and newer(self._undelivered(self.bundles[r]), offer):
-            update = combine(offer, self.ops.ground.aggregator.staleness_weight)
-            nbytes = self.ops.transport.update_bytes(update)
-            return _Job("aggregate", s, r, nbytes, f"aggregate of {len(offer)}", bundle=offer, update=update)
+            return _Job("aggregate", s, r, f"aggregate of {len(offer)}", bundle=offer)
         return None
 
     def _model_packet(self, version: int) -> UplinkPacket:
@@ -320,7 +317,8 @@ class IslMission:
         """Send (or resume) `job` within the window: True when it arrived whole, False when cut,
         None when no terminal came free before the window closed."""
         pair = (job.sender, job.receiver)
-        transfer = self.pending[pair][0] if pair in self.pending else Transfer(job.nbytes, "crosslink", job.label)
+        held = self.pending.get(pair)
+        transfer = held[0] if held is not None else Transfer(self._made(job), "crosslink", job.label)
         self.pending[pair] = (transfer, job)
         with self.terminals[link.a].request() as ta, self.terminals[link.b].request() as tb:
             closes = self.env.timeout(max(link.end_s - self.env.now, 0.0))
@@ -357,6 +355,17 @@ class IslMission:
         if transfer.done:
             del self.pending[pair]
         return transfer.done
+
+    def _made(self, job: _Job) -> int:
+        """The job's message made (an aggregate's combined update), and its serialised size."""
+        if job.kind == "model":
+            job.nbytes = self.ops.transport.uplink_bytes(self._model_packet(job.version))
+        else:
+            if job.kind == "aggregate":
+                job.update = combine(job.bundle, self.ops.ground.aggregator.staleness_weight)
+            assert job.update is not None
+            job.nbytes = self.ops.transport.update_bytes(job.update)
+        return job.nbytes
 
     def _arrived(self, job: _Job) -> Generator[simpy.Event, Any, None]:
         self.counts.messages += 1
