@@ -18,7 +18,10 @@ from simsat.mission.isl_merge import Contribution, combination_weights, combine,
 from simsat.mission.journal import Journal
 from simsat.mission.operations import Operations
 from simsat.mission.packets import KnowledgePacket, UpdatePacket, UplinkPacket
+from simsat.results.facts import summary_facts
 from simsat.results.recorder import Recorder
+from simsat.results.runfolder import read_run, transfers
+from simsat.results.timeline_plot import plot_timeline
 
 # one plane of ten at 550 km (each sees both ring neighbours all the time), satellites with labels
 # (no teachers to train), an hour and a half: several passes of the plane over the two stations
@@ -197,3 +200,20 @@ def test_a_plane_aggregate_weighs_examples_and_the_rules_staleness_weight() -> N
     # a receiver keeps the newest contribution of each satellite, whichever path brought it
     older = {2: Contribution(2, 1, _update(3, 50, 9.0))}
     assert merge(older, bundle)[2].seq == 2 and merge(bundle, older)[2].seq == 2
+
+
+def test_the_timeline_draws_crosslinks_and_the_report_lists_them(
+    plane: tuple[Operations, list[dict], Path], tmp_path: Path
+) -> None:
+    ops, events, out = plane
+    run = read_run(out)
+    crosslinks = transfers(run, "isl_transfer")
+    assert len(crosslinks) == sum(1 for e in events if e["kind"] == "isl_transfer")
+    assert all(t.direction == "crosslink" and t.end_s >= t.start_s for t in crosslinks)
+    assert plot_timeline(run, tmp_path / "timeline.png").stat().st_size > 0
+    assert ops.isl is not None
+    summary = {"bytes": {"isl": dict(ops.isl.counts.bytes)}, "isl": ops.isl.summary()}
+    facts = {(f.row, f.short): f.value for f in summary_facts(summary)}
+    assert facts[("crosslinks", "aggregation")] == "plane"
+    assert facts[("crosslinks", "carried down")] == str(ops.isl.counts.carried)
+    assert ("bytes isl", "aggregate") in facts
