@@ -310,7 +310,8 @@ def _goal(group: Record, hours_total: float) -> str:
         return "-"
     if not reached:
         return f"not reached (0 of {seeds})"
-    return f"{hours(group['hours_to_none_final'])} ({group['within_half_the_time']} of {seeds} within {hours_total / 2:.0f} h)"
+    within = f"{group['within_half_the_time']} of {seeds} within {hours_total / 2:.0f} h"
+    return f"{hours(group['hours_to_none_final'])} ({within})"
 
 
 def isl() -> list[str]:
@@ -411,6 +412,7 @@ def headline() -> str:
             f"{c['accuracy_vs_skyfield']['max_edge_difference_s']:.2f} s",
             "[world.md](docs/world.md)",
         ],
+        _isl_headline(),
         [
             "1,000 satellites, one simulated day",
             f"{mega['wall_seconds'] / 60:.0f} min, {mega['peak_memory_gb']:.1f} GB peak on 2 cores",
@@ -419,6 +421,20 @@ def headline() -> str:
     ]
     lines = [START, *table(["what", "result", "more"], rows)]
     return "\n".join(lines).rstrip("\n") + "\n" + END
+
+
+def _isl_headline() -> list[str]:
+    r = load("isl.json")
+    by = {(g["mode"], g["isl_loss_rate"]): g for g in r["summary"]}
+    none, plane, gossip = by[("none", 0.0)], by[("plane", 0.0)], by[("gossip", 0.0)]
+    return [
+        f"crosslinks: 40 satellites in 4 planes, {float(r['simulated_hours']):.0f} h, {len(r['seeds'])} seeds",
+        f"final accuracy `plane` {pct(plane['final_accuracy'])}, `gossip` {pct(gossip['final_accuracy'])}, "
+        f"`none` {pct(none['final_accuracy'])}; `plane` reaches `none`'s final at "
+        f"{hours(plane['hours_to_none_final'])} ({plane['within_half_the_time']} of {plane['seeds']} seeds within "
+        f"half the day)",
+        "[benchmarks](docs/benchmarks.md#crosslinks-what-do-they-buy)",
+    ]
 
 
 def readme_with_table(readme: str) -> str:
