@@ -225,6 +225,7 @@ def summarise(runs: list[dict[str, Any]], hours: float) -> list[dict[str, Any]]:
                     "updates_down": _mean([r["updates_down"] for r in group]),
                     "bytes_isl_mb": _mean([r["bytes_isl_total"] / 1e6 for r in group]),
                     "isl_energy_wh": _mean([r["isl_energy_wh"] for r in group]),
+                    "lowest_final_soc": min(r["min_final_soc"] for r in group),
                     "trainings": _mean([r["trainings"] for r in group]),
                     "wall_seconds": _mean([r["wall_seconds"] for r in group]),
                 }
