@@ -18,7 +18,7 @@ from simsat.mission.isl_merge import Contribution, combination_weights, combine,
 from simsat.mission.journal import Journal
 from simsat.mission.operations import Operations
 from simsat.mission.packets import KnowledgePacket, UpdatePacket, UplinkPacket
-from simsat.results.facts import summary_facts
+from simsat.results.facts import run_warnings, summary_facts
 from simsat.results.recorder import Recorder
 from simsat.results.runfolder import read_run, transfers
 from simsat.results.timeline_plot import plot_timeline
@@ -217,3 +217,9 @@ def test_the_timeline_draws_crosslinks_and_the_report_lists_them(
     assert facts[("crosslinks", "aggregation")] == "plane"
     assert facts[("crosslinks", "carried down")] == str(ops.isl.counts.carried)
     assert ("bytes isl", "aggregate") in facts
+
+
+def test_gossip_runs_are_not_warned_about_the_ground_never_aggregating() -> None:
+    plain = {"aggregations": 0}
+    assert any("no aggregation" in w for w in run_warnings(plain))
+    assert not any("no aggregation" in w for w in run_warnings({**plain, "isl": {"aggregation": "gossip"}}))

@@ -169,7 +169,8 @@ def run_warnings(summary: Mapping[str, Any]) -> list[str]:
     made = contacts.get("made") if isinstance(contacts, Mapping) else contacts
     if _num(made) == 0:
         warnings.append("no contact with any ground station: nothing was sent either way")
-    if _num(summary.get("aggregations")) == 0:
+    gossip = _section(summary, "isl").get("aggregation") == "gossip"  # no ground aggregation by design
+    if _num(summary.get("aggregations")) == 0 and not gossip:
         warnings.append(
             "no aggregation: the global student never changed; try a longer mission.duration_hours "
             "or a smaller federation.buffer_size"
