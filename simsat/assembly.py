@@ -47,9 +47,10 @@ from simsat.mission.faults import fault_settings
 from simsat.mission.ground import GroundSegment, Labeller
 from simsat.mission.ground_worker import GroundWorker
 from simsat.mission.imagery import ImageCodec, ProductSizedImagery, imagery_share, mean_encoded_bytes
+from simsat.mission.isl import IslLink, IslPlan
 from simsat.mission.journal import Journal
 from simsat.mission.onboard import OnboardSetup, build_student, model_arrays, save_shard
-from simsat.mission.operations import ImageryPlan, Operations, OperationsPlan
+from simsat.mission.operations import Operations
 from simsat.mission.plan import WorldPlan, build_world
 from simsat.mission.replay import (
     GroundWork,
@@ -57,11 +58,13 @@ from simsat.mission.replay import (
     RestorableTransport,
     journaled_ground,
 )
+from simsat.mission.state import ImageryPlan, OperationsPlan
 from simsat.mission.strategies import get_strategy
 from simsat.mission.transport import Transport
 from simsat.models.cost import count_flops, training_flops_per_image
 from simsat.models.inputs import Normalization
 from simsat.results.recorder import Recorder
+from simsat.world.isl import compute_isl, orbit_planes
 from simsat.world.power import Battery
 
 log = logging.getLogger(__name__)
@@ -315,6 +318,27 @@ def federation_session(config: SimsatConfig) -> AbstractContextManager[None]:
     return federation_engine(ray_settings(config))
 
 
+def isl_mission_plan(config: SimsatConfig, world: WorldPlan) -> IslPlan | None:
+    """The crosslinks the federation uses (`federation.isl_aggregation` plane or gossip): the
+    windows of the `isl` section over the mission, and the orbit planes. None for `none`."""
+    mode, isl = config.federation.isl_aggregation, config.isl
+    if mode == "none":
+        return None
+    spans = compute_isl(
+        world.satellites, world.epoch, world.duration_s, isl.max_range_km, isl.grazing_altitude_km, isl.pairs
+    )
+    log.info("isl: %d link windows (%s pairs) for isl_aggregation=%s", len(spans), isl.pairs, mode)
+    return IslPlan(
+        mode=mode,
+        windows=tuple(IslLink(w.a, w.b, w.start_s, w.end_s) for w in spans),
+        planes=tuple(tuple(p) for p in orbit_planes(world.satellites, world.epoch)),
+        rate_bps=isl.rate_bps,
+        setup_s=isl.setup_s,
+        power_w=isl.power_w,
+        terminals=isl.terminals,
+    )
+
+
 def satellite_hardware(config: SimsatConfig, num_satellites: int) -> list[HardwareProfile]:
     """Each satellite's board: one name for all, a list by satellite, or shares of boards."""
     return assign_fleet(config.satellite.hardware, num_satellites, default_registry(config.hardware.files))
@@ -402,6 +426,7 @@ def assemble(
         command_s=config.mission.command_s,
         refresh_s=tuple(h * 3600.0 for h in config.distill.refresh.hours),
         faults=fault_settings(config),
+        isl=isl_mission_plan(config, world),
     )
     with tempfile.TemporaryDirectory(prefix="simsat-shards-") as shards:
         for i, sat in enumerate(data.satellites):

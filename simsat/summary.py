@@ -47,7 +47,7 @@ def mission_summary(
     cores = os.cpu_count() or 1
     stages = {name: _r(seconds, 2) for name, seconds in mission.stages.items()}
     bytes_by_kind = ops.bytes_by_kind()
-    return {
+    summary: dict[str, Any] = {
         "scenario": config.name,
         "seed": config.seed,
         "strategy": config.federation.strategy,
@@ -121,3 +121,9 @@ def mission_summary(
         "device": str(mission.device),
         "machine": machine(),
     }
+    if ops.isl is not None:  # crosslinks: bytes by kind, windows, on-orbit aggregations, energy
+        summary["bytes"]["isl"] = dict(ops.isl.counts.bytes)
+        summary["bytes"]["isl_total"] = sum(ops.isl.counts.bytes.values())
+        summary["isl"] = ops.isl.summary()
+        summary["energy_wh"]["isl_total"] = _r(ops.isl.energy_wh())
+    return summary

@@ -78,7 +78,8 @@ class IslConfig:
     """Inter-satellite links: which pairs may link (simsat.world.isl) and what a link carries.
 
     The defaults are an RF crosslink (simsat/configs/isl/rf_crosslink.yaml says where its numbers come
-    from); `simsat contacts` writes the windows when enabled. The mission does not use them yet.
+    from); `simsat contacts` writes the windows when enabled. The mission sends over them when
+    `federation.isl_aggregation` is `plane` or `gossip` (simsat.mission.isl).
     """
 
     enabled: bool = False
@@ -205,6 +206,11 @@ class FederationConfig:
     # the student the satellites start from: `random` (a fresh initialisation) or `reference` (the
     # ground-only reference, trained at the ground on its labels before launch; needs reference.epochs > 0)
     initial_model: str = "random"
+    # what satellites do over inter-satellite links (needs isl.enabled): `none` (nothing: every
+    # update goes down on its own), `plane` (a plane combines its updates over the ring and the
+    # satellite of the plane that meets a station next carries them down as one; the global student
+    # spreads along the plane), `gossip` (neighbours average their models; no ground aggregation)
+    isl_aggregation: str = "none"
 
 
 @dataclass
@@ -297,6 +303,7 @@ class FaultsConfig:
     train_failure_rate: float = 0.0  # probability that a satellite's training raises
     contact_loss_rate: float = 0.0  # probability that a contact window is lost (nothing sent in it)
     client_timeout_rate: float = 0.0  # probability that a training's reply comes too late (update dropped)
+    isl_loss_rate: float = 0.0  # probability that an inter-satellite link window is lost (nothing sent in it)
     # satellites that stop answering from a simulated time on, e.g. [{satellite: 1, at_hours: 6}]
     dead_satellites: list[DeadSatelliteConfig] = field(default_factory=list)
     max_divergences: int = 2  # trainings whose loss turned NaN/inf that are skipped; one more stops the run

@@ -99,6 +99,8 @@ def _check_stations(config: SimsatConfig) -> None:
 
 
 INITIAL_MODELS = ("random", "reference")
+ISL_AGGREGATIONS = ("none", "plane", "gossip")
+ISL_STRATEGIES = ("fedkd", "fedavg_labels")  # the strategies whose satellites send updates to aggregate
 
 
 def _check_federation_values(config: SimsatConfig) -> None:
@@ -118,6 +120,19 @@ def _check_federation_values(config: SimsatConfig) -> None:
     c.non_negative("federation.ground_refine_interval_hours", f.ground_refine_interval_hours, high=1e4)
     c.non_negative("federation.eval_interval_hours", f.eval_interval_hours, high=1e4)
     c.choice("federation.initial_model", f.initial_model, INITIAL_MODELS)
+    c.choice("federation.isl_aggregation", f.isl_aggregation, ISL_AGGREGATIONS)
+    c.require(
+        f.isl_aggregation == "none" or config.isl.enabled,
+        "federation.isl_aggregation",
+        "needs isl.enabled=true (e.g. isl=rf_crosslink)",
+        f.isl_aggregation,
+    )
+    c.require(
+        f.isl_aggregation == "none" or f.strategy in ISL_STRATEGIES,
+        "federation.isl_aggregation",
+        f"works with federation.strategy {' or '.join(ISL_STRATEGIES)}, not {f.strategy}",
+        f.isl_aggregation,
+    )
     c.require(
         f.initial_model != "reference" or config.reference.epochs > 0,
         "federation.initial_model",
@@ -193,7 +208,7 @@ def _check_fleet(config: SimsatConfig, n_sats: int, memo: ValidationMemo) -> Non
 
 def _check_faults(config: SimsatConfig, n_sats: int) -> None:
     f = config.faults
-    for key in ("train_failure_rate", "contact_loss_rate", "client_timeout_rate"):
+    for key in ("train_failure_rate", "contact_loss_rate", "client_timeout_rate", "isl_loss_rate"):
         c.number(f"faults.{key}", getattr(f, key), low=0.0, high=1.0)
     c.integer("faults.max_divergences", f.max_divergences, 0, 1_000_000)
     c.integer("faults.max_client_errors", f.max_client_errors, 1, 1_000_000)
@@ -260,6 +275,11 @@ def _fault_warnings(config: SimsatConfig, n_sats: int) -> list[str]:
         ]
     if f.contact_loss_rate >= 0.9:
         warnings.append(f"faults.contact_loss_rate={f.contact_loss_rate:g}: most contacts are lost")
+    if f.isl_loss_rate > 0 and config.federation.isl_aggregation == "none":
+        warnings.append(
+            f"faults.isl_loss_rate={f.isl_loss_rate:g} has no effect: federation.isl_aggregation=none sends nothing"
+            " over crosslinks"
+        )
     dead = {d.satellite: float(d.at_hours) for d in f.dead_satellites}
     if len(dead) == n_sats and n_sats > 0:
         warnings.append(

@@ -91,6 +91,9 @@ class MessageTransport(ABC):
     def uplink_bytes(self, packet: UplinkPacket) -> int:
         return self.sizes.uplink(packet)
 
+    def update_bytes(self, packet: UpdatePacket) -> int:
+        return self.sizes.update(packet)
+
     def deliver(self, satellite: int, packet: UplinkPacket, train: TrainOrder | None = None) -> Reply[None]:
         content = payloads.uplink_content(packet, self.sizes)
         if train is None:

@@ -129,6 +129,12 @@ class Aggregator(ABC):
         """Simulated time at which `expire` should be called (None: no deadline pending)."""
         return None
 
+    def staleness_weight(self, staleness: int) -> float:
+        """The rule's own weight of an update `staleness` versions old, relative to a fresh one's
+        (updates combined before they reach the ground, e.g. a plane's over its crosslinks, are
+        weighted by examples times this)."""
+        return 1.0
+
     def expire(self, model: ModelArrays, version: int, now_s: float) -> Aggregation | None:
         """The deadline passed: aggregate what is waiting, if the rule does so."""
         return None
@@ -203,6 +209,9 @@ class FedAsyncAggregator(Aggregator):
         s = self.settings
         return s.mixing * (1.0 + staleness) ** (-s.staleness_exponent)
 
+    def staleness_weight(self, staleness: int) -> float:
+        return float((1.0 + staleness) ** (-self.settings.staleness_exponent))
+
     def receive(
         self, model: ModelArrays, version: int, satellite: int, update: UpdatePacket, now_s: float, history: History
     ) -> Outcome:
@@ -226,6 +235,9 @@ class FedBuffAggregator(Aggregator):
     @staticmethod
     def weight(staleness: int) -> float:
         return float(1.0 / np.sqrt(1.0 + staleness))
+
+    def staleness_weight(self, staleness: int) -> float:
+        return self.weight(staleness)
 
     def waiting(self) -> int:
         return len(self.buffer)

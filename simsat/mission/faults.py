@@ -15,6 +15,8 @@ Fault types (events.jsonl: kind "fault", field `type`; summary.json: `faults`):
 - ``client_error``: a satellite's ClientApp raised for real: that exchange is skipped;
 - ``divergence``: a training's loss became NaN or infinite: its update is dropped; more than
   `faults.max_divergences` of them stop the run;
+- ``isl_loss``: an inter-satellite link window is lost (pointing, interference): nothing is sent
+  over that link in it;
 - ``satellite_lost``: a satellite whose ClientApp failed `faults.max_client_errors` times
   without a training coming back in between is no longer used.
 
@@ -46,8 +48,9 @@ FAULT_TYPES = (
     "client_error",
     "divergence",
     "satellite_lost",
+    "isl_loss",
 )
-_STREAMS = {"contact_loss": 1, "train_failure": 2, "client_timeout": 3}
+_STREAMS = {"contact_loss": 1, "train_failure": 2, "client_timeout": 3, "isl_loss": 4}
 # What a failed reply was, as SatelliteFailure.cause, and the fault type it is recorded as.
 CAUSE_TYPES = {
     "injected": "train_failure",
@@ -86,6 +89,7 @@ class FaultSettings:
     train_failure_rate: float = 0.0
     contact_loss_rate: float = 0.0
     client_timeout_rate: float = 0.0
+    isl_loss_rate: float = 0.0
     dead: tuple[DeadSatellite, ...] = ()
     max_divergences: int = 2
     max_client_errors: int = 3
@@ -111,6 +115,7 @@ def fault_settings(config: SimsatConfig) -> FaultSettings:
         train_failure_rate=f.train_failure_rate,
         contact_loss_rate=f.contact_loss_rate,
         client_timeout_rate=f.client_timeout_rate,
+        isl_loss_rate=f.isl_loss_rate,
         dead=tuple(DeadSatellite(d.satellite, d.at_hours * 3600.0) for d in f.dead_satellites),
         max_divergences=f.max_divergences,
         max_client_errors=f.max_client_errors,
@@ -160,6 +165,15 @@ class Faults:
         if rate <= 0 or draw(self.settings.seed, "contact_loss", satellite, window) >= rate:
             return False
         self._fault("contact_loss", satellite, station=station)
+        return True
+
+    def isl_lost(self, window: int, a: int, b: int) -> bool:
+        """Whether the `window`-th inter-satellite link window of the plan (between a and b) is
+        lost (recorded when it is)."""
+        rate = self.settings.isl_loss_rate
+        if rate <= 0 or draw(self.settings.seed, "isl_loss", 0, window) >= rate:
+            return False
+        self._fault("isl_loss", a, peer=b)
         return True
 
     def next_training(self, satellite: int) -> tuple[bool, bool]:

@@ -115,6 +115,9 @@ class ProductSizedImagery:
     def uplink_bytes(self, packet: UplinkPacket) -> int:
         return self.inner.uplink_bytes(packet)
 
+    def update_bytes(self, packet: UpdatePacket) -> int:
+        return self.inner.update_bytes(packet)
+
     def deliver(self, satellite: int, packet: UplinkPacket, train: TrainOrder | None = None) -> Reply[None]:
         return self.inner.deliver(satellite, packet, train)
 

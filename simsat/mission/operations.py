@@ -13,25 +13,31 @@ that fails) are recorded and skipped by `simsat.mission.faults`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
 import simpy
 
-from simsat.hardware.profiles import HardwareProfile
 from simsat.mission.aggregation import Aggregation, Discarded
-from simsat.mission.faults import Faults, FaultSettings, SatelliteFailure
+from simsat.mission.faults import Faults, SatelliteFailure
 from simsat.mission.ground import GroundSegment, GroundTrainer
 from simsat.mission.ground_worker import GroundWorker
-from simsat.mission.imagery import ImageCodec, decode_packet
-from simsat.mission.packets import ImageryPacket, KnowledgePacket, ModelArrays, UpdatePacket, UplinkPacket
-from simsat.mission.plan import WorldPlan
+from simsat.mission.imagery import decode_packet
+from simsat.mission.isl import IslMission
+from simsat.mission.packets import KnowledgePacket, ModelArrays, UpdatePacket, UplinkPacket
+from simsat.mission.state import (
+    BYTE_KINDS,
+    Clock,
+    OperationsPlan,
+    PlannedTraining,
+    SatelliteState,
+)
 from simsat.mission.transport import MessageCounts, Reply, TrainOrder, Transport
 from simsat.results.recorder import Recorder
 from simsat.world.compute import run_compute
@@ -44,90 +50,7 @@ log = logging.getLogger(__name__)
 Evaluate = Callable[[ModelArrays], dict[str, float]]
 # the received imagery -> the teachers learn from it and are used from then on; their report
 TeacherRefresher = Callable[[np.ndarray], dict[str, Any]]
-BYTE_KINDS = {"up": ("model", "knowledge"), "down": ("update", "imagery")}
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class ImageryPlan:
-    """How satellites acquire and send down their images."""
-
-    share: float  # of each window's downlink time
-    capture_per_hour: float  # 0: every image held from the start
-    codec: ImageCodec
-    edge: int  # the mission's image size (the ground decodes to it)
-
-    def acquired(self, held: int, now_s: float) -> int:
-        if self.capture_per_hour <= 0:
-            return held
-        return min(held, int(self.capture_per_hour * now_s / 3600.0))
-
-
-@dataclass(frozen=True)
-class OperationsPlan:
-    """Everything the processes need that does not change during the mission."""
-
-    world: WorldPlan  # contacts, stations, link rates along each pass, antenna policy
-    hardware: Sequence[HardwareProfile]  # per satellite
-    floor_soc: float
-    resume_soc: float
-    train_flops_per_image: float  # forward + backward, one image
-    epochs: int
-    images_held: Sequence[int]  # per satellite
-    imagery: ImageryPlan
-    semi_ratio: int = 0  # unlabelled images per labelled one (0: no semi-supervised term)
-    ground_interval_s: float = 3600.0  # `ground` strategy: how often the ground retrains
-    eval_interval_s: float = 0.0  # a new global student is evaluated at most this often (0: every one)
-    refine_interval_s: float = 0.0  # the ground refines an aggregated student at most this often (0: every one)
-    command_s: float = 0.0  # simulated seconds a satellite's computer takes to answer a command
-    refresh_s: Sequence[float] = ()  # simulated times the ground refreshes its teachers (distill.refresh)
-    faults: FaultSettings = FaultSettings()  # injected faults (none by default)
-
-    @property
-    def duration_s(self) -> float:
-        return self.world.duration_s
-
-
-@dataclass(frozen=True)
-class PlannedTraining:
-    """A satellite's next training: its images, or why it does not happen (`skip`), and the
-    order its node gets (None when it does not train)."""
-
-    acquired: int
-    labelled: int
-    unlabelled: int
-    skip: str = ""
-    order: TrainOrder | None = None
-
-
-@dataclass
-class SatelliteState:
-    index: int
-    battery: Battery
-    model_version: int = -1
-    training: bool = False
-    update_ready: bool = False
-    retrain: bool = False  # the last training gave no update (a fault): train again at the next contact
-    uplink: tuple[Transfer, UplinkPacket, int] | None = None  # transfer, packet, model bytes
-    downlink: tuple[Transfer, UpdatePacket] | None = None
-    imagery: tuple[Transfer, ImageryPacket] | None = None
-    bytes: dict[str, int] = field(default_factory=lambda: {k: 0 for d in BYTE_KINDS.values() for k in d})
-    images_down: int = 0
-    contacts: int = 0
-    trainings: int = 0
-    train_seconds: float = 0.0
-    energy_train_wh: float = 0.0
-    train_wall_seconds: float = 0.0
-
-
-@dataclass
-class Clock:
-    """Real time spent in the parts of the mission, for the summary."""
-
-    eval_s: float = 0.0
-    label_s: float = 0.0
-    ground_train_s: float = 0.0
-    teacher_refresh_s: float = 0.0
 
 
 class Operations:
@@ -178,6 +101,7 @@ class Operations:
         self._ordered: set[int] = set()  # satellites whose training went with an uplink and has not started yet
         # metrics rows in mission order, each with its scores (a Future while the ground worker scores it)
         self._rows: list[tuple[dict[str, Any], dict[str, float] | Future[dict[str, float]]]] = []
+        self.isl = IslMission(self, plan.isl) if plan.isl is not None else None
 
     # -- bookkeeping -------------------------------------------------------------------------
     def bytes_by_kind(self) -> dict[str, dict[str, int]]:
@@ -200,6 +124,33 @@ class Operations:
 
     def _event(self, kind: str, **fields: Any) -> None:
         self.recorder.event(kind, self.env.now, **fields)
+
+    # -- what the ISL federation (simsat.mission.isl) uses -----------------------------------------
+    def event(self, kind: str, **fields: Any) -> None:
+        """Record an event at the current simulated time."""
+        self._event(kind, **fields)
+
+    def metric(
+        self,
+        kind: str,
+        satellites: Sequence[int],
+        staleness: Sequence[int],
+        scores: dict[str, float] | Future[dict[str, float]],
+    ) -> None:
+        """A metrics row as of now (see `_metric`)."""
+        self._metric(kind, satellites, staleness, scores)
+
+    def score_later(self, model: ModelArrays) -> Future[dict[str, float]]:
+        return self._score_later(model)
+
+    def reply_guard(self, satellite: int, what: str) -> contextlib.AbstractContextManager[None]:
+        """Around a call to a satellite's node: a failed reply is recorded and swallowed."""
+        return self._reply(satellite, what)
+
+    def node_busy(self, satellite: int) -> bool:
+        """The node trains, has a training ordered, a command in flight or an uplink on its way."""
+        sat = self.satellites[satellite]
+        return sat.training or sat.uplink is not None or satellite in self._ordered or satellite in self._asked
 
     def _event_at(self, time_s: float, kind: str, **fields: Any) -> None:
         self.recorder.event(kind, time_s, **fields)
@@ -297,6 +248,8 @@ class Operations:
             self.env.process(self._teacher_refreshes())
         if self.progress is not None:
             self.env.process(self._ticker())
+        if self.isl is not None:
+            self.isl.start()
         self.env.run(until=self.plan.duration_s)
         if self._unscored is not None:  # the last global student, evaluated at the end of the mission
             self._metric(*self._unscored, self._score_later(self.ground.model))
@@ -458,6 +411,11 @@ class Operations:
         return int(sent)
 
     def _downlink_update(self, sat: SatelliteState, window: ContactWindow) -> Generator[simpy.Event, Any, None]:
+        if sat.downlink is None and self.isl is not None:  # its plane's aggregate, or its gossiped model
+            carried = self.isl.to_ground(sat.index)
+            if carried is not None:
+                nbytes = self.transport.update_bytes(carried)
+                sat.downlink = (Transfer(nbytes, "downlink", f"update v{carried.base_version}"), carried)
         if sat.downlink is None and sat.update_ready:
             _, fetched = yield from self._ask(sat.index, "query.downlink", self.transport.downlink(sat.index))
             sat.update_ready = False
@@ -474,6 +432,8 @@ class Operations:
         self._update_arrived(sat, update)
 
     def _update_arrived(self, sat: SatelliteState, update: UpdatePacket) -> None:
+        if self.isl is not None and self.isl.arrived(sat.index, update):
+            return
         outcome = self.ground.receive_update(sat.index, update, self.env.now)
         if not self.strategy.aggregates:  # local: the satellite's own model is scored
             self.local_scores[sat.index] = self._score(update.model)
@@ -576,7 +536,8 @@ class Operations:
             budget = self.plan.world.bytes_available(window, "uplink", self.env.now, window.end_s)
             packet = self.ground.build_uplink(sat.index, sat.model_version, budget, self.transport.uplink_bytes)
             if packet is None:
-                if sat.retrain and sat.model_version >= 0 and self.strategy.downlinks_updates:
+                again = sat.retrain or (self.isl is not None and self.isl.trains_each_contact)
+                if again and sat.model_version >= 0 and self.strategy.downlinks_updates:
                     self.env.process(self._train(sat))
                 return
             nbytes = self.transport.uplink_bytes(packet)
@@ -589,9 +550,15 @@ class Operations:
         if not transfer.done:
             return
         sat.uplink = None
-        # the training that follows the delivery goes to the node in the same message
+        yield from self.deliver(sat, packet)
+
+    def deliver(
+        self, sat: SatelliteState, packet: UplinkPacket, from_ground: bool = True, train: bool = True
+    ) -> Generator[simpy.Event, Any, None]:
+        """`packet` has reached the satellite (from a station, or over a crosslink when not
+        `from_ground`): its node takes it and, with `train`, trains next (in the same message)."""
         planned = None
-        if sat.model_version >= 0 or packet.model is not None:
+        if train and (sat.model_version >= 0 or packet.model is not None):
             planned = self._plan_training(sat, self.env.now + self.plan.command_s, len(packet.knowledge))
         order = planned.order if planned is not None and self.strategy.downlinks_updates else None
         sent = self.transport.deliver(sat.index, packet, order)
@@ -600,10 +567,13 @@ class Operations:
         delivered, _ = yield from self._ask(sat.index, "train.deliver", sent)
         if not delivered:
             return  # the node did not take it: the model and labels are sent again
-        self.ground.mark_delivered(sat.index, packet)
+        if from_ground:
+            self.ground.mark_delivered(sat.index, packet)
         if packet.model is not None:
             sat.model_version = packet.version
-        if sat.model_version >= 0 and self.strategy.downlinks_updates:
+            if from_ground and self.isl is not None:
+                self.isl.new_model()
+        if train and sat.model_version >= 0 and self.strategy.downlinks_updates:
             self.env.process(self._train(sat, planned))
 
     def _training_images(self, sat: SatelliteState, acquired: int, arriving: int = 0) -> tuple[int, int]:
@@ -686,6 +656,8 @@ class Operations:
             elif report.num_examples > 0:
                 sat.update_ready = True
                 sat.trainings += 1
+                if self.isl is not None:
+                    self.isl.trained(sat)  # the update stays on board for the crosslinks
         self._event(
             "train_end",
             satellite=sat.index,

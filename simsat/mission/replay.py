@@ -32,6 +32,8 @@ class RestorableTransport(Protocol):
 
     def uplink_bytes(self, packet: UplinkPacket) -> int: ...
 
+    def update_bytes(self, packet: UpdatePacket) -> int: ...
+
     def deliver(self, satellite: int, packet: UplinkPacket, train: TrainOrder | None = None) -> Reply[None]: ...
 
     def start_training(self, satellite: int, acquired: int, fail: bool = False) -> None: ...
@@ -115,6 +117,9 @@ class JournaledTransport:
 
     def uplink_bytes(self, packet: UplinkPacket) -> int:
         return self.inner.uplink_bytes(packet)
+
+    def update_bytes(self, packet: UpdatePacket) -> int:
+        return self.inner.update_bytes(packet)
 
     def deliver(self, satellite: int, packet: UplinkPacket, train: TrainOrder | None = None) -> Reply[None]:
         self.stop()

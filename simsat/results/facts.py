@@ -81,12 +81,20 @@ def summary_facts(summary: Mapping[str, Any]) -> list[Fact]:
             facts.append(Fact("mission", key, f"{int(count)}"))
         elif isinstance(value, Mapping):  # e.g. contacts: {windows, made}
             facts += [Fact("mission", f"{key} {k}", f"{int(v)}") for k, v in value.items() if _num(v) is not None]
-    for direction in ("up", "down"):
+    for direction in ("up", "down", "isl"):
         kinds = _section(_section(summary, "bytes"), direction)
         if kinds:
             total = sum(v for v in kinds.values() if _num(v) is not None)
             facts.append(Fact(f"bytes {direction}", "total", human_bytes(total)))
             facts += [Fact(f"bytes {direction}", str(k), human_bytes(v)) for k, v in kinds.items()]
+    isl = _section(summary, "isl")
+    if isl:
+        facts.append(Fact("crosslinks", "aggregation", str(isl.get("aggregation"))))
+        for key, value in _section(isl, "windows").items():
+            facts.append(Fact("crosslinks", f"windows {key}", f"{value}"))
+        for key in ("messages", "aggregations", "carried_down"):
+            if _num(isl.get(key)) is not None:
+                facts.append(Fact("crosslinks", key.replace("_", " "), f"{int(isl[key])}"))
     for what, wh in _section(summary, "energy_wh").items():
         if _num(wh) is not None:
             facts.append(Fact("energy", str(what).replace("_", " "), f"{float(wh):.3g} Wh"))
@@ -161,7 +169,8 @@ def run_warnings(summary: Mapping[str, Any]) -> list[str]:
     made = contacts.get("made") if isinstance(contacts, Mapping) else contacts
     if _num(made) == 0:
         warnings.append("no contact with any ground station: nothing was sent either way")
-    if _num(summary.get("aggregations")) == 0:
+    gossip = _section(summary, "isl").get("aggregation") == "gossip"  # no ground aggregation by design
+    if _num(summary.get("aggregations")) == 0 and not gossip:
         warnings.append(
             "no aggregation: the global student never changed; try a longer mission.duration_hours "
             "or a smaller federation.buffer_size"

@@ -45,7 +45,7 @@ METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
     ("time_s", "simulated seconds since the mission start"),
     ("sim_hours", "the same time in simulated hours"),
     ("time_utc", "the same instant in UTC (empty where the mission has no start date)"),
-    ("event", "initial (before any update), aggregation, or final (end of the mission)"),
+    ("event", "initial (before any update), aggregation, isl_heard (gossip: a model a station heard), or final"),
     ("version", "global model version after this event"),
     ("satellite", "the satellites whose updates this aggregation combined, joined by ';'"),
     (
@@ -80,8 +80,18 @@ EVENT_KINDS: tuple[tuple[str, str], ...] = (
     (
         "fault",
         "a fault, injected (faults.* keys) or real (type contact_loss, train_failure, client_timeout, "
-        "dead_satellite, client_error, divergence or satellite_lost; satellite; what and reason where a reply failed)",
+        "dead_satellite, client_error, divergence, satellite_lost or isl_loss; satellite; what and reason where a reply"
+        " failed; peer for a lost crosslink window)",
     ),
+    (
+        "isl_transfer",
+        "bytes moved over a crosslink (satellite = sender, peer, payload model|aggregate|gossip, bytes, "
+        "total_bytes, complete, start_s; federation.isl_aggregation plane or gossip)",
+    ),
+    ("isl_merge", "plane: a satellite took the updates a neighbour sent (satellite, peer, added, holds)"),
+    ("isl_carried", "plane: the plane's aggregate reached the ground (satellite = carrier, satellites in it)"),
+    ("isl_average", "gossip: a satellite averaged its neighbours' models into its own (satellite, models)"),
+    ("isl_heard", "gossip: the ground received a satellite's model and scored it (satellite, examples)"),
 )
 
 

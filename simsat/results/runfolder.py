@@ -308,9 +308,11 @@ def intervals(run: RunData, start: str, end: str, label_key: str = "station") ->
     return sorted(out, key=lambda i: (i.satellite, i.start_s))
 
 
-def transfers(run: RunData) -> list[Interval]:
+def transfers(run: RunData, kind: str = "transfer") -> list[Interval]:
+    """Transfers over the ground links (`transfer` events), or over crosslinks (`isl_transfer`:
+    on the sending satellite's row, direction "crosslink")."""
     out = []
-    for e in run.of_kind("transfer"):
+    for e in run.of_kind(kind):
         sat = e.get("satellite")
         if not isinstance(sat, int):
             continue
@@ -323,7 +325,7 @@ def transfers(run: RunData) -> list[Interval]:
                 e["time_s"],
                 payload_of(e),
                 bool(e.get("complete", True)),
-                str(e.get("direction", "")),
+                str(e.get("direction", "crosslink" if kind == "isl_transfer" else "")),
                 0 if nbytes is None else int(nbytes),
             )
         )

@@ -1,5 +1,5 @@
-"""timeline.png: per satellite, eclipse, contacts, transfers (cut ones in red) and training;
-aggregations on the same time axis above."""
+"""timeline.png: per satellite, eclipse, contacts, transfers (cut ones in red), crosslink transfers
+and training; aggregations on the same time axis above."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from simsat.results.runfolder import Interval, RunData, intervals, transfers
 from simsat.results.style import (
     AGGREGATION,
     CONTACT,
+    CROSSLINK,
     CUT,
     DOWNLINK,
     ECLIPSE,
@@ -74,6 +75,8 @@ def plot_timeline(run: RunData, path: Path) -> Path:
         _bars(ax, done, rows, y0, 0.2, colour, min_h, linewidth=0)
         _bars(ax, cut, rows, y0, 0.2, CUT, min_h, linewidth=0.6, edgecolor="black", hatch="////")
     _bars(ax, intervals(run, "train_start", "train_end"), rows, -0.4, 0.32, TRAINING, min_h, linewidth=0)
+    crosslinks = transfers(run, "isl_transfer")  # on the sender's row, just below its next row's eclipse band
+    _bars(ax, crosslinks, rows, 0.43, 0.06, CROSSLINK, min_h, linewidth=0)
     safe = [e for e in run.of_kind("safe_mode") if e.get("satellite") in rows]
     if safe:
         ax.scatter(
@@ -131,7 +134,9 @@ def plot_timeline(run: RunData, path: Path) -> Path:
         Patch(facecolor=CUT, hatch="////", edgecolor="black", label="transfer cut by window end"),
         Patch(color=TRAINING, label="training"),
     ]
-    fig.legend(handles=legend, loc="lower center", ncol=6, fontsize=8, frameon=False)
+    if crosslinks:
+        legend.append(Patch(color=CROSSLINK, label="crosslink (sent)"))
+    fig.legend(handles=legend, loc="lower center", ncol=len(legend), fontsize=8, frameon=False)
     title = (
         f"timeline per satellite (aggregation marker: size = contributors up to {MARKER_CONTRIBUTORS_CAP}, "
         "colour = staleness)"

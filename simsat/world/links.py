@@ -14,7 +14,7 @@ from simsat.world import _validate as v
 from simsat.world.power import Battery
 from simsat.world.rates import RateProfile
 
-DIRECTIONS = ("uplink", "downlink")
+DIRECTIONS = ("uplink", "downlink", "crosslink")  # crosslink: between two satellites (simsat.world.isl)
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class LinkRates:
             return float(self.uplink_bps)
         if direction == "downlink":
             return float(self.downlink_bps)
-        raise ConfigError(f"link direction must be one of {DIRECTIONS}, got {direction!r}")
+        raise ConfigError(f"link direction must be one of {DIRECTIONS[:2]}, got {direction!r}")
 
 
 @dataclass
