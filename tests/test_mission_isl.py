@@ -223,3 +223,32 @@ def test_gossip_runs_are_not_warned_about_the_ground_never_aggregating() -> None
     plain = {"aggregations": 0}
     assert any("no aggregation" in w for w in run_warnings(plain))
     assert not any("no aggregation" in w for w in run_warnings({**plain, "isl": {"aggregation": "gossip"}}))
+
+
+@pytest.mark.slow  # a small teacher trained, then two short missions
+@pytest.mark.parametrize(("mode", "aggregation"), [("plane", "fedbuff"), ("plane", "sync"), ("gossip", "fedasync")])
+def test_fedkd_federates_over_crosslinks_with_the_teachers_labels(
+    mode: str, aggregation: str, cache: Path, tmp_path: Path
+) -> None:
+    """With `fedkd` the teachers' soft labels go up at each contact as without crosslinks, and the
+    crosslinks carry what the mode says: a plane's gathered updates, or neighbours' averages."""
+    ops, events = _play(
+        cache,
+        tmp_path / mode,
+        "federation.strategy=fedkd",
+        f"federation.aggregation={aggregation}",
+        "federation.buffer_size=2",
+        "federation.round_size=2",
+        f"federation.isl_aggregation={mode}",
+        "distill.teachers=[{name: resnet8, input_size: 32, epochs: 1, lr: 0.01, batch_size: 64}]",
+        "data.image_size=32",
+    )
+    assert ops.isl is not None
+    labels_up = [e for e in events if e["kind"] == "transfer" and e["payload"] == "knowledge" and e["complete"]]
+    assert labels_up, "no soft labels went up"
+    if mode == "plane":
+        carried = [e for e in events if e["kind"] == "isl_carried"]
+        assert carried and max(len(e["satellites"]) for e in carried) >= 2
+        assert ops.ground.version >= 1
+    else:
+        assert ops.isl.counts.bytes["gossip"] > 0 and ops.ground.version == 0
