@@ -4,6 +4,7 @@ the `simsat` it installs finds them outside the source tree."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -17,8 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow  # builds the wheel: about 20 s
 def test_the_wheel_holds_configs_and_scenarios_and_its_simsat_uses_them(tmp_path: Path) -> None:
+    source = tmp_path / "source"  # a copy: building leaves a build/ folder beside the sources
+    shutil.copytree(ROOT / "simsat", source / "simsat", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path)]
-    subprocess.run([*build, str(ROOT)], check=True, cwd=tmp_path, timeout=600)
+    subprocess.run([*build, str(source)], check=True, cwd=tmp_path, timeout=600)
     (wheel,) = tmp_path.glob("simsat-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {p.relative_to(ROOT).as_posix() for p in (ROOT / "simsat").rglob("*.yaml")}

@@ -1,1 +1,0 @@
-"""The centralized distillation experiment (`simsat distill`): teachers, students, rules, seeds, reports."""

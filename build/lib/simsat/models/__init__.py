@@ -1,1 +1,0 @@
-"""Student ResNets, teacher construction, input normalisation and model cost."""
