@@ -171,9 +171,8 @@ def render() -> str:
         out += _listing(
             group, f"Config group `{group.name}`", f"`{group.name}=OPTION` (files in `simsat/configs/{group.name}/`)."
         )
-    out += _listing(
-        ROOT / "simsat" / "scenarios", "Scenarios", "`scenario=NAME` (files in `simsat/scenarios/`; `simsat scenarios` lists them)."
-    )
+    scenarios = "`scenario=NAME` (files in `simsat/scenarios/`; `simsat scenarios` lists them)."
+    out += _listing(ROOT / "simsat" / "scenarios", "Scenarios", scenarios)
     return "\n".join(out).rstrip("\n") + "\n"
 
 

@@ -8,6 +8,7 @@ passing folders: python tools/doc_images.py RUN_4_SATS RUN_24_SATS
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -33,16 +34,28 @@ def _chromium_png(page: Path, png: Path, width: int, height: int, scratch: Path)
         print(f"no headless Chromium: {png.name} not made", file=sys.stderr)
         return
     subprocess.run(
-        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={scratch}",
-         f"--window-size={width},{height}", f"--screenshot={png}", page.as_uri()],
-        check=True, capture_output=True, timeout=120,
+        [
+            BROWSER,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--user-data-dir={scratch}",
+            f"--window-size={width},{height}",
+            f"--screenshot={png}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
 
 
 def _table_png(folder: Path, png: Path, scratch: Path) -> None:
     summary = load_summary(folder)
-    console = Console(record=True, width=100, file=open("/dev/null", "w"), force_terminal=True)
-    console.print(summary_renderable(summary))
+    with open(os.devnull, "w") as sink:
+        console = Console(record=True, width=100, file=sink, force_terminal=True)
+        console.print(summary_renderable(summary))
     svg = console.export_svg(title="simsat run  (stderr at the end of a run)")
     match = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg)
     width, height = (int(float(v)) + 1 for v in match.groups()) if match else (1300, 700)
@@ -58,16 +71,18 @@ def main(folders: list[str]) -> None:
         if folders:
             runs = {f"{i}": Path(f) for i, f in enumerate(folders)}
             labels = [f"{n}sats" for n in (4, 24)][: len(runs)]
-            runs = dict(zip(labels, runs.values()))
+            runs = dict(zip(labels, list(runs.values())[: len(labels)], strict=True))
         else:
             from fake_run import FakeRun, write_fake_run
 
             runs = {
-                "4sats": write_fake_run(scratch / "run4", FakeRun(satellites=4, hours=12.0, capacity_wh=10.0,
-                                                                  scenario="synthetic-4sats")),
-                "24sats": write_fake_run(scratch / "run24", FakeRun(satellites=24, hours=24.0, buffer=4,
-                                                                    capacity_wh=12.0,
-                                                                    scenario="synthetic-24sats")),
+                "4sats": write_fake_run(
+                    scratch / "run4", FakeRun(satellites=4, hours=12.0, capacity_wh=10.0, scenario="synthetic-4sats")
+                ),
+                "24sats": write_fake_run(
+                    scratch / "run24",
+                    FakeRun(satellites=24, hours=24.0, buffer=4, capacity_wh=12.0, scenario="synthetic-24sats"),
+                ),
             }
         for label, folder in runs.items():
             render_run(folder)
