@@ -243,11 +243,11 @@ def test_product_sized_imagery_counts_the_product_bytes() -> None:
 
 @pytest.mark.slow
 def test_two_tiny_pieces_run_side_by_side_through_the_sweep_driver(tmp_path: Path) -> None:
-    """About a minute on 2 cores: a local Ray, two one-hour pieces of two satellites, one CPU each."""
+    """A local Ray, two day-long pieces of two satellites on tiny data, one CPU each."""
     root, splits = _fake_data(tmp_path)
     bench = _bench()
     tiny = [
-        "mission.duration_hours=1",
+        "mission.duration_hours=48",  # the grid's refresh pieces refresh at 24 and 48 h: the whole grid validates
         "constellation.planes=1",
         "constellation.phasing=0",
         "constellation.sats_per_plane=2",

@@ -244,7 +244,8 @@ def test_fedkd_federates_over_crosslinks_with_the_teachers_labels(
         "data.image_size=32",
     )
     assert ops.isl is not None
-    labels_up = [e for e in events if e["kind"] == "transfer" and e["payload"] == "knowledge" and e["complete"]]
+    up = [e for e in events if e["kind"] == "transfer" and e["complete"]]
+    labels_up = [e for e in up if "knowledge" in e["payload"].split("+")]  # alone, or with the student
     assert labels_up, "no soft labels went up"
     if mode == "plane":
         carried = [e for e in events if e["kind"] == "isl_carried"]
