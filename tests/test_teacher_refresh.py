@@ -20,6 +20,7 @@ from simsat.distill.recipe import TrainRecipe
 from simsat.distill.semi import SemiSupervised, train_semi_supervised
 from simsat.distill.train import train_supervised
 from simsat.errors import ConfigError
+from simsat.ground import GroundLearning
 from simsat.mission.aggregation import AggregatorSettings, make_aggregator
 from simsat.mission.ground import GroundSegment
 from simsat.mission.journal import Journal
@@ -217,10 +218,10 @@ def test_a_replayed_run_takes_the_refreshed_teachers_from_its_journal(
     _, first, first_rec = _play(cache, tmp_path / "a", journal=Journal(journal_dir))
     assert any(p.name.startswith("teacher_refresh-") for p in journal_dir.iterdir())
 
-    def no_training(self: Mission, images: np.ndarray) -> None:
+    def no_training(self: GroundLearning, images: np.ndarray, *args: object) -> None:
         raise AssertionError("the replay trained the teachers again")
 
-    monkeypatch.setattr(Mission, "refresh_teachers", no_training)
+    monkeypatch.setattr(GroundLearning, "refresh_teachers", no_training)
     journal = Journal(journal_dir)
     _, second, second_rec = _play(cache, tmp_path / "b", journal=journal)
     assert journal.recorded == 0
