@@ -32,6 +32,7 @@ def _commands() -> list[str]:
 
 
 COMMANDS = _commands()
+TWENTY_FOUR = ("constellation24", "walker_24")  # 24-satellite examples: a quarter of an hour each at full size
 CHEAP_RUN = "simsat run scenario=tiny mission.duration_hours=6 distill=static"
 
 
@@ -63,6 +64,8 @@ def _argv(command: str, tmp: Path) -> list[str]:
     argv = shlex.split(command)[1:]
     if argv[0] == "run":
         argv += SHORT + [f"run.output_dir={tmp / 'runs'}", f"data.cache_dir={tmp / 'cache'}"]
+        if any(name in command for name in TWENTY_FOUR):  # the scenario and its choices as written, smaller data
+            argv += ["data.n_images=3000", "training.epochs=1"]
     if argv[:2] == ["hardware", "calibrate"]:
         argv += ["--images", "64", "--repeats", "1", "--out", str(tmp / "my_board.yaml")]
     if argv[0] == "contacts":
