@@ -130,19 +130,6 @@ class Operations:
         """Record an event at the current simulated time."""
         self._event(kind, **fields)
 
-    def metric(
-        self,
-        kind: str,
-        satellites: Sequence[int],
-        staleness: Sequence[int],
-        scores: dict[str, float] | Future[dict[str, float]],
-    ) -> None:
-        """A metrics row as of now (see `_metric`)."""
-        self._metric(kind, satellites, staleness, scores)
-
-    def score_later(self, model: ModelArrays) -> Future[dict[str, float]]:
-        return self._score_later(model)
-
     def reply_guard(self, satellite: int, what: str) -> contextlib.AbstractContextManager[None]:
         """Around a call to a satellite's node: a failed reply is recorded and swallowed."""
         return self._reply(satellite, what)
@@ -162,11 +149,11 @@ class Operations:
         finally:
             self.clock.eval_s += time.perf_counter() - start
 
-    def _score_later(self, model: ModelArrays) -> Future[dict[str, float]]:
+    def score_later(self, model: ModelArrays) -> Future[dict[str, float]]:
         """The model's scores, computed on the ground worker (after the jobs asked for before)."""
         return self.worker.submit(lambda: self._score(model))
 
-    def _metric(
+    def metric(
         self,
         kind: str,
         satellites: Sequence[int],
@@ -228,12 +215,12 @@ class Operations:
             return
         self._unscored = None
         self._last_eval_s = self.env.now
-        self._metric(kind, satellites, staleness, self._score_later(self.ground.model))
+        self.metric(kind, satellites, staleness, self.score_later(self.ground.model))
 
     # -- processes ---------------------------------------------------------------------------
     def run(self) -> None:
         self.initial_scores = self._score(self.ground.model)
-        self._metric("initial", (), (), self.initial_scores)
+        self.metric("initial", (), (), self.initial_scores)
         by_satellite: dict[int, list[ContactWindow]] = {}
         for window in self.plan.world.contacts:
             by_satellite.setdefault(window.satellite, []).append(window)
@@ -252,7 +239,7 @@ class Operations:
             self.isl.start()
         self.env.run(until=self.plan.duration_s)
         if self._unscored is not None:  # the last global student, evaluated at the end of the mission
-            self._metric(*self._unscored, self._score_later(self.ground.model))
+            self.metric(*self._unscored, self.score_later(self.ground.model))
         self._write_rows(wait=True)
         self._collect_unfinished()
         for sat in self.satellites:
@@ -442,7 +429,7 @@ class Operations:
                 for k in self.initial_scores
             }
             self._event("local_update", satellite=sat.index, accuracy=self.local_scores[sat.index]["accuracy"])
-            self._metric("local_update", [sat.index], [0], mean)
+            self.metric("local_update", [sat.index], [0], mean)
         elif isinstance(outcome, Discarded):
             self._event("update_discarded", satellite=sat.index, staleness=outcome.staleness)
         elif isinstance(outcome, Aggregation):
