@@ -84,11 +84,11 @@ def test_a_calibration_predicts_a_larger_training_within_20_percent() -> None:
     """The profile a calibration writes predicts a held-out training (four times its images, another
     seed) on this machine within 20 %: the simulator's `compute_seconds` is then this machine's.
     Wall time on one thread, as `measure` takes it: run it on an otherwise idle machine (CI)."""
-    big = {**SMALL, "batch_size": 32, "train_images": 256, "repeats": 3}
+    big = {**SMALL, "batch_size": 32, "train_images": 256, "repeats": 5}
     calibration = measure(**big)  # type: ignore[arg-type]
     profile = calibrated_profile("here", calibration, default_registry().get("raspberry_pi4"), 2048.0)
     images, knowledge = random_training_set(1024, 32, seed=11)
-    with torch_threads(1):
-        measured = time_training("resnet8", images, knowledge, 32)
+    with torch_threads(1):  # the held-out training, like the calibration, at the machine's own speed
+        measured = min(time_training("resnet8", images, knowledge, 32) for _ in range(2))
     predicted = profile.compute_seconds(calibration.train_flops_per_image * 1024)
     assert abs(predicted - measured) <= 0.2 * measured, (predicted, measured, calibration.cpu_share)

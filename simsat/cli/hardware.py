@@ -218,7 +218,7 @@ def add_hardware_parser(sub: Any) -> None:
     cal.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     cal.add_argument("--threads", type=int, default=1, help="torch threads of one training (as training.threads)")
     cal.add_argument("--images", type=int, default=512, help="images per timed training epoch")
-    cal.add_argument("--repeats", type=int, default=3, help="timed training epochs (median taken)")
+    cal.add_argument("--repeats", type=int, default=3, help="timed training epochs (the fastest taken)")
     cal.add_argument("--base", default=DEFAULT_BASE, help="profile to copy power and radio figures from")
     cal.add_argument("--idle-w", type=float, default=None, help="idle power in W (else from --base)")
     cal.add_argument("--busy-w", type=float, default=None, help="busy power in W (else from --base)")
