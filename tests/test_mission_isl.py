@@ -4,6 +4,7 @@ ClientApp in this process, on one plane of ten satellites that see their ring ne
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +14,13 @@ from simsat.assembly import assemble
 from simsat.config.load import load_config
 from simsat.errors import ConfigError
 from simsat.federation import payloads
-from simsat.mission.aggregation import AggregatorSettings, FedAsyncAggregator
+from simsat.mission.aggregation import AggregatorSettings, FedAsyncAggregator, make_aggregator
+from simsat.mission.ground import GroundSegment
 from simsat.mission.isl_merge import Contribution, combination_weights, combine, merge
 from simsat.mission.journal import Journal
 from simsat.mission.operations import Operations
 from simsat.mission.packets import KnowledgePacket, UpdatePacket, UplinkPacket
+from simsat.mission.strategies import get_strategy
 from simsat.results.facts import run_warnings, summary_facts
 from simsat.results.recorder import Recorder
 from simsat.results.runfolder import read_run, transfers
@@ -253,3 +256,84 @@ def test_fedkd_federates_over_crosslinks_with_the_teachers_labels(
         assert ops.ground.version >= 1
     else:
         assert ops.isl.counts.bytes["gossip"] > 0 and ops.ground.version == 0
+
+
+def _labels(ids: list[int]) -> KnowledgePacket:
+    n = len(ids)
+    return KnowledgePacket(
+        np.array(ids, np.int64), np.full((n, 10), 0.1, np.float16), np.ones(n, np.float32), np.zeros(n, np.float32)
+    )
+
+
+def test_labels_handed_to_a_plane_mate_are_not_sent_again_from_a_station() -> None:
+    """The ground's count of a satellite's labels: delivered, relayed over crosslinks (not sent
+    from a station again), in its own packet in flight (which keeps the order: no relay then)."""
+    ground = GroundSegment(
+        model={"w": np.zeros(2, np.float32)},
+        strategy=get_strategy("fedkd"),
+        aggregator=make_aggregator("fedasync", AggregatorSettings(), 2),
+        num_satellites=2,
+        num_classes=10,
+        max_labels_per_contact=4,
+    )
+    ground.queue[1] = _labels(list(range(10)))
+
+    def size(packet: UplinkPacket) -> int:
+        return 100 + 40 * len(packet.knowledge)
+
+    relayed = ground.build_relay(1, 100 + 40 * 3, size)  # three fit the carrier's uplink
+    assert relayed is not None and relayed.ids.tolist() == [0, 1, 2]
+    assert ground.relayed == [0, 3] and ground.labels_pending(1) == 7
+    assert ground.build_relay(1, 100 + 39, size) is None  # not one more fits
+    own = ground.build_uplink(1, 0, 10**6, size)  # its own contact: the next ones, at most four
+    assert own is not None and own.knowledge.ids.tolist() == [3, 4, 5, 6]
+    assert ground.build_relay(1, 10**6, size) is None  # its own packet is in flight: they go in order
+    ground.mark_delivered(1, own)
+    ground.relay_delivered(1, 3)  # the relayed three reach it over the ring
+    assert ground.sent == [0, 7] and ground.relayed == [0, 0]
+    again = ground.build_relay(1, 10**6, size)
+    assert again is not None and again.ids.tolist() == [7, 8, 9]
+    assert ground.build_uplink(1, 0, 10**6, size) is None  # nothing left for a station to send
+
+
+@pytest.mark.slow  # a small teacher trained, then a mission
+def test_a_plane_relays_its_mates_soft_labels_over_the_ring(cache: Path, tmp_path: Path) -> None:
+    """fedkd over a plane, a few labels per contact: a satellite at a station takes up labels
+    for its plane-mates, which cross the ring to them and go on board; each label reaches its
+    satellite once (through its own uplink or over the ring), and the bytes are the messages'."""
+    ops, events = _play(
+        cache,
+        tmp_path,
+        "federation.strategy=fedkd",
+        "federation.aggregation=fedbuff",
+        "federation.buffer_size=2",
+        "federation.isl_aggregation=plane",
+        "federation.max_labels_per_contact=5",
+        "distill.teachers=[{name: resnet8, input_size: 32, epochs: 1, lr: 0.01, batch_size: 64}]",
+        "data.image_size=32",
+    )
+    assert ops.isl is not None
+    ground, plane = ops.ground, ops.isl.plan.planes[0]
+    up = [e for e in events if e["kind"] == "isl_relay_up"]
+    home = [e for e in events if e["kind"] == "isl_labels_home"]
+    assert up and home and ops.isl.counts.labels_relayed == sum(e["labels"] for e in home) > 0
+    for e in up:  # for plane-mates, never for the carrier itself
+        assert all(int(mate) in plane and int(mate) != e["satellite"] for mate in e["labels"])
+    for s in range(len(ops.satellites)):
+        relayed_to_s = sum(e["labels"].get(str(s), 0) for e in up)
+        arrived = sum(e["labels"] for e in home if e["satellite"] == s)
+        assert relayed_to_s == arrived + ground.relayed[s]  # arrived, or still on the ring at the end
+        own = sum(  # labels its own uplinks brought it from the stations ("global v3 + 5 labels ...")
+            int(found.group(1))
+            for e in events
+            if e["kind"] == "transfer" and e["satellite"] == s and e["direction"] == "up" and e["complete"]
+            for found in [re.search(r"(\d+) labels", e["label"])]
+            if found
+        )
+        assert ground.sent[s] == own + arrived
+        assert ground.sent[s] + ground.relayed[s] + ground.labels_pending(s) == len(ground.queue[s])
+    crossed = [e for e in events if e["kind"] == "isl_transfer" and e["payload"] == "labels"]
+    assert crossed and sum(e["bytes"] for e in crossed) == ops.isl.counts.bytes["labels"]
+    empty = KnowledgePacket.empty(ground.num_classes)
+    assert all(e["total_bytes"] > payloads.uplink_bytes(UplinkPacket(0, None, empty)) for e in crossed)
+    assert ops.isl.summary()["labels_relayed"] == ops.isl.counts.labels_relayed

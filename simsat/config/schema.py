@@ -209,7 +209,8 @@ class FederationConfig:
     # what satellites do over inter-satellite links (needs isl.enabled): `none` (nothing: every
     # update goes down on its own), `plane` (a plane combines its updates over the ring and the
     # satellite of the plane that meets a station next carries them down as one; the global student
-    # spreads along the plane), `gossip` (neighbours average their models; no ground aggregation)
+    # and, with soft labels, the labels a satellite at a station takes up for its plane-mates spread
+    # along the plane), `gossip` (neighbours average their models; no ground aggregation)
     isl_aggregation: str = "none"
 
 

@@ -28,7 +28,9 @@ class GroundSegment:
     """Holds the global student (as arrays), what each satellite has sent down and what is due up.
 
     `queue[s]` is the soft labels made for satellite s, in sending order; `sent[s]` how many of
-    them have been delivered; `received[s]` how many of its images have arrived.
+    them have been delivered; `relayed[s]` how many (after those) were handed to a plane-mate to
+    carry to it over crosslinks and have not reached it yet; `received[s]` how many of its images
+    have arrived.
     """
 
     model: ModelArrays
@@ -46,6 +48,7 @@ class GroundSegment:
     queue: list[KnowledgePacket] = field(default_factory=list)
     sent: list[int] = field(default_factory=list)
     in_flight: list[int] = field(default_factory=list)  # labels of the last packet built and not yet delivered
+    relayed: list[int] = field(default_factory=list)  # labels on their way to a satellite over crosslinks
     received: list[int] = field(default_factory=list)
     pool_images: list[np.ndarray] = field(default_factory=list)
     pool_knowledge: list[KnowledgePacket] = field(default_factory=list)
@@ -60,6 +63,7 @@ class GroundSegment:
         self.queue = self.queue or [KnowledgePacket.empty(self.num_classes) for _ in range(n)]
         self.sent = self.sent or [0] * n
         self.in_flight = self.in_flight or [0] * n
+        self.relayed = self.relayed or [0] * n
         self.received = self.received or [0] * n
         self.history[self.version] = self.model
 
@@ -108,13 +112,18 @@ class GroundSegment:
             made += len(labels)
         if self.strategy.knowledge:
             for satellite, packets in fresh.items():
-                delivered = self.queue[satellite].take(slice(0, self.sent[satellite] + self.in_flight[satellite]))
+                delivered = self.queue[satellite].take(slice(0, self._handed(satellite) + self.in_flight[satellite]))
                 self.queue[satellite] = concat_knowledge([delivered, *packets])
         self.pool_trained = 0
         return made
 
+    def _handed(self, satellite: int) -> int:
+        """Labels delivered or on their way over crosslinks: the next packet starts after them."""
+        return self.sent[satellite] + self.relayed[satellite]
+
     def labels_pending(self, satellite: int) -> int:
-        return len(self.queue[satellite]) - self.sent[satellite]
+        """Labels made for the satellite that no packet has taken yet (or only its own, in flight)."""
+        return len(self.queue[satellite]) - self._handed(satellite)
 
     def build_uplink(
         self, satellite: int, satellite_version: int, budget_bytes: int, size: SizeFn
@@ -132,7 +141,7 @@ class GroundSegment:
         """The packet `build_uplink` hands out (see there)."""
         model = self.model if self.strategy.sends_model(satellite_version, self.version) else None
         queue = self.queue[satellite]
-        start = self.sent[satellite]
+        start = self._handed(satellite)
         pending = len(queue) - start
         if self.max_labels_per_contact > 0:
             pending = min(pending, self.max_labels_per_contact)
@@ -142,17 +151,37 @@ class GroundSegment:
 
         if model is None and pending == 0:
             return None
-        base = size(packet(0))
-        if base >= budget_bytes or pending == 0:
-            return packet(0) if model is not None else None
-        probe = min(pending, 64)
-        per_label = (size(packet(probe)) - base) / probe
-        count = min(pending, int((budget_bytes - base) / per_label))
-        while count > 0 and size(packet(count)) > budget_bytes:
-            count -= 1
+        count = _most_that_fit(packet, pending, budget_bytes, size)
         if count == 0 and model is None:
             return None
         return packet(count)
+
+    def build_relay(self, satellite: int, budget_bytes: int, size: SizeFn) -> KnowledgePacket | None:
+        """Pending soft labels of `satellite` for a plane-mate to carry to it over crosslinks: as
+        many as fit `budget_bytes` as a labels-only packet, at most `max_labels_per_contact`
+        (None: none pending, one of its own packets with labels is in flight, or none fit). They
+        count as relayed from now on: no packet of its own carries them again."""
+        if self.in_flight[satellite] > 0:
+            return None  # its own packet holds the next labels: they go in order
+        queue = self.queue[satellite]
+        start = self._handed(satellite)
+        pending = len(queue) - start
+        if self.max_labels_per_contact > 0:
+            pending = min(pending, self.max_labels_per_contact)
+
+        def packet(count: int) -> UplinkPacket:
+            return UplinkPacket(self.version, None, queue.take(slice(start, start + count)))
+
+        count = _most_that_fit(packet, pending, budget_bytes, size) if pending > 0 else 0
+        if count == 0:
+            return None
+        self.relayed[satellite] += count
+        return packet(count).knowledge
+
+    def relay_delivered(self, satellite: int, count: int) -> None:
+        """`count` relayed labels reached the satellite over crosslinks."""
+        self.relayed[satellite] -= count
+        self.sent[satellite] += count
 
     def mark_delivered(self, satellite: int, packet: UplinkPacket) -> None:
         self.sent[satellite] += len(packet.knowledge)
@@ -230,6 +259,20 @@ class GroundSegment:
             self.model = PendingModel(worker.submit(lambda: trainer(base, images, knowledge)), base)
         self.history[self.version] = self.model
         return len(knowledge)
+
+
+def _most_that_fit(packet: Callable[[int], UplinkPacket], pending: int, budget_bytes: int, size: SizeFn) -> int:
+    """The most of `pending` labels `packet(count)` can hold within `budget_bytes` (0 when even
+    the packet without labels does not fit)."""
+    base = size(packet(0))
+    if base >= budget_bytes or pending == 0:
+        return 0
+    probe = min(pending, 64)
+    per_label = (size(packet(probe)) - base) / probe
+    count = min(pending, int((budget_bytes - base) / per_label))
+    while count > 0 and size(packet(count)) > budget_bytes:
+        count -= 1
+    return max(count, 0)
 
 
 def concat_knowledge(packets: list[KnowledgePacket]) -> KnowledgePacket:

@@ -17,7 +17,12 @@ What crosses (see `simsat.mission.isl_merge` for the arithmetic):
   nearer the carrier on the ring, the updates it lacks (as one combined update), and the carrier
   takes the plane's updates down as one. A global student newer
   than a neighbour's goes to it over the link (`model`), and it trains from it, once its own last
-  update has reached the ground (in someone's aggregate).
+  update has reached the ground (in someone's aggregate). With soft labels (`fedkd`), a satellite
+  at a station also takes up, after its own packet and as the pass's uplink allows, the labels the
+  ground holds for its plane-mates; they travel along the ring towards their satellite (`labels`,
+  each hop nearer it) and go on board when it is idle (it trains on them as on labels from a
+  station, once its last update has reached the ground). Labels handed to the plane are not sent
+  from a station again: if the satellite carrying them fails, they are lost.
 - ``gossip``: each satellite sends its newest trained model to its neighbours, which average it
   into theirs (on board: no ground aggregation). A satellite trains once per ground contact from
   its averaged model; the ground scores the model a station hears (metrics row `isl_heard`).
@@ -37,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
+from simsat.mission.ground import concat_knowledge
 from simsat.mission.isl_merge import Bundle, Contribution, combine, gossip_average, merge, newer
 from simsat.mission.packets import KnowledgePacket, ModelArrays, UpdatePacket, UplinkPacket
 from simsat.world.links import Transfer, transmit
@@ -48,7 +54,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ISL_MODES = ("plane", "gossip")
-ISL_KINDS = ("model", "aggregate", "gossip")  # what crosses a crosslink (summary.json bytes.isl)
+ISL_KINDS = ("model", "aggregate", "labels", "gossip")  # what crosses a crosslink (summary.json bytes.isl)
 GOSSIP_VERSION_BASE = 1 << 30
 """Models averaged on board get versions from here on, apart from the ground's global versions."""
 
@@ -90,6 +96,8 @@ class _Job:
     bundle: Bundle = field(default_factory=dict)  # aggregate: the contributions it carries
     update: UpdatePacket | None = None  # aggregate: the combined update; gossip: the model
     seq: int = 0  # gossip: the sender's training it comes from
+    dest: int = -1  # labels: the satellite they are for
+    chunks: tuple[KnowledgePacket, ...] = ()  # labels: the relayed packets they carry
 
 
 @dataclass
@@ -101,6 +109,7 @@ class IslCounts:
     messages: int = 0  # messages that arrived whole
     aggregations: int = 0  # plane: merges that added an update; gossip: averages
     carried: int = 0  # plane: aggregates that reached the ground
+    labels_relayed: int = 0  # plane: soft labels that reached their satellite over crosslinks
     busy_s: float = 0.0  # terminal-seconds (both ends) spent on setup and transfers that ended
     bytes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ISL_KINDS, 0))
 
@@ -128,6 +137,9 @@ class IslMission:
         self.heard: list[int] = [0] * n  # gossip: seq of the last model the ground heard
         self.next_gossip_version = GOSSIP_VERSION_BASE
         self.pending: dict[tuple[int, int], tuple[Transfer, _Job]] = {}
+        self.outgoing: dict[int, dict[int, KnowledgePacket]] = {}  # carrier -> plane-mate -> labels going up
+        self.labels: list[dict[int, list[KnowledgePacket]]] = [{} for _ in range(n)]  # holder -> for whom -> labels
+        self.homing: set[int] = set()  # satellites whose relayed labels are being put on board
         self.ring = {s: (k, i) for k, plane in enumerate(plan.planes) for i, s in enumerate(plane)}
         # each plane's passes over the stations, by start: (start_s, end_s, satellite)
         self.passes: list[list[tuple[float, float, int]]] = [[] for _ in plan.planes]
@@ -200,6 +212,38 @@ class IslMission:
         """A satellite took a newer global student from a station."""
         self._changed()
 
+    def relay_up(self, carrier: int, budget_bytes: int) -> int:
+        """plane, with soft labels: the labels for the carrier's plane-mates that its uplink takes
+        after its own packet, nearest plane-mates first, within `budget_bytes`. Returns their bytes
+        (labels-only packets, serialised)."""
+        ground = self.ops.ground
+        if self.plan.mode != "plane" or not ground.strategy.knowledge or carrier not in self.ring:
+            return 0
+        plane = self.plan.planes[self.ring[carrier][0]]
+        total, out = 0, {}
+        for mate in sorted((s for s in plane if s != carrier), key=lambda s: (self._hops(carrier, s), s)):
+            labels = ground.build_relay(mate, budget_bytes - total, self.ops.transport.uplink_bytes)
+            if labels is not None:
+                out[mate] = labels
+                total += self._labels_bytes((labels,))
+        if out:
+            self.outgoing[carrier] = out
+        return total
+
+    def relay_arrived(self, carrier: int) -> None:
+        """The carrier's uplink arrived: the plane-mates' labels it took are on board, to relay."""
+        out = self.outgoing.pop(carrier, {})
+        for mate, labels in out.items():
+            self._hold_labels(carrier, mate, (labels,))
+        if out:
+            self.ops.event("isl_relay_up", satellite=carrier, labels={str(m): len(k) for m, k in out.items()})
+            self._changed()
+
+    def idle(self, satellite: int) -> None:
+        """The satellite's computer finished a training: relayed labels waiting there go on board."""
+        if self.labels[satellite].get(satellite):
+            self.env.process(self._home(satellite))
+
     @property
     def trains_each_contact(self) -> bool:
         """gossip: a satellite trains at each ground contact even when nothing goes up to it."""
@@ -212,6 +256,11 @@ class IslMission:
 
     def _undelivered(self, bundle: Bundle) -> Bundle:
         return {s: c for s, c in bundle.items() if c.seq > self.delivered.get(s, 0)}
+
+    def _hops(self, a: int, b: int) -> int:
+        """Hops between two satellites of one plane along its ring."""
+        m, i, j = len(self.plan.planes[self.ring[a][0]]), self.ring[a][1], self.ring[b][1]
+        return min((i - j) % m, (j - i) % m)
 
     def _same_plane(self, a: int, b: int) -> bool:
         return a in self.plane_of and self.plane_of.get(a) == self.plane_of.get(b)
@@ -236,11 +285,49 @@ class IslMission:
 
         return hops(j) < hops(i)
 
+    def _labels_bytes(self, chunks: tuple[KnowledgePacket, ...]) -> int:
+        packet = UplinkPacket(self.ops.ground.version, None, concat_knowledge(list(chunks)))
+        return self.ops.transport.uplink_bytes(packet)
+
+    def _hold_labels(self, holder: int, mate: int, chunks: tuple[KnowledgePacket, ...]) -> None:
+        self.labels[holder].setdefault(mate, []).extend(chunks)
+        if holder == mate:
+            self.env.process(self._home(mate))
+
+    def _home(self, satellite: int) -> Generator[simpy.Event, Any, None]:
+        """Relayed labels that reached their satellite go on board once its computer is idle."""
+        if satellite in self.homing:
+            return
+        self.homing.add(satellite)
+        try:
+            while self.labels[satellite].get(satellite):
+                while self.ops.node_busy(satellite):
+                    yield self.changed | self.env.timeout(60.0)
+                if not self.ops.faults.usable(satellite, self.env.now):
+                    return
+                chunks = self.labels[satellite].pop(satellite)
+                sat = self.ops.satellites[satellite]
+                knowledge = concat_knowledge(chunks)
+                train = sat.model_version >= 0 and self._takes_model(satellite)
+                packet = UplinkPacket(sat.model_version, None, knowledge)
+                delivered = yield from self.ops.deliver(sat, packet, from_ground=False, train=train)
+                if not delivered:
+                    self.labels[satellite].setdefault(satellite, [])[:0] = chunks  # again when it is next idle
+                    return
+                self.ops.ground.relay_delivered(satellite, len(knowledge))
+                self.counts.labels_relayed += len(knowledge)
+                self.ops.event("isl_labels_home", satellite=satellite, labels=len(knowledge), trains=train)
+        finally:
+            self.homing.discard(satellite)
+
     def _useful(self, job: _Job) -> bool:
         """Whether a message is still worth sending (or, when it arrives, taking)."""
         receiver = self.ops.satellites[job.receiver]
         if job.kind == "model":
             return receiver.model_version < job.version and self._takes_model(job.receiver)
+        if job.kind == "labels":
+            held = self.labels[job.sender].get(job.dest, [])
+            return any(c is chunk for chunk in job.chunks for c in held)
         if job.kind == "aggregate":
             return self._towards_carrier(job.sender, job.receiver) and bool(
                 newer(self._undelivered(self.bundles[job.receiver]), self._undelivered(job.bundle))
@@ -283,6 +370,10 @@ class IslMission:
         version = self.ops.satellites[s].model_version
         if version >= 0 and self.ops.satellites[r].model_version < version and self._takes_model(r):
             return _Job("model", s, r, f"global v{version}", version=version)
+        for mate, chunks in sorted(self.labels[s].items()):
+            if mate != s and chunks and self._hops(r, mate) < self._hops(s, mate):
+                labels = sum(len(c) for c in chunks)
+                return _Job("labels", s, r, f"{labels} labels for {mate}", dest=mate, chunks=tuple(chunks))
         offer = self._undelivered(self.bundles[s])
         if offer and self._towards_carrier(s, r) and newer(self._undelivered(self.bundles[r]), offer):
             return _Job("aggregate", s, r, f"aggregate of {len(offer)}", bundle=offer)
@@ -360,6 +451,8 @@ class IslMission:
         """The job's message made (an aggregate's combined update), and its serialised size."""
         if job.kind == "model":
             job.nbytes = self.ops.transport.uplink_bytes(self._model_packet(job.version))
+        elif job.kind == "labels":
+            job.nbytes = self._labels_bytes(job.chunks)
         else:
             if job.kind == "aggregate":
                 job.update = combine(job.bundle, self.ops.ground.aggregator.staleness_weight)
@@ -380,6 +473,15 @@ class IslMission:
             self._changed()
         elif job.kind == "model":
             yield from self.ops.deliver(self.ops.satellites[r], self._model_packet(job.version), from_ground=False)
+            self._changed()
+        elif job.kind == "labels":
+            held = self.labels[job.sender].get(job.dest, [])
+            rest = [c for c in held if not any(c is chunk for chunk in job.chunks)]
+            if rest:
+                self.labels[job.sender][job.dest] = rest
+            else:
+                self.labels[job.sender].pop(job.dest, None)
+            self._hold_labels(r, job.dest, job.chunks)
             self._changed()
         else:
             assert job.update is not None
@@ -431,6 +533,7 @@ class IslMission:
             "messages": c.messages,
             "aggregations": c.aggregations,
             "carried_down": c.carried,
+            "labels_relayed": c.labels_relayed,
             "terminal_busy_seconds": round(c.busy_s, 1),
             "energy_wh": round(self.energy_wh(), 4),
         }

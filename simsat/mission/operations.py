@@ -522,28 +522,37 @@ class Operations:
         if sat.uplink is None:
             budget = self.plan.world.bytes_available(window, "uplink", self.env.now, window.end_s)
             packet = self.ground.build_uplink(sat.index, sat.model_version, budget, self.transport.uplink_bytes)
-            if packet is None:
-                again = sat.retrain or (self.isl is not None and self.isl.trains_each_contact)
-                if again and sat.model_version >= 0 and self.strategy.downlinks_updates:
-                    self.env.process(self._train(sat))
+            own = 0 if packet is None else self.transport.uplink_bytes(packet)
+            again = sat.retrain or (self.isl is not None and self.isl.trains_each_contact)
+            if packet is None and again and sat.model_version >= 0 and self.strategy.downlinks_updates:
+                self.env.process(self._train(sat))
                 return
-            nbytes = self.transport.uplink_bytes(packet)
-            label = f"global v{packet.version}" if packet.model is not None else "knowledge"
-            label += f" + {len(packet.knowledge)} labels"
-            sat.uplink = (Transfer(nbytes, "uplink", label), packet, min(self._model_share(packet), nbytes))
-        transfer, packet, model_share = sat.uplink
+            # plane-mates' soft labels the satellite carries to them over crosslinks, after its own
+            relay = 0 if self.isl is None else self.isl.relay_up(sat.index, budget - own)
+            if packet is None and relay == 0:
+                return
+            label = "" if packet is None else f"global v{packet.version}" if packet.model is not None else "knowledge"
+            label += "" if packet is None else f" + {len(packet.knowledge)} labels"
+            label += f"{' + ' if label else ''}labels to relay" if relay else ""
+            model_share = 0 if packet is None else min(self._model_share(packet), own)
+            sat.uplink = (Transfer(own + relay, "uplink", label), packet, model_share)
+        transfer, uplinked, model_share = sat.uplink
         shares = {"model": model_share, "knowledge": transfer.nbytes - model_share}
         yield from self._send(sat, transfer, window, uplink=True, shares={k: v for k, v in shares.items() if v})
         if not transfer.done:
             return
         sat.uplink = None
-        yield from self.deliver(sat, packet)
+        if self.isl is not None:
+            self.isl.relay_arrived(sat.index)
+        if uplinked is not None:
+            yield from self.deliver(sat, uplinked)
 
     def deliver(
         self, sat: SatelliteState, packet: UplinkPacket, from_ground: bool = True, train: bool = True
-    ) -> Generator[simpy.Event, Any, None]:
+    ) -> Generator[simpy.Event, Any, bool]:
         """`packet` has reached the satellite (from a station, or over a crosslink when not
-        `from_ground`): its node takes it and, with `train`, trains next (in the same message)."""
+        `from_ground`): its node takes it and, with `train`, trains next (in the same message).
+        False: the node did not take it."""
         planned = None
         if train and (sat.model_version >= 0 or packet.model is not None):
             planned = self._plan_training(sat, self.env.now + self.plan.command_s, len(packet.knowledge))
@@ -553,7 +562,7 @@ class Operations:
             self._ordered.add(sat.index)
         delivered, _ = yield from self._ask(sat.index, "train.deliver", sent)
         if not delivered:
-            return  # the node did not take it: the model and labels are sent again
+            return False  # the node did not take it: the model and labels are sent again
         if from_ground:
             self.ground.mark_delivered(sat.index, packet)
         if packet.model is not None:
@@ -562,6 +571,7 @@ class Operations:
                 self.isl.new_model()
         if train and sat.model_version >= 0 and self.strategy.downlinks_updates:
             self.env.process(self._train(sat, planned))
+        return True
 
     def _training_images(self, sat: SatelliteState, acquired: int, arriving: int = 0) -> tuple[int, int]:
         """(images with a target, unlabelled images) per epoch of the coming training, with
@@ -657,3 +667,5 @@ class Operations:
             soc=sat.battery.soc,
             wall_s=0.0 if report is None else report.wall_seconds,
         )
+        if self.isl is not None:
+            self.isl.idle(sat.index)  # labels relayed to it while it trained go on board now

@@ -80,7 +80,8 @@ class SatelliteState:
     training: bool = False
     update_ready: bool = False
     retrain: bool = False  # the last training gave no update (a fault): train again at the next contact
-    uplink: tuple[Transfer, UplinkPacket, int] | None = None  # transfer, packet, model bytes
+    # transfer, packet (None: only plane-mates' labels to relay), model bytes
+    uplink: tuple[Transfer, UplinkPacket | None, int] | None = None
     downlink: tuple[Transfer, UpdatePacket] | None = None
     imagery: tuple[Transfer, ImageryPacket] | None = None
     bytes: dict[str, int] = field(default_factory=lambda: {k: 0 for d in BYTE_KINDS.values() for k in d})

@@ -85,11 +85,13 @@ EVENT_KINDS: tuple[tuple[str, str], ...] = (
     ),
     (
         "isl_transfer",
-        "bytes moved over a crosslink (satellite = sender, peer, payload model|aggregate|gossip, bytes, "
-        "total_bytes, complete, start_s; federation.isl_aggregation plane or gossip)",
+        "bytes moved over a crosslink (satellite = sender, peer, payload model|aggregate|labels|gossip, "
+        "bytes, total_bytes, complete, start_s; federation.isl_aggregation plane or gossip)",
     ),
     ("isl_merge", "plane: a satellite took the updates a neighbour sent (satellite, peer, added, holds)"),
     ("isl_carried", "plane: the plane's aggregate reached the ground (satellite = carrier, satellites in it)"),
+    ("isl_relay_up", "plane: a satellite's uplink brought soft labels for plane-mates (satellite, labels by mate)"),
+    ("isl_labels_home", "plane: soft labels relayed over the ring went on board their satellite (labels, trains)"),
     ("isl_average", "gossip: a satellite averaged its neighbours' models into its own (satellite, models)"),
     ("isl_heard", "gossip: the ground received a satellite's model and scored it (satellite, examples)"),
 )
