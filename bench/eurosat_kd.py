@@ -43,8 +43,8 @@ import torch
 
 from simsat.cli.distill import load_experiment
 from simsat.cli.progress import LogProgress
+from simsat.config.experiment import ExperimentConfig
 from simsat.errors import SimsatError
-from simsat.experiment.config import ExperimentConfig
 from simsat.sweep.experiment import (  # noqa: F401  (pick_best, piece_stem: this script's API for tests)
     experiment_hash,
     pick_best,

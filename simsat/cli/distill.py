@@ -1,7 +1,7 @@
 """`simsat distill [experiment=NAME|path.yaml] [key=value ...]`: the centralized distillation experiment.
 
 Composes simsat/configs/experiment/<NAME>.yaml (with its recipe group) and the overrides with Hydra's
-compose API, validates it against simsat.experiment.config.ExperimentConfig, runs it and
+compose API, validates it against simsat.config.experiment.ExperimentConfig, runs it and
 returns the finished output folder.
 """
 
@@ -12,11 +12,12 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from simsat.config.experiment import ExperimentConfig
 from simsat.config.inputs import check_experiment_inputs
 from simsat.config.load import compose_file, split_selector, to_typed
 from simsat.config.paths import configs_dir, named_yaml
+from simsat.config.validate import validate_experiment
 from simsat.errors import ConfigError
-from simsat.experiment.config import ExperimentConfig, validate_experiment
 from simsat.interrupt import StopRequest, stop_on_signals
 
 DEFAULT_EXPERIMENT = "synthetic"

@@ -19,7 +19,7 @@ from simsat.config.validate import check_satellite_images, satellite_count
 from simsat.errors import ConfigError
 
 if TYPE_CHECKING:
-    from simsat.experiment.config import ExperimentConfig
+    from simsat.config.experiment import ExperimentConfig
 
 
 def _probe_writable(folder: Path) -> bool:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from simsat.config import checks as c
 from simsat.config import sections as s
+from simsat.config.experiment import TEACHER_TARGETS, ExperimentConfig
 from simsat.config.schema import SimsatConfig
 from simsat.config.sizes import (
     BATTERY_BYTES_PER_STEP,
@@ -25,11 +26,9 @@ from simsat.distill.device import DEVICE_CHOICES, resolve_device
 from simsat.errors import ConfigError
 
 if TYPE_CHECKING:
-    from simsat.experiment.config import ExperimentConfig
     from simsat.hardware.registry import HardwareRegistry
 
 PARTITIONS = ("iid", "dirichlet")
-TEACHER_TARGETS = ("view", "mean")  # see simsat.experiment.views.teacher_targets
 MIN_SCENARIO_IMAGES = 10
 MIN_EXPERIMENT_IMAGES = 30
 STUDENT_INPUT_SIZE = 64  # both data sources give 64x64 images

@@ -23,11 +23,11 @@ import yaml
 from torch import nn
 
 import simsat
+from simsat.config.experiment import ExperimentConfig, needs_teachers
 from simsat.data import ImageSet
 from simsat.distill.device import resolve_device
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import evaluate
-from simsat.experiment.config import ExperimentConfig, needs_teachers
 from simsat.experiment.data import ExperimentData, load_experiment_data
 from simsat.experiment.report import (
     ModelCost,

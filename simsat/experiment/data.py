@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from simsat.config.experiment import ExperimentDataConfig
 from simsat.data import ImageSet, load_eurosat, load_eurosat_splits, synthetic_imageset
 from simsat.data.partition import stratified_take_per_class
 from simsat.errors import ConfigError
-from simsat.experiment.config import ExperimentDataConfig
 
 logger = logging.getLogger(__name__)
 

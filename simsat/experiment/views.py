@@ -19,12 +19,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from simsat.config.experiment import TEACHER_TARGETS
 from simsat.distill.augment import dihedral, flips
 from simsat.distill.device import on_device
 from simsat.distill.metrics import EvalResult, confusion_matrix, metrics_from_confusion
 from simsat.distill.teacher_cache import save_atomic
 from simsat.errors import ConfigError
-from simsat.experiment.config import TEACHER_TARGETS
 from simsat.models.inputs import Normalization, to_input
 
 logger = logging.getLogger(__name__)

@@ -22,6 +22,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from simsat.config.experiment import ExperimentConfig
 from simsat.distill.teacher_cache import records_beside
 from simsat.errors import ConfigError, SimsatError
 from simsat.experiment.central import (
@@ -35,7 +36,6 @@ from simsat.experiment.central import (
     teacher_probabilities,
     teacher_scores,
 )
-from simsat.experiment.config import ExperimentConfig
 from simsat.experiment.report import compare, mean_std, plot_validation_curves
 from simsat.models.registry import create_student
 from simsat.results.atomic import write_json

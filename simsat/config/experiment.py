@@ -1,7 +1,8 @@
-"""Schema of the centralized distillation experiment (`simsat distill`) and its value checks.
+"""Schema of the centralised distillation experiment (`simsat distill`).
 
-Plain dataclasses: Hydra validates keys and types against them; `validate_experiment` (the
-validator every simsat config goes through) checks values and names before anything expensive starts.
+Plain dataclasses: Hydra validates keys and types against them; `validate_experiment`
+(`simsat.config.validate`, the validator every simsat config goes through) checks values and
+names before anything expensive starts.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from simsat.config.schema import TeacherConfig
-from simsat.config.sections import DATA_SOURCES
-from simsat.config.validate import TEACHER_TARGETS, validate_experiment
 from simsat.distill.recipe import TrainRecipe
+
+TEACHER_TARGETS = ("view", "mean")  # see simsat.experiment.views.teacher_targets
 
 
 @dataclass
@@ -68,6 +69,3 @@ class ExperimentConfig:
 def needs_teachers(rules: list[str]) -> bool:
     """True when any rule distils (every rule but 'none')."""
     return any(rule != "none" for rule in rules)
-
-
-__all__ = ["DATA_SOURCES", "TEACHER_TARGETS", "ExperimentConfig", "needs_teachers", "validate_experiment"]
