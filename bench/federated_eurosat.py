@@ -312,8 +312,8 @@ def _keep_global(record: dict[str, Any], folder: Path, out: Outputs) -> None:
 
 def plan_facts(config: Any) -> dict[str, Any]:
     """The contact plan's downlink capacity and the imagery share each fraction of the grid gets."""
+    from simsat.config.compile import build_world
     from simsat.mission.imagery import imagery_share
-    from simsat.mission.plan import build_world
 
     world = build_world(config)
     capacity = sum(world.bytes_available(w, "downlink", w.start_s, w.end_s) for w in world.contacts)

@@ -21,6 +21,7 @@ import numpy as np
 import simpy
 import torch
 
+from simsat.config.compile import Scenario, compile_scenario
 from simsat.config.schema import SimsatConfig
 from simsat.data import (
     MissionData,
@@ -39,19 +40,16 @@ from simsat.federation.server_app import make_server_app
 from simsat.federation.simulation import RaySettings, federation_engine, run_federation, stop_satellite_workers
 from simsat.federation.transport import InProcessTransport, MessageTransport
 from simsat.ground import GroundLearning, Progress, no_progress, student_recipe
-from simsat.hardware import assign_fleet, default_registry
 from simsat.hardware.profiles import HardwareProfile
 from simsat.interrupt import Interrupted, StopRequest
-from simsat.mission.aggregation import AggregatorSettings, make_aggregator
-from simsat.mission.faults import fault_settings
+from simsat.mission.aggregation import make_aggregator
 from simsat.mission.ground import GroundSegment, Labeller
 from simsat.mission.ground_worker import GroundWorker
 from simsat.mission.imagery import ImageCodec, ProductSizedImagery, imagery_share, mean_encoded_bytes
-from simsat.mission.isl import IslLink, IslPlan
 from simsat.mission.journal import Journal
 from simsat.mission.onboard import OnboardSetup, build_student, model_arrays, save_shard
 from simsat.mission.operations import Operations
-from simsat.mission.plan import WorldPlan, build_world
+from simsat.mission.plan import WorldPlan
 from simsat.mission.replay import (
     GroundWork,
     JournaledTransport,
@@ -59,12 +57,10 @@ from simsat.mission.replay import (
     journaled_ground,
 )
 from simsat.mission.state import ImageryPlan, OperationsPlan
-from simsat.mission.strategies import get_strategy
 from simsat.mission.transport import Transport
 from simsat.models.cost import count_flops, training_flops_per_image
 from simsat.models.inputs import Normalization
 from simsat.results.recorder import Recorder
-from simsat.world.isl import compute_isl, orbit_planes
 from simsat.world.power import Battery
 
 log = logging.getLogger(__name__)
@@ -138,7 +134,7 @@ class Mission:
     """Everything a run needs, wired; `run` plays it once."""
 
     config: SimsatConfig
-    world: WorldPlan
+    scenario: Scenario  # the config compiled (simsat.config.compile)
     data: MissionData
     num_classes: int
     learning: GroundLearning  # the ground's torch work: teachers, reference, refinement, labels, scores
@@ -150,6 +146,10 @@ class Mission:
     stages: dict[str, float] = field(default_factory=dict)  # wall seconds of each stage before the mission
 
     @property
+    def world(self) -> WorldPlan:
+        return self.scenario.world
+
+    @property
     def device(self) -> torch.device:
         return self.learning.device
 
@@ -158,15 +158,12 @@ class Mission:
         return len(self.data.satellites)
 
     def ground_segment(self, labeller: Labeller | None = None) -> GroundSegment:
-        f = self.config.federation
-        settings = AggregatorSettings(
-            f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr
-        )
-        strategy = get_strategy(f.strategy)
+        f, scenario = self.config.federation, self.scenario
+        strategy = scenario.strategy
         return GroundSegment(
             model=self.learning.launch_model(),
             strategy=strategy,
-            aggregator=make_aggregator(f.aggregation, settings, self.num_satellites),
+            aggregator=make_aggregator(scenario.aggregation, scenario.aggregator, self.num_satellites),
             num_satellites=self.num_satellites,
             num_classes=self.num_classes,
             labeller=(labeller or self.learning.label) if (strategy.knowledge or strategy.ground_trains) else None,
@@ -318,38 +315,12 @@ def federation_session(config: SimsatConfig) -> AbstractContextManager[None]:
     return federation_engine(ray_settings(config))
 
 
-def isl_mission_plan(config: SimsatConfig, world: WorldPlan) -> IslPlan | None:
-    """The crosslinks the federation uses (`federation.isl_aggregation` plane or gossip): the
-    windows of the `isl` section over the mission, and the orbit planes. None for `none`."""
-    mode, isl = config.federation.isl_aggregation, config.isl
-    if mode == "none":
-        return None
-    spans = compute_isl(
-        world.satellites, world.epoch, world.duration_s, isl.max_range_km, isl.grazing_altitude_km, isl.pairs
-    )
-    log.info("isl: %d link windows (%s pairs) for isl_aggregation=%s", len(spans), isl.pairs, mode)
-    return IslPlan(
-        mode=mode,
-        windows=tuple(IslLink(w.a, w.b, w.start_s, w.end_s) for w in spans),
-        planes=tuple(tuple(p) for p in orbit_planes(world.satellites, world.epoch)),
-        rate_bps=isl.rate_bps,
-        setup_s=isl.setup_s,
-        power_w=isl.power_w,
-        terminals=isl.terminals,
-    )
-
-
-def satellite_hardware(config: SimsatConfig, num_satellites: int) -> list[HardwareProfile]:
-    """Each satellite's board: one name for all, a list by satellite, or shares of boards."""
-    return assign_fleet(config.satellite.hardware, num_satellites, default_registry(config.hardware.files))
-
-
 @contextmanager
 def assemble(
-    config: SimsatConfig, progress: Progress = no_progress, world: WorldPlan | None = None
+    config: SimsatConfig, progress: Progress = no_progress, scenario: Scenario | None = None
 ) -> Iterator[Mission]:
     """The wired mission for `config` (a validated config); its satellites' shards live in a
-    temporary folder for as long as the context is open. `world`: its world, already built."""
+    temporary folder for as long as the context is open. `scenario`: the config, already compiled."""
     device = resolve_device(config.run.device)
     stages: dict[str, float] = {}
     clock = time.perf_counter()
@@ -360,9 +331,10 @@ def assemble(
         stages[name] = stages.get(name, 0.0) + now - clock
         clock = now
 
-    if world is None:
-        world = build_world(config)
+    if scenario is None:
+        scenario = compile_scenario(config)
         stage("world")
+    world = scenario.world
     data = load_mission_data(config, len(world.satellites))
     num_classes = len(data.test.class_names)
     n_sats = len(data.satellites)
@@ -374,7 +346,7 @@ def assemble(
         n_sats,
         len(data.test),
     )
-    strategy = get_strategy(config.federation.strategy)
+    strategy = scenario.strategy
     stage("data")
     teachers: list[torch.nn.Module] = []
     teacher_report: list[dict[str, Any]] = []
@@ -407,7 +379,7 @@ def assemble(
     edge = int(data.test.images.shape[1])
     flops_per_image = training_flops_per_image(student, edge)
     inference_flops = count_flops(student, edge)
-    hardware = satellite_hardware(config, n_sats)
+    hardware = list(scenario.hardware)
     t, im = config.training, config.imagery
     semi = SemiSupervised(t.semi_weight, t.semi_threshold, t.semi_ratio)
     plan = OperationsPlan(
@@ -425,8 +397,8 @@ def assemble(
         refine_interval_s=config.federation.ground_refine_interval_hours * 3600.0,
         command_s=config.mission.command_s,
         refresh_s=tuple(h * 3600.0 for h in config.distill.refresh.hours),
-        faults=fault_settings(config),
-        isl=isl_mission_plan(config, world),
+        faults=scenario.faults,
+        isl=scenario.isl,
     )
     with tempfile.TemporaryDirectory(prefix="simsat-shards-") as shards:
         for i, sat in enumerate(data.satellites):
@@ -463,7 +435,7 @@ def assemble(
         )
         yield Mission(
             config=config,
-            world=world,
+            scenario=scenario,
             data=data,
             num_classes=num_classes,
             learning=learning,

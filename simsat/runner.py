@@ -1,11 +1,12 @@
 """Runs one scenario end to end and writes its run folder; resumes one that was stopped.
 
-Order: world plan (cheap, validates geometry) -> run folder (final name, status "running") ->
-the assembled mission (data, teachers, shards) -> the ground-only reference -> the mission over
-Flower -> results -> status "finished". Every result of real work goes to the folder's journal
-as it is made; a run stopped at any moment (Ctrl-C, SIGTERM, SIGKILL, power loss) keeps its
-folder, and `resume_scenario` plays the mission again from the start, taking what the journal
-holds and computing the rest, to the same results as a run that was never stopped.
+Order: the scenario compiled (world plan, boards, faults, crosslinks: `simsat.config.compile`) ->
+run folder (final name, status "running") -> the assembled mission (data, teachers, shards) ->
+the ground-only reference -> the mission over Flower -> results -> status "finished". Every
+result of real work goes to the folder's journal as it is made; a run stopped at any moment
+(Ctrl-C, SIGTERM, SIGKILL, power loss) keeps its folder, and `resume_scenario` plays the mission
+again from the start, taking what the journal holds and computing the rest, to the same results
+as a run that was never stopped.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ import torch
 import yaml
 
 from simsat.assembly import Mission, Progress, assemble, federation_session, no_progress
+from simsat.config.compile import Scenario, compile_scenario
 from simsat.config.schema import SimsatConfig
 from simsat.errors import SimsatError
 from simsat.interrupt import Interrupted, StopRequest
 from simsat.mission.journal import Journal
 from simsat.mission.operations import Operations
-from simsat.mission.plan import WorldPlan, build_world
 from simsat.results.atomic import write_json, write_text, write_with
 from simsat.results.eclipses import record_eclipses
 from simsat.results.folders import MissionFolder
@@ -55,9 +56,7 @@ def run_scenario(
     folder exists (the CLI prints it); `stop` lets a signal end the run (`Interrupted`)."""
     torch.set_num_threads(config.run.threads)
     start = time.perf_counter()
-    world = build_world(
-        config, Path(config.data.cache_dir) / "world"
-    )  # geometry errors surface before the folder exists
+    scenario = compile_scenario(config, Path(config.data.cache_dir) / "world")  # before the folder exists
     world_s = time.perf_counter() - start
     folder = MissionFolder.create(Path(config.run.output_dir), config.name, config.seed)
     try:
@@ -66,7 +65,7 @@ def run_scenario(
         folder.discard()
         raise
     started(folder.path)
-    return _play(config, folder, progress, stop, fresh=True, world=(world, world_s))
+    return _play(config, folder, progress, stop, fresh=True, compiled=(scenario, world_s))
 
 
 def resume_scenario(
@@ -80,11 +79,11 @@ def resume_scenario(
     config.yaml) and return it finished."""
     torch.set_num_threads(config.run.threads)
     start = time.perf_counter()
-    world = build_world(config, Path(config.data.cache_dir) / "world")
+    scenario = compile_scenario(config, Path(config.data.cache_dir) / "world")
     world_s = time.perf_counter() - start
     folder.mark("running")
     started(folder.path)
-    return _play(config, folder, progress, stop, fresh=False, world=(world, world_s))
+    return _play(config, folder, progress, stop, fresh=False, compiled=(scenario, world_s))
 
 
 def _play(
@@ -93,9 +92,10 @@ def _play(
     progress: Progress,
     stop: StopRequest | None,
     fresh: bool,
-    world: tuple[WorldPlan, float] | None = None,
+    compiled: tuple[Scenario, float] | None = None,
 ) -> Path:
-    """Play the mission into `folder`; `world`: its world, built already, and the seconds it took."""
+    """Play the mission into `folder`; `compiled`: its scenario, compiled already, and the seconds
+    that took."""
     wall_start = time.perf_counter()
     out = folder.path
     journal = Journal(folder.journal_dir)
@@ -106,8 +106,8 @@ def _play(
             started_at = time.perf_counter()
             engine.enter_context(federation_session(config))  # Ray first: a failure costs no training
             engine_s = time.perf_counter() - started_at
-            mission = engine.enter_context(assemble(config, progress, None if world is None else world[0]))
-            before = {"world": world[1]} if world is not None else {}
+            mission = engine.enter_context(assemble(config, progress, None if compiled is None else compiled[0]))
+            before = {"world": compiled[1]} if compiled is not None else {}
             mission.stages = {**before, "engine": engine_s, **mission.stages}
             start = time.perf_counter()
             mission.learning.take_reference_from(journal)

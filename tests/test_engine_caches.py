@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from simsat.config.compile import build_world
 from simsat.config.load import load_config
 from simsat.distill.weights_cache import cached_weights
 from simsat.mission.ground_worker import GroundWorker, PendingModel, model_signature
-from simsat.mission.plan import build_world
 
 
 def test_world_from_the_cache_equals_a_fresh_one(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from simsat.assembly import Mission, assemble
+from simsat.config.compile import fault_settings
 from simsat.config.load import load_config
 from simsat.distill.recipe import TrainRecipe
 from simsat.distill.train import fit
@@ -39,7 +40,6 @@ from simsat.mission.faults import (
     FaultSettings,
     SatelliteFailure,
     draw,
-    fault_settings,
 )
 from simsat.mission.onboard import load_shard, shard_path
 from simsat.mission.operations import Operations
@@ -193,7 +193,8 @@ def _play(
     world = dataclasses.replace(mission.plan.world, duration_s=hours * 3600.0)
     plan = dataclasses.replace(mission.plan, faults=faults, world=world)
     learning = dataclasses.replace(mission.learning, **changes)
-    played = dataclasses.replace(mission, plan=plan, world=world, learning=learning)
+    scenario = dataclasses.replace(mission.scenario, world=world, faults=faults)
+    played = dataclasses.replace(mission, plan=plan, scenario=scenario, learning=learning)
     recorder = Recorder(out)
     try:
         return played.run(recorder, in_process=True), recorder

@@ -184,10 +184,10 @@ def _builds(config: SimsatConfig, tmp: Path) -> None:
     """What an accepted config must give without an error: the world's parts, the fleet, the
     strategy, and the same config again from the config.yaml a run writes (what resume reads)."""
     from simsat.cli.resume import load_saved_config
+    from simsat.config.compile import build_epoch, build_link_budgets, build_satellites, build_stations, solar_peak_w
     from simsat.config.load import to_yaml
     from simsat.hardware.fleet import assign_fleet
     from simsat.hardware.registry import default_registry
-    from simsat.mission.plan import build_epoch, build_link_budgets, build_satellites, build_stations, solar_peak_w
     from simsat.mission.strategies import get_strategy
 
     epoch = build_epoch(config)
@@ -200,7 +200,7 @@ def _builds(config: SimsatConfig, tmp: Path) -> None:
     (tmp / "config.yaml").write_text(to_yaml(config), encoding="utf-8")
     assert load_saved_config(tmp / "config.yaml") == config
     if LONG and config.mission.duration_hours <= 12:  # the contact plan too, by hand only (seconds each)
-        from simsat.mission.plan import build_world
+        from simsat.config.compile import build_world
 
         build_world(config)
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from simsat.cli.main import main
+from simsat.config.compile import build_world
 from simsat.config.load import load_config
 from simsat.errors import ConfigError
-from simsat.mission.plan import build_world
 from simsat.world.antennas import antenna_priority, order_requests
 from simsat.world.contacts import ContactWindow
 from simsat.world.rates import RateProfile

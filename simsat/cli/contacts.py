@@ -23,10 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from simsat.config.compile import build_world
 from simsat.config.schema import SimsatConfig
 from simsat.errors import ConfigError
 from simsat.interrupt import StopRequest, stop_on_signals
-from simsat.mission.plan import WorldPlan, build_world
+from simsat.mission.plan import WorldPlan
 from simsat.results.atomic import staged_folder
 from simsat.world.constants import DEG, EARTH_RADIUS_KM
 from simsat.world.isl import IslSpan, compute_isl

@@ -69,7 +69,7 @@ class EnergyOutlook:
 def mission_plan(config: SimsatConfig) -> MissionPlan:
     """The geometry of a validated scenario: satellites, stations, contact windows and link capacity
     (what the mission's world is built from, without its sunlight)."""
-    from simsat.mission.plan import build_epoch, build_link_budgets, build_satellites, build_stations
+    from simsat.config.compile import build_epoch, build_link_budgets, build_satellites, build_stations
     from simsat.world.contacts import compute_contacts
     from simsat.world.links import bytes_in
     from simsat.world.passrates import pass_rate_profile
@@ -138,10 +138,9 @@ def energy_outlook(
 
     import numpy as np
 
-    from simsat.assembly import satellite_hardware
+    from simsat.config.compile import SUN_STEP_S, satellite_hardware, solar_peak_w
     from simsat.distill.train import torch_threads
     from simsat.mission.outlook import BatterySettings, battery_outlook
-    from simsat.mission.plan import SUN_STEP_S, solar_peak_w
     from simsat.models.cost import count_flops, measure_latency, training_flops_per_image
     from simsat.models.registry import create_student
     from simsat.world.solar import SolarInput

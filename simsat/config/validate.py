@@ -77,7 +77,7 @@ def _check_constellation(config: SimsatConfig) -> int:
 
 def satellite_count(config: SimsatConfig) -> int:
     """Satellites of the Walker shell plus those of the TLE file (read here); config values valid."""
-    from simsat.mission.plan import build_epoch, build_satellites
+    from simsat.config.compile import build_epoch, build_satellites
 
     return len(build_satellites(config, build_epoch(config)))
 
@@ -384,7 +384,7 @@ def validate_config(config: SimsatConfig, memo: ValidationMemo | None = None) ->
     once), then names looked up in registries (hardware, students, timm teachers, rules,
     strategies), then the world model's own checks.
     """
-    from simsat.mission.plan import (
+    from simsat.config.compile import (
         LINK_MODELS,
         build_epoch,
         build_link_budgets,

@@ -28,15 +28,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import simpy
 
 from simsat.errors import MissionError
-
-if TYPE_CHECKING:
-    from simsat.config.schema import SimsatConfig
 
 log = logging.getLogger(__name__)
 
@@ -94,33 +91,6 @@ class FaultSettings:
     max_divergences: int = 2
     max_client_errors: int = 3
     divergence_hint: str = "likely cause: the learning rate too high"
-
-
-def divergence_hint(lr: float, temperature: float, onboard: str) -> str:
-    """The likely cause of a diverged onboard training, in config keys."""
-    hint = f"likely cause: training.lr={lr:g} too high"
-    if onboard == "distill":
-        hint += f", or distill.temperature={temperature:g}"
-    return hint
-
-
-def fault_settings(config: SimsatConfig) -> FaultSettings:
-    """FaultSettings from a validated config."""
-    from simsat.mission.strategies import get_strategy
-
-    f = config.faults
-    onboard = get_strategy(config.federation.strategy).onboard
-    return FaultSettings(
-        seed=config.seed,
-        train_failure_rate=f.train_failure_rate,
-        contact_loss_rate=f.contact_loss_rate,
-        client_timeout_rate=f.client_timeout_rate,
-        isl_loss_rate=f.isl_loss_rate,
-        dead=tuple(DeadSatellite(d.satellite, d.at_hours * 3600.0) for d in f.dead_satellites),
-        max_divergences=f.max_divergences,
-        max_client_errors=f.max_client_errors,
-        divergence_hint=divergence_hint(config.training.lr, config.distill.temperature, onboard),
-    )
 
 
 def draw(seed: int, kind: str, satellite: int, occasion: int) -> float:
