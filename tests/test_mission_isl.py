@@ -301,9 +301,7 @@ def test_a_plane_relays_its_mates_soft_labels_over_the_ring(cache: Path, tmp_pat
     """fedkd over a plane, a few labels per contact: a satellite at a station takes up labels
     for its plane-mates, which cross the ring to them and go on board; each label reaches its
     satellite once (through its own uplink or over the ring), and the bytes are the messages'."""
-    ops, events = _play(
-        cache,
-        tmp_path,
+    overrides = (
         "federation.strategy=fedkd",
         "federation.aggregation=fedbuff",
         "federation.buffer_size=2",
@@ -312,6 +310,7 @@ def test_a_plane_relays_its_mates_soft_labels_over_the_ring(cache: Path, tmp_pat
         "distill.teachers=[{name: resnet8, input_size: 32, epochs: 1, lr: 0.01, batch_size: 64}]",
         "data.image_size=32",
     )
+    ops, events = _play(cache, tmp_path / "relayed", *overrides)
     assert ops.isl is not None
     ground, plane = ops.ground, ops.isl.plan.planes[0]
     up = [e for e in events if e["kind"] == "isl_relay_up"]
@@ -337,3 +336,8 @@ def test_a_plane_relays_its_mates_soft_labels_over_the_ring(cache: Path, tmp_pat
     empty = KnowledgePacket.empty(ground.num_classes)
     assert all(e["total_bytes"] > payloads.uplink_bytes(UplinkPacket(0, None, empty)) for e in crossed)
     assert ops.isl.summary()["labels_relayed"] == ops.isl.counts.labels_relayed
+    # isl.relay_labels=false: each satellite gets its labels only at its own passes
+    alone, events = _play(cache, tmp_path / "alone", *overrides, "isl.relay_labels=false")
+    assert alone.isl is not None and alone.isl.counts.labels_relayed == 0 == alone.isl.counts.bytes["labels"]
+    assert not [e for e in events if e["kind"] in ("isl_relay_up", "isl_labels_home")]
+    assert sum(alone.ground.relayed) == 0 and sum(alone.ground.sent) < sum(ground.sent)

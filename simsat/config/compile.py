@@ -258,6 +258,7 @@ def isl_mission_plan(config: SimsatConfig, world: WorldPlan) -> IslPlan | None:
         setup_s=isl.setup_s,
         power_w=isl.power_w,
         terminals=isl.terminals,
+        relay_labels=isl.relay_labels,
     )
 
 

@@ -90,6 +90,10 @@ class IslConfig:
     setup_s: float = 5.0  # acquisition time of a terminal before bytes flow
     power_w: float = 15.0  # drawn from the battery while a terminal is busy
     terminals: int = 2  # links a satellite holds at once
+    # federation.isl_aggregation=plane with soft labels: a satellite at a station also takes up the
+    # labels the ground holds for its plane-mates, and the ring relays them (false: each satellite
+    # gets its labels only at its own passes)
+    relay_labels: bool = True
 
 
 @dataclass

@@ -80,6 +80,7 @@ class IslPlan:
     setup_s: float
     power_w: float
     terminals: int
+    relay_labels: bool = True  # plane, soft labels: plane-mates' labels go up with a satellite at a station
 
 
 @dataclass
@@ -217,7 +218,8 @@ class IslMission:
         after its own packet, nearest plane-mates first, within `budget_bytes`. Returns their bytes
         (labels-only packets, serialised)."""
         ground = self.ops.ground
-        if self.plan.mode != "plane" or not ground.strategy.knowledge or carrier not in self.ring:
+        relays = self.plan.mode == "plane" and self.plan.relay_labels and ground.strategy.knowledge
+        if not relays or carrier not in self.ring:
             return 0
         plane = self.plan.planes[self.ring[carrier][0]]
         total, out = 0, {}
