@@ -91,6 +91,7 @@ def quickstart() -> list[str]:
     ]
     rows = [
         ["wall time, empty cache", f"{q['wall_seconds_cold_cache']:.0f} s"],
+        ["wall time, warm cache (teachers and reference cached)", f"{q['wall_seconds_warm_cache']:.0f} s"],
         ["federated student, final (best)", f"{pct(acc['final'])} ({pct(acc['best'])})"],
         ["federated student, macro F1", pct(acc["final_f1"])],
         ["ground-only student (the launch model)", pct(base["ground_only"])],
