@@ -37,6 +37,12 @@ class FakeRun:
     scenario: str = "fake"
 
 
+def _names(satellites: int) -> list[str]:
+    """Walker names as a real run's summary gives them: planes of about sqrt(n) satellites."""
+    per_plane = max(1, int(np.sqrt(satellites)))
+    return [f"walker-p{i // per_plane}s{i % per_plane}" for i in range(satellites)]
+
+
 def _contacts(rng: np.random.Generator, sat: int, duration_s: float) -> list[tuple[float, float, str]]:
     windows = []
     t = (sat * PERIOD_S / 4.3) % PERIOD_S + 600.0
@@ -243,6 +249,7 @@ def write_fake_run(folder: Path, spec: FakeRun | None = None) -> Path:
         "strategy": "fedkd",
         "aggregator": "fedbuff",
         "satellites": spec.satellites,
+        "satellite_names": _names(spec.satellites),
         "duration_hours": spec.hours,
         "accuracy": {"initial": accs[0], "final": accs[-1], "best": max(accs)},
         "time_to_accuracy_hours": {"0.80": reached(0.8), "0.90": reached(0.9), "0.95": reached(0.95)},
