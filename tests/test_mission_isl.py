@@ -341,3 +341,26 @@ def test_a_plane_relays_its_mates_soft_labels_over_the_ring(cache: Path, tmp_pat
     assert alone.isl is not None and alone.isl.counts.labels_relayed == 0 == alone.isl.counts.bytes["labels"]
     assert not [e for e in events if e["kind"] in ("isl_relay_up", "isl_labels_home")]
     assert sum(alone.ground.relayed) == 0 and sum(alone.ground.sent) < sum(ground.sent)
+
+
+@pytest.mark.slow  # a mission
+def test_the_optical_preset_moves_a_student_in_milliseconds_after_a_30_s_acquisition(
+    cache: Path, tmp_path: Path
+) -> None:
+    """`isl=optical` in a mission: 10 Gbit/s, 30 s of pointing and acquisition once per window,
+    60 W per busy terminal, four terminals (grid pairs; one plane here, so its ring)."""
+    ops, events = _play(
+        cache, tmp_path, "isl=optical", "federation.isl_aggregation=plane", "mission.duration_hours=0.5"
+    )
+    assert ops.isl is not None
+    plan = ops.isl.plan
+    assert (plan.rate_bps, plan.setup_s, plan.power_w, plan.terminals) == (10e9, 30.0, 60.0, 4)
+    crossed = [e for e in events if e["kind"] == "isl_transfer" and e["complete"]]
+    assert crossed and {e["payload"] for e in crossed} >= {"model", "aggregate"}
+    for e in crossed:  # a student of ~430 kB crosses in milliseconds
+        assert e["time_s"] - e["start_s"] <= 0.01  # (at 38.4 kbit/s, RF takes about 90 s)
+    # both ends' terminals are busy for the acquisition of each window, and hardly longer
+    opened = ops.isl.counts.windows
+    assert opened == len(plan.windows) > 0
+    assert 2 * plan.setup_s * opened <= ops.isl.counts.busy_s <= 2 * plan.setup_s * opened + 1.0
+    assert ops.isl.energy_wh() == pytest.approx(ops.isl.counts.busy_s * plan.power_w / 3600.0, rel=1e-3)
