@@ -227,12 +227,13 @@ class ImageryConfig:
     size: int = 0  # edge in pixels an image is encoded at (0: native)
     quality: int = 90  # JPEG quality
     # > 0: imagery.share is derived from the contact plan so the downlink can carry about this
-    # fraction of the satellites' images over the mission (overrides imagery.share)
+    # fraction of the satellites' images over the mission (leave imagery.share at its default then)
     fraction: float = 0.0
     # > 0: bytes one image occupies on the link (a real product's size, e.g. 106496 for the 13-band
     # 64x64 uint16 Sentinel-2 patch); the ground still decodes the JPEG it carries
     bytes_per_image: int = 0
-    capture_hours: float = 0.0  # > 0: satellites acquire their (mean) shard evenly over this many hours
+    # > 0: satellites acquire their (mean) shard evenly over this many hours (instead of capture_per_hour)
+    capture_hours: float = 0.0
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from simsat.config import checks as c
 from simsat.config import sections as s
 from simsat.config.experiment import TEACHER_TARGETS, ExperimentConfig
-from simsat.config.schema import SimsatConfig
+from simsat.config.schema import ImageryConfig, SimsatConfig
 from simsat.config.sizes import (
     BATTERY_BYTES_PER_STEP,
     CONTACT_BYTES_PER_SAMPLE,
@@ -451,6 +451,20 @@ def validate_config(config: SimsatConfig, memo: ValidationMemo | None = None) ->
     c.number("imagery.fraction", im.fraction, low=0.0, high=1.0)
     c.integer("imagery.bytes_per_image", im.bytes_per_image, 0, 2**31 - 1)
     c.non_negative("imagery.capture_hours", im.capture_hours, high=1e6)
+    # two ways to say one thing: imagery.fraction derives the share, capture_hours the capture rate
+    default_share = ImageryConfig().share
+    c.require(
+        im.fraction == 0 or im.share == default_share,
+        "imagery.share",
+        f"cannot be set with imagery.fraction={im.fraction:g} (the fraction sets the share): set one",
+        im.share,
+    )
+    c.require(
+        im.capture_hours == 0 or im.capture_per_hour == 0,
+        "imagery.capture_per_hour",
+        f"cannot be set with imagery.capture_hours={im.capture_hours:g} (which sets the rate): set one",
+        im.capture_per_hour,
+    )
     c.require(isinstance(d.split_dir, str), "data.split_dir", "must be a folder or empty", d.split_dir)
     c.require(not d.split_dir or d.source == "eurosat", "data.split_dir", "needs data.source=eurosat", d.split_dir)
     c.integer("reference.epochs", config.reference.epochs, 0, 1000)
