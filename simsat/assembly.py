@@ -158,7 +158,7 @@ class Mission:
         return len(self.data.satellites)
 
     def ground_segment(self, labeller: Labeller | None = None) -> GroundSegment:
-        f, scenario = self.config.federation, self.scenario
+        scenario, g = self.scenario, self.scenario.ground
         strategy = scenario.strategy
         return GroundSegment(
             model=self.learning.launch_model(),
@@ -167,10 +167,10 @@ class Mission:
             num_satellites=self.num_satellites,
             num_classes=self.num_classes,
             labeller=(labeller or self.learning.label) if (strategy.knowledge or strategy.ground_trains) else None,
-            max_labels_per_contact=f.max_labels_per_contact,
-            keeps_pool=f.ground_refine_epochs > 0 and strategy.aggregates,  # only refinement uses it
-            refine_images=f.ground_refine_images,
-            keeps_imagery=bool(self.config.distill.refresh.hours),
+            max_labels_per_contact=g.max_labels_per_contact,
+            keeps_pool=g.refines,  # only refinement uses it
+            refine_images=g.refine_images,
+            keeps_imagery=bool(g.refresh_s),
             seed=self.config.seed,
         )
 
@@ -187,7 +187,7 @@ class Mission:
         """The mission's processes; with a `journal`, every result of real work goes through it
         (taken from it when a resumed run replays, else computed and added)."""
         self.learning.start()
-        refreshes = bool(self.config.distill.refresh.hours)
+        refreshes = bool(self.scenario.ground.refresh_s)
         work = GroundWork(
             self.learning.score,
             self.learning.label,
@@ -198,11 +198,11 @@ class Mission:
         if journal is not None:
             work = journaled_ground(work, journal, stop)
             transport = JournaledTransport(cast(RestorableTransport, transport), journal, stop)
-        if self.config.imagery.bytes_per_image > 0:
+        if self.scenario.product_bytes > 0:
             # the link carries each image at the product's size; the ground decodes the real JPEG
-            transport = ProductSizedImagery(transport, self.config.imagery.bytes_per_image)
+            transport = ProductSizedImagery(transport, self.scenario.product_bytes)
         env = simpy.Environment()
-        p = self.config.satellite.power
+        p = self.scenario.power
         batteries = [
             Battery(
                 env,
@@ -385,18 +385,18 @@ def assemble(
     plan = OperationsPlan(
         world=world,
         hardware=hardware,
-        floor_soc=config.satellite.power.floor_soc,
-        resume_soc=config.satellite.power.resume_soc,
+        floor_soc=scenario.power.floor_soc,
+        resume_soc=scenario.power.resume_soc,
         train_flops_per_image=flops_per_image,
         epochs=t.epochs,
         images_held=[len(s) for s in data.satellites],
         imagery=imagery_plan(config, world, data, edge),
         semi_ratio=t.semi_ratio if semi.active and strategy.onboard == "distill" else 0,
-        ground_interval_s=config.federation.ground_interval_hours * 3600.0,
-        eval_interval_s=config.federation.eval_interval_hours * 3600.0,
-        refine_interval_s=config.federation.ground_refine_interval_hours * 3600.0,
-        command_s=config.mission.command_s,
-        refresh_s=tuple(h * 3600.0 for h in config.distill.refresh.hours),
+        ground_interval_s=scenario.ground.ground_interval_s,
+        eval_interval_s=scenario.ground.eval_interval_s,
+        refine_interval_s=scenario.ground.refine_interval_s,
+        command_s=scenario.command_s,
+        refresh_s=scenario.ground.refresh_s,
         faults=scenario.faults,
         isl=scenario.isl,
     )

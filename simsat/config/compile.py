@@ -1,8 +1,9 @@
 """The one place a scenario's config becomes what the mission runs.
 
 `compile_scenario(config)` turns a validated config into a `Scenario`: the world (satellites,
-stations, contacts, sunlight, link rates), each satellite's board, the injected faults, the
-crosslinks the federation uses, the strategy and the ground's aggregation rule. The assembly
+stations, contacts, sunlight, link rates), each satellite's board and battery, the injected
+faults, the crosslinks the federation uses, the strategy, the ground's aggregation rule and what
+else the ground does and when. The assembly
 wires the mission from it; `mission/` and `world/` read no config. Validation runs the same
 builders (`build_satellites`, `build_stations`, `build_link_budgets`, `solar_peak_w`) on the
 config, so a config that validates is one that compiles.
@@ -49,6 +50,33 @@ SUN_STEP_S = 30.0  # screening grid of the shadow intervals (edges are refined)
 
 
 @dataclass(frozen=True)
+class PowerSettings:
+    """`satellite.power`: each satellite's battery, and the charge its trainings pause below."""
+
+    capacity_wh: float
+    initial_soc: float
+    floor_soc: float  # below: training waits
+    resume_soc: float  # training resumes once charged back to this
+    baseline_w: float
+    step_s: float
+    safe_soc: float
+    safe_exit_soc: float
+
+
+@dataclass(frozen=True)
+class GroundSettings:
+    """What the ground does beside aggregating, and how often (simulated seconds)."""
+
+    max_labels_per_contact: int  # 0: as many as the uplink allows
+    refines: bool  # refine each aggregated student on the received imagery (strategies that aggregate)
+    refine_images: int  # received images a refinement trains on at most (0: all)
+    refine_interval_s: float
+    refresh_s: tuple[float, ...]  # when the teachers learn from the received imagery (distill.refresh)
+    ground_interval_s: float  # `ground` strategy: how often the ground retrains
+    eval_interval_s: float  # a new global student is evaluated at most this often
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A scenario compiled: everything the mission runs that the config decides, typed."""
 
@@ -59,21 +87,40 @@ class Scenario:
     strategy: Strategy
     aggregation: str  # the ground's aggregation rule
     aggregator: AggregatorSettings
+    ground: GroundSettings
+    power: PowerSettings
+    command_s: float  # simulated seconds a satellite's computer takes to answer a command
+    product_bytes: int  # > 0: the link carries each image at this size (imagery.bytes_per_image)
 
 
 def compile_scenario(config: SimsatConfig, cache_dir: Path | None = None, world: WorldPlan | None = None) -> Scenario:
     """`config` (validated) compiled; with a `cache_dir`, a contact plan and sunlight already
     computed for the same world are read from it. `world`: the world, already built."""
     world = world if world is not None else build_world(config, cache_dir)
-    f = config.federation
+    f, p = config.federation, config.satellite.power
+    strategy = get_strategy(f.strategy)
     return Scenario(
         world=world,
         hardware=tuple(satellite_hardware(config, len(world.satellites))),
         faults=fault_settings(config),
         isl=isl_mission_plan(config, world),
-        strategy=get_strategy(f.strategy),
+        strategy=strategy,
         aggregation=f.aggregation,
         aggregator=aggregator_settings(config),
+        ground=GroundSettings(
+            max_labels_per_contact=f.max_labels_per_contact,
+            refines=f.ground_refine_epochs > 0 and strategy.aggregates,
+            refine_images=f.ground_refine_images,
+            refine_interval_s=f.ground_refine_interval_hours * 3600.0,
+            refresh_s=tuple(h * 3600.0 for h in config.distill.refresh.hours),
+            ground_interval_s=f.ground_interval_hours * 3600.0,
+            eval_interval_s=f.eval_interval_hours * 3600.0,
+        ),
+        power=PowerSettings(
+            p.capacity_wh, p.initial_soc, p.floor_soc, p.resume_soc, p.baseline_w, p.step_s, p.safe_soc, p.safe_exit_soc
+        ),
+        command_s=config.mission.command_s,
+        product_bytes=config.imagery.bytes_per_image,
     )
 
 
