@@ -23,8 +23,8 @@ distilled student of each model over all those schedules (chosen on validation) 
     python bench/eurosat_kd.py --summary-only                    # rewrite the summary
     python bench/eurosat_kd.py --limit 300 --epochs 2 --teacher-epochs 1 --out /tmp/kd-smoke
 
-The pieces, config hashes and summaries live in simsat.sweep.experiment (the sweep's package);
-this script is its command line.
+The pieces, config hashes and summaries live in simsat.experiment.pieces; this script is its
+command line.
 
 On 2 cores, two pieces side by side with --threads 1 each train ~1.3x as many images per second
 in all as one piece with 2 threads (bare loops: 115 + 127 vs 189 images/s for ResNet8); give each
@@ -45,7 +45,7 @@ from simsat.cli.distill import load_experiment
 from simsat.cli.progress import LogProgress
 from simsat.config.experiment import ExperimentConfig
 from simsat.errors import SimsatError
-from simsat.sweep.experiment import (  # noqa: F401  (pick_best, piece_stem: this script's API for tests)
+from simsat.experiment.pieces import (  # noqa: F401  (pick_best, piece_stem: this script's API for tests)
     experiment_hash,
     pick_best,
     piece_stem,

@@ -22,11 +22,12 @@ LAYERS: list[set[str]] = [
     {"mission"},  # SimPy processes and the mission's own types; reads no config
     {"federation"},  # Flower apps and the transport over them
     {"config"},  # the schema, validation and compile: config -> the typed scenario
-    {"ground", "experiment"},  # the ground's torch work; the centralised experiment
+    {"ground"},  # the ground's torch work
     {"assembly"},  # wiring
     {"summary"},
     {"runner"},
     {"sweep"},
+    {"experiment"},  # the centralised experiment and its resumable pieces, the federated EuroSAT grid
     {"api"},
     {"cli"},
 ]

@@ -23,8 +23,8 @@ connects once, and every run lives in that one Ray.
 Modules: `hashing` (config hashes), `plan` (the runs of a grid), `records` (each run's record and
 runs.csv), `task` (what a Ray task runs), `driver` (Ray, resume, progress), `fold` (seeds folded per
 configuration, configs.csv), `gather` (the runs of sweep and run folders), `plots` and `page` (the
-comparison plots and report.html, for a sweep and for `simsat compare`), and
-`experiment` (the centralized experiment's resumable pieces and summaries, for bench/eurosat_kd.py).
+comparison plots and report.html, for a sweep and for `simsat compare`), and `pieces` (records of
+finished pieces, which simsat.experiment's resumable grids keep).
 This package never imports Hydra: the command line (simsat.cli.sweep) expands the grid with
 simsat.config.grid and hands over validated configs.
 """

@@ -1,7 +1,8 @@
 """Finished pieces of work as JSON records in one folder, one file per piece name: what a rerun skips.
 
 A sweep keeps one record per run (named by its config hash); the centralized experiment one per
-student, rule and seed (bench/eurosat_kd.py, simsat.sweep.experiment).
+student, rule and seed (simsat.experiment.pieces); the federated EuroSAT grid one per piece, named
+by the piece and its scenario hash (simsat.experiment.federated_grid).
 """
 
 from __future__ import annotations
