@@ -1,11 +1,13 @@
-"""The federated EuroSAT benchmark: its grid, its scenarios on a fake EuroSAT folder with split
-files, the mission split from split files, and imagery sized as a real product on the link."""
+"""The federated EuroSAT grid (simsat.experiment.federated_*): its pieces, their scenarios on a fake
+EuroSAT folder with split files, the mission split from split files, and imagery sized as a real
+product on the link."""
 
 from __future__ import annotations
 
 import csv
 import importlib.util
 import json
+import shlex
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +21,10 @@ from simsat.config.load import load_config
 from simsat.config.validate import satellite_count
 from simsat.data import ImageSet, split_mission_from_splits
 from simsat.errors import ConfigError
+from simsat.experiment import federated_run
+from simsat.experiment.federated_grid import base_items, grid, piece_items
+from simsat.experiment.federated_report import PANELS, held_curve, panel_runs, tables
+from simsat.experiment.federated_run import Grid, gather, listing, open_grid, run_missing
 from simsat.mission.imagery import (
     SENTINEL2_13BAND_64PX_BYTES,
     ImageCodec,
@@ -31,7 +37,6 @@ from simsat.mission.transport import Reply
 from simsat.sweep.hashing import scenario_hash
 from simsat.sweep.pieces import PieceStore
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "federated_eurosat.py"
 CLASSES = ("Forest", "River", "SeaLake")
 
 
@@ -43,10 +48,6 @@ def _load_script(path: Path, name: str) -> ModuleType:
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def _bench() -> ModuleType:
-    return _load_script(BENCH, "federated_eurosat_bench")
 
 
 def _fake_data(tmp_path: Path, per_class: int = 40) -> tuple[Path, Path]:
@@ -66,9 +67,9 @@ def _fake_data(tmp_path: Path, per_class: int = 40) -> tuple[Path, Path]:
     return root, splits
 
 
-def _settings(bench: ModuleType) -> set[tuple[str, str, int, str, str]]:
+def _settings() -> set[tuple[str, str, int, str, str]]:
     out = set()
-    for p in bench.grid():
+    for p in grid():
         if p.group in ("semi", "refresh"):  # beyond the issue's grid (checked on their own)
             continue
         out.add(
@@ -84,9 +85,8 @@ def _settings(bench: ModuleType) -> set[tuple[str, str, int, str, str]]:
 
 
 def test_grid_has_every_run_of_the_issue() -> None:
-    bench = _bench()
-    runs = _settings(bench)
-    assert len(runs) == 15 and len(bench.grid()) == 20
+    runs = _settings()
+    assert len(runs) == 15 and len(grid()) == 20
     for aggregation in ("fedasync", "sync", "fedbuff"):
         assert ("fedkd", aggregation, 0, "0.5", "0.2") in runs
     for strategy in ("ground", "fedavg_labels", "local"):
@@ -96,9 +96,9 @@ def test_grid_has_every_run_of_the_issue() -> None:
     assert {("fedkd", "fedasync", 0, a, "0.2") for a in ("0.1", "0.5", "100")} <= runs
     for strategy in ("fedkd", "ground"):
         assert {(strategy, "fedasync", 0, "0.5", f) for f in ("0.05", "0.2", "1.0")} <= runs
-    (semi,) = [p for p in bench.grid() if p.group == "semi"]  # the onboard term where the ground sees least
+    (semi,) = [p for p in grid() if p.group == "semi"]  # the onboard term where the ground sees least
     assert semi.override("training.semi_weight", "0") == "1" and semi.override("imagery.fraction", "") == "0.05"
-    refreshed = {(p.override("federation.strategy", ""), p.override("distill.refresh.hours", "")) for p in bench.grid()}
+    refreshed = {(p.override("federation.strategy", ""), p.override("distill.refresh.hours", "")) for p in grid()}
     for hours in ("[24]", "[24,48]"):  # the ground's teacher refresh, once and twice, against both
         assert {("fedkd", hours), ("ground", hours)} <= refreshed
 
@@ -129,47 +129,31 @@ def test_scenarios_validate_and_hashes_follow_what_is_computed(tmp_path: Path) -
     assert scenario_hash(refreshed) != scenario_hash(config)
 
 
-def _where(tmp_path: Path, root: Path, splits: Path) -> list[str]:
-    return [
-        "--data",
-        str(root),
-        "--splits",
-        str(splits),
-        "--results",
-        str(tmp_path / "res"),
-        "--work",
-        str(tmp_path / "work"),
-    ]
+def _open(tmp_path: Path, root: Path, splits: Path, *overrides: str, command: str = "", only: bool = False) -> Grid:
+    """The grid as `bench/federated_eurosat.py --data root --splits splits --results res --work work` opens it."""
+    return open_grid(root, splits, tmp_path / "res", tmp_path / "work", overrides, command, only)
 
 
-def test_list_names_every_piece_by_the_scenario_hash_of_its_config(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_list_names_every_piece_by_the_scenario_hash_of_its_config(tmp_path: Path) -> None:
     root, splits = _fake_data(tmp_path)
-    bench = _bench()
-    bench.main(["--list", *_where(tmp_path, root, splits), "mission.duration_hours=50"])
-    lines = capsys.readouterr().out.splitlines()
-    pieces = bench.grid()
+    lines = listing(_open(tmp_path, root, splits, "mission.duration_hours=50"))
+    pieces = grid()
     assert [line.split()[0] for line in lines] == [p.name for p in pieces]
-    base = [f"data.path={root}", f"data.split_dir={splits}", "run.progress=false"]
+    base = base_items(root, splits)
+    assert base == [f"data.path={root}", f"data.split_dir={splits}", "run.progress=false"]
     for piece in (pieces[0], pieces[-1]):  # the default piece and one with a teacher refresh
-        config = load_config("federated_eurosat", bench.piece_items(piece, base, ["mission.duration_hours=50"]))
+        config = load_config("federated_eurosat", piece_items(piece, base, ["mission.duration_hours=50"]))
         assert config.mission.duration_hours == 50.0 and config.training.threads == 1 and config.sweep.run_cpus == 1
         line = next(line for line in lines if line.split()[0] == piece.name)
         assert line.split()[2] == scenario_hash(config) and line.split()[3] == "not"
     assert len({line.split()[2] for line in lines}) == len(pieces)
-    with pytest.raises(SystemExit) as bad:
-        bench.main(["--list", *_where(tmp_path, root, splits), "imagery.fraction=2"])
-    assert bad.value.code == 2
+    with pytest.raises(ConfigError, match="imagery.fraction"):  # the command line's exit 2
+        _open(tmp_path, root, splits, "imagery.fraction=2")
 
 
-def test_a_recorded_piece_is_skipped_and_gathered(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_recorded_piece_is_skipped_and_gathered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root, splits = _fake_data(tmp_path)
-    bench = _bench()
-    bench.main(["--list", *_where(tmp_path, root, splits)])
-    first = capsys.readouterr().out.splitlines()[0].split()
+    first = listing(_open(tmp_path, root, splits))[0].split()
     name, digest = first[0], first[2]
     record = {"name": name, "config_hash": digest, "strategy": "fedkd", "curve": [[0.0, 0.1], [1.0, 0.5]]}
     PieceStore(tmp_path / "res" / "federated_eurosat_pieces").write(f"{name}-{digest}", record)
@@ -177,14 +161,15 @@ def test_a_recorded_piece_is_skipped_and_gathered(
     def no_run(*args: object, **kwargs: object) -> None:
         raise AssertionError("a recorded piece went to the sweep driver")
 
-    monkeypatch.setattr(bench, "run_sweep", no_run)
-    bench.main(["--only", name, *_where(tmp_path, root, splits)])
+    monkeypatch.setattr(federated_run, "run_sweep", no_run)
+    chosen = _open(tmp_path, root, splits, only=True)
+    run_missing(chosen, [p for p in chosen.pieces if p.name == name])
+    gather(chosen)
     summary = json.loads((tmp_path / "res" / "federated_eurosat.json").read_text())
     assert summary["runs"] == [record] and name not in summary["not_run_yet"]
-    assert len(summary["not_run_yet"]) == len(bench.grid()) - 1
+    assert len(summary["not_run_yet"]) == len(grid()) - 1
     assert (tmp_path / "res" / "federated_eurosat.png").is_file()
-    bench.main(["--list", *_where(tmp_path, root, splits)])
-    assert capsys.readouterr().out.splitlines()[0].split()[3] == "done"
+    assert listing(_open(tmp_path, root, splits))[0].split()[3] == "done"
 
 
 def test_split_dir_needs_eurosat_and_fractions_are_checked(tmp_path: Path) -> None:
@@ -245,7 +230,6 @@ def test_product_sized_imagery_counts_the_product_bytes() -> None:
 def test_two_tiny_pieces_run_side_by_side_through_the_sweep_driver(tmp_path: Path) -> None:
     """A local Ray, two day-long pieces of two satellites on tiny data, one CPU each."""
     root, splits = _fake_data(tmp_path)
-    bench = _bench()
     tiny = [
         "mission.duration_hours=48",  # the grid's refresh pieces refresh at 24 and 48 h: the whole grid validates
         "constellation.planes=1",
@@ -257,7 +241,10 @@ def test_two_tiny_pieces_run_side_by_side_through_the_sweep_driver(tmp_path: Pat
         f"data.cache_dir={tmp_path / 'cache'}",
     ]
     names = ["fedkd-fedasync-s0", "ground-s0"]
-    bench.main(["--only", ",".join(names), *_where(tmp_path, root, splits), *tiny])
+    command = shlex.join(["python", "bench/federated_eurosat.py", "--only", ",".join(names), *tiny])
+    chosen = _open(tmp_path, root, splits, *tiny, command=command, only=True)
+    run_missing(chosen, [p for name in names for p in chosen.pieces if p.name == name])
+    gather(chosen)
     summary = json.loads((tmp_path / "res" / "federated_eurosat.json").read_text())
     assert [r["name"] for r in summary["runs"]] == names
     sweep = json.loads((tmp_path / "work" / "sweep.json").read_text())
@@ -272,19 +259,17 @@ def test_two_tiny_pieces_run_side_by_side_through_the_sweep_driver(tmp_path: Pat
 
 
 def test_overlay_curves_hold_the_last_score_to_the_missions_end() -> None:
-    bench = _bench()
-    assert bench.held_curve([[0.0, 0.5], [22.0, 0.9]], 24.0) == [[0.0, 0.5], [22.0, 0.9], [24.0, 0.9]]
-    assert bench.held_curve([[0.0, 0.5], [24.0, 0.9]], 24.0) == [[0.0, 0.5], [24.0, 0.9]]
-    assert bench.held_curve([], 24.0) == []
+    assert held_curve([[0.0, 0.5], [22.0, 0.9]], 24.0) == [[0.0, 0.5], [22.0, 0.9], [24.0, 0.9]]
+    assert held_curve([[0.0, 0.5], [24.0, 0.9]], 24.0) == [[0.0, 0.5], [24.0, 0.9]]
+    assert held_curve([], 24.0) == []
 
 
 def test_every_piece_has_a_panel_of_the_overlay() -> None:
-    bench = _bench()
-    runs = [{"name": p.name, "group": p.group} for p in bench.grid()]
-    shown = {r["name"] for _, groups, defaults in bench.PANELS for r in bench.panel_runs(runs, groups, defaults)}
-    assert shown == {p.name for p in bench.grid()}
-    alpha = next(panel for panel in bench.PANELS if "alpha" in panel[1])
-    assert {r["name"] for r in bench.panel_runs(runs, alpha[1], alpha[2])} == {
+    runs = [{"name": p.name, "group": p.group} for p in grid()]
+    shown = {r["name"] for _, groups, defaults in PANELS for r in panel_runs(runs, groups, defaults)}
+    assert shown == {p.name for p in grid()}
+    alpha = next(panel for panel in PANELS if "alpha" in panel[1])
+    assert {r["name"] for r in panel_runs(runs, alpha[1], alpha[2])} == {
         "fedkd-fedasync-s0",
         "fedkd-fedasync-alpha0.1-s0",
         "fedkd-fedasync-alpha100-s0",
@@ -313,13 +298,12 @@ def _record(name: str, group: str, strategy: str, fraction: float, final: float)
 
 
 def test_tables_put_each_question_in_one_table_from_the_records() -> None:
-    bench = _bench()
     runs = [
         _record("fedkd-fedasync-s0", "strategies", "fedkd", 0.2, 0.91),
         _record("ground-s0", "strategies", "ground", 0.2, 0.924),
         _record("fedkd-fedasync-imagery0.05-semi8-s0", "semi", "fedkd", 0.05, 0.88),
     ]
-    text = bench.tables(runs)
+    text = tables(runs)
     assert "| fedkd-fedasync-s0 | 91.0 % | 92.0 % | 30.0 | 0.900 | 200 MB / 300 MB | 0.17 Wh | 10 / 5 |" in text
     assert "| ground-s0 | 92.4 % |" in text and "5 ground trainings | 1,234 s (resumed) |" in text
     assert "| 0.1 | not run yet | | |" in text and "| 0.5 | 91.0 % | 92.0 % | 30.0 |" in text
@@ -338,7 +322,7 @@ def test_tables_put_each_question_in_one_table_from_the_records() -> None:
         *refreshed["teacher_refreshes"],
         {"hour": 48.0, "images": 2260, "labels": 2260, "teachers": [{"name": "resnet8", "accuracy": 0.9467}]},
     ]
-    text = bench.tables([*runs, refreshed, twice])
+    text = tables([*runs, refreshed, twice])
     assert (
         "| ground-refresh24-s0 | 24 / 1,130 | 92.9 % -> 94.4 % | 94.0 % | 95.0 % | 30.0 | 92.4 % | +1.6 points |"
         in text
