@@ -4,19 +4,15 @@ product on the link."""
 
 from __future__ import annotations
 
-import csv
-import importlib.util
 import json
 import shlex
-import sys
 from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
-from eurosat_fake import write_fake_eurosat
+from eurosat_fake import write_fake_eurosat_with_splits
 from simsat.config.load import load_config
 from simsat.config.validate import satellite_count
 from simsat.data import ImageSet, split_mission_from_splits
@@ -40,31 +36,8 @@ from simsat.sweep.pieces import PieceStore
 CLASSES = ("Forest", "River", "SeaLake")
 
 
-def _load_script(path: Path, name: str) -> ModuleType:
-    """A bench script as a module (registered under `name`: its dataclasses look their module up)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _fake_data(tmp_path: Path, per_class: int = 40) -> tuple[Path, Path]:
-    root = write_fake_eurosat(tmp_path / "eurosat", CLASSES, per_class=per_class, size=16)
-    splits = tmp_path / "splits"
-    splits.mkdir()
-    (splits / "label_map.json").write_text(json.dumps({name: i for i, name in enumerate(CLASSES)}))
-    names = {"train": range(1, per_class - 9), "validation": range(per_class - 9, per_class - 4)}
-    names["test"] = range(per_class - 4, per_class + 1)
-    for split, numbers in names.items():
-        with (splits / f"{split}.csv").open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["", "Filename", "Label", "ClassName"])
-            for label, name in enumerate(CLASSES):
-                for i in numbers:
-                    writer.writerow([0, f"{name}/{name}_{i}.jpg", label, name])
-    return root, splits
+    return write_fake_eurosat_with_splits(tmp_path, CLASSES, per_class)
 
 
 def _settings() -> set[tuple[str, str, int, str, str]]:
@@ -330,48 +303,3 @@ def test_tables_put_each_question_in_one_table_from_the_records() -> None:
     # each refresh in order, and the same run without any refresh found for the two-refresh piece too
     assert "| ground-refresh24+48-s0 | 24 / 1,130, 48 / 2,260 | 92.9 % -> 94.4 %, 94.7 % | 94.5 % |" in text
     assert "| 92.4 % | +2.1 points |" in text
-
-
-CENTRAL_SEMI = Path(__file__).resolve().parents[1] / "bench" / "central_semi.py"
-
-
-def _central_semi() -> ModuleType:
-    return _load_script(CENTRAL_SEMI, "central_semi_bench")
-
-
-def test_the_central_semi_probe_scores_its_baseline_and_every_epoch(tmp_path: Path) -> None:
-    root, splits = _fake_data(tmp_path)
-    out = tmp_path / "semi.json"
-    args = ["--data", str(root), "--splits", str(splits), "--cache", str(tmp_path / "cache"), "--out", str(out)]
-    args += ["--epochs", "2", "--score-every", "1", "--ratio", "1", "--threads", "1", "--unlabelled-fraction", "0.5"]
-    _central_semi().main(args)
-    result = json.loads(out.read_text())
-    assert result["labelled_images"] == 9  # 10 % of the 90 train images, stratified
-    assert result["unlabelled_images"] == 40  # half of the other 81
-    assert set(result["baseline"]) == {"validation_accuracy", "test_accuracy"}
-    assert [row["epoch"] for row in result["curve"]] == [1, 2]
-    assert result["finished"] is True and result["final"] == result["curve"][-1]
-    best = result["best_on_validation"]
-    assert result["test_gain_points"] == round(100 * (best["test_accuracy"] - result["baseline"]["test_accuracy"]), 2)
-    assert result["command"].startswith("python bench/central_semi.py --data")
-
-
-@pytest.mark.parametrize(
-    ("flag", "value", "message"),
-    [
-        ("--unlabelled-fraction", "0", "--unlabelled-fraction"),
-        ("--epochs", "0", "--epochs"),
-        ("--threshold", "1.5", "--threshold"),
-        ("--data", "/no/such", "--data"),
-    ],
-)
-def test_the_central_semi_probe_names_a_bad_argument_before_loading_anything(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str, message: str
-) -> None:
-    root, splits = _fake_data(tmp_path)
-    args = {"--data": str(root), "--splits": str(splits), flag: value}
-    with pytest.raises(SystemExit) as stopped:
-        _central_semi().main([item for pair in args.items() for item in pair] + ["--out", str(tmp_path / "x.json")])
-    assert stopped.value.code == 2
-    assert message in capsys.readouterr().err
-    assert not (tmp_path / "x.json").exists()
