@@ -23,8 +23,8 @@ distilled student of each model over all those schedules (chosen on validation) 
     python bench/eurosat_kd.py --summary-only                    # rewrite the summary
     python bench/eurosat_kd.py --limit 300 --epochs 2 --teacher-epochs 1 --out /tmp/kd-smoke
 
-The pieces, config hashes and summaries live in simsat.experiment.pieces; this script is its
-command line.
+The schedules, pieces, config hashes and summaries live in simsat.experiment.schedules and
+simsat.experiment.pieces; this script is their command line.
 
 On 2 cores, two pieces side by side with --threads 1 each train ~1.3x as many images per second
 in all as one piece with 2 threads (bare loops: 115 + 127 vs 189 images/s for ResNet8); give each
@@ -43,15 +43,8 @@ import torch
 
 from simsat.cli.distill import load_experiment
 from simsat.cli.progress import LogProgress
-from simsat.config.experiment import ExperimentConfig
 from simsat.errors import SimsatError
-from simsat.experiment.pieces import (  # noqa: F401  (pick_best, piece_stem: this script's API for tests)
-    experiment_hash,
-    pick_best,
-    piece_stem,
-    run_pieces,
-    summarize_pieces,
-)
+from simsat.experiment.schedules import ScheduleInputs, run_schedules
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -96,53 +89,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def build_config(args: argparse.Namespace, experiment: str | None = None) -> ExperimentConfig:
-    items = [
-        f"experiment={experiment or args.experiment}",
-        f"data.path={args.data}",
-        f"data.split_dir={args.splits}",
-        f"data.cache_dir={args.cache}",
-        "progress=false",
-        f"threads={args.threads}",
-    ]
-    if args.limit:
-        items.append(f"data.max_per_split={args.limit}")
-    if args.epochs:
-        items.append(f"train.epochs={args.epochs}")
-    cfg = load_experiment([*items, *args.overrides])
-    if args.teacher_epochs >= 0:
-        for teacher in cfg.teachers:
-            teacher.epochs = args.teacher_epochs
-    return cfg
-
-
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     command = shlex.join(["python", "bench/eurosat_kd.py", *(sys.argv[1:] if argv is None else argv)])
+    inputs = ScheduleInputs(
+        args.data,
+        args.splits,
+        args.cache,
+        args.threads,
+        args.limit,
+        args.epochs,
+        args.teacher_epochs,
+        tuple(args.overrides),
+    )
     try:
-        cfg = build_config(args)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        folder = Path(args.pieces) / experiment_hash(cfg)
-        folder.mkdir(parents=True, exist_ok=True)
-        others: list[tuple[str, ExperimentConfig, Path]] = []
-        for name in (n for n in args.others.split(",") if n and n != args.experiment):
-            other_cfg = build_config(args, name)
-            others.append((name, other_cfg, Path(args.pieces) / experiment_hash(other_cfg)))
-        if not args.summary_only:
-            run_pieces(
-                cfg,
-                folder,
-                command,
-                args.only,
-                args.prepare_only,
-                args.remeasure_efficiency,
-                args.bare_steps,
-                progress=LogProgress(),
-            )
-        print(summarize_pieces(cfg, folder, out, command, others))
+        cfg = inputs.config(args.experiment, load_experiment)
+        names = [n for n in args.others.split(",") if n and n != args.experiment]
+        others = [(name, inputs.config(name, load_experiment)) for name in names]
+        summary = run_schedules(
+            cfg,
+            others,
+            Path(args.pieces),
+            Path(args.out),
+            command,
+            args.only,
+            args.prepare_only,
+            args.summary_only,
+            args.remeasure_efficiency,
+            args.bare_steps,
+            progress=LogProgress(),
+        )
+        print(summary)
     except SimsatError as exc:
         raise SystemExit(str(exc)) from None
     return 0

@@ -5,7 +5,7 @@
 One table for the main schedule, then one per other schedule in the summary (e.g. students on
 40 epochs). Mean ± standard deviation over the seeds done (per seed in brackets); one seed prints
 one number. Each row also gives its difference to the cross-entropy twin (rule `none`) of the
-same student and schedule, on the seeds both have.
+same student and schedule, on the seeds both have (simsat.experiment.kd_table).
 """
 
 from __future__ import annotations
@@ -13,63 +13,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+
+from simsat.experiment.kd_table import summary_tables
 
 DEFAULT = Path(__file__).resolve().parent / "results" / "eurosat_kd.json"
-HEADER = (
-    "| student | rule | seeds | test accuracy % (per seed) | vs none | macro precision | macro recall "
-    "| macro F1 | validation % | images/s (ratio to bare loop) |"
-)
-
-
-def _pct(stat: dict[str, Any]) -> str:
-    per_seed = stat["per_seed"]
-    if len(per_seed) == 1:
-        return f"{100 * per_seed[0]:.2f}"
-    seeds = ", ".join(f"{100 * v:.2f}" for v in per_seed)
-    return f"{100 * stat['mean']:.2f} ± {100 * stat['std']:.2f} ({seeds})"
-
-
-def _delta(entry: dict[str, Any], twin: dict[str, Any]) -> str:
-    """Test-accuracy points above the twin, on the seeds both have (named when not all of them)."""
-    mine = dict(zip(entry["seeds"], entry["test_accuracy"]["per_seed"], strict=True))
-    theirs = dict(zip(twin["seeds"], twin["test_accuracy"]["per_seed"], strict=True))
-    common = [s for s in mine if s in theirs]
-    if not common:
-        return "n/a"
-    diff = 100 * sum(mine[s] - theirs[s] for s in common) / len(common)
-    return f"{diff:+.2f}" + ("" if len(common) == len(theirs) == len(mine) else f" (seed {','.join(map(str, common))})")
-
-
-def rows(results: dict[str, dict[str, Any]]) -> list[str]:
-    """Table lines for one schedule's results (model -> rule -> entry)."""
-    lines = [HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
-    for model, rules in results.items():
-        twin = rules.get("none")
-        for rule, entry in rules.items():
-            acc = entry["test_accuracy"]
-            delta = "" if twin is None or rule == "none" else _delta(entry, twin)
-            lines.append(
-                f"| {model} | {rule} | {','.join(map(str, entry['seeds']))} | {_pct(acc)} | {delta} "
-                f"| {entry['test_precision']['mean']:.4f} | {entry['test_recall']['mean']:.4f} "
-                f"| {entry['test_f1']['mean']:.4f} | {_pct(entry['validation_accuracy'])} "
-                f"| {entry['images_per_s']['mean']:.0f} ({entry['throughput_ratio']['mean']:.2f}) |"
-            )
-    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     path = Path(args[0]) if args else DEFAULT
-    summary = json.loads(path.read_text())
-    print(
-        f"Students on {summary['config']['train']['epochs']} epochs ({summary['experiment']}, "
-        f"config {summary['config_hash']}):\n"
-    )
-    print("\n".join(rows(summary["results"])))
-    for other in summary.get("other_schedules", []):
-        print(f"\nStudents on {other['train_epochs']} epochs ({other['experiment']}, config {other['config_hash']}):\n")
-        print("\n".join(rows(other["results"])))
+    print(summary_tables(json.loads(path.read_text())), end="")
     return 0
 
 

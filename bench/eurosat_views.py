@@ -7,6 +7,7 @@ and evaluates each best student on validation and test, on the image alone and w
 averaged over the 8 flips/rotations of the image (what the teachers' "8 views" figures are). The
 8-view figure costs 8 forward passes per image: its FLOPs, latency and energy per image are 8x
 those of the efficiency table, so it is reported beside the plain figure, never instead of it.
+The evaluation is simsat.experiment.best_views; this script is its command line.
 """
 
 from __future__ import annotations
@@ -17,19 +18,14 @@ import logging
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from simsat.cli.distill import load_experiment
-from simsat.experiment.central import environment
-from simsat.experiment.data import load_experiment_data
-from simsat.experiment.views import probabilities_scores, view_count, view_probabilities
-from simsat.models.inputs import Normalization
-from simsat.models.registry import create_student
+from simsat.errors import SimsatError
+from simsat.experiment.best_views import best_students_views
 from simsat.results.atomic import write_json
 
-logger = logging.getLogger("bench.eurosat_views")
 HERE = Path(__file__).resolve().parent
 
 
@@ -44,82 +40,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def evaluate_student(
-    model: torch.nn.Module, splits: dict[str, Any], norm: Normalization, n_views: int, num_classes: int
-) -> dict[str, Any]:
-    """Plain and n-view-mean metrics of one student on every split."""
-    out: dict[str, Any] = {}
-    for split, images in splits.items():
-        probs = view_probabilities([model], images.images, norm, n_views)[0]  # (n_views, N, C)
-        out[split] = probabilities_scores(probs[0], images.labels, num_classes).as_dict()
-        out[f"{split}_views"] = probabilities_scores(probs.mean(dim=0), images.labels, num_classes).as_dict()
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    summary_path = Path(args.summary)
-    if not summary_path.is_file():
-        raise SystemExit(f"{summary_path}: no summary; run bench/eurosat_kd.py first")
-    summary = json.loads(summary_path.read_text())
-    cfg = load_experiment(
-        [
-            f"experiment={summary['experiment']}",
-            f"data.path={args.data}",
-            f"data.split_dir={args.splits}",
-            f"data.cache_dir={args.cache}",
-            "progress=false",
-        ]
-    )
-    data = load_experiment_data(cfg.data, cfg.seed)
-    norm = Normalization.from_images(data.train.images)
-    if norm.as_dict() != summary["normalize"]:
-        raise SystemExit(f"{summary_path}: its normalize differs from this data's training split")
-    height, width = data.train.images.shape[1:3]
-    n_views = view_count(height, width, augment=True)
-    splits = {"validation": data.validation, "test": data.test}
-    energy = {m["name"]: m for m in summary["efficiency"]["models"] if m["role"] == "student"}
-    students: dict[str, Any] = {}
-    for name, best in summary["best_students"].items():
-        weights = summary_path.parent / best["file"]
-        model = create_student(name, data.num_classes)
-        model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-        model.eval()
-        scores = evaluate_student(model, splits, norm, n_views, data.num_classes)
-        if abs(scores["test"]["accuracy"] - best["test_accuracy"]) > 1e-9:
-            raise SystemExit(
-                f"{weights}: test accuracy {scores['test']['accuracy']:.4f} is not the summary's "
-                f"{best['test_accuracy']:.4f}"
-            )
-        per_image = energy.get(name, {})
-        students[name] = {
-            **{k: best[k] for k in ("file", "experiment", "piece", "rule", "seed", "epochs")},
-            **scores,
-            "views": n_views,
-            "cost_per_image_views": {
-                k: n_views * per_image[k] for k in ("flops", "energy_j", "latency_ms_per_image_b64") if k in per_image
-            },
-        }
-        logger.info(
-            "%s: test %.4f, %.4f over %d views; validation %.4f, %.4f over views",
-            name,
-            scores["test"]["accuracy"],
-            scores["test_views"]["accuracy"],
-            n_views,
-            scores["validation"]["accuracy"],
-            scores["validation_views"]["accuracy"],
-        )
-    result = {
-        "command": shlex.join(["python", "bench/eurosat_views.py", *(sys.argv[1:] if argv is None else argv)]),
-        "summary": summary_path.name,
-        "note": "'<split>_views' is the mean softmax over the 8 flips/rotations of each image: 8 forward passes, "
-        "so 8x the FLOPs, latency and energy per image of the efficiency table (cost_per_image_views)",
-        "students": students,
-        "environment": environment(),
-    }
+    command = shlex.join(["python", "bench/eurosat_views.py", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        result = best_students_views(Path(args.summary), args.data, args.splits, args.cache, command, load_experiment)
+    except SimsatError as exc:
+        raise SystemExit(str(exc)) from None
     write_json(Path(args.out), result)
+    students = result["students"]
     print(json.dumps({k: {s: round(v[s]["accuracy"], 4) for s in ("test", "test_views")} for k, v in students.items()}))
     return 0
 

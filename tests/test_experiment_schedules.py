@@ -1,13 +1,12 @@
-"""bench/eurosat_kd.py on a tiny fake EuroSAT folder: pieces, resumption, kept teachers, best student."""
+"""The centralized experiment in pieces (simsat.experiment.schedules, .pieces, .best_views, .kd_table)
+on a tiny fake EuroSAT folder: pieces, resumption, kept teachers, best student, its views, the tables."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import shutil
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -17,48 +16,64 @@ import torch
 
 import simsat  # noqa: F401  (registers resnet8 / resnet16 in timm)
 from eurosat_fake import write_fake_eurosat
+from simsat.cli.distill import load_experiment
+from simsat.cli.progress import LogProgress
+from simsat.errors import ConfigError
+from simsat.experiment.best_views import best_students_views
+from simsat.experiment.kd_table import rows
+from simsat.experiment.pieces import pick_best
+from simsat.experiment.schedules import ScheduleInputs, run_schedules
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "eurosat_kd.py"
 CLASSES = ("Forest", "River", "SeaLake")
+OTHERS = ("eurosat_long", "eurosat_tuned", "eurosat_patient")  # bench/eurosat_kd.py's --with
 
 
-def _bench(path: Path = BENCH) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"{path.stem}_bench", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _run(
+    inputs: ScheduleInputs,
+    pieces: Path,
+    out: Path,
+    only: str = "",
+    experiment: str = "eurosat",
+    summary_only: bool = False,
+    bare_steps: int = 2,
+) -> Path:
+    """What `bench/eurosat_kd.py` does with these arguments: the main schedule's pieces, then the summary."""
+    torch.set_num_threads(inputs.threads)
+    cfg = inputs.config(experiment, load_experiment)
+    others = [(name, inputs.config(name, load_experiment)) for name in OTHERS if name != experiment]
+    command = "python bench/eurosat_kd.py"
+    return run_schedules(
+        cfg,
+        others,
+        pieces,
+        out,
+        command,
+        only,
+        summary_only=summary_only,
+        bare_steps=bare_steps,
+        progress=LogProgress(),
+    )
 
 
 def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     write_fake_eurosat(tmp_path / "eurosat", CLASSES, per_class=10, size=16, colour_cue=True)
-    bench = _bench()
     pieces, out, cache = tmp_path / "pieces", tmp_path / "out", tmp_path / "cache"
-    args = [
-        "--data",
-        str(tmp_path / "eurosat"),
-        "--splits",
-        "",
-        "--epochs",
-        "1",
-        "--bare-steps",
-        "2",
-        "--out",
-        str(out),
-        "--pieces",
-        str(pieces),
-        "--cache",
-        str(cache),
-        "--threads",
-        "1",
-        "students=[resnet8]",
-        "teacher_targets=mean",
-        "efficiency.batch_sizes=[1]",
-        "efficiency.repeats=1",
-        "efficiency.warmup=0",
-        "teachers=[{name: resnet8, input_size: 16, epochs: 1}, {name: resnet8, input_size: 24, epochs: 1}]",
-    ]
-    assert bench.main([*args, "--only", "resnet8:entropy:0,resnet8:none:0"]) == 0
+    inputs = ScheduleInputs(
+        data=str(tmp_path / "eurosat"),
+        splits="",
+        cache=str(cache),
+        threads=1,
+        epochs=1,
+        overrides=(
+            "students=[resnet8]",
+            "teacher_targets=mean",
+            "efficiency.batch_sizes=[1]",
+            "efficiency.repeats=1",
+            "efficiency.warmup=0",
+            "teachers=[{name: resnet8, input_size: 16, epochs: 1}, {name: resnet8, input_size: 24, epochs: 1}]",
+        ),
+    )
+    assert _run(inputs, pieces, out, "resnet8:entropy:0,resnet8:none:0") == out / "eurosat_kd.json"
     summary = json.loads((out / "eurosat_kd.json").read_text())
     assert summary["pieces_done"] == 2 and summary["pieces_expected"] == 8
     assert set(summary["results"]["resnet8"]) == {"entropy", "none"}
@@ -71,27 +86,15 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
     model.load_state_dict(torch.load(out / "resnet8_kd.pt", weights_only=True))
 
     # test-time augmentation of the best student, from the summary alone
-    views = _bench(BENCH.parent / "eurosat_views.py")
-    assert (
-        views.main(
-            [
-                "--summary",
-                str(out / "eurosat_kd.json"),
-                "--data",
-                str(tmp_path / "eurosat"),
-                "--splits",
-                "",
-                "--cache",
-                str(cache),
-                "--threads",
-                "1",
-                "--out",
-                str(out / "views.json"),
-            ]
-        )
-        == 0
+    views = best_students_views(
+        out / "eurosat_kd.json",
+        str(tmp_path / "eurosat"),
+        "",
+        str(cache),
+        "python bench/eurosat_views.py",
+        load_experiment,
     )
-    tta = json.loads((out / "views.json").read_text())["students"]["resnet8"]
+    tta = views["students"]["resnet8"]
     assert tta["test"]["accuracy"] == best["test_accuracy"] and tta["views"] == 8
     assert 0 <= tta["test_views"]["accuracy"] <= 1 and tta["piece"] == "resnet8_entropy_s0"
     flops = next(m["flops"] for m in summary["efficiency"]["models"] if m["role"] == "student")
@@ -108,7 +111,7 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
     shutil.rmtree(cache / "teachers")
     for weights in (folder / "pieces").glob("*.pt"):
         weights.unlink()
-    assert bench.main([*args, "--only", "resnet8:entropy:0"]) == 0  # finished: nothing reruns
+    assert _run(inputs, pieces, out, "resnet8:entropy:0").is_file()  # finished: nothing reruns
     assert (folder / "pieces" / "resnet8_entropy_s0.json").read_text() == record
     stale = json.loads((folder / "teachers.json").read_text())  # written under an older cache-key recipe
     for t in stale["teachers"]:
@@ -116,7 +119,7 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
     (folder / "teachers.json").write_text(json.dumps(stale))
     caplog.clear()
     with caplog.at_level(logging.INFO):
-        assert bench.main([*args, "--only", "resnet8:static:0"]) == 0
+        assert _run(inputs, pieces, out, "resnet8:static:0").is_file()
     assert sum("loaded from cache" in r.getMessage() for r in caplog.records) == 2  # not retrained
     progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("resnet8 static s0 (images)")]
     assert ": 100 % after" in progress[-1] and len(progress) <= 10  # one line a tenth
@@ -134,12 +137,9 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
     assert all(t["training"]["seconds"] > 0 and t["training"]["epochs"] == 1 for t in teachers)  # from the kept records
 
     # another schedule of the same teachers (eurosat_long) joins the summary of the main one
-    assert (
-        bench.main([*args, "--experiment", "eurosat_long", "--only", "resnet8:none:1", "--out", str(tmp_path / "o2")])
-        == 0
-    )
+    assert _run(inputs, pieces, tmp_path / "o2", "resnet8:none:1", experiment="eurosat_long").is_file()
     assert len([p for p in pieces.iterdir() if p.is_dir()]) == 2
-    assert bench.main([*args, "--summary-only"]) == 0
+    assert _run(inputs, pieces, out, summary_only=True).is_file()
     summary = json.loads((out / "eurosat_kd.json").read_text())
     (long,) = summary["other_schedules"]
     assert long["experiment"] == "eurosat_long" and long["pieces_done"] == 1 and long["config_hash"] != folder.name
@@ -153,23 +153,9 @@ def test_bench_runs_pieces_resumes_and_keeps_teachers(tmp_path: Path, caplog: py
 
 def test_bench_rejects_a_malformed_piece(tmp_path: Path) -> None:
     write_fake_eurosat(tmp_path / "eurosat", CLASSES, per_class=4, size=16, colour_cue=True)
-    with pytest.raises(SystemExit, match="model:rule:seed"):
-        _bench().main(
-            [
-                "--data",
-                str(tmp_path / "eurosat"),
-                "--splits",
-                "",
-                "--out",
-                str(tmp_path / "o"),
-                "--pieces",
-                str(tmp_path / "p"),
-                "--cache",
-                str(tmp_path / "c"),
-                "--only",
-                "resnet8:entropy",
-            ]
-        )
+    inputs = ScheduleInputs(data=str(tmp_path / "eurosat"), splits="", cache=str(tmp_path / "c"))
+    with pytest.raises(ConfigError, match="model:rule:seed"):  # bench/eurosat_kd.py exits with it
+        _run(inputs, tmp_path / "p", tmp_path / "o", "resnet8:entropy", bare_steps=30)
 
 
 def _entry(seeds: list[int], acc: list[float]) -> dict[str, Any]:
@@ -187,10 +173,6 @@ def _entry(seeds: list[int], acc: list[float]) -> dict[str, Any]:
 
 
 def test_table_compares_each_rule_with_its_twin_on_common_seeds() -> None:
-    spec = importlib.util.spec_from_file_location("eurosat_kd_table", BENCH.parent / "eurosat_kd_table.py")
-    assert spec is not None and spec.loader is not None
-    table = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(table)
     summary = {
         "results": {
             "resnet8": {
@@ -200,7 +182,7 @@ def test_table_compares_each_rule_with_its_twin_on_common_seeds() -> None:
             }
         }
     }
-    lines = table.rows(summary["results"])
+    lines = rows(summary["results"])
     assert len(lines) == 2 + 3 and lines[0].count("|") == lines[1].count("|") == lines[2].count("|")
     none, entropy, paper = (line.split(" | ") for line in lines[2:])
     assert none[3] == "96.50 ± 0.71 (96.00, 97.00)" and none[4] == ""
@@ -209,7 +191,6 @@ def test_table_compares_each_rule_with_its_twin_on_common_seeds() -> None:
 
 
 def test_best_student_is_chosen_on_validation_over_every_schedule(tmp_path: Path) -> None:
-    bench = _bench()
     out = tmp_path / "out"
     out.mkdir()
 
@@ -234,7 +215,7 @@ def test_best_student_is_chosen_on_validation_over_every_schedule(tmp_path: Path
         run("long", "paper", 1, 0.98, 0.975),
         run("long", "entropy", 0, 0.98, 0.98),
     ]
-    best = bench.pick_best(["resnet8", "resnet16"], runs, out)
+    best = pick_best(["resnet8", "resnet16"], runs, out)
     assert set(best) == {"resnet8"}  # no resnet16 piece; 'none' is never chosen
     chosen = best["resnet8"]
     assert (chosen["experiment"], chosen["rule"], chosen["seed"], chosen["epochs"]) == ("long", "entropy", 0, 40)
