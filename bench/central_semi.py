@@ -31,9 +31,23 @@ from pathlib import Path
 
 import torch
 
-from simsat.experiment.semi_probe import SemiProbe, run_semi_probe
+from simsat.errors import ConfigError
+from simsat.experiment.semi_probe import SemiProbe, check_probe, run_semi_probe
 
 RESULTS = Path(__file__).resolve().parent / "results" / "central_semi.json"
+
+
+def _probe(args: argparse.Namespace) -> SemiProbe:
+    return SemiProbe(
+        epochs=args.epochs,
+        lr=args.lr,
+        ratio=args.ratio,
+        threshold=args.threshold,
+        weight=args.weight,
+        unlabelled_fraction=args.unlabelled_fraction,
+        score_every=args.score_every,
+        seed=args.seed,
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -52,17 +66,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    if args.weight < 0:
-        p.error(f"--weight must be >= 0, got {args.weight}")
-    if not 0 <= args.threshold <= 1:
-        p.error(f"--threshold must be in [0, 1], got {args.threshold}")
-    if args.epochs < 1 or args.ratio < 1 or args.score_every < 1:
-        p.error("--epochs, --ratio and --score-every must be >= 1")
-    if not 0 < args.unlabelled_fraction <= 1:
-        p.error(f"--unlabelled-fraction must be in (0, 1], got {args.unlabelled_fraction}")
-    for flag in ("data", "splits"):
-        if not Path(getattr(args, flag)).is_dir():
-            p.error(f"--{flag}: no such folder: {getattr(args, flag)}")
+    try:
+        check_probe(_probe(args), Path(args.data), Path(args.splits))
+    except ConfigError as exc:
+        p.error(str(exc))
     return args
 
 
@@ -70,16 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
-    probe = SemiProbe(
-        epochs=args.epochs,
-        lr=args.lr,
-        ratio=args.ratio,
-        threshold=args.threshold,
-        weight=args.weight,
-        unlabelled_fraction=args.unlabelled_fraction,
-        score_every=args.score_every,
-        seed=args.seed,
-    )
+    probe = _probe(args)
     command = " ".join(["python", "bench/central_semi.py", *(argv if argv is not None else sys.argv[1:])])
     run_semi_probe(Path(args.data), Path(args.splits), Path(args.cache), Path(args.out), probe, command)
 

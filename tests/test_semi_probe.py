@@ -1,20 +1,19 @@
 """The central semi-supervised probe (simsat.experiment.semi_probe) on a fake EuroSAT folder with
-split files, and its command line's checks of bad arguments before anything is loaded."""
+split files, and its checks of bad settings (named by their command-line flags) before anything
+is loaded."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from eurosat_fake import write_fake_eurosat_with_splits
-from simsat.experiment.semi_probe import SemiProbe, run_semi_probe
+from simsat.errors import ConfigError
+from simsat.experiment.semi_probe import SemiProbe, check_probe, run_semi_probe
 
-ROOT = Path(__file__).resolve().parents[1]
 CLASSES = ("Forest", "River", "SeaLake")
 
 
@@ -36,29 +35,25 @@ def test_the_central_semi_probe_scores_its_baseline_and_every_epoch(tmp_path: Pa
 
 
 @pytest.mark.parametrize(
-    ("flag", "value", "message"),
+    ("change", "message"),
     [
-        ("--unlabelled-fraction", "0", "--unlabelled-fraction"),
-        ("--epochs", "0", "--epochs"),
-        ("--threshold", "1.5", "--threshold"),
-        ("--data", "/no/such", "--data"),
+        ({"unlabelled_fraction": 0.0}, "--unlabelled-fraction must be in (0, 1], got 0.0"),
+        ({"epochs": 0}, "--epochs must be >= 1, got 0"),
+        ({"threshold": 1.5}, "--threshold must be in [0, 1], got 1.5"),
+        ({"weight": -1.0}, "--weight must be >= 0, got -1.0"),
     ],
 )
-def test_the_central_semi_probe_names_a_bad_argument_before_loading_anything(
-    tmp_path: Path, flag: str, value: str, message: str
+def test_the_central_semi_probe_names_a_bad_setting_by_its_flag(
+    tmp_path: Path, change: dict[str, float], message: str
 ) -> None:
-    root, splits = write_fake_eurosat_with_splits(tmp_path, CLASSES)
-    args = {"--data": str(root), "--splits": str(splits), flag: value}
-    argv = [item for pair in args.items() for item in pair] + ["--out", str(tmp_path / "x.json")]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), FLWR_TELEMETRY_ENABLED="0")
-    stopped = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "central_semi.py"), *argv],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert stopped.returncode == 2
-    assert message in stopped.stderr
-    assert not (tmp_path / "x.json").exists()
+    with pytest.raises(ConfigError) as caught:
+        check_probe(dataclasses.replace(SemiProbe(), **change), tmp_path, tmp_path)
+    assert str(caught.value) == message
+
+
+def test_the_central_semi_probe_names_a_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--data must be a folder, got '/no/such'"):
+        check_probe(SemiProbe(), Path("/no/such"), tmp_path)
+    with pytest.raises(ConfigError, match="--splits must be a folder"):
+        check_probe(SemiProbe(), tmp_path, tmp_path / "missing")
+    check_probe(SemiProbe(), tmp_path, tmp_path)  # good settings pass

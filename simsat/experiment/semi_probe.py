@@ -30,6 +30,7 @@ from simsat.distill.recipe import TrainRecipe
 from simsat.distill.semi import SemiSupervised, train_semi_supervised
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import TrainHooks, evaluate
+from simsat.errors import ConfigError
 from simsat.models.inputs import Normalization
 from simsat.results.atomic import write_text
 from simsat.summary import machine
@@ -51,6 +52,24 @@ class SemiProbe:
     unlabelled_fraction: float = 1.0
     score_every: int = 3
     seed: int = 0
+
+
+def check_probe(probe: SemiProbe, data_dir: Path, splits_dir: Path) -> None:
+    """ConfigError naming the first bad setting by its flag on bench/central_semi.py's command line
+    (`--unlabelled-fraction`), before anything is loaded."""
+    checks = [
+        (probe.weight >= 0, "--weight", "must be >= 0", probe.weight),
+        (0 <= probe.threshold <= 1, "--threshold", "must be in [0, 1]", probe.threshold),
+        (probe.epochs >= 1, "--epochs", "must be >= 1", probe.epochs),
+        (probe.ratio >= 1, "--ratio", "must be >= 1", probe.ratio),
+        (probe.score_every >= 1, "--score-every", "must be >= 1", probe.score_every),
+        (0 < probe.unlabelled_fraction <= 1, "--unlabelled-fraction", "must be in (0, 1]", probe.unlabelled_fraction),
+        (data_dir.is_dir(), "--data", "must be a folder", str(data_dir)),
+        (splits_dir.is_dir(), "--splits", "must be a folder", str(splits_dir)),
+    ]
+    for ok, flag, rule, value in checks:
+        if not ok:
+            raise ConfigError(f"{flag} {rule}, got {value!r}")
 
 
 def _scores(model: nn.Module, data: MissionData, norm: Normalization) -> dict[str, float]:
