@@ -358,7 +358,7 @@ def test_the_optical_preset_moves_a_student_in_milliseconds_after_a_30_s_acquisi
     crossed = [e for e in events if e["kind"] == "isl_transfer" and e["complete"]]
     assert crossed and {e["payload"] for e in crossed} >= {"model", "aggregate"}
     for e in crossed:  # a student of ~430 kB crosses in milliseconds
-        assert e["time_s"] - e["start_s"] <= 0.01  # (at 38.4 kbit/s, RF takes about 90 s)
+        assert e["time_s"] - e["start_s"] <= e["bytes"] * 8 / plan.rate_bps + 0.002  # both to the ms
     # both ends' terminals are busy for the acquisition of each window, and hardly longer
     opened = ops.isl.counts.windows
     assert opened == len(plan.windows) > 0

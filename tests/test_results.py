@@ -6,11 +6,13 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from fake_run import FakeRun, write_fake_run
 from simsat.results.facts import run_warnings
+from simsat.results.recorder import Recorder
 from simsat.results.report import contact_rows, render_run
 from simsat.results.runfolder import battery_facts, read_battery, read_run, write_battery_csv
 from simsat.results.style import MARKER_CONTRIBUTORS_CAP, contributors_marker_size, sample_satellites
@@ -152,3 +154,14 @@ def test_satellites_go_by_their_constellation_names(tmp_path: Path) -> None:
     del summary["satellite_names"]
     (folder / "summary.json").write_text(json.dumps(summary))
     assert read_run(folder).satellite_name(1) == "sat 1"
+
+
+def test_event_times_keep_the_millisecond_late_in_a_mission(tmp_path: Path) -> None:
+    """Times in events (`time_s` and fields ending in `_s`) are kept to the millisecond even after a
+    simulated day; other floats keep six significant digits."""
+    recorder = Recorder(tmp_path)
+    recorder.event("isl_transfer", 86401.2341, start_s=np.float64(86401.0012), bytes=5, energy_wh=1.23456789)
+    recorder.close()
+    (event,) = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert event["time_s"] == 86401.234 and event["start_s"] == 86401.001
+    assert event["bytes"] == 5 and event["energy_wh"] == 1.23457

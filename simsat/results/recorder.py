@@ -44,6 +44,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _seconds(value: Any) -> Any:
+    """A time field of an event (`start_s`, `end_s`, `busy_s`, ...) to the millisecond, however late
+    in the mission (six significant digits would keep only tenths of a second after 2.8 hours)."""
+    if hasattr(value, "item") and callable(value.item):
+        value = value.item()
+    if isinstance(value, float):
+        return round(value, 3) if math.isfinite(value) else None
+    return _plain(value)
+
+
 PARTIAL = ".partial"  # suffix of the files while the mission writes them
 
 
@@ -73,7 +83,7 @@ class Recorder:
         if self.utc is not None:
             record["time_utc"] = self._utc(time_s)
         record["kind"] = kind
-        record.update({k: _plain(v) for k, v in fields.items()})
+        record.update({k: _seconds(v) if k.endswith("_s") else _plain(v) for k, v in fields.items()})
         if self.events and record["time_s"] < self.events[-1]["time_s"]:
             self._in_order = False
         self.events.append(record)
