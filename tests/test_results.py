@@ -157,11 +157,13 @@ def test_satellites_go_by_their_constellation_names(tmp_path: Path) -> None:
 
 
 def test_event_times_keep_the_millisecond_late_in_a_mission(tmp_path: Path) -> None:
-    """Times in events (`time_s` and fields ending in `_s`) are kept to the millisecond even after a
-    simulated day; other floats keep six significant digits."""
+    """Times in events (`time_s` and fields ending in `_s`) keep six significant digits and at least
+    the millisecond, even after a simulated day; other floats keep six significant digits."""
     recorder = Recorder(tmp_path)
-    recorder.event("isl_transfer", 86401.2341, start_s=np.float64(86401.0012), bytes=5, energy_wh=1.23456789)
+    recorder.event(
+        "isl_transfer", 86401.2341, start_s=np.float64(86401.0012), busy_s=3.241107, bytes=5, energy_wh=1.23456789
+    )
     recorder.close()
     (event,) = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
-    assert event["time_s"] == 86401.234 and event["start_s"] == 86401.001
+    assert event["time_s"] == 86401.234 and event["start_s"] == 86401.001 and event["busy_s"] == 3.24111
     assert event["bytes"] == 5 and event["energy_wh"] == 1.23457

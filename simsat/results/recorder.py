@@ -45,12 +45,13 @@ def _plain(value: Any) -> Any:
 
 
 def _seconds(value: Any) -> Any:
-    """A time field of an event (`start_s`, `end_s`, `busy_s`, ...) to the millisecond, however late
-    in the mission (six significant digits would keep only tenths of a second after 2.8 hours)."""
+    """A time field of an event (`start_s`, `end_s`, `busy_s`, ...): six significant digits, and
+    never coarser than the millisecond however late in the mission (six digits alone would keep
+    only tenths of a second after 2.8 hours)."""
     if hasattr(value, "item") and callable(value.item):
         value = value.item()
-    if isinstance(value, float):
-        return round(value, 3) if math.isfinite(value) else None
+    if isinstance(value, float) and math.isfinite(value) and abs(value) >= 1000.0:
+        return round(value, 3)
     return _plain(value)
 
 
