@@ -21,10 +21,10 @@ import numpy as np
 import torch
 
 from simsat.assembly import load_mission_data
+from simsat.config.compile import student_recipe
 from simsat.config.load import load_config
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import evaluate, predict_logits, train_distill, train_supervised
-from simsat.ground import student_recipe
 from simsat.machine import machine
 from simsat.mission.knowledge import knowledge_packet, training_knowledge
 from simsat.mission.onboard import build_student

@@ -33,13 +33,13 @@ from simsat.data import (
 )
 from simsat.distill.device import resolve_device
 from simsat.distill.semi import SemiSupervised
-from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
+from simsat.distill.teacher_cache import train_or_load_teachers
 from simsat.distill.train import evaluate
 from simsat.federation.client_app import make_client_app
 from simsat.federation.server_app import make_server_app
 from simsat.federation.simulation import RaySettings, federation_engine, run_federation, stop_satellite_workers
 from simsat.federation.transport import InProcessTransport, MessageTransport
-from simsat.ground import GroundLearning, Progress, no_progress, student_recipe
+from simsat.ground import GroundLearning, Progress, no_progress
 from simsat.hardware.profiles import HardwareProfile
 from simsat.interrupt import Interrupted, StopRequest
 from simsat.mission.aggregation import make_aggregator
@@ -351,10 +351,7 @@ def assemble(
     teachers: list[torch.nn.Module] = []
     teacher_report: list[dict[str, Any]] = []
     if strategy.knowledge or strategy.ground_trains:
-        specs = [
-            TeacherSpec(t.name, t.input_size, t.epochs, t.lr, t.batch_size, t.checkpoint or None)
-            for t in config.distill.teachers
-        ]
+        specs = list(scenario.learning.teachers)
         loaded = train_or_load_teachers(
             specs,
             data.ground.images,
@@ -408,7 +405,7 @@ def assemble(
             model_name=config.satellite.model,
             num_classes=num_classes,
             temperature=config.distill.temperature,
-            training=student_recipe(config),
+            training=scenario.learning.recipe,
             seed=config.seed,
             norm_mean=norm.mean,
             norm_std=norm.std,
@@ -424,7 +421,7 @@ def assemble(
         )
         stage("plan")
         learning = GroundLearning(
-            config=config,
+            settings=scenario.learning,
             data=data,
             norm=norm,
             num_classes=num_classes,

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from simsat.config.compile import reference_recipe, student_recipe
 from simsat.config.load import list_scenarios, load_config
 from simsat.config.sections import check_recipe
 from simsat.distill.recipe import TrainRecipe
 from simsat.errors import ConfigError
-from simsat.ground import reference_recipe, student_recipe
 
 
 @pytest.mark.parametrize("name", [name for name, _ in list_scenarios()])

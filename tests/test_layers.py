@@ -73,3 +73,15 @@ def test_imports_point_down_the_layers() -> None:
         if a in rank and b in rank and rank[b] >= rank[a]
     }
     assert upward == {}
+
+
+def test_the_mission_world_and_ground_read_no_schema() -> None:
+    """Only the layers that turn configs into runs read `simsat.config.schema`; the mission, the
+    world and the ground's learning get typed settings from `simsat.config.compile`."""
+    readers = set()
+    for path in sorted(ROOT.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "simsat.config.schema":
+                readers.add(_package(path))
+    assert readers.isdisjoint({"mission", "world", "ground", "federation", "distill", "models", "data", "hardware"})
+    assert "config" in readers

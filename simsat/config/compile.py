@@ -2,11 +2,12 @@
 
 `compile_scenario(config)` turns a validated config into a `Scenario`: the world (satellites,
 stations, contacts, sunlight, link rates), each satellite's board and battery, the injected
-faults, the crosslinks the federation uses, the strategy, the ground's aggregation rule and what
-else the ground does and when. The assembly
-wires the mission from it; `mission/` and `world/` read no config. Validation runs the same
-builders (`build_satellites`, `build_stations`, `build_link_budgets`, `solar_peak_w`) on the
-config, so a config that validates is one that compiles.
+faults, the crosslinks the federation uses, the strategy, the ground's aggregation rule, what
+else the ground does and when, and its learning (the students' recipe, the teachers, the
+ground-only reference, the teachers' refresh). The assembly wires the mission from it;
+`mission/`, `world/` and `ground/` read no config. Validation runs the same builders
+(`build_satellites`, `build_stations`, `build_link_budgets`, `solar_peak_w`) on the config, so a
+config that validates is one that compiles.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from simsat.config.schema import SimsatConfig
+from simsat.distill.recipe import TrainRecipe
+from simsat.distill.semi import SemiSupervised
+from simsat.distill.teacher_cache import TeacherSpec
 from simsat.errors import ConfigError
 from simsat.hardware import assign_fleet, default_registry
 from simsat.hardware.profiles import HardwareProfile
@@ -77,6 +81,34 @@ class GroundSettings:
 
 
 @dataclass(frozen=True)
+class RefreshSettings:
+    """`distill.refresh`: the teachers continued on the received imagery (consistency term)."""
+
+    epochs: int
+    lr: float
+    semi: SemiSupervised
+
+
+@dataclass(frozen=True)
+class LearningSettings:
+    """The ground's torch work: the students' model and recipe, the soft labels, the ground-only
+    reference, the teachers and their refresh."""
+
+    model: str  # the students' architecture (satellite.model)
+    seed: int
+    recipe: TrainRecipe  # the students' training recipe (onboard, ground, refinement)
+    reference: TrainRecipe  # the ground-only reference's (epochs 0: no reference)
+    refine_epochs: int  # an aggregated student's refinement at the ground
+    temperature: float
+    weighting: str
+    reference_teacher: bool  # the reference joins the teachers
+    teachers: tuple[TeacherSpec, ...]
+    refresh: RefreshSettings
+    launch_from_reference: bool  # the mission starts from the reference (federation.initial_model)
+    cache_dir: Path  # data.cache_dir: trained teachers and references are kept here
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A scenario compiled: everything the mission runs that the config decides, typed."""
 
@@ -91,6 +123,7 @@ class Scenario:
     power: PowerSettings
     command_s: float  # simulated seconds a satellite's computer takes to answer a command
     product_bytes: int  # > 0: the link carries each image at this size (imagery.bytes_per_image)
+    learning: LearningSettings
 
 
 def compile_scenario(config: SimsatConfig, cache_dir: Path | None = None, world: WorldPlan | None = None) -> Scenario:
@@ -121,6 +154,49 @@ def compile_scenario(config: SimsatConfig, cache_dir: Path | None = None, world:
         ),
         command_s=config.mission.command_s,
         product_bytes=config.imagery.bytes_per_image,
+        learning=learning_settings(config),
+    )
+
+
+def student_recipe(config: SimsatConfig, epochs: int | None = None) -> TrainRecipe:
+    """The one training recipe of the mission's students (onboard, ground, reference): the
+    scenario's ``training`` section without its onboard keys; ``epochs`` replaces its epochs."""
+    recipe = config.training.recipe()
+    return recipe if epochs is None else replace(recipe, epochs=epochs)
+
+
+def reference_recipe(config: SimsatConfig) -> TrainRecipe:
+    """The ground-only reference's recipe: the students' with `reference.epochs` and, where set,
+    its own peak lr `reference.lr` (a reference trained from scratch wants a larger lr than the
+    students fine-tuned from it)."""
+    recipe = student_recipe(config, config.reference.epochs)
+    return replace(recipe, lr=config.reference.lr) if config.reference.lr > 0 else recipe
+
+
+def teacher_specs(config: SimsatConfig) -> tuple[TeacherSpec, ...]:
+    """The ground's teacher ensemble (`distill.teachers`)."""
+    return tuple(
+        TeacherSpec(t.name, t.input_size, t.epochs, t.lr, t.batch_size, t.checkpoint or None)
+        for t in config.distill.teachers
+    )
+
+
+def learning_settings(config: SimsatConfig) -> LearningSettings:
+    """What the ground's torch work reads (see `LearningSettings`)."""
+    d, r = config.distill, config.distill.refresh
+    return LearningSettings(
+        model=config.satellite.model,
+        seed=config.seed,
+        recipe=student_recipe(config),
+        reference=reference_recipe(config),
+        refine_epochs=config.federation.ground_refine_epochs,
+        temperature=d.temperature,
+        weighting=d.weighting,
+        reference_teacher=d.reference_teacher,
+        teachers=teacher_specs(config),
+        refresh=RefreshSettings(r.epochs, r.lr, SemiSupervised(r.weight, r.threshold, r.ratio)),
+        launch_from_reference=config.federation.initial_model == "reference",
+        cache_dir=Path(config.data.cache_dir),
     )
 
 

@@ -15,16 +15,15 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from simsat.config.schema import SimsatConfig
+from simsat.config.compile import LearningSettings
 from simsat.data import MissionData
 from simsat.distill.recipe import TrainRecipe
-from simsat.distill.semi import SemiSupervised, train_semi_supervised
+from simsat.distill.semi import train_semi_supervised
 from simsat.distill.train import TrainHooks, evaluate, train_distill, train_supervised
 from simsat.distill.weights_cache import cached_weights
 from simsat.mission.journal import Journal
@@ -49,26 +48,11 @@ def _epochs_to(progress: Progress, stage: str, epochs: int) -> Callable[[int], N
     return lambda epoch: progress(stage, float(epoch), float(epochs))
 
 
-def student_recipe(config: SimsatConfig, epochs: int | None = None) -> TrainRecipe:
-    """The one training recipe of the mission's students (onboard, ground, reference): the
-    scenario's ``training`` section without its onboard keys; ``epochs`` replaces its epochs."""
-    recipe = config.training.recipe()
-    return recipe if epochs is None else replace(recipe, epochs=epochs)
-
-
-def reference_recipe(config: SimsatConfig) -> TrainRecipe:
-    """The ground-only reference's recipe: the students' with `reference.epochs` and, where set,
-    its own peak lr `reference.lr` (a reference trained from scratch wants a larger lr than the
-    students fine-tuned from it)."""
-    recipe = student_recipe(config, config.reference.epochs)
-    return replace(recipe, lr=config.reference.lr) if config.reference.lr > 0 else recipe
-
-
 @dataclass
 class GroundLearning:
     """The ground's torch work for one mission (see the module's docstring)."""
 
-    config: SimsatConfig
+    settings: LearningSettings
     data: MissionData
     norm: Normalization
     num_classes: int
@@ -84,29 +68,28 @@ class GroundLearning:
         self._refreshed = None
 
     def score(self, arrays: ModelArrays) -> dict[str, float]:
-        model = build_student(self.config.satellite.model, self.num_classes, arrays)
+        model = build_student(self.settings.model, self.num_classes, arrays)
         test = self.data.test
         return evaluate(model, test.images, test.labels, self.norm, self.num_classes, device=self.device).as_dict()
 
     def label(self, images: np.ndarray, ids: np.ndarray) -> KnowledgePacket:
-        d = self.config.distill
+        s = self.settings
         teachers = list(self._teachers_in_use())
-        if d.reference_teacher:
-            teachers.append(build_student(self.config.satellite.model, self.num_classes, self._trained_reference()[1]))
+        if s.reference_teacher:
+            teachers.append(build_student(s.model, self.num_classes, self._trained_reference()[1]))
         logits = teacher_logits(teachers, images, self.norm, self.device)
-        return knowledge_packet(logits, ids, d.weighting, d.temperature)
+        return knowledge_packet(logits, ids, s.weighting, s.temperature)
 
     def refresh_teachers(
         self, images: np.ndarray, progress: Progress = no_progress
     ) -> tuple[list[ModelArrays], dict[str, Any]]:
         """The teachers in use, continued on the ground's labels plus the consistency term on
         the received `images` (`distill.refresh`); their new weights and test scores."""
-        r = self.config.distill.refresh
-        semi = SemiSupervised(r.weight, r.threshold, r.ratio)
+        r = self.settings.refresh
         g, test = self.data.ground, self.data.test
         start = time.perf_counter()
         weights, report = [], []
-        for spec, teacher in zip(self.config.distill.teachers, self._teachers_in_use(), strict=True):
+        for spec, teacher in zip(self.settings.teachers, self._teachers_in_use(), strict=True):
             model = copy.deepcopy(teacher)
             recipe = TrainRecipe(epochs=r.epochs, batch_size=spec.batch_size, lr=r.lr, schedule="onecycle")
             hooks = TrainHooks(on_epoch_end=_epochs_to(progress, f"teacher {spec.name} refresh (epochs)", r.epochs))
@@ -117,9 +100,9 @@ class GroundLearning:
                 images,
                 recipe,
                 self.norm,
-                semi,
+                r.semi,
                 hooks,
-                seed=self.config.seed,
+                seed=self.settings.seed,
                 device=self.device,
             )
             model = model.to(memory_format=torch.contiguous_format)
@@ -145,11 +128,11 @@ class GroundLearning:
 
     def train_at_ground(self, arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
         """`ground`: the student trained on everything the ground holds (`training.epochs`)."""
-        return self.train_with_labels(arrays, images, knowledge, self.config.training.epochs)
+        return self.train_with_labels(arrays, images, knowledge, self.settings.recipe.epochs)
 
     def refine_at_ground(self, arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
         """An aggregated student refined at the ground (`federation.ground_refine_epochs`)."""
-        return self.train_with_labels(arrays, images, knowledge, self.config.federation.ground_refine_epochs)
+        return self.train_with_labels(arrays, images, knowledge, self.settings.refine_epochs)
 
     def train_with_labels(
         self, arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket, epochs: int
@@ -157,16 +140,16 @@ class GroundLearning:
         """The ground's own labelled images (cross-entropy) together with the received `images`
         (their teachers' soft labels), `epochs` passes from `arrays`."""
         g = self.data.ground
-        model = build_student(self.config.satellite.model, self.num_classes, arrays)
+        model = build_student(self.settings.model, self.num_classes, arrays)
         train_distill(
             model,
             np.concatenate([g.images, images]) if len(images) else g.images,
             labelled_plus_soft(len(g), training_knowledge(knowledge), self.num_classes),
             np.concatenate([g.labels, np.full(len(images), -1, dtype=np.int64)]),
-            self.config.distill.temperature,
-            student_recipe(self.config, epochs),
+            self.settings.temperature,
+            replace(self.settings.recipe, epochs=epochs),
             self.norm,
-            seed=self.config.seed,
+            seed=self.settings.seed,
             device=self.device,
         )
         return model_arrays(model.to(memory_format=torch.contiguous_format))
@@ -174,7 +157,7 @@ class GroundLearning:
     def ground_only_reference(self) -> dict[str, float] | None:
         """The student trained at the ground on the ground's labelled images (no satellites);
         trained once, on first use."""
-        if self.config.reference.epochs == 0:
+        if self.settings.reference.epochs == 0:
             return None
         return self._trained_reference()[0]
 
@@ -186,13 +169,13 @@ class GroundLearning:
     def _cached_reference(self) -> tuple[dict[str, float], ModelArrays]:
         """The reference from the cache (`data.cache_dir`/reference, keyed by everything that
         shapes it), else trained (with progress) and kept there."""
-        config, g, test = self.config, self.data.ground, self.data.test
-        recipe = reference_recipe(config)
+        s, g, test = self.settings, self.data.ground, self.data.test
+        recipe = s.reference
         payload = {
-            "model": config.satellite.model,
+            "model": s.model,
             "num_classes": self.num_classes,
             "recipe": dataclasses.asdict(recipe),
-            "seed": config.seed,
+            "seed": s.seed,
             "ground": g.fingerprint(),
             "test": test.fingerprint(),
             "norm": self.norm.as_dict(),
@@ -200,30 +183,28 @@ class GroundLearning:
 
         def train() -> tuple[dict[str, Any], ModelArrays]:
             start = time.perf_counter()
-            torch.manual_seed(config.seed)
-            model = build_student(config.satellite.model, self.num_classes)
+            torch.manual_seed(s.seed)
+            model = build_student(s.model, self.num_classes)
             hooks = TrainHooks(on_epoch_end=_epochs_to(self.progress, "reference student (epochs)", recipe.epochs))
-            train_supervised(
-                model, g.images, g.labels, recipe, self.norm, seed=config.seed, hooks=hooks, device=self.device
-            )
+            train_supervised(model, g.images, g.labels, recipe, self.norm, seed=s.seed, hooks=hooks, device=self.device)
             scores = evaluate(
                 model, test.images, test.labels, self.norm, self.num_classes, device=self.device
             ).as_dict()
             report = {**scores, "epochs": recipe.epochs, "seconds": round(time.perf_counter() - start, 2)}
             return report, model_arrays(model.to(memory_format=torch.contiguous_format))
 
-        report, arrays, cached = cached_weights(Path(config.data.cache_dir) / "reference", "reference", payload, train)
+        report, arrays, cached = cached_weights(s.cache_dir / "reference", "reference", payload, train)
         if cached:
             log.info("ground-only reference from the cache: test accuracy %.4f", report["accuracy"])
         return {k: v for k, v in report.items()}, arrays
 
     def take_reference_from(self, journal: Journal) -> None:
         """Take the ground-only reference from the run's `journal` (trained and added the first time)."""
-        if self.config.reference.epochs > 0:
-            self._reference = journaled_reference(self._trained_reference, journal, self.config.reference.epochs)
+        if self.settings.reference.epochs > 0:
+            self._reference = journaled_reference(self._trained_reference, journal, self.settings.reference.epochs)
 
     def launch_model(self) -> ModelArrays:
         """The global student the mission starts from (`federation.initial_model`)."""
-        if self.config.federation.initial_model == "reference":
+        if self.settings.launch_from_reference:
             return self._trained_reference()[1]
         return self.initial_model
