@@ -108,7 +108,9 @@ def test_slow_uplink_cuts_transfer_and_resumes_next_window(cache: Path, tmp_path
     ("strategy", "present", "absent"),
     [
         ("ground", {"ground_training", "imagery_received"}, {"train_start", "aggregation"}),
-        ("fedavg_labels", {"train_end", "aggregation"}, {"imagery_received"}),
+        pytest.param(  # about 13 s: a whole 12-hour mission of trainings (slow set)
+            "fedavg_labels", {"train_end", "aggregation"}, {"imagery_received"}, marks=pytest.mark.slow
+        ),
         ("local", {"train_end", "local_update", "imagery_received"}, {"aggregation"}),
     ],
 )
@@ -141,6 +143,7 @@ def test_same_seed_same_metrics(cache: Path, tmp_path: Path) -> None:
     assert not [e for e in first.events if e["kind"] == "ground_refine"] and ops.ground.pool_size() == 0
 
 
+@pytest.mark.slow  # about 13 s: an 8-hour mission of four boards
 def test_mixed_fleet_trains_at_each_boards_rate(cache: Path, tmp_path: Path) -> None:
     """Each satellite's simulated training time and energy per image follow its own board."""
     config = load_config(
@@ -238,6 +241,7 @@ def test_refinement_interval_refines_at_most_once_per_interval(cache: Path, tmp_
     assert {(e["time_s"], e["version"]) for e in refines} <= {(e["time_s"], e["version"]) for e in aggregations}
 
 
+@pytest.mark.slow  # about 10 s: a mission scored at intervals
 def test_evaluation_interval_scores_at_most_once_per_interval_and_the_last_student_at_the_end(
     cache: Path, tmp_path: Path
 ) -> None:
