@@ -140,15 +140,7 @@ class GroundSegment:
     ) -> UplinkPacket | None:
         """The packet `build_uplink` hands out (see there)."""
         model = self.model if self.strategy.sends_model(satellite_version, self.version) else None
-        queue = self.queue[satellite]
-        start = self._handed(satellite)
-        pending = len(queue) - start
-        if self.max_labels_per_contact > 0:
-            pending = min(pending, self.max_labels_per_contact)
-
-        def packet(count: int) -> UplinkPacket:
-            return UplinkPacket(self.version, model, queue.take(slice(start, start + count)))
-
+        packet, pending = self._next_labels(satellite, model)
         if model is None and pending == 0:
             return None
         count = _most_that_fit(packet, pending, budget_bytes, size)
@@ -163,6 +155,16 @@ class GroundSegment:
         count as relayed from now on: no packet of its own carries them again."""
         if self.in_flight[satellite] > 0:
             return None  # its own packet holds the next labels: they go in order
+        packet, pending = self._next_labels(satellite, None)
+        count = _most_that_fit(packet, pending, budget_bytes, size) if pending > 0 else 0
+        if count == 0:
+            return None
+        self.relayed[satellite] += count
+        return packet(count).knowledge
+
+    def _next_labels(self, satellite: int, model: ModelArrays | None) -> tuple[Callable[[int], UplinkPacket], int]:
+        """A packet of `model` and the satellite's next `count` labels (as a function of count),
+        and how many labels may go: those no packet has taken, at most `max_labels_per_contact`."""
         queue = self.queue[satellite]
         start = self._handed(satellite)
         pending = len(queue) - start
@@ -170,13 +172,9 @@ class GroundSegment:
             pending = min(pending, self.max_labels_per_contact)
 
         def packet(count: int) -> UplinkPacket:
-            return UplinkPacket(self.version, None, queue.take(slice(start, start + count)))
+            return UplinkPacket(self.version, model, queue.take(slice(start, start + count)))
 
-        count = _most_that_fit(packet, pending, budget_bytes, size) if pending > 0 else 0
-        if count == 0:
-            return None
-        self.relayed[satellite] += count
-        return packet(count).knowledge
+        return packet, pending
 
     def relay_delivered(self, satellite: int, count: int) -> None:
         """`count` relayed labels reached the satellite over crosslinks."""
