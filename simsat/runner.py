@@ -54,10 +54,7 @@ def run_scenario(
 ) -> Path:
     """Run `config` and return the finished run folder. `started(folder)` is called once the
     folder exists (the CLI prints it); `stop` lets a signal end the run (`Interrupted`)."""
-    torch.set_num_threads(config.run.threads)
-    start = time.perf_counter()
-    scenario = compile_scenario(config, Path(config.data.cache_dir) / "world")  # before the folder exists
-    world_s = time.perf_counter() - start
+    compiled = _compiled(config)  # before the folder exists: a bad world costs no folder
     folder = MissionFolder.create(Path(config.run.output_dir), config.name, config.seed)
     try:
         write_text(folder.path / "config.yaml", yaml.safe_dump(dataclasses.asdict(config), sort_keys=False))
@@ -65,7 +62,7 @@ def run_scenario(
         folder.discard()
         raise
     started(folder.path)
-    return _play(config, folder, progress, stop, fresh=True, compiled=(scenario, world_s))
+    return _play(config, folder, progress, stop, fresh=True, compiled=compiled)
 
 
 def resume_scenario(
@@ -77,13 +74,19 @@ def resume_scenario(
 ) -> Path:
     """Go on with the unfinished run in `folder` (opened and locked; `config` read from its
     config.yaml) and return it finished."""
+    compiled = _compiled(config)
+    folder.mark("running")
+    started(folder.path)
+    return _play(config, folder, progress, stop, fresh=False, compiled=compiled)
+
+
+def _compiled(config: SimsatConfig) -> tuple[Scenario, float]:
+    """The scenario compiled (its world from the cache when computed before), and the seconds it
+    took; torch set to the run's threads."""
     torch.set_num_threads(config.run.threads)
     start = time.perf_counter()
     scenario = compile_scenario(config, Path(config.data.cache_dir) / "world")
-    world_s = time.perf_counter() - start
-    folder.mark("running")
-    started(folder.path)
-    return _play(config, folder, progress, stop, fresh=False, compiled=(scenario, world_s))
+    return scenario, time.perf_counter() - start
 
 
 def _play(

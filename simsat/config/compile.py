@@ -126,10 +126,10 @@ class Scenario:
     learning: LearningSettings
 
 
-def compile_scenario(config: SimsatConfig, cache_dir: Path | None = None, world: WorldPlan | None = None) -> Scenario:
+def compile_scenario(config: SimsatConfig, cache_dir: Path | None = None) -> Scenario:
     """`config` (validated) compiled; with a `cache_dir`, a contact plan and sunlight already
-    computed for the same world are read from it. `world`: the world, already built."""
-    world = world if world is not None else build_world(config, cache_dir)
+    computed for the same world are read from it."""
+    world = build_world(config, cache_dir)
     f, p = config.federation, config.satellite.power
     strategy = get_strategy(f.strategy)
     return Scenario(

@@ -163,7 +163,8 @@ def _check_refresh(config: SimsatConfig) -> None:
 
 
 def _check_federation_names(config: SimsatConfig) -> None:
-    from simsat.mission.aggregation import AGGREGATORS, AggregatorSettings
+    from simsat.config.compile import aggregator_settings
+    from simsat.mission.aggregation import AGGREGATORS
     from simsat.mission.strategies import get_strategy
 
     f = config.federation
@@ -176,7 +177,7 @@ def _check_federation_names(config: SimsatConfig) -> None:
         hours,
     )
     c.choice("federation.aggregation", f.aggregation, sorted(AGGREGATORS))
-    AggregatorSettings(f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr)
+    aggregator_settings(config)  # the rules' own checks of their values
 
 
 def _check_fleet(config: SimsatConfig, n_sats: int, memo: ValidationMemo) -> None:

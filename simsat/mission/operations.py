@@ -531,9 +531,8 @@ class Operations:
             relay = 0 if self.isl is None else self.isl.relay_up(sat.index, budget - own)
             if packet is None and relay == 0:
                 return
-            label = "" if packet is None else f"global v{packet.version}" if packet.model is not None else "knowledge"
-            label += "" if packet is None else f" + {len(packet.knowledge)} labels"
-            label += f"{' + ' if label else ''}labels to relay" if relay else ""
+            parts = [] if packet is None else [_uplink_label(packet)]
+            label = " + ".join(parts + (["labels to relay"] if relay else []))
             model_share = 0 if packet is None else min(self._model_share(packet), own)
             sat.uplink = (Transfer(own + relay, "uplink", label), packet, model_share)
         transfer, uplinked, model_share = sat.uplink
@@ -669,3 +668,9 @@ class Operations:
         )
         if self.isl is not None:
             self.isl.idle(sat.index)  # labels relayed to it while it trained go on board now
+
+
+def _uplink_label(packet: UplinkPacket) -> str:
+    """How a transfer names an uplink packet: "global v3 + 12 labels" or "knowledge + 12 labels"."""
+    what = f"global v{packet.version}" if packet.model is not None else "knowledge"
+    return f"{what} + {len(packet.knowledge)} labels"
