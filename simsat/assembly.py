@@ -289,11 +289,12 @@ class Mission:
         else:
             try:
                 with stop.deferred() if stop is not None else nullcontext():
+                    ray = ray_settings(self.config)
                     run_federation(
-                        make_server_app(self.num_satellites, operate),
+                        make_server_app(self.num_satellites, operate, in_flight=ray.messages_in_flight),
                         make_client_app(self.setup),
                         self.num_satellites,
-                        ray_settings(self.config),
+                        ray,
                     )
             except Exception:
                 check()  # a stop explains whatever the engine raised on its way down

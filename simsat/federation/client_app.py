@@ -19,6 +19,9 @@ a failed ClientApp, so the ground records the failure and goes on.
 
 from __future__ import annotations
 
+import pickle
+from functools import lru_cache
+
 from flwr.app import ConfigRecord, Context, Error, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 from flwr.clientapp.typing import ClientAppCallable
@@ -60,10 +63,35 @@ def train_order(acquired: int, fail: bool = False) -> ConfigRecord:
     return ConfigRecord({"acquired": int(acquired), "fail": bool(fail)})
 
 
+class SatelliteApp(ClientApp):
+    """The satellites' ClientApp. It travels to Ray's workers as its small `setup` only: a
+    worker builds the app once and keeps it (with its onboard storage's cache) for every later
+    message, as a satellite's computer stays up between contacts. Flower's engine sends the app
+    with each message, so pickling the handlers' code and state would cost every message."""
+
+    def __init__(self, setup: OnboardSetup) -> None:
+        super().__init__(mods=[errors_as_replies])
+        self.setup = setup
+        _serve(self, setup)
+
+    def __reduce__(self) -> tuple[object, tuple[bytes]]:
+        return (_app_in_this_process, (pickle.dumps(self.setup),))
+
+
+@lru_cache(maxsize=4)
+def _app_in_this_process(setup: bytes) -> SatelliteApp:
+    """The app for a pickled setup, built once per process."""
+    return SatelliteApp(pickle.loads(setup))
+
+
 def make_client_app(setup: OnboardSetup) -> ClientApp:
     """Build the satellites' ClientApp; `setup` is small and travels with the app to Ray actors.
     Nodes keep their memory in `setup.storage_dir` (empty: in this process only)."""
-    app = ClientApp(mods=[errors_as_replies])
+    return SatelliteApp(setup)
+
+
+def _serve(app: ClientApp, setup: OnboardSetup) -> None:
+    """Register the satellite's message handlers on `app`."""
     codec = ImageCodec(setup.image_size, setup.image_quality)
     storage = OnboardStorage(setup.num_classes, setup.storage_dir)
 
@@ -148,5 +176,3 @@ def make_client_app(setup: OnboardSetup) -> ClientApp:
         start, stop = payloads.record_int(ask, "start"), min(payloads.record_int(ask, "stop"), len(ids))
         packet = encode_within(codec, images, ids, start, stop, payloads.record_int(ask, "budget"))
         return Message(content=payloads.imagery_content(packet), reply_to=msg)
-
-    return app

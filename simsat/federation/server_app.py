@@ -11,12 +11,13 @@ from simsat.federation.transport import FlowerTransport
 from simsat.mission.transport import Transport
 
 
-def make_server_app(num_satellites: int, operate: Callable[[Transport], None]) -> ServerApp:
-    """A ServerApp that connects to the satellites' nodes and hands the transport to `operate`."""
+def make_server_app(num_satellites: int, operate: Callable[[Transport], None], in_flight: int = 8) -> ServerApp:
+    """A ServerApp that connects to the satellites' nodes and hands the transport to `operate`;
+    `in_flight`: messages in Flower's hands at a time (a few more than the satellites' workers)."""
     app = ServerApp()
 
     @app.main()
     def main(grid: Grid, context: Context) -> None:
-        operate(FlowerTransport(grid, num_satellites))
+        operate(FlowerTransport(grid, num_satellites, in_flight=in_flight))
 
     return app

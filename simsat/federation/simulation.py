@@ -31,6 +31,12 @@ class RaySettings:
     object_store_mb: int = 256
     client_gpus: float = 0.0  # GPU share of each satellite worker
 
+    @property
+    def messages_in_flight(self) -> int:
+        """Messages to keep in Flower's hands: twice the satellites' workers, at least 8."""
+        workers = self.num_cpus / self.client_cpus if self.client_cpus > 0 else self.num_cpus
+        return max(8, int(2 * workers))
+
 
 @contextmanager
 def federation_engine(ray: RaySettings) -> Iterator[None]:

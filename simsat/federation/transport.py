@@ -6,6 +6,7 @@ import itertools
 import logging
 import time
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable
 
 from flwr.app import ConfigRecord, Context, Message, Metadata, RecordDict
@@ -63,15 +64,7 @@ class MessageTransport(ABC):
     def _command(self, satellite: int, message_type: str, content: RecordDict) -> Reply[Message]:
         """Push a command now; its reply is pulled when the Reply is collected."""
         handle = self._send(satellite, message_type, content)
-        self._outstanding.add(handle)
-
-        def collect() -> Message:
-            try:
-                return self._wait(handle, f"{message_type} (satellite {satellite})")
-            finally:
-                self._outstanding.discard(handle)
-
-        return Reply(collect)
+        return Reply(lambda: self._wait(handle, f"{message_type} (satellite {satellite})"))
 
     @staticmethod
     def _check(reply: Message, what: str) -> Message:
@@ -82,7 +75,6 @@ class MessageTransport(ABC):
 
     def __init__(self) -> None:
         self._training: dict[int, tuple[str, str]] = {}  # satellite -> (handle, what)
-        self._outstanding: set[str] = set()  # commands pushed whose replies are not collected yet
         self._updates: dict[int, UpdatePacket] = {}  # satellite -> its last training's update, until downlinked
         self.sizes = payloads.Sizes()
         self.counts = MessageCounts()
@@ -145,13 +137,26 @@ class MessageTransport(ABC):
 
 
 class FlowerTransport(MessageTransport):
-    """Pushes Message API messages through a Flower Grid and pulls each reply exactly once."""
+    """Pushes Message API messages through a Flower Grid and pulls each reply exactly once.
 
-    def __init__(self, grid: Grid, num_satellites: int, timeout_s: float = 3600.0) -> None:
+    At most `in_flight` messages are in Flower's hands at a time (pushed, reply not pulled);
+    later ones wait here, in the order they were sent, and go out as replies come back. Flower's
+    simulation engine looks through every message it holds for every node each time it polls,
+    so a mission that ran ahead of its workers by hundreds of messages would spend its cores in
+    that scan; a few more messages than workers keep every worker busy.
+    """
+
+    def __init__(self, grid: Grid, num_satellites: int, timeout_s: float = 3600.0, in_flight: int = 8) -> None:
         super().__init__()
+        if in_flight < 1:
+            raise ValueError(f"in_flight must be >= 1, got {in_flight}")
         self.grid = grid
         self.timeout_s = timeout_s
-        self.replies: dict[str, Message] = {}
+        self.in_flight = in_flight
+        self.replies: dict[str, Message] = {}  # local handle -> its reply, pulled and not yet collected
+        self._ids = itertools.count()
+        self._queued: deque[tuple[str, Message]] = deque()  # (local handle, message) not pushed yet
+        self._flying: dict[str, str] = {}  # Flower's message id -> local handle, reply not pulled yet
         self.nodes = self._identify(num_satellites)
 
     def _identify(self, num_satellites: int) -> dict[int, int]:
@@ -162,8 +167,11 @@ class FlowerTransport(MessageTransport):
                 raise SatelliteError(f"only {len(node_ids)} of {num_satellites} satellite nodes joined")
             time.sleep(0.1)
             node_ids = list(self.grid.get_node_ids())
-        messages = [Message(content=RecordDict(), dst_node_id=node, message_type="query.identify") for node in node_ids]
-        handles = list(self.grid.push_messages(messages))
+        # every node at once (the engine starts them as they come); the mission's messages queue here
+        asks = [Message(content=RecordDict(), dst_node_id=node, message_type="query.identify") for node in node_ids]
+        handles = [f"identify-{node}" for node in node_ids]
+        for message_id, handle in zip(self.grid.push_messages(asks), handles, strict=True):
+            self._flying[str(message_id)] = handle
         self.counts.sent += len(handles)
         nodes: dict[int, int] = {}
         for handle in handles:
@@ -176,28 +184,55 @@ class FlowerTransport(MessageTransport):
         return nodes
 
     def _push(self, satellite: int, message_type: str, content: RecordDict) -> str:
-        message = Message(content=content, dst_node_id=self.nodes[satellite], message_type=message_type)
-        (handle,) = list(self.grid.push_messages([message]))
-        return str(handle)
+        return self._enqueue(Message(content=content, dst_node_id=self.nodes[satellite], message_type=message_type))
+
+    def _enqueue(self, message: Message) -> str:
+        handle = f"sent-{next(self._ids)}"
+        self._queued.append((handle, message))
+        self._exchange()
+        return handle
+
+    def _hurry(self, handle: str) -> None:
+        """The mission waits for `handle`: if it is still queued here, it goes out next (unless
+        an earlier message to the same node is queued, which it must not pass)."""
+        for position, (queued, message) in enumerate(self._queued):
+            if queued == handle:
+                node = message.metadata.dst_node_id
+                if all(m.metadata.dst_node_id != node for _, m in itertools.islice(self._queued, position)):
+                    del self._queued[position]
+                    self._queued.appendleft((handle, message))
+                return
+
+    def _exchange(self) -> bool:
+        """Pull the replies that are there, then push queued messages while there is room.
+        True if a reply came in."""
+        arrived = False
+        if self._flying:
+            for reply in self.grid.pull_messages(set(self._flying)):
+                self.replies[self._flying.pop(reply.metadata.reply_to_message_id)] = reply
+                arrived = True
+        room = self.in_flight - len(self._flying)
+        if room > 0 and self._queued:
+            batch = [self._queued.popleft() for _ in range(min(room, len(self._queued)))]
+            ids = list(self.grid.push_messages([message for _, message in batch]))
+            for (handle, _), message_id in zip(batch, ids, strict=True):
+                self._flying[str(message_id)] = handle
+        return arrived
 
     def _pull(self, handle: str, what: str) -> Message:
+        self._hurry(handle)
         deadline = time.monotonic() + self.timeout_s
         pause = 0.001
         while handle not in self.replies:
-            waiting = {h for h in self._waiting() if h not in self.replies} | {handle}
-            for reply in self.grid.pull_messages(waiting):
-                self.replies[reply.metadata.reply_to_message_id] = reply
-            if handle in self.replies:
-                break
+            if self._exchange():
+                pause = 0.001
+                continue
             self.interrupt()
             if time.monotonic() > deadline:
                 raise SatelliteError(f"{what}: no reply within {self.timeout_s:.0f} s", "timeout")
             time.sleep(pause)
             pause = min(pause * 2, 0.005)
         return self._check(self.replies.pop(handle), what)
-
-    def _waiting(self) -> set[str]:
-        return {handle for handle, _ in self._training.values()} | self._outstanding
 
 
 class InProcessTransport(MessageTransport):
