@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -39,8 +40,8 @@ from simsat.mission.state import (
     SatelliteState,
 )
 from simsat.mission.transport import MessageCounts, Reply, TrainOrder, Transport
-from simsat.results.recorder import Recorder
-from simsat.world.compute import run_compute
+from simsat.results.recorder import EventSlot, Recorder
+from simsat.world.compute import ComputeResult, run_compute
 from simsat.world.contacts import ContactWindow
 from simsat.world.links import Transfer, transmit
 from simsat.world.power import Battery
@@ -51,6 +52,17 @@ Evaluate = Callable[[ModelArrays], dict[str, float]]
 # the received imagery -> the teachers learn from it and are used from then on; their report
 TeacherRefresher = Callable[[np.ndarray], dict[str, Any]]
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TrainingEnd:
+    """What the mission knew when a training's simulated end came: its compute, the battery
+    then, whether its reply counts as late (injected), whether the satellite was gone."""
+
+    compute: ComputeResult
+    soc: float
+    late: bool
+    gone: bool
 
 
 class Operations:
@@ -99,6 +111,7 @@ class Operations:
         self._unscored: tuple[str, Sequence[int], Sequence[int]] | None = None  # a change not evaluated yet
         self._asked: dict[int, Reply[Any]] = {}  # satellite -> command in flight (plan.command_s > 0)
         self._ordered: set[int] = set()  # satellites whose training went with an uplink and has not started yet
+        self._due: dict[int, tuple[TrainingEnd, EventSlot]] = {}  # trainings ended whose report is not read yet
         # metrics rows in mission order, each with its scores (a Future while the ground worker scores it)
         self._rows: list[tuple[dict[str, Any], dict[str, float] | Future[dict[str, float]]]] = []
         self.isl = IslMission(self, plan.isl) if plan.isl is not None else None
@@ -161,6 +174,7 @@ class Operations:
         scores: dict[str, float] | Future[dict[str, float]],
     ) -> None:
         """A metrics row as of now; written once its scores are there (rows keep their order)."""
+        self._settle_all()  # the row counts the faults so far
         fields = {
             "time_s": self.env.now,
             "event": kind,
@@ -238,6 +252,7 @@ class Operations:
         if self.isl is not None:
             self.isl.start()
         self.env.run(until=self.plan.duration_s)
+        self._settle_all()
         if self._unscored is not None:  # the last global student, evaluated at the end of the mission
             self.metric(*self._unscored, self.score_later(self.ground.model))
         self._write_rows(wait=True)
@@ -332,6 +347,7 @@ class Operations:
                 continue
             if window.start_s > self.env.now:
                 yield self.env.timeout(window.start_s - self.env.now)
+            self._settle(sat.index)
             if not self.faults.usable(sat.index, self.env.now):
                 return
             if self.faults.contact_lost(sat.index, n, self.plan.world.stations[window.station].name):
@@ -552,6 +568,7 @@ class Operations:
         """`packet` has reached the satellite (from a station, or over a crosslink when not
         `from_ground`): its node takes it and, with `train`, trains next (in the same message).
         False: the node did not take it."""
+        self._settle(sat.index)
         planned = None
         if train and (sat.model_version >= 0 or packet.model is not None):
             planned = self._plan_training(sat, self.env.now + self.plan.command_s, len(packet.knowledge))
@@ -594,6 +611,7 @@ class Operations:
     def _train(self, sat: SatelliteState, planned: PlannedTraining | None = None) -> Generator[simpy.Event, Any, None]:
         """One training from its simulated start to its end. `planned`: planned (and, with an
         order, sent to the node with its uplink) when the uplink was delivered."""
+        self._settle(sat.index)
         pushed = planned is not None and planned.order is not None
         self._ordered.discard(sat.index)
         if planned is None:
@@ -634,40 +652,67 @@ class Operations:
                 name="train",
             )
         )
-        report = None
-        with self._reply(sat.index, "train.compute"):
-            report = self.transport.finish_training(sat.index)
         sat.training = False
         sat.train_seconds += result.busy_s
         sat.energy_train_wh += result.energy_wh
+        ended = TrainingEnd(result, sat.battery.soc, late, gone=not self.faults.usable(sat.index, self.env.now))
+        if fails or late or self.isl is not None:
+            self._finish(sat, ended)  # a fault to record now, or crosslinks that carry the update at once
+        else:  # the report is read when the mission next needs it (see `_settle`)
+            self._due[sat.index] = (ended, self.recorder.reserve("train_end", self.env.now))
+
+    def _finish(self, sat: SatelliteState, ended: TrainingEnd, slot: EventSlot | None = None) -> None:
+        """Collect a training's report from its node and apply it as of the training's end
+        (`slot`: its `train_end` event's place in the log, taken then)."""
+        report = None
+        with self._reply(sat.index, "train.compute"):
+            report = self.transport.finish_training(sat.index)
         fault = "failed" if report is None else None
-        sat.retrain = report is None or late
+        sat.retrain = report is None or ended.late
         if report is not None:
             sat.train_wall_seconds += report.wall_seconds
-            if late:
+            if ended.late:
                 self.faults.reply_late(sat.index)
                 fault = "client_timeout"
-            elif not self.faults.usable(sat.index, self.env.now):
+            elif ended.gone:
                 fault = "satellite gone"
             elif report.num_examples > 0:
                 sat.update_ready = True
                 sat.trainings += 1
                 if self.isl is not None:
                     self.isl.trained(sat)  # the update stays on board for the crosslinks
-        self._event(
-            "train_end",
-            satellite=sat.index,
-            images=0 if report is None else report.num_examples,
-            loss=float("nan") if report is None else report.loss,
+        result = ended.compute
+        fields = {
+            "satellite": sat.index,
+            "images": 0 if report is None else report.num_examples,
+            "loss": float("nan") if report is None else report.loss,
             **({"dropped": fault} if fault else {}),
-            busy_s=result.busy_s,
-            paused_s=result.paused_s,
-            energy_wh=result.energy_wh,
-            soc=sat.battery.soc,
-            wall_s=0.0 if report is None else report.wall_seconds,
-        )
+            "busy_s": result.busy_s,
+            "paused_s": result.paused_s,
+            "energy_wh": result.energy_wh,
+            "soc": ended.soc,
+            "wall_s": 0.0 if report is None else report.wall_seconds,
+        }
+        if slot is None:
+            self._event("train_end", **fields)
+        else:
+            self.recorder.fill(slot, **fields)
         if self.isl is not None:
             self.isl.idle(sat.index)  # labels relayed to it while it trained go on board now
+
+    def _settle(self, satellite: int) -> None:
+        """Apply the satellite's last training's report if it is still due: before anything
+        reads what it changes (the satellite's next contact or training, a metrics row's fault
+        count, the end of the mission). Trainings' replies are thus collected at moments fixed
+        by simulated time, not when the mission's clock passes their end: the nodes train while
+        the mission runs ahead, and results do not depend on how fast they answer."""
+        due = self._due.pop(satellite, None)
+        if due is not None:
+            self._finish(self.satellites[satellite], due[0], due[1])
+
+    def _settle_all(self) -> None:
+        for satellite in sorted(self._due):
+            self._settle(satellite)
 
 
 def _uplink_label(packet: UplinkPacket) -> str:

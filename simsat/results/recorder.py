@@ -6,7 +6,9 @@ import csv
 import json
 import math
 import os
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -58,6 +60,14 @@ def _seconds(value: Any) -> Any:
 PARTIAL = ".partial"  # suffix of the files while the mission writes them
 
 
+@dataclass
+class EventSlot:
+    """An event whose place in the log is taken and whose fields may come later."""
+
+    record: dict[str, Any]
+    filled: bool = False
+
+
 class Recorder:
     """Appends events and metric rows to files in `folder`; keeps them in memory for plots.
 
@@ -78,17 +88,35 @@ class Recorder:
         self.rows: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self._in_order = True  # False once an event came earlier than the one before it
+        self._unwritten: deque[EventSlot] = deque()  # in order; the first is still being filled
+        self._held = 0  # reserved events not filled yet
 
     def event(self, kind: str, time_s: float, **fields: Any) -> None:
+        self.fill(self.reserve(kind, time_s), **fields)
+
+    def reserve(self, kind: str, time_s: float) -> EventSlot:
+        """An event's place in the log, taken now; its fields come with `fill`, later. Events
+        after it are written to the file once it is filled, so the file keeps the order in
+        which the events were reserved."""
         record: dict[str, Any] = {"time_s": round(float(time_s), 3)}
         if self.utc is not None:
             record["time_utc"] = self._utc(time_s)
         record["kind"] = kind
-        record.update({k: _seconds(v) if k.endswith("_s") else _plain(v) for k, v in fields.items()})
         if self.events and record["time_s"] < self.events[-1]["time_s"]:
             self._in_order = False
         self.events.append(record)
-        self._events.write(json.dumps(record) + "\n")
+        slot = EventSlot(record)
+        self._unwritten.append(slot)
+        self._held += 1
+        return slot
+
+    def fill(self, slot: EventSlot, **fields: Any) -> None:
+        """Give a reserved event its fields, and write what can be written."""
+        slot.record.update({k: _seconds(v) if k.endswith("_s") else _plain(v) for k, v in fields.items()})
+        slot.filled = True
+        self._held -= 1
+        while self._unwritten and self._unwritten[0].filled:
+            self._events.write(json.dumps(self._unwritten.popleft().record) + "\n")
 
     def metric(self, **fields: Any) -> None:
         row = {k: _plain(v) for k, v in fields.items()}
@@ -109,6 +137,14 @@ class Recorder:
         Events recorded out of time order (those known only after the mission, such as eclipses)
         are merged into place first, so ``events.jsonl`` is in simulated time order.
         """
+        if self._held:  # reserved and never filled (a mission cut short): left out
+            unfilled = {id(slot.record) for slot in self._unwritten if not slot.filled}
+            self.events = [record for record in self.events if id(record) not in unfilled]
+            rest = [slot.record for slot in self._unwritten if slot.filled]
+            self._unwritten.clear()
+            self._held = 0
+            if not self._events.closed:
+                self._events.writelines(json.dumps(record) + "\n" for record in rest)
         if complete and not self._in_order and not self._events.closed:
             self.events.sort(key=lambda record: record["time_s"])  # stable: same-time events keep their order
             self._events.seek(0)
