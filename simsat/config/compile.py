@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from simsat.config.keys import config_keys
 from simsat.config.schema import SimsatConfig
 from simsat.distill.recipe import TrainRecipe
 from simsat.distill.semi import SemiSupervised
@@ -34,7 +35,7 @@ from simsat.mission.strategies import Strategy, get_strategy
 from simsat.world.antennas import check_policy
 from simsat.world.contacts import ContactWindow, compute_contacts
 from simsat.world.geometry_cache import cached_geometry
-from simsat.world.isl import compute_isl, orbit_planes
+from simsat.world.isl import IslSpan, compute_isl, orbit_planes
 from simsat.world.linkbudget import LinkBudget, link_preset
 from simsat.world.links import LinkRates
 from simsat.world.passrates import pass_rate_profile
@@ -230,11 +231,13 @@ def build_satellites(config: SimsatConfig, epoch: Epoch | None = None) -> Satell
                 ltan_hours=c.ltan_hours,
                 name=c.name,
                 j2=c.j2,
+                prefix="constellation",
             )
         )
     if c.tle:
-        tle = tle_satellites(c.tle)
-        tle.check_epochs(at)
+        with config_keys("constellation", rename={"path": "tle"}):
+            tle = tle_satellites(c.tle)
+        tle.check_epochs(at, start_name="mission.start_utc")
         parts.append(tle)
     if not parts:
         raise ConfigError("constellation.planes is 0 and constellation.tle is empty: no satellites, got planes=0")
@@ -275,7 +278,8 @@ def solar_peak_w(config: SimsatConfig) -> float:
     if p.attitude not in ATTITUDES:
         raise ConfigError(f"satellite.power.attitude must be one of {', '.join(ATTITUDES)}, got {p.attitude!r}")
     if p.panel_area_m2 > 0:
-        return panel_peak_w(p.panel_area_m2, p.panel_efficiency)
+        with config_keys("satellite.power", rename={"area_m2": "panel_area_m2", "efficiency": "panel_efficiency"}):
+            return panel_peak_w(p.panel_area_m2, p.panel_efficiency)
     return float(p.solar_w)
 
 
@@ -311,19 +315,8 @@ def build_world(config: SimsatConfig, cache_dir: Path | None = None) -> WorldPla
     contacts, sunlight, cached = cached_geometry(cache_dir, key, satellites, epoch, duration_s, SUN_STEP_S, geometry)
     if cached:
         log.info("contact plan and sunlight read from the cache (%s)", cache_dir)
-    attitude = config.satellite.power.attitude
-    sunlit = [SolarInput(light, attitude) for light in sunlight]
-    budgets = build_link_budgets(config)
-    profiles: list[dict[str, RateProfile]] = []
-    if budgets is not None:
-        step = config.link.profile_step_s
-        profiles = [
-            {
-                "uplink": pass_rate_profile(budgets[0], satellites, w, stations, epoch, step),
-                "downlink": pass_rate_profile(budgets[1], satellites, w, stations, epoch, step),
-            }
-            for w in contacts
-        ]
+    with config_keys("satellite.power", "attitude"):
+        sunlit = [SolarInput(light, config.satellite.power.attitude) for light in sunlight]
     return WorldPlan(
         epoch=epoch,
         satellites=satellites,
@@ -332,10 +325,38 @@ def build_world(config: SimsatConfig, cache_dir: Path | None = None) -> WorldPla
         sunlit=sunlit,
         duration_s=duration_s,
         solar_peak_w=solar_peak_w(config),
-        rates=LinkRates(config.link.uplink_bps, config.link.downlink_bps),
-        antenna_policy=check_policy(config.mission.antenna_policy),
-        profiles=profiles,
+        rates=link_rates(config),
+        antenna_policy=check_policy(config.mission.antenna_policy, "mission.antenna_policy"),
+        profiles=rate_profiles(config, satellites, stations, contacts, epoch),
     )
+
+
+def link_rates(config: SimsatConfig) -> LinkRates:
+    """The constant rates of the `link` section."""
+    with config_keys("link", "uplink_bps", "downlink_bps"):
+        return LinkRates(config.link.uplink_bps, config.link.downlink_bps)
+
+
+def rate_profiles(
+    config: SimsatConfig,
+    satellites: Satellites,
+    stations: list[Station],
+    contacts: list[ContactWindow],
+    epoch: Epoch,
+) -> list[dict[str, RateProfile]]:
+    """Each contact window's uplink and downlink rates along the pass when link.model is budget,
+    else none (the constant rates hold)."""
+    budgets = build_link_budgets(config)
+    if budgets is None:
+        return []
+    with config_keys("link", rename={"step_s": "profile_step_s"}):
+        return [
+            {
+                direction: pass_rate_profile(budget, satellites, w, stations, epoch, config.link.profile_step_s)
+                for direction, budget in zip(("uplink", "downlink"), budgets, strict=True)
+            }
+            for w in contacts
+        ]
 
 
 def divergence_hint(lr: float, temperature: float, onboard: str) -> str:
@@ -369,9 +390,7 @@ def isl_mission_plan(config: SimsatConfig, world: WorldPlan) -> IslPlan | None:
     mode, isl = config.federation.isl_aggregation, config.isl
     if mode == "none":
         return None
-    spans = compute_isl(
-        world.satellites, world.epoch, world.duration_s, isl.max_range_km, isl.grazing_altitude_km, isl.pairs
-    )
+    spans = isl_spans(config, world)
     log.info("isl: %d link windows (%s pairs) for isl_aggregation=%s", len(spans), isl.pairs, mode)
     return IslPlan(
         mode=mode,
@@ -383,6 +402,15 @@ def isl_mission_plan(config: SimsatConfig, world: WorldPlan) -> IslPlan | None:
         terminals=isl.terminals,
         relay_labels=isl.relay_labels,
     )
+
+
+def isl_spans(config: SimsatConfig, world: WorldPlan) -> list[IslSpan]:
+    """The windows of the `isl` section's links over the mission."""
+    isl = config.isl
+    with config_keys("isl", "max_range_km", "grazing_altitude_km", "pairs"):
+        return compute_isl(
+            world.satellites, world.epoch, world.duration_s, isl.max_range_km, isl.grazing_altitude_km, isl.pairs
+        )
 
 
 def satellite_hardware(config: SimsatConfig, num_satellites: int) -> list[HardwareProfile]:
