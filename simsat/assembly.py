@@ -312,7 +312,7 @@ def federation_session(config: SimsatConfig) -> AbstractContextManager[None]:
     started (a failure is one line before any training), or nothing with `run.engine=in_process`."""
     if config.run.engine == "in_process":
         return nullcontext()
-    return federation_engine(ray_settings(config))
+    return federation_engine(ray_settings(config), "ray.address")
 
 
 @contextmanager

@@ -132,7 +132,7 @@ def compile_scenario(config: SimsatConfig, cache_dir: Path | None = None) -> Sce
     computed for the same world are read from it."""
     world = build_world(config, cache_dir)
     f, p = config.federation, config.satellite.power
-    strategy = get_strategy(f.strategy)
+    strategy = federation_strategy(config)
     return Scenario(
         world=world,
         hardware=tuple(satellite_hardware(config, len(world.satellites))),
@@ -201,12 +201,19 @@ def learning_settings(config: SimsatConfig) -> LearningSettings:
     )
 
 
+def federation_strategy(config: SimsatConfig) -> Strategy:
+    """The strategy `federation.strategy` names."""
+    with config_keys("federation", "strategy"):
+        return get_strategy(config.federation.strategy)
+
+
 def aggregator_settings(config: SimsatConfig) -> AggregatorSettings:
     """The `federation` keys every aggregation rule reads (each its own)."""
     f = config.federation
-    return AggregatorSettings(
-        f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr
-    )
+    with config_keys("federation", *(field.name for field in dataclasses.fields(AggregatorSettings))):
+        return AggregatorSettings(
+            f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr
+        )
 
 
 def build_epoch(config: SimsatConfig) -> Epoch:
@@ -370,7 +377,7 @@ def divergence_hint(lr: float, temperature: float, onboard: str) -> str:
 def fault_settings(config: SimsatConfig) -> FaultSettings:
     """FaultSettings from a validated config."""
     f = config.faults
-    onboard = get_strategy(config.federation.strategy).onboard
+    onboard = federation_strategy(config).onboard
     return FaultSettings(
         seed=config.seed,
         train_failure_rate=f.train_failure_rate,
@@ -381,6 +388,8 @@ def fault_settings(config: SimsatConfig) -> FaultSettings:
         max_divergences=f.max_divergences,
         max_client_errors=f.max_client_errors,
         divergence_hint=divergence_hint(config.training.lr, config.distill.temperature, onboard),
+        max_divergences_name="faults.max_divergences",
+        dead_source="faults.dead_satellites",
     )
 
 

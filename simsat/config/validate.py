@@ -164,12 +164,11 @@ def _check_refresh(config: SimsatConfig) -> None:
 
 
 def _check_federation_names(config: SimsatConfig) -> None:
-    from simsat.config.compile import aggregator_settings
+    from simsat.config.compile import aggregator_settings, federation_strategy
     from simsat.mission.aggregation import AGGREGATORS
-    from simsat.mission.strategies import get_strategy
 
     f = config.federation
-    strategy = get_strategy(f.strategy)
+    strategy = federation_strategy(config)
     hours = config.distill.refresh.hours
     c.require(
         not hours or strategy.knowledge or strategy.ground_trains,
@@ -227,7 +226,7 @@ def _check_faults(config: SimsatConfig, n_sats: int) -> None:
 
 def _check_contributions(config: SimsatConfig, n_sats: int) -> None:
     """Faults under which no satellite could ever contribute make a run that means nothing."""
-    from simsat.mission.strategies import get_strategy
+    from simsat.config.compile import federation_strategy
 
     f = config.faults
     c.require(
@@ -241,7 +240,7 @@ def _check_contributions(config: SimsatConfig, n_sats: int) -> None:
         f"has all {n_sats} satellites dead at hour 0: none can ever contribute",
         sorted(dead_at_start),
     )
-    strategy = get_strategy(config.federation.strategy)
+    strategy = federation_strategy(config)
     if strategy.downlinks_updates:
         for key in ("train_failure_rate", "client_timeout_rate"):
             rate = getattr(f, key)
@@ -256,11 +255,11 @@ def _check_contributions(config: SimsatConfig, n_sats: int) -> None:
 
 
 def _fault_warnings(config: SimsatConfig, n_sats: int) -> list[str]:
-    from simsat.mission.strategies import get_strategy
+    from simsat.config.compile import federation_strategy
 
     f = config.faults
     warnings = []
-    strategy = get_strategy(config.federation.strategy)
+    strategy = federation_strategy(config)
     counts = (1.0 - f.train_failure_rate) * (1.0 - f.client_timeout_rate)
     if strategy.downlinks_updates and counts < 0.1:
         warnings.append(
