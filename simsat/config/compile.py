@@ -3,9 +3,10 @@
 `compile_scenario(config)` turns a validated config into a `Scenario`: the world (satellites,
 stations, contacts, sunlight, link rates), each satellite's board and battery, the injected
 faults, the crosslinks the federation uses, the strategy, the ground's aggregation rule, what
-else the ground does and when, and its learning (the students' recipe, the teachers, the
-ground-only reference, the teachers' refresh). The assembly wires the mission from it;
-`mission/`, `world/` and `ground/` read no config. Validation runs the same builders
+else the ground does and when, its learning (the students' recipe, the teachers, the
+ground-only reference, the teachers' refresh), the mission's data and how it is split, the
+imagery, what the satellites' computers are told, and the engine that runs it all. The assembly
+wires the mission from it; `mission/`, `world/` and `ground/` read no config. Validation runs the same builders
 (`build_satellites`, `build_stations`, `build_link_budgets`, `solar_peak_w`) on the config, so a
 config that validates is one that compiles.
 """
@@ -17,7 +18,9 @@ import hashlib
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from simsat.config.keys import config_keys
 from simsat.config.schema import SimsatConfig
@@ -25,12 +28,15 @@ from simsat.distill.recipe import TrainRecipe
 from simsat.distill.semi import SemiSupervised
 from simsat.distill.teacher_cache import TeacherSpec
 from simsat.errors import ConfigError
+from simsat.federation.simulation import RaySettings
 from simsat.hardware import assign_fleet, default_registry
 from simsat.hardware.profiles import HardwareProfile
 from simsat.mission.aggregation import AggregatorSettings
 from simsat.mission.faults import DeadSatellite, FaultSettings
+from simsat.mission.imagery import ImageCodec, imagery_share, mean_encoded_bytes
 from simsat.mission.isl import IslLink, IslPlan
 from simsat.mission.plan import WorldPlan
+from simsat.mission.state import ImageryPlan
 from simsat.mission.strategies import Strategy, get_strategy
 from simsat.world.antennas import check_policy
 from simsat.world.contacts import ContactWindow, compute_contacts
@@ -48,8 +54,12 @@ from simsat.world.timebase import Epoch
 from simsat.world.tle import tle_satellites
 from simsat.world.walker import walker_satellites
 
+if TYPE_CHECKING:
+    from simsat.data import MissionData
+
 log = logging.getLogger(__name__)
 
+RAY_ADDRESS_KEY = "ray.address"  # how a run's Ray that cannot start names the cluster's setting
 LINK_MODELS = ("constant", "budget")
 SUN_STEP_S = 30.0  # screening grid of the shadow intervals (edges are refined)
 
@@ -110,6 +120,83 @@ class LearningSettings:
 
 
 @dataclass(frozen=True)
+class DataSettings:
+    """`data`: where the mission's images come from, and how they are split between the ground
+    (its labelled images), validation, test and the satellites."""
+
+    source: str  # synthetic | eurosat
+    seed: int
+    n_images: int  # synthetic: how many
+    image_size: int  # synthetic: their edge in pixels
+    path: Path  # eurosat: the dataset's folder
+    split_dir: Path | None  # eurosat: fixed train/validation/test splits (None: split here)
+    cache_dir: Path  # eurosat: decoded pixels are kept here
+    ground_fraction: float
+    validation_fraction: float
+    test_fraction: float
+    partition: str  # iid | dirichlet
+    alpha: float  # dirichlet's concentration
+
+
+@dataclass(frozen=True)
+class ImagerySettings:
+    """`imagery`: how the satellites encode, acquire and send down their images; `plan` resolves
+    the shares that depend on the data and the contact plan."""
+
+    codec: ImageCodec
+    share: float  # of each window's downlink time
+    capture_per_hour: float  # 0: every image held from the start
+    fraction: float  # > 0: the share is derived so that about this fraction of the images comes down
+    capture_hours: float  # > 0: the capture rate is derived so that the images held take this long
+    bytes_per_image: int  # > 0: the link carries each image at this size (the product's)
+
+    def plan(self, world: WorldPlan, data: MissionData, edge: int) -> ImageryPlan:
+        """The imagery as the operations use it: `fraction` turned into a share of each window's
+        downlink (from the contact plan's capacity), `capture_hours` into images per hour."""
+        held = [len(s) for s in data.satellites]
+        share, capture = self.share, self.capture_per_hour
+        if self.fraction > 0:
+            per_image = self.bytes_per_image or mean_encoded_bytes(self.codec, data.satellites[0].images)
+            capacity = sum(world.bytes_available(w, "downlink", w.start_s, w.end_s) for w in world.contacts)
+            share = imagery_share(self.fraction, sum(held), per_image, capacity)
+            log.info(
+                "imagery: %.4f of each window's downlink for %.0f%% of %d images at %.0f bytes (capacity %.3g bytes)",
+                share,
+                100 * self.fraction,
+                sum(held),
+                per_image,
+                capacity,
+            )
+        if self.capture_hours > 0:
+            capture = float(np.mean(held)) / self.capture_hours
+        return ImageryPlan(share, capture, self.codec, edge)
+
+
+@dataclass(frozen=True)
+class OnboardSettings:
+    """What the satellites' computers are told beside the students' recipe."""
+
+    semi: SemiSupervised  # the semi-supervised term of their trainings (off unless they distil)
+    threads: int  # torch threads of a training
+    device: str  # "auto": the GPU share their Ray workers get (ray.client_gpus > 0), else "cpu"
+
+    @property
+    def semi_ratio(self) -> int:
+        """Unlabelled images per labelled one in a training (0: no semi-supervised term)."""
+        return self.semi.ratio if self.semi.active else 0
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What runs the mission: Flower's Ray engine (`ray`) or, with `in_process`, the same
+    ClientApp in this process, one training at a time; the ground's torch `device`."""
+
+    in_process: bool
+    ray: RaySettings
+    device: str  # auto, cpu, cuda or cuda:N
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A scenario compiled: everything the mission runs that the config decides, typed."""
 
@@ -123,8 +210,11 @@ class Scenario:
     ground: GroundSettings
     power: PowerSettings
     command_s: float  # simulated seconds a satellite's computer takes to answer a command
-    product_bytes: int  # > 0: the link carries each image at this size (imagery.bytes_per_image)
     learning: LearningSettings
+    data: DataSettings
+    imagery: ImagerySettings
+    onboard: OnboardSettings
+    engine: EngineSettings
 
 
 def compile_scenario(config: SimsatConfig, cache_dir: Path | None = None) -> Scenario:
@@ -154,9 +244,61 @@ def compile_scenario(config: SimsatConfig, cache_dir: Path | None = None) -> Sce
             p.capacity_wh, p.initial_soc, p.floor_soc, p.resume_soc, p.baseline_w, p.step_s, p.safe_soc, p.safe_exit_soc
         ),
         command_s=config.mission.command_s,
-        product_bytes=config.imagery.bytes_per_image,
         learning=learning_settings(config),
+        data=data_settings(config),
+        imagery=imagery_settings(config),
+        onboard=onboard_settings(config, strategy),
+        engine=engine_settings(config),
     )
+
+
+def data_settings(config: SimsatConfig) -> DataSettings:
+    """The mission's data and its split (see `DataSettings`)."""
+    d = config.data
+    return DataSettings(
+        source=d.source,
+        seed=config.seed,
+        n_images=d.n_images,
+        image_size=d.image_size,
+        path=Path(d.path).expanduser(),
+        split_dir=Path(d.split_dir).expanduser() if d.split_dir else None,
+        cache_dir=Path(d.cache_dir) / "eurosat",
+        ground_fraction=d.ground_fraction,
+        validation_fraction=d.validation_fraction,
+        test_fraction=d.test_fraction,
+        partition=d.partition,
+        alpha=d.alpha,
+    )
+
+
+def imagery_settings(config: SimsatConfig) -> ImagerySettings:
+    """The `imagery` section (see `ImagerySettings`)."""
+    im = config.imagery
+    with config_keys("imagery", "size", "quality"):
+        codec = ImageCodec(im.size, im.quality)
+    return ImagerySettings(codec, im.share, im.capture_per_hour, im.fraction, im.capture_hours, im.bytes_per_image)
+
+
+def onboard_settings(config: SimsatConfig, strategy: Strategy) -> OnboardSettings:
+    """What the satellites' computers are told (see `OnboardSettings`)."""
+    t = config.training
+    semi = SemiSupervised(t.semi_weight, t.semi_threshold, t.semi_ratio)
+    return OnboardSettings(
+        semi=semi if strategy.onboard == "distill" else SemiSupervised(),
+        threads=t.threads,
+        device="auto" if config.ray.client_gpus > 0 else "cpu",
+    )
+
+
+def ray_settings(config: SimsatConfig) -> RaySettings:
+    """The `ray` section: the Ray that Flower's engine runs on."""
+    r = config.ray
+    return RaySettings(r.address, r.num_cpus, r.client_cpus, r.object_store_mb, r.client_gpus)
+
+
+def engine_settings(config: SimsatConfig) -> EngineSettings:
+    """What runs the mission (`run.engine`, `ray`, `run.device`)."""
+    return EngineSettings(config.run.engine == "in_process", ray_settings(config), config.run.device)
 
 
 def student_recipe(config: SimsatConfig, epochs: int | None = None) -> TrainRecipe:
