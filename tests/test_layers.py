@@ -129,3 +129,19 @@ def test_the_library_layers_name_no_config_key() -> None:
                     at = line + text.count("\n", 0, match.start())
                     found.append(f"{path.relative_to(ROOT)}:{at}: {match.group()}")
     assert not found, "config keys named below the config layer:\n" + "\n".join(found)
+
+
+def test_the_assembly_reads_no_config_key() -> None:
+    """`simsat.assembly` wires the mission from the compiled `Scenario`: no `config.<section>`
+    (nor `self.config.<section>`) is read there; `simsat.config.compile` reads the keys."""
+    sections = set(_sections()) | {"seed", "name"}
+    path = ROOT / "assembly.py"
+    reads = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Attribute) or node.attr not in sections:
+            continue
+        owner = node.value
+        name = owner.id if isinstance(owner, ast.Name) else owner.attr if isinstance(owner, ast.Attribute) else ""
+        if name == "config":
+            reads.append(f"assembly.py:{node.lineno}: config.{node.attr}")
+    assert not reads, "\n".join(reads)
