@@ -118,7 +118,7 @@ def _play(
             mission.stages["reference"] = time.perf_counter() - start
             recorder = Recorder(out, utc=mission.world.epoch.at)
             try:
-                ops = mission.run(recorder, progress, scenario.engine.in_process, journal=journal, stop=stop)
+                ops = mission.run(recorder, progress, in_process=scenario.engine.in_process, journal=journal, stop=stop)
             except BaseException:
                 recorder.close(complete=False)
                 raise

@@ -6,9 +6,11 @@ faults, the crosslinks the federation uses, the strategy, the ground's aggregati
 else the ground does and when, its learning (the students' recipe, the teachers, the
 ground-only reference, the teachers' refresh), the mission's data and how it is split, the
 imagery, what the satellites' computers are told, and the engine that runs it all. The assembly
-wires the mission from it; `mission/`, `world/` and `ground/` read no config. Validation runs the same builders
-(`build_satellites`, `build_stations`, `build_link_budgets`, `solar_peak_w`) on the config, so a
-config that validates is one that compiles.
+wires the mission from it; `mission/`, `world/` and `ground/` read no config. Validation runs the
+same builders (`build_satellites`, `build_stations`, `build_link_budgets`, `solar_peak_w`) on the
+config, so a config that validates is one that compiles. Where a builder hands a lower layer a
+config's values, it names the keys they come from (`simsat.config.keys.config_keys`): that
+layer's errors name its own parameters.
 """
 
 from __future__ import annotations
