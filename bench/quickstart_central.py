@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from simsat.assembly import load_mission_data
-from simsat.config.compile import student_recipe
+from simsat.config.compile import data_settings, student_recipe
 from simsat.config.load import load_config
 from simsat.distill.teacher_cache import TeacherSpec, train_or_load_teachers
 from simsat.distill.train import evaluate, predict_logits, train_distill, train_supervised
@@ -37,7 +37,7 @@ def main() -> None:
     torch.set_num_threads(1)
     overrides = sys.argv[1:]
     config = load_config("quickstart", overrides)
-    data = load_mission_data(config, 4)
+    data = load_mission_data(data_settings(config), 4)
     norm = Normalization.from_images(data.ground.images)
     ground, test = data.ground, data.test
     sat_images = np.concatenate([s.images for s in data.satellites])

@@ -4,6 +4,9 @@
 shards and builds the ground segment, the operations plan and the onboard setup. The runner,
 the bench scripts and the tests all go through it; `Mission.run` drives the SimPy mission over
 Flower's simulation engine (or, for tests, the same ClientApp in this process).
+
+Wiring only: what the config decides comes compiled, as the `Scenario`
+(`simsat.config.compile`); nothing here reads a config key.
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import Any, cast
 
 import numpy as np
 import simpy
 import torch
 
-from simsat.config.compile import Scenario, compile_scenario
+from simsat.config.compile import RAY_ADDRESS_KEY, DataSettings, EngineSettings, Scenario, compile_scenario
 from simsat.config.schema import SimsatConfig
 from simsat.data import (
     MissionData,
@@ -32,12 +35,11 @@ from simsat.data import (
     synthetic_mission,
 )
 from simsat.distill.device import resolve_device
-from simsat.distill.semi import SemiSupervised
 from simsat.distill.teacher_cache import train_or_load_teachers
 from simsat.distill.train import evaluate
 from simsat.federation.client_app import make_client_app
 from simsat.federation.server_app import make_server_app
-from simsat.federation.simulation import RaySettings, federation_engine, run_federation, stop_satellite_workers
+from simsat.federation.simulation import federation_engine, run_federation, stop_satellite_workers
 from simsat.federation.transport import InProcessTransport, MessageTransport
 from simsat.ground import GroundLearning, Progress, no_progress
 from simsat.hardware.profiles import HardwareProfile
@@ -45,7 +47,7 @@ from simsat.interrupt import Interrupted, StopRequest
 from simsat.mission.aggregation import make_aggregator
 from simsat.mission.ground import GroundSegment, Labeller
 from simsat.mission.ground_worker import GroundWorker
-from simsat.mission.imagery import ImageCodec, ProductSizedImagery, imagery_share, mean_encoded_bytes
+from simsat.mission.imagery import ProductSizedImagery
 from simsat.mission.journal import Journal
 from simsat.mission.onboard import OnboardSetup, build_student, model_arrays, save_shard
 from simsat.mission.operations import Operations
@@ -56,7 +58,7 @@ from simsat.mission.replay import (
     RestorableTransport,
     journaled_ground,
 )
-from simsat.mission.state import ImageryPlan, OperationsPlan
+from simsat.mission.state import OperationsPlan
 from simsat.mission.transport import Transport
 from simsat.models.cost import count_flops, training_flops_per_image
 from simsat.models.inputs import Normalization
@@ -66,31 +68,22 @@ from simsat.world.power import Battery
 log = logging.getLogger(__name__)
 
 
-class MissionSplit(TypedDict):
-    """The ``data`` keys that split a dataset into a mission's pieces."""
-
-    ground_fraction: float
-    validation_fraction: float
-    test_fraction: float
-    partition: str
-    alpha: float
-
-
-def load_mission_data(config: SimsatConfig, n_sats: int) -> MissionData:
-    d = config.data
-    split = MissionSplit(
-        ground_fraction=d.ground_fraction,
-        validation_fraction=d.validation_fraction,
-        test_fraction=d.test_fraction,
-        partition=d.partition,
-        alpha=d.alpha,
-    )
+def load_mission_data(d: DataSettings, n_sats: int) -> MissionData:
+    """The mission's images, split between the ground, validation, test and `n_sats` satellites."""
     if d.source == "synthetic":
-        return synthetic_mission(d.n_images, n_sats, config.seed, **split, image_size=d.image_size)
-    if d.split_dir:
-        parts = load_eurosat_splits(
-            Path(d.path).expanduser(), Path(d.split_dir).expanduser(), cache_dir=Path(d.cache_dir) / "eurosat"
+        return synthetic_mission(
+            d.n_images,
+            n_sats,
+            d.seed,
+            ground_fraction=d.ground_fraction,
+            validation_fraction=d.validation_fraction,
+            test_fraction=d.test_fraction,
+            partition=d.partition,
+            alpha=d.alpha,
+            image_size=d.image_size,
         )
+    if d.split_dir is not None:
+        parts = load_eurosat_splits(d.path, d.split_dir, cache_dir=d.cache_dir)
         return split_mission_from_splits(
             parts["train"],
             parts["validation"],
@@ -99,41 +92,25 @@ def load_mission_data(config: SimsatConfig, n_sats: int) -> MissionData:
             d.ground_fraction,
             d.partition,
             d.alpha,
-            config.seed,
+            d.seed,
         )
-    images = load_eurosat(Path(d.path).expanduser(), cache_dir=Path(d.cache_dir) / "eurosat")
-    return split_mission(images, n_sats, seed=config.seed, **split)
-
-
-def imagery_plan(config: SimsatConfig, world: WorldPlan, data: MissionData, edge: int) -> ImageryPlan:
-    """imagery.* as the operations use it: `fraction` turned into a share of each window's
-    downlink (from the contact plan's capacity), `capture_hours` into images per hour."""
-    im = config.imagery
-    codec = ImageCodec(im.size, im.quality)
-    held = [len(s) for s in data.satellites]
-    share, capture = im.share, im.capture_per_hour
-    if im.fraction > 0:
-        per_image = im.bytes_per_image or mean_encoded_bytes(codec, data.satellites[0].images)
-        capacity = sum(world.bytes_available(w, "downlink", w.start_s, w.end_s) for w in world.contacts)
-        share = imagery_share(im.fraction, sum(held), per_image, capacity)
-        log.info(
-            "imagery: %.4f of each window's downlink for %.0f%% of %d images at %.0f bytes (capacity %.3g bytes)",
-            share,
-            100 * im.fraction,
-            sum(held),
-            per_image,
-            capacity,
-        )
-    if im.capture_hours > 0:
-        capture = float(np.mean(held)) / im.capture_hours
-    return ImageryPlan(share, capture, codec, edge)
+    return split_mission(
+        load_eurosat(d.path, cache_dir=d.cache_dir),
+        n_sats,
+        ground_fraction=d.ground_fraction,
+        validation_fraction=d.validation_fraction,
+        test_fraction=d.test_fraction,
+        partition=d.partition,
+        alpha=d.alpha,
+        seed=d.seed,
+    )
 
 
 @dataclass
 class Mission:
     """Everything a run needs, wired; `run` plays it once."""
 
-    config: SimsatConfig
+    config: SimsatConfig  # as the run's summary and folder report it; the mission reads `scenario`
     scenario: Scenario  # the config compiled (simsat.config.compile)
     data: MissionData
     num_classes: int
@@ -171,7 +148,7 @@ class Mission:
             keeps_pool=g.refines,  # only refinement uses it
             refine_images=g.refine_images,
             keeps_imagery=bool(g.refresh_s),
-            seed=self.config.seed,
+            seed=scenario.learning.seed,
         )
 
     # -- playing it ------------------------------------------------------------------------------
@@ -198,9 +175,10 @@ class Mission:
         if journal is not None:
             work = journaled_ground(work, journal, stop)
             transport = JournaledTransport(cast(RestorableTransport, transport), journal, stop)
-        if self.scenario.product_bytes > 0:
+        product_bytes = self.scenario.imagery.bytes_per_image
+        if product_bytes > 0:
             # the link carries each image at the product's size; the ground decodes the real JPEG
-            transport = ProductSizedImagery(transport, self.scenario.product_bytes)
+            transport = ProductSizedImagery(transport, product_bytes)
         env = simpy.Environment()
         p = self.scenario.power
         batteries = [
@@ -289,7 +267,7 @@ class Mission:
         else:
             try:
                 with stop.deferred() if stop is not None else nullcontext():
-                    ray = ray_settings(self.config)
+                    ray = self.scenario.engine.ray
                     run_federation(
                         make_server_app(self.num_satellites, operate, in_flight=ray.messages_in_flight),
                         make_client_app(self.setup),
@@ -303,17 +281,12 @@ class Mission:
         return state["ops"]
 
 
-def ray_settings(config: SimsatConfig) -> RaySettings:
-    r = config.ray
-    return RaySettings(r.address, r.num_cpus, r.client_cpus, r.object_store_mb, r.client_gpus)
-
-
-def federation_session(config: SimsatConfig) -> AbstractContextManager[None]:
+def federation_session(engine: EngineSettings) -> AbstractContextManager[None]:
     """The federation's engine for a run, entered before the run's expensive start: Flower's Ray
-    started (a failure is one line before any training), or nothing with `run.engine=in_process`."""
-    if config.run.engine == "in_process":
+    started (a failure is one line before any training), or nothing for an in-process engine."""
+    if engine.in_process:
         return nullcontext()
-    return federation_engine(ray_settings(config))
+    return federation_engine(engine.ray, RAY_ADDRESS_KEY)
 
 
 @contextmanager
@@ -321,8 +294,8 @@ def assemble(
     config: SimsatConfig, progress: Progress = no_progress, scenario: Scenario | None = None
 ) -> Iterator[Mission]:
     """The wired mission for `config` (a validated config); its satellites' shards live in a
-    temporary folder for as long as the context is open. `scenario`: the config, already compiled."""
-    device = resolve_device(config.run.device)
+    temporary folder for as long as the context is open. `scenario`: the config, already compiled.
+    Only `compile_scenario` and the `Mission` (for the run's summary) see `config`."""
     stages: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -335,8 +308,9 @@ def assemble(
     if scenario is None:
         scenario = compile_scenario(config)
         stage("world")
-    world = scenario.world
-    data = load_mission_data(config, len(world.satellites))
+    device = resolve_device(scenario.engine.device)
+    world, learn = scenario.world, scenario.learning
+    data = load_mission_data(scenario.data, len(world.satellites))
     num_classes = len(data.test.class_names)
     n_sats = len(data.satellites)
     norm = Normalization.from_images(data.ground.images)
@@ -352,7 +326,7 @@ def assemble(
     teachers: list[torch.nn.Module] = []
     teacher_report: list[dict[str, Any]] = []
     if strategy.knowledge or strategy.ground_trains:
-        specs = list(scenario.learning.teachers)
+        specs = list(learn.teachers)
         loaded = train_or_load_teachers(
             specs,
             data.ground.images,
@@ -360,8 +334,8 @@ def assemble(
             norm,
             num_classes,
             data.ground.fingerprint(),
-            Path(config.data.cache_dir) / "teachers",
-            config.seed,
+            learn.cache_dir / "teachers",
+            learn.seed,
             progress=lambda name, done, total: progress(f"teacher {name} (images)", done, total),
             device=device,
         )
@@ -372,24 +346,23 @@ def assemble(
             teachers.append(teacher)
 
     stage("teachers")
-    torch.manual_seed(config.seed)
-    student = build_student(config.satellite.model, num_classes)
+    torch.manual_seed(learn.seed)
+    student = build_student(learn.model, num_classes)
     edge = int(data.test.images.shape[1])
     flops_per_image = training_flops_per_image(student, edge)
     inference_flops = count_flops(student, edge)
     hardware = list(scenario.hardware)
-    t, im = config.training, config.imagery
-    semi = SemiSupervised(t.semi_weight, t.semi_threshold, t.semi_ratio)
+    onboard = scenario.onboard
     plan = OperationsPlan(
         world=world,
         hardware=hardware,
         floor_soc=scenario.power.floor_soc,
         resume_soc=scenario.power.resume_soc,
         train_flops_per_image=flops_per_image,
-        epochs=t.epochs,
+        epochs=learn.recipe.epochs,
         images_held=[len(s) for s in data.satellites],
-        imagery=imagery_plan(config, world, data, edge),
-        semi_ratio=t.semi_ratio if semi.active and strategy.onboard == "distill" else 0,
+        imagery=scenario.imagery.plan(world, data, edge),
+        semi_ratio=onboard.semi_ratio,
         ground_interval_s=scenario.ground.ground_interval_s,
         eval_interval_s=scenario.ground.eval_interval_s,
         refine_interval_s=scenario.ground.refine_interval_s,
@@ -403,26 +376,25 @@ def assemble(
             save_shard(Path(shards), i, sat.images, sat.ids, sat.labels)
         setup = OnboardSetup(
             shards_dir=shards,
-            model_name=config.satellite.model,
+            model_name=learn.model,
             num_classes=num_classes,
-            temperature=config.distill.temperature,
-            training=scenario.learning.recipe,
-            seed=config.seed,
+            temperature=learn.temperature,
+            training=learn.recipe,
+            seed=learn.seed,
             norm_mean=norm.mean,
             norm_std=norm.std,
             mode=strategy.onboard,
-            semi=semi if strategy.onboard == "distill" else SemiSupervised(),
+            semi=onboard.semi,
             keep_own_model=not strategy.aggregates and not strategy.ground_trains,
-            threads=t.threads,
-            image_size=im.size,
-            image_quality=im.quality,
+            threads=onboard.threads,
+            image_size=scenario.imagery.codec.size,
+            image_quality=scenario.imagery.codec.quality,
             storage_dir=str(Path(shards) / "onboard"),
-            # satellites' workers with a GPU share (ray.client_gpus) train on it
-            device="auto" if config.ray.client_gpus > 0 else "cpu",
+            device=onboard.device,
         )
         stage("plan")
         learning = GroundLearning(
-            settings=scenario.learning,
+            settings=learn,
             data=data,
             norm=norm,
             num_classes=num_classes,

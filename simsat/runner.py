@@ -95,11 +95,12 @@ def _play(
     progress: Progress,
     stop: StopRequest | None,
     fresh: bool,
-    compiled: tuple[Scenario, float] | None = None,
+    compiled: tuple[Scenario, float],
 ) -> Path:
     """Play the mission into `folder`; `compiled`: its scenario, compiled already, and the seconds
     that took."""
     wall_start = time.perf_counter()
+    scenario, compile_s = compiled
     out = folder.path
     journal = Journal(folder.journal_dir)
     if not fresh:
@@ -107,20 +108,17 @@ def _play(
     try:
         with ExitStack() as engine:
             started_at = time.perf_counter()
-            engine.enter_context(federation_session(config))  # Ray first: a failure costs no training
+            engine.enter_context(federation_session(scenario.engine))  # Ray first: a failure costs no training
             engine_s = time.perf_counter() - started_at
-            mission = engine.enter_context(assemble(config, progress, None if compiled is None else compiled[0]))
-            before = {"world": compiled[1]} if compiled is not None else {}
-            mission.stages = {**before, "engine": engine_s, **mission.stages}
+            mission = engine.enter_context(assemble(config, progress, scenario))
+            mission.stages = {"world": compile_s, "engine": engine_s, **mission.stages}
             start = time.perf_counter()
             mission.learning.take_reference_from(journal)
             reference = mission.learning.ground_only_reference()
             mission.stages["reference"] = time.perf_counter() - start
             recorder = Recorder(out, utc=mission.world.epoch.at)
             try:
-                ops = mission.run(
-                    recorder, progress, in_process=config.run.engine == "in_process", journal=journal, stop=stop
-                )
+                ops = mission.run(recorder, progress, in_process=scenario.engine.in_process, journal=journal, stop=stop)
             except BaseException:
                 recorder.close(complete=False)
                 raise

@@ -148,7 +148,7 @@ def test_divergences_beyond_the_stated_count_stop_the_run_naming_the_cause() -> 
     faults = Faults(FaultSettings(max_divergences=1, divergence_hint="likely cause: training.lr=8 too high"), 3, log)
     diverged = SatelliteFailure("training diverged: the loss became nan at epoch 1, batch 1", "diverged")
     faults.failed(2, "train.compute", diverged)
-    with pytest.raises(MissionError, match=r"faults.max_divergences=1.*training.lr=8"):
+    with pytest.raises(MissionError, match=r"more than max_divergences=1\).*training.lr=8"):
         faults.failed(0, "train.compute", diverged)
     assert faults.counts["divergence"] == 2 and faults.usable(0, 0.0)
 
@@ -176,6 +176,8 @@ def test_fault_settings_come_from_the_config_keys() -> None:
     assert settings.train_failure_rate == 0.25 and settings.seed == 7
     assert settings.dead == (DeadSatellite(3, 5400.0),)
     assert "training.lr=0.002" in settings.divergence_hint and "distill.temperature" in settings.divergence_hint
+    # the run's stop messages name the keys (the mission's own defaults name its parameters)
+    assert (settings.max_divergences_name, settings.dead_source) == ("faults.max_divergences", "faults.dead_satellites")
 
 
 # -- the mission with faults ----------------------------------------------------------------------
@@ -254,7 +256,7 @@ def test_a_clientapp_that_really_raises_is_recorded_and_the_run_goes_on(mission:
 def test_all_satellites_dead_stops_the_run_in_one_line(mission: Mission, tmp_path: Path) -> None:
     dead = tuple(DeadSatellite(s, 3600.0 * (s + 1)) for s in range(mission.num_satellites))
     with pytest.raises(MissionError) as caught:
-        _play(mission, tmp_path, FaultSettings(dead=dead))
+        _play(mission, tmp_path, dataclasses.replace(mission.scenario.faults, dead=dead))
     message = str(caught.value)
     assert "\n" not in message
     assert message == "no satellite can contribute any more: satellites 0, 1, 2, 3 dead (faults.dead_satellites)"
@@ -266,7 +268,9 @@ def test_a_diverging_training_is_recorded_and_stops_the_run_after_the_stated_cou
     poisoned = {k: v.copy() for k, v in mission.learning.initial_model.items()}
     first = next(k for k, v in poisoned.items() if v.dtype.kind == "f" and v.ndim == 4)
     poisoned[first][0, 0, 0, 0] = np.nan  # a global model with one NaN weight: every training's loss is NaN
-    settings = FaultSettings(max_divergences=2, divergence_hint="likely cause: training.lr=0.002 too high")
+    settings = dataclasses.replace(
+        mission.scenario.faults, max_divergences=2, divergence_hint="likely cause: training.lr=0.002 too high"
+    )
     recorder_dir = tmp_path / "run"
     with pytest.raises(MissionError) as caught:
         _play(mission, recorder_dir, settings, initial_model=poisoned)

@@ -94,7 +94,8 @@ def test_sync_round_size_is_clipped_to_the_constellation() -> None:
 
 
 def test_unknown_rule_and_bad_settings_are_config_errors() -> None:
-    with pytest.raises(ConfigError, match="federation.aggregation"):
+    with pytest.raises(ConfigError, match="^aggregation must be one of"):
         make_aggregator("fedprox", AggregatorSettings(), 2)
-    with pytest.raises(ConfigError, match="federation.mixing"):
+    with pytest.raises(ConfigError, match=r"^mixing must be in \(0, 1\]") as caught:
         AggregatorSettings(mixing=1.5)
+    assert caught.value.key == "mixing"

@@ -77,7 +77,9 @@ def test_a_ray_start_failure_is_one_line(error: Exception, stale_ray_tmp: Path) 
     with pytest.raises(MissionError) as caught:
         _start_ray(FakeRay(error), ray_init_args(RaySettings()))
     message = str(caught.value)
-    assert "\n" not in message and message.startswith("Ray could not start") and "ray.address" in message
+    assert "\n" not in message and message.startswith("Ray could not start") and "address / RAY_ADDRESS" in message
+    with pytest.raises(MissionError, match="ray.address / RAY_ADDRESS"):  # as a run names it
+        _start_ray(FakeRay(error), ray_init_args(RaySettings()), "ray.address")
 
 
 @pytest.mark.parametrize(("where", "key"), [("setting", "ray.address"), ("environment", "RAY_ADDRESS")])

@@ -134,5 +134,5 @@ def test_antenna_policies_order_waiting_windows() -> None:
     assert order_requests([a, b, c], "highest_elevation") == [c, b, a]
     assert order_requests([a, c, b], "longest_remaining") == [b, c, a]
     assert antenna_priority(a, "first_come") < antenna_priority(b, "first_come")
-    with pytest.raises(ConfigError, match="antenna_policy"):
+    with pytest.raises(ConfigError, match="^policy must be one of"):
         antenna_priority(a, "random")

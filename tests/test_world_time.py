@@ -20,8 +20,11 @@ def test_parse_utc_accepts_z_and_offsets() -> None:
 
 @pytest.mark.parametrize("text", ["2025-03-20T09:01:00", "yesterday", "2025-13-01T00:00:00Z", 20250320])
 def test_parse_utc_refuses_naive_or_garbage(text: object) -> None:
-    with pytest.raises(ConfigError, match=r"mission\.start_utc"):
+    with pytest.raises(ConfigError, match=r"^time ") as caught:
         parse_utc(text)
+    assert caught.value.key == "time"
+    with pytest.raises(ConfigError, match=r"^start "):
+        parse_utc(text, "start")
 
 
 def test_julian_date_of_j2000() -> None:

@@ -23,14 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from simsat.config.compile import build_world
+from simsat.config.compile import build_world, isl_spans
 from simsat.config.schema import SimsatConfig
 from simsat.errors import ConfigError
 from simsat.interrupt import StopRequest, stop_on_signals
 from simsat.mission.plan import WorldPlan
 from simsat.results.atomic import staged_folder
 from simsat.world.constants import DEG, EARTH_RADIUS_KM
-from simsat.world.isl import IslSpan, compute_isl
+from simsat.world.isl import IslSpan
 from simsat.world.stations import Station
 
 log = logging.getLogger("simsat.config")
@@ -52,19 +52,7 @@ def write_contacts(config: SimsatConfig, out_dir: Path | None = None, stop: Stop
     The three files appear together or not at all (written into a temporary folder first); with
     `stop` given, a signal cannot break their publication off half-way."""
     world = build_world(config)
-    isl = config.isl
-    spans = (
-        compute_isl(
-            world.satellites,
-            world.epoch,
-            world.duration_s,
-            isl.max_range_km,
-            isl.grazing_altitude_km,
-            isl.pairs,
-        )
-        if isl.enabled
-        else None
-    )
+    spans = isl_spans(config, world) if config.isl.enabled else None
     folder = out_dir if out_dir is not None else contacts_folder(config)
     with staged_folder(folder, stop.deferred if stop is not None else None) as tmp:
         if spans is not None:

@@ -3,11 +3,14 @@
 `compile_scenario(config)` turns a validated config into a `Scenario`: the world (satellites,
 stations, contacts, sunlight, link rates), each satellite's board and battery, the injected
 faults, the crosslinks the federation uses, the strategy, the ground's aggregation rule, what
-else the ground does and when, and its learning (the students' recipe, the teachers, the
-ground-only reference, the teachers' refresh). The assembly wires the mission from it;
-`mission/`, `world/` and `ground/` read no config. Validation runs the same builders
-(`build_satellites`, `build_stations`, `build_link_budgets`, `solar_peak_w`) on the config, so a
-config that validates is one that compiles.
+else the ground does and when, its learning (the students' recipe, the teachers, the
+ground-only reference, the teachers' refresh), the mission's data and how it is split, the
+imagery, what the satellites' computers are told, and the engine that runs it all. The assembly
+wires the mission from it; `mission/`, `world/` and `ground/` read no config. Validation runs the
+same builders (`build_satellites`, `build_stations`, `build_link_budgets`, `solar_peak_w`) on the
+config, so a config that validates is one that compiles. Where a builder hands a lower layer a
+config's values, it names the keys they come from (`simsat.config.keys.config_keys`): that
+layer's errors name its own parameters.
 """
 
 from __future__ import annotations
@@ -17,24 +20,30 @@ import hashlib
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from simsat.config.keys import config_keys
 from simsat.config.schema import SimsatConfig
 from simsat.distill.recipe import TrainRecipe
 from simsat.distill.semi import SemiSupervised
 from simsat.distill.teacher_cache import TeacherSpec
 from simsat.errors import ConfigError
+from simsat.federation.simulation import RaySettings
 from simsat.hardware import assign_fleet, default_registry
 from simsat.hardware.profiles import HardwareProfile
 from simsat.mission.aggregation import AggregatorSettings
 from simsat.mission.faults import DeadSatellite, FaultSettings
+from simsat.mission.imagery import ImageCodec, imagery_share, mean_encoded_bytes
 from simsat.mission.isl import IslLink, IslPlan
 from simsat.mission.plan import WorldPlan
+from simsat.mission.state import ImageryPlan
 from simsat.mission.strategies import Strategy, get_strategy
 from simsat.world.antennas import check_policy
 from simsat.world.contacts import ContactWindow, compute_contacts
 from simsat.world.geometry_cache import cached_geometry
-from simsat.world.isl import compute_isl, orbit_planes
+from simsat.world.isl import IslSpan, compute_isl, orbit_planes
 from simsat.world.linkbudget import LinkBudget, link_preset
 from simsat.world.links import LinkRates
 from simsat.world.passrates import pass_rate_profile
@@ -47,8 +56,12 @@ from simsat.world.timebase import Epoch
 from simsat.world.tle import tle_satellites
 from simsat.world.walker import walker_satellites
 
+if TYPE_CHECKING:
+    from simsat.data import MissionData
+
 log = logging.getLogger(__name__)
 
+RAY_ADDRESS_KEY = "ray.address"  # how a run's Ray that cannot start names the cluster's setting
 LINK_MODELS = ("constant", "budget")
 SUN_STEP_S = 30.0  # screening grid of the shadow intervals (edges are refined)
 
@@ -109,6 +122,83 @@ class LearningSettings:
 
 
 @dataclass(frozen=True)
+class DataSettings:
+    """`data`: where the mission's images come from, and how they are split between the ground
+    (its labelled images), validation, test and the satellites."""
+
+    source: str  # synthetic | eurosat
+    seed: int
+    n_images: int  # synthetic: how many
+    image_size: int  # synthetic: their edge in pixels
+    path: Path  # eurosat: the dataset's folder
+    split_dir: Path | None  # eurosat: fixed train/validation/test splits (None: split here)
+    cache_dir: Path  # eurosat: decoded pixels are kept here
+    ground_fraction: float
+    validation_fraction: float
+    test_fraction: float
+    partition: str  # iid | dirichlet
+    alpha: float  # dirichlet's concentration
+
+
+@dataclass(frozen=True)
+class ImagerySettings:
+    """`imagery`: how the satellites encode, acquire and send down their images; `plan` resolves
+    the shares that depend on the data and the contact plan."""
+
+    codec: ImageCodec
+    share: float  # of each window's downlink time
+    capture_per_hour: float  # 0: every image held from the start
+    fraction: float  # > 0: the share is derived so that about this fraction of the images comes down
+    capture_hours: float  # > 0: the capture rate is derived so that the images held take this long
+    bytes_per_image: int  # > 0: the link carries each image at this size (the product's)
+
+    def plan(self, world: WorldPlan, data: MissionData, edge: int) -> ImageryPlan:
+        """The imagery as the operations use it: `fraction` turned into a share of each window's
+        downlink (from the contact plan's capacity), `capture_hours` into images per hour."""
+        held = [len(s) for s in data.satellites]
+        share, capture = self.share, self.capture_per_hour
+        if self.fraction > 0:
+            per_image = self.bytes_per_image or mean_encoded_bytes(self.codec, data.satellites[0].images)
+            capacity = sum(world.bytes_available(w, "downlink", w.start_s, w.end_s) for w in world.contacts)
+            share = imagery_share(self.fraction, sum(held), per_image, capacity)
+            log.info(
+                "imagery: %.4f of each window's downlink for %.0f%% of %d images at %.0f bytes (capacity %.3g bytes)",
+                share,
+                100 * self.fraction,
+                sum(held),
+                per_image,
+                capacity,
+            )
+        if self.capture_hours > 0:
+            capture = float(np.mean(held)) / self.capture_hours
+        return ImageryPlan(share, capture, self.codec, edge)
+
+
+@dataclass(frozen=True)
+class OnboardSettings:
+    """What the satellites' computers are told beside the students' recipe."""
+
+    semi: SemiSupervised  # the semi-supervised term of their trainings (off unless they distil)
+    threads: int  # torch threads of a training
+    device: str  # "auto": the GPU share their Ray workers get (ray.client_gpus > 0), else "cpu"
+
+    @property
+    def semi_ratio(self) -> int:
+        """Unlabelled images per labelled one in a training (0: no semi-supervised term)."""
+        return self.semi.ratio if self.semi.active else 0
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What runs the mission: Flower's Ray engine (`ray`) or, with `in_process`, the same
+    ClientApp in this process, one training at a time; the ground's torch `device`."""
+
+    in_process: bool
+    ray: RaySettings
+    device: str  # auto, cpu, cuda or cuda:N
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A scenario compiled: everything the mission runs that the config decides, typed."""
 
@@ -122,8 +212,11 @@ class Scenario:
     ground: GroundSettings
     power: PowerSettings
     command_s: float  # simulated seconds a satellite's computer takes to answer a command
-    product_bytes: int  # > 0: the link carries each image at this size (imagery.bytes_per_image)
     learning: LearningSettings
+    data: DataSettings
+    imagery: ImagerySettings
+    onboard: OnboardSettings
+    engine: EngineSettings
 
 
 def compile_scenario(config: SimsatConfig, cache_dir: Path | None = None) -> Scenario:
@@ -131,7 +224,7 @@ def compile_scenario(config: SimsatConfig, cache_dir: Path | None = None) -> Sce
     computed for the same world are read from it."""
     world = build_world(config, cache_dir)
     f, p = config.federation, config.satellite.power
-    strategy = get_strategy(f.strategy)
+    strategy = federation_strategy(config)
     return Scenario(
         world=world,
         hardware=tuple(satellite_hardware(config, len(world.satellites))),
@@ -153,9 +246,61 @@ def compile_scenario(config: SimsatConfig, cache_dir: Path | None = None) -> Sce
             p.capacity_wh, p.initial_soc, p.floor_soc, p.resume_soc, p.baseline_w, p.step_s, p.safe_soc, p.safe_exit_soc
         ),
         command_s=config.mission.command_s,
-        product_bytes=config.imagery.bytes_per_image,
         learning=learning_settings(config),
+        data=data_settings(config),
+        imagery=imagery_settings(config),
+        onboard=onboard_settings(config, strategy),
+        engine=engine_settings(config),
     )
+
+
+def data_settings(config: SimsatConfig) -> DataSettings:
+    """The mission's data and its split (see `DataSettings`)."""
+    d = config.data
+    return DataSettings(
+        source=d.source,
+        seed=config.seed,
+        n_images=d.n_images,
+        image_size=d.image_size,
+        path=Path(d.path).expanduser(),
+        split_dir=Path(d.split_dir).expanduser() if d.split_dir else None,
+        cache_dir=Path(d.cache_dir) / "eurosat",
+        ground_fraction=d.ground_fraction,
+        validation_fraction=d.validation_fraction,
+        test_fraction=d.test_fraction,
+        partition=d.partition,
+        alpha=d.alpha,
+    )
+
+
+def imagery_settings(config: SimsatConfig) -> ImagerySettings:
+    """The `imagery` section (see `ImagerySettings`)."""
+    im = config.imagery
+    with config_keys("imagery", "size", "quality"):
+        codec = ImageCodec(im.size, im.quality)
+    return ImagerySettings(codec, im.share, im.capture_per_hour, im.fraction, im.capture_hours, im.bytes_per_image)
+
+
+def onboard_settings(config: SimsatConfig, strategy: Strategy) -> OnboardSettings:
+    """What the satellites' computers are told (see `OnboardSettings`)."""
+    t = config.training
+    semi = SemiSupervised(t.semi_weight, t.semi_threshold, t.semi_ratio)
+    return OnboardSettings(
+        semi=semi if strategy.onboard == "distill" else SemiSupervised(),
+        threads=t.threads,
+        device="auto" if config.ray.client_gpus > 0 else "cpu",
+    )
+
+
+def ray_settings(config: SimsatConfig) -> RaySettings:
+    """The `ray` section: the Ray that Flower's engine runs on."""
+    r = config.ray
+    return RaySettings(r.address, r.num_cpus, r.client_cpus, r.object_store_mb, r.client_gpus)
+
+
+def engine_settings(config: SimsatConfig) -> EngineSettings:
+    """What runs the mission (`run.engine`, `ray`, `run.device`)."""
+    return EngineSettings(config.run.engine == "in_process", ray_settings(config), config.run.device)
 
 
 def student_recipe(config: SimsatConfig, epochs: int | None = None) -> TrainRecipe:
@@ -200,12 +345,19 @@ def learning_settings(config: SimsatConfig) -> LearningSettings:
     )
 
 
+def federation_strategy(config: SimsatConfig) -> Strategy:
+    """The strategy `federation.strategy` names."""
+    with config_keys("federation", "strategy"):
+        return get_strategy(config.federation.strategy)
+
+
 def aggregator_settings(config: SimsatConfig) -> AggregatorSettings:
     """The `federation` keys every aggregation rule reads (each its own)."""
     f = config.federation
-    return AggregatorSettings(
-        f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr
-    )
+    with config_keys("federation", *(field.name for field in dataclasses.fields(AggregatorSettings))):
+        return AggregatorSettings(
+            f.round_size, f.deadline_hours, f.mixing, f.staleness_exponent, f.buffer_size, f.server_lr
+        )
 
 
 def build_epoch(config: SimsatConfig) -> Epoch:
@@ -230,11 +382,13 @@ def build_satellites(config: SimsatConfig, epoch: Epoch | None = None) -> Satell
                 ltan_hours=c.ltan_hours,
                 name=c.name,
                 j2=c.j2,
+                prefix="constellation",
             )
         )
     if c.tle:
-        tle = tle_satellites(c.tle)
-        tle.check_epochs(at)
+        with config_keys("constellation", rename={"path": "tle"}):
+            tle = tle_satellites(c.tle)
+        tle.check_epochs(at, start_name="mission.start_utc")
         parts.append(tle)
     if not parts:
         raise ConfigError("constellation.planes is 0 and constellation.tle is empty: no satellites, got planes=0")
@@ -275,7 +429,8 @@ def solar_peak_w(config: SimsatConfig) -> float:
     if p.attitude not in ATTITUDES:
         raise ConfigError(f"satellite.power.attitude must be one of {', '.join(ATTITUDES)}, got {p.attitude!r}")
     if p.panel_area_m2 > 0:
-        return panel_peak_w(p.panel_area_m2, p.panel_efficiency)
+        with config_keys("satellite.power", rename={"area_m2": "panel_area_m2", "efficiency": "panel_efficiency"}):
+            return panel_peak_w(p.panel_area_m2, p.panel_efficiency)
     return float(p.solar_w)
 
 
@@ -311,19 +466,8 @@ def build_world(config: SimsatConfig, cache_dir: Path | None = None) -> WorldPla
     contacts, sunlight, cached = cached_geometry(cache_dir, key, satellites, epoch, duration_s, SUN_STEP_S, geometry)
     if cached:
         log.info("contact plan and sunlight read from the cache (%s)", cache_dir)
-    attitude = config.satellite.power.attitude
-    sunlit = [SolarInput(light, attitude) for light in sunlight]
-    budgets = build_link_budgets(config)
-    profiles: list[dict[str, RateProfile]] = []
-    if budgets is not None:
-        step = config.link.profile_step_s
-        profiles = [
-            {
-                "uplink": pass_rate_profile(budgets[0], satellites, w, stations, epoch, step),
-                "downlink": pass_rate_profile(budgets[1], satellites, w, stations, epoch, step),
-            }
-            for w in contacts
-        ]
+    with config_keys("satellite.power", "attitude"):
+        sunlit = [SolarInput(light, config.satellite.power.attitude) for light in sunlight]
     return WorldPlan(
         epoch=epoch,
         satellites=satellites,
@@ -332,10 +476,38 @@ def build_world(config: SimsatConfig, cache_dir: Path | None = None) -> WorldPla
         sunlit=sunlit,
         duration_s=duration_s,
         solar_peak_w=solar_peak_w(config),
-        rates=LinkRates(config.link.uplink_bps, config.link.downlink_bps),
-        antenna_policy=check_policy(config.mission.antenna_policy),
-        profiles=profiles,
+        rates=link_rates(config),
+        antenna_policy=check_policy(config.mission.antenna_policy, "mission.antenna_policy"),
+        profiles=rate_profiles(config, satellites, stations, contacts, epoch),
     )
+
+
+def link_rates(config: SimsatConfig) -> LinkRates:
+    """The constant rates of the `link` section."""
+    with config_keys("link", "uplink_bps", "downlink_bps"):
+        return LinkRates(config.link.uplink_bps, config.link.downlink_bps)
+
+
+def rate_profiles(
+    config: SimsatConfig,
+    satellites: Satellites,
+    stations: list[Station],
+    contacts: list[ContactWindow],
+    epoch: Epoch,
+) -> list[dict[str, RateProfile]]:
+    """Each contact window's uplink and downlink rates along the pass when link.model is budget,
+    else none (the constant rates hold)."""
+    budgets = build_link_budgets(config)
+    if budgets is None:
+        return []
+    with config_keys("link", rename={"step_s": "profile_step_s"}):
+        return [
+            {
+                direction: pass_rate_profile(budget, satellites, w, stations, epoch, config.link.profile_step_s)
+                for direction, budget in zip(("uplink", "downlink"), budgets, strict=True)
+            }
+            for w in contacts
+        ]
 
 
 def divergence_hint(lr: float, temperature: float, onboard: str) -> str:
@@ -349,7 +521,7 @@ def divergence_hint(lr: float, temperature: float, onboard: str) -> str:
 def fault_settings(config: SimsatConfig) -> FaultSettings:
     """FaultSettings from a validated config."""
     f = config.faults
-    onboard = get_strategy(config.federation.strategy).onboard
+    onboard = federation_strategy(config).onboard
     return FaultSettings(
         seed=config.seed,
         train_failure_rate=f.train_failure_rate,
@@ -360,6 +532,8 @@ def fault_settings(config: SimsatConfig) -> FaultSettings:
         max_divergences=f.max_divergences,
         max_client_errors=f.max_client_errors,
         divergence_hint=divergence_hint(config.training.lr, config.distill.temperature, onboard),
+        max_divergences_name="faults.max_divergences",
+        dead_source="faults.dead_satellites",
     )
 
 
@@ -369,9 +543,7 @@ def isl_mission_plan(config: SimsatConfig, world: WorldPlan) -> IslPlan | None:
     mode, isl = config.federation.isl_aggregation, config.isl
     if mode == "none":
         return None
-    spans = compute_isl(
-        world.satellites, world.epoch, world.duration_s, isl.max_range_km, isl.grazing_altitude_km, isl.pairs
-    )
+    spans = isl_spans(config, world)
     log.info("isl: %d link windows (%s pairs) for isl_aggregation=%s", len(spans), isl.pairs, mode)
     return IslPlan(
         mode=mode,
@@ -383,6 +555,15 @@ def isl_mission_plan(config: SimsatConfig, world: WorldPlan) -> IslPlan | None:
         terminals=isl.terminals,
         relay_labels=isl.relay_labels,
     )
+
+
+def isl_spans(config: SimsatConfig, world: WorldPlan) -> list[IslSpan]:
+    """The windows of the `isl` section's links over the mission."""
+    isl = config.isl
+    with config_keys("isl", "max_range_km", "grazing_altitude_km", "pairs"):
+        return compute_isl(
+            world.satellites, world.epoch, world.duration_s, isl.max_range_km, isl.grazing_altitude_km, isl.pairs
+        )
 
 
 def satellite_hardware(config: SimsatConfig, num_satellites: int) -> list[HardwareProfile]:

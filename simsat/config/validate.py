@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from simsat.config import checks as c
 from simsat.config import sections as s
 from simsat.config.experiment import TEACHER_TARGETS, ExperimentConfig
+from simsat.config.keys import config_keys
 from simsat.config.schema import ImageryConfig, SimsatConfig
 from simsat.config.sizes import (
     BATTERY_BYTES_PER_STEP,
@@ -163,12 +164,11 @@ def _check_refresh(config: SimsatConfig) -> None:
 
 
 def _check_federation_names(config: SimsatConfig) -> None:
-    from simsat.config.compile import aggregator_settings
+    from simsat.config.compile import aggregator_settings, federation_strategy
     from simsat.mission.aggregation import AGGREGATORS
-    from simsat.mission.strategies import get_strategy
 
     f = config.federation
-    strategy = get_strategy(f.strategy)
+    strategy = federation_strategy(config)
     hours = config.distill.refresh.hours
     c.require(
         not hours or strategy.knowledge or strategy.ground_trains,
@@ -226,7 +226,7 @@ def _check_faults(config: SimsatConfig, n_sats: int) -> None:
 
 def _check_contributions(config: SimsatConfig, n_sats: int) -> None:
     """Faults under which no satellite could ever contribute make a run that means nothing."""
-    from simsat.mission.strategies import get_strategy
+    from simsat.config.compile import federation_strategy
 
     f = config.faults
     c.require(
@@ -240,7 +240,7 @@ def _check_contributions(config: SimsatConfig, n_sats: int) -> None:
         f"has all {n_sats} satellites dead at hour 0: none can ever contribute",
         sorted(dead_at_start),
     )
-    strategy = get_strategy(config.federation.strategy)
+    strategy = federation_strategy(config)
     if strategy.downlinks_updates:
         for key in ("train_failure_rate", "client_timeout_rate"):
             rate = getattr(f, key)
@@ -255,11 +255,11 @@ def _check_contributions(config: SimsatConfig, n_sats: int) -> None:
 
 
 def _fault_warnings(config: SimsatConfig, n_sats: int) -> list[str]:
-    from simsat.mission.strategies import get_strategy
+    from simsat.config.compile import federation_strategy
 
     f = config.faults
     warnings = []
-    strategy = get_strategy(config.federation.strategy)
+    strategy = federation_strategy(config)
     counts = (1.0 - f.train_failure_rate) * (1.0 - f.client_timeout_rate)
     if strategy.downlinks_updates and counts < 0.1:
         warnings.append(
@@ -293,13 +293,27 @@ def config_warnings(config: SimsatConfig) -> list[str]:
     """One line for each thing in a valid config that is allowed but likely not meant, each naming
     the keys that cause it (dates outside the years the models are checked for, faults that leave
     little of the run). The command line logs them once, before the work starts."""
-    from simsat.world.timebase import check_mission_years, parse_utc
+    years = _mission_years(config)
+    return ([] if years is None else [years]) + _fault_warnings(config, satellite_count(config))
 
-    warnings = []
-    years = check_mission_years(parse_utc(config.mission.start_utc), config.mission.duration_hours * 3600.0)
-    if years is not None:
-        warnings.append(years)
-    return warnings + _fault_warnings(config, satellite_count(config))
+
+def _mission_years(config: SimsatConfig) -> str | None:
+    """ConfigError where the mission's dates leave the years the Sun's position formula holds
+    for; a warning naming mission.start_utc where they leave the years it is checked for."""
+    from simsat.world.timebase import check_mission_years, mission_span, parse_utc
+
+    m = config.mission
+    start, duration_s = parse_utc(m.start_utc, "mission.start_utc"), m.duration_hours * 3600.0
+    try:
+        mission_span(start, duration_s)
+    except ConfigError:  # both keys are to blame
+        raise ConfigError(
+            f"mission.start_utc={start.isoformat()} plus mission.duration_hours={m.duration_hours:g}"
+            " ends after the year 9999"
+        ) from None
+    with config_keys("mission", rename={"start": "start_utc"}):
+        warning = check_mission_years(start, duration_s)
+    return None if warning is None else f"mission.start_utc: {warning}"
 
 
 def _check_power(config: SimsatConfig) -> None:
@@ -391,11 +405,10 @@ def validate_config(config: SimsatConfig, memo: ValidationMemo | None = None) ->
         build_link_budgets,
         build_satellites,
         build_stations,
+        link_rates,
         solar_peak_w,
     )
     from simsat.world.antennas import check_policy
-    from simsat.world.links import LinkRates
-    from simsat.world.timebase import check_mission_years, parse_utc
 
     memo = ValidationMemo() if memo is None else memo
     s.check_name("name", config.name)
@@ -405,7 +418,7 @@ def validate_config(config: SimsatConfig, memo: ValidationMemo | None = None) ->
     c.positive("mission.contact_step_s", m.contact_step_s, high=3600.0)
     c.non_negative("mission.command_s", m.command_s, high=3600.0)
     c.text("mission.start_utc", m.start_utc, "an ISO 8601 UTC time like 2025-03-20T00:00:00Z")
-    check_mission_years(parse_utc(m.start_utc), m.duration_hours * 3600.0)  # the warning: config_warnings
+    _mission_years(config)  # the warning: config_warnings
     c.text("mission.antenna_policy", m.antenna_policy, "an antenna policy name")
     n_walker = _check_constellation(config)
     _check_stations(config)
@@ -516,13 +529,13 @@ def validate_config(config: SimsatConfig, memo: ValidationMemo | None = None) ->
         k.reference_teacher,
     )
 
-    check_policy(m.antenna_policy)
+    check_policy(m.antenna_policy, "mission.antenna_policy")
     build_link_budgets(config)
     solar_peak_w(config)  # names the attitude
 
     # the world model's own checks, now that the sizes are known to fit
     build_stations(config)
-    LinkRates(link.uplink_bps, link.downlink_bps)
+    link_rates(config)
 
 
 def validate_experiment(cfg: ExperimentConfig) -> None:

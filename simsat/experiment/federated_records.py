@@ -46,10 +46,11 @@ def versions() -> dict[str, str]:
 def normalization(config: Any) -> dict[str, list[float]]:
     """The mission's input normalization (from the ground's labelled images, 0..1 scale)."""
     from simsat.assembly import load_mission_data
+    from simsat.config.compile import data_settings
     from simsat.config.validate import satellite_count
     from simsat.models.inputs import Normalization
 
-    data = load_mission_data(config, satellite_count(config))
+    data = load_mission_data(data_settings(config), satellite_count(config))
     norm = Normalization.from_images(data.ground.images)
     return {"mean": [round(float(v), 6) for v in norm.mean], "std": [round(float(v), 6) for v in norm.std]}
 

@@ -103,7 +103,7 @@ def _serve(app: ClientApp, setup: OnboardSetup) -> None:
     def _train(msg: Message, context: Context, memory: NodeMemory) -> RecordDict:
         order = msg.content.config_records[TRAIN]
         if order.get("fail"):
-            raise InjectedFault("injected training failure (faults.train_failure_rate)")
+            raise InjectedFault("injected training failure (train_failure_rate)")
         sat = _partition(context)
         images, ids, labels = load_shard(setup.shards_dir, sat)
         if memory.model is None:

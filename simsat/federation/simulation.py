@@ -39,10 +39,11 @@ class RaySettings:
 
 
 @contextmanager
-def federation_engine(ray: RaySettings) -> Iterator[None]:
+def federation_engine(ray: RaySettings, address_name: str = "address") -> Iterator[None]:
     """Ray, started for a run's federation and stopped after it. A run enters this before its
     expensive start (teachers, reference), so a Ray that cannot start is one line
-    (`MissionError`) before any training; `run_federation` inside it uses this Ray."""
+    (`MissionError`, naming a cluster's address setting `address_name`) before any training;
+    `run_federation` inside it uses this Ray."""
     os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     # Ray's C++ handler would take SIGTERM from simsat's own (which stops the run cleanly).
@@ -56,7 +57,7 @@ def federation_engine(ray: RaySettings) -> Iterator[None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _start_ray(ray_lib, init_args)
+            _start_ray(ray_lib, init_args, address_name)
         yield
     finally:
         started = [] if joined else [p for p in _descendants() if p.pid not in before]
@@ -91,7 +92,7 @@ def run_federation(server_app: ServerApp, client_app: ClientApp, num_satellites:
 
 
 def ray_init_args(ray: RaySettings) -> dict[str, object]:
-    """`ray.init`'s arguments. No cluster named (ray.address, RAY_ADDRESS): always a fresh local
+    """The arguments of Ray's `init`. No cluster named (`address`, RAY_ADDRESS): always a fresh local
     Ray (address "local"), never the cluster a previous `ray start` left named in Ray's temp
     folder (its ray_current_cluster file), which Ray would otherwise try to join."""
     init_args: dict[str, object] = {
@@ -110,11 +111,12 @@ def ray_init_args(ray: RaySettings) -> dict[str, object]:
     return init_args
 
 
-def _start_ray(ray_lib: Any, init_args: dict[str, object]) -> None:
+def _start_ray(ray_lib: Any, init_args: dict[str, object], address_name: str = "address") -> None:
     """Start Ray here (Flower's backend starts it only where it is not running yet), so that the
-    SIGTERM handler `ray.init` installs in the main thread (it exits the process there, leaving
+    SIGTERM handler Ray's `init` installs in the main thread (it exits the process there, leaving
     the mission's thread running) can be replaced by the one there before: simsat's, which stops
-    the run cleanly. Ray's workers get this process's import path, as Flower's backend gives it."""
+    the run cleanly. Ray's workers get this process's import path, as Flower's backend gives it.
+    A failure is one line naming where a cluster is set: `address_name` and RAY_ADDRESS."""
     handler = signal.getsignal(signal.SIGTERM)
     pythonpath = os.pathsep.join(sys.path)
     if os.environ.get("PYTHONPATH"):
@@ -125,7 +127,7 @@ def _start_ray(ray_lib: Any, init_args: dict[str, object]) -> None:
     except Exception as exc:  # Ray's own errors (ConnectionError, ValueError, RuntimeError, ...): one line
         where = f"the cluster at {init_args['address']}" if init_args.get("address") != "local" else "a local Ray"
         reason = " ".join(str(exc).split())[:300] or type(exc).__name__
-        raise MissionError(f"Ray could not start ({where}; ray.address / RAY_ADDRESS): {reason}") from None
+        raise MissionError(f"Ray could not start ({where}; {address_name} / RAY_ADDRESS): {reason}") from None
     finally:
         if handler is not None and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, handler)

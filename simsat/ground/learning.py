@@ -4,7 +4,7 @@ the scores of a student on the test images.
 
 Torch work only, no SimPy: the mission (`simsat.mission.operations`) calls these functions at
 the simulated moments that need them, through the run's journal, on the ground worker where
-they can run beside the mission. Everything runs on `device` (`run.device`).
+they can run beside the mission. Everything runs on `device`.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class GroundLearning:
         self, images: np.ndarray, progress: Progress = no_progress
     ) -> tuple[list[ModelArrays], dict[str, Any]]:
         """The teachers in use, continued on the ground's labels plus the consistency term on
-        the received `images` (`distill.refresh`); their new weights and test scores."""
+        the received `images` (`settings.refresh`); their new weights and test scores."""
         r = self.settings.refresh
         g, test = self.data.ground, self.data.test
         start = time.perf_counter()
@@ -127,11 +127,11 @@ class GroundLearning:
         return self.teachers if self._refreshed is None else self._refreshed
 
     def train_at_ground(self, arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
-        """`ground`: the student trained on everything the ground holds (`training.epochs`)."""
+        """`ground`: the student trained on everything the ground holds (the recipe's epochs)."""
         return self.train_with_labels(arrays, images, knowledge, self.settings.recipe.epochs)
 
     def refine_at_ground(self, arrays: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
-        """An aggregated student refined at the ground (`federation.ground_refine_epochs`)."""
+        """An aggregated student refined at the ground (`settings.refine_epochs`)."""
         return self.train_with_labels(arrays, images, knowledge, self.settings.refine_epochs)
 
     def train_with_labels(
@@ -167,7 +167,7 @@ class GroundLearning:
         return self._reference
 
     def _cached_reference(self) -> tuple[dict[str, float], ModelArrays]:
-        """The reference from the cache (`data.cache_dir`/reference, keyed by everything that
+        """The reference from the cache (`settings.cache_dir`/reference, keyed by everything that
         shapes it), else trained (with progress) and kept there."""
         s, g, test = self.settings, self.data.ground, self.data.test
         recipe = s.reference
@@ -204,7 +204,7 @@ class GroundLearning:
             self._reference = journaled_reference(self._trained_reference, journal, self.settings.reference.epochs)
 
     def launch_model(self) -> ModelArrays:
-        """The global student the mission starts from (`federation.initial_model`)."""
+        """The global student the mission starts from (the reference where `settings.launch_from_reference`)."""
         if self.settings.launch_from_reference:
             return self._trained_reference()[1]
         return self.initial_model

@@ -169,7 +169,7 @@ class HardwareRegistry:
             try:
                 items = _as_profiles(entry.load(), where)
             except ConfigError as err:
-                raise ConfigError(err if str(err).startswith(where) else f"{where}: {err}") from None
+                raise ConfigError(str(err) if str(err).startswith(where) else f"{where}: {err}") from None
             except Exception as err:  # third-party code: report which plugin broke
                 raise ConfigError(f"{where} failed to load: {type(err).__name__}: {err}") from None
             for item in items:

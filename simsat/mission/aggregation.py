@@ -1,4 +1,4 @@
-"""Aggregation rules chosen by name (`federation.aggregation`): sync, fedasync, fedbuff.
+"""Aggregation rules chosen by name (`make_aggregator`): sync, fedasync, fedbuff.
 
 Each rule is a small class that sees the satellites' updates in simulated order and decides when
 the ground's global student changes. They work on plain numpy arrays and hold no Flower or SimPy
@@ -35,7 +35,8 @@ History = Callable[[int], ModelArrays]
 
 @dataclass(frozen=True)
 class AggregatorSettings:
-    """Parameters of every rule (each rule reads its own)."""
+    """Parameters of every rule (each rule reads its own); ConfigError naming the parameter for a
+    bad value."""
 
     round_size: int = 4  # sync: satellites per round (clipped to the constellation size)
     deadline_hours: float = 2.0  # sync: a round closes this long after it opened
@@ -46,17 +47,17 @@ class AggregatorSettings:
 
     def __post_init__(self) -> None:
         if self.round_size < 1:
-            raise ConfigError(f"federation.round_size must be >= 1, got {self.round_size}")
+            raise ConfigError(f"round_size must be >= 1, got {self.round_size}", "round_size")
         if not (self.deadline_hours > 0 and np.isfinite(self.deadline_hours)):
-            raise ConfigError(f"federation.deadline_hours must be > 0, got {self.deadline_hours}")
+            raise ConfigError(f"deadline_hours must be > 0, got {self.deadline_hours}", "deadline_hours")
         if not 0 < self.mixing <= 1:
-            raise ConfigError(f"federation.mixing must be in (0, 1], got {self.mixing}")
+            raise ConfigError(f"mixing must be in (0, 1], got {self.mixing}", "mixing")
         if not (self.staleness_exponent >= 0 and np.isfinite(self.staleness_exponent)):
-            raise ConfigError(f"federation.staleness_exponent must be >= 0, got {self.staleness_exponent}")
+            raise ConfigError(f"staleness_exponent must be >= 0, got {self.staleness_exponent}", "staleness_exponent")
         if self.buffer_size < 1:
-            raise ConfigError(f"federation.buffer_size must be >= 1, got {self.buffer_size}")
+            raise ConfigError(f"buffer_size must be >= 1, got {self.buffer_size}", "buffer_size")
         if not (self.server_lr > 0 and np.isfinite(self.server_lr)):
-            raise ConfigError(f"federation.server_lr must be > 0, got {self.server_lr}")
+            raise ConfigError(f"server_lr must be > 0, got {self.server_lr}", "server_lr")
 
 
 @dataclass(frozen=True)
@@ -280,5 +281,5 @@ def make_aggregator(name: str, settings: AggregatorSettings, num_satellites: int
         cls = AGGREGATORS[name]
     except KeyError:
         known = ", ".join(sorted(AGGREGATORS))
-        raise ConfigError(f"federation.aggregation must be one of {known}, got {name!r}") from None
+        raise ConfigError(f"aggregation must be one of {known}, got {name!r}", "aggregation") from None
     return cls(settings, num_satellites)

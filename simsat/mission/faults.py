@@ -14,10 +14,10 @@ Fault types (events.jsonl: kind "fault", field `type`; summary.json: `faults`):
 - ``dead_satellite``: a satellite stops answering at a simulated time (no contacts, no trainings);
 - ``client_error``: a satellite's ClientApp raised for real: that exchange is skipped;
 - ``divergence``: a training's loss became NaN or infinite: its update is dropped; more than
-  `faults.max_divergences` of them stop the run;
+  `max_divergences` of them stop the run;
 - ``isl_loss``: an inter-satellite link window is lost (pointing, interference): nothing is sent
   over that link in it;
-- ``satellite_lost``: a satellite whose ClientApp failed `faults.max_client_errors` times
+- ``satellite_lost``: a satellite whose ClientApp failed `max_client_errors` times
   without a training coming back in between is no longer used.
 
 The run fails (MissionError, one line) only when no satellite can contribute any more.
@@ -69,7 +69,7 @@ class SatelliteFailure(RuntimeError):
 
 
 class InjectedFault(RuntimeError):
-    """Raised by a ClientApp that the mission told to fail (`faults.train_failure_rate`)."""
+    """Raised by a ClientApp that the mission told to fail (`FaultSettings.train_failure_rate`)."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,10 @@ class DeadSatellite:
 
 @dataclass(frozen=True)
 class FaultSettings:
-    """The `faults` config section, resolved (rates are probabilities per occasion)."""
+    """The faults to inject (rates are probabilities per occasion) and the limits the run stops at.
+
+    The run's stop messages name the limit `max_divergences_name` and say the satellites of
+    `dead` died by `dead_source` (the config layer passes the config keys)."""
 
     seed: int = 0
     train_failure_rate: float = 0.0
@@ -91,6 +94,8 @@ class FaultSettings:
     max_divergences: int = 2
     max_client_errors: int = 3
     divergence_hint: str = "likely cause: the learning rate too high"
+    max_divergences_name: str = "max_divergences"
+    dead_source: str = "injected"
 
 
 def draw(seed: int, kind: str, satellite: int, occasion: int) -> float:
@@ -169,7 +174,7 @@ class Faults:
             if at_s > env.now:
                 yield env.timeout(at_s - env.now)
             self._fault("dead_satellite", satellite)
-            self._lose(satellite, "dead (faults.dead_satellites)")
+            self._lose(satellite, f"dead ({self.settings.dead_source})")
 
     # -- replies -----------------------------------------------------------------------------
     def answered(self, satellite: int, what: str) -> None:
@@ -197,11 +202,11 @@ class Faults:
             )
 
     def _diverged(self, satellite: int, reason: str) -> None:
-        count, limit = self.counts["divergence"], self.settings.max_divergences
-        if count > limit:
+        s, count = self.settings, self.counts["divergence"]
+        if count > s.max_divergences:
             raise MissionError(
-                f"{count} onboard trainings diverged (more than faults.max_divergences={limit}); the last, on"
-                f" satellite {satellite}: {reason}; {self.settings.divergence_hint}"
+                f"{count} onboard trainings diverged (more than {s.max_divergences_name}={s.max_divergences}); the"
+                f" last, on satellite {satellite}: {reason}; {s.divergence_hint}"
             )
 
     def _lose(self, satellite: int, why: str) -> None:

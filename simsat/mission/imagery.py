@@ -35,9 +35,9 @@ class ImageCodec:
 
     def __post_init__(self) -> None:
         if self.size < 0 or (0 < self.size < 8):
-            raise ConfigError(f"imagery.size must be 0 (native) or >= 8 pixels, got {self.size}")
+            raise ConfigError(f"size must be 0 (native) or >= 8 pixels, got {self.size}", "size")
         if not 1 <= self.quality <= 95:
-            raise ConfigError(f"imagery.quality must be in [1, 95], got {self.quality}")
+            raise ConfigError(f"quality must be in [1, 95], got {self.quality}", "quality")
 
     def encode(self, image: np.ndarray) -> bytes:
         picture = Image.fromarray(image)
@@ -108,7 +108,7 @@ class ProductSizedImagery:
 
     def __init__(self, inner: Transport, bytes_per_image: int) -> None:
         if bytes_per_image < 1:
-            raise ConfigError(f"imagery.bytes_per_image must be >= 1 here, got {bytes_per_image}")
+            raise ConfigError(f"bytes_per_image must be >= 1 here, got {bytes_per_image}", "bytes_per_image")
         self.inner = inner
         self.bytes_per_image = int(bytes_per_image)
 

@@ -1,4 +1,4 @@
-"""Inter-satellite links in the mission (`federation.isl_aggregation` plane or gossip).
+"""Inter-satellite links in the mission (`IslPlan.mode` plane or gossip).
 
 Each link window of the plan (`simsat.world.isl`) is one SimPy process. While the window is open
 the two satellites send each other what the federation asks for, one message at a time: each
@@ -7,7 +7,7 @@ station's antennas are), the link's acquisition time once per window (`setup_s`)
 `rate_bps`; both terminals draw `power_w` from their batteries meanwhile. A message cut by the
 window's end resumes in the pair's next window (if it is still of use then). Byte counts are the
 serialised sizes of the messages (the transport's own counts). A window can be lost
-(`faults.isl_loss_rate`, drawn from the run's seed).
+(`FaultSettings.isl_loss_rate`, drawn from the run's seed).
 
 What crosses (see `simsat.mission.isl_merge` for the arithmetic):
 
@@ -71,7 +71,8 @@ class IslLink:
 
 @dataclass(frozen=True)
 class IslPlan:
-    """The `isl` section and `federation.isl_aggregation`, resolved, with the plan's windows."""
+    """The crosslinks the federation uses: how (`mode`), the plan's windows, the orbit planes, and
+    the terminals (rate, acquisition time, power, how many per satellite)."""
 
     mode: str  # plane | gossip
     windows: tuple[IslLink, ...]

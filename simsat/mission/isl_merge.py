@@ -1,6 +1,6 @@
 """What satellites combine over inter-satellite links, as plain numpy (no SimPy, no Flower).
 
-- A plane's aggregate (`federation.isl_aggregation=plane`): the updates of the satellites of one
+- A plane's aggregate (`IslPlan.mode` plane): the updates of the satellites of one
   plane that have not reached the ground yet, each once (its newest). It crosses a crosslink and
   the ground link as one update: the weighted mean of its updates, weighted by examples times the
   ground's aggregation rule's own staleness weight (`Aggregator.staleness_weight`), relative to the

@@ -46,7 +46,7 @@ class OnboardSetup:
     semi: SemiSupervised = SemiSupervised()
     keep_own_model: bool = False  # `local`: a satellite continues from its own model
     threads: int = 1
-    image_size: int = 0  # imagery.size (0: native)
+    image_size: int = 0  # the edge imagery is resampled to before encoding (0: native)
     image_quality: int = 90
     seed: int = 0  # the mission's seed; each training draws from it, the satellite and the version
     storage_dir: str = ""  # the nodes' onboard storage (empty: kept in the process that plays them)
@@ -156,7 +156,7 @@ def train_onboard(
                 loss = loss + semi.weight * consistency_loss(m, pool, count, semi, generator)
             return loss
 
-        stats = fit(model, x, config, batch_loss, seed=seed, device=resolve_device(setup.device, "ray.client_gpus"))
+        stats = fit(model, x, config, batch_loss, seed=seed, device=resolve_device(setup.device, "device"))
         model = model.to(memory_format=torch.contiguous_format)
         update = UpdatePacket(version, model_arrays(model), int(rows.size), float(stats.mean_loss))
         report = TrainReport(int(rows.size), float(stats.mean_loss), time.perf_counter() - start, unlabelled_seen)

@@ -51,7 +51,7 @@ class OperationsPlan:
     eval_interval_s: float = 0.0  # a new global student is evaluated at most this often (0: every one)
     refine_interval_s: float = 0.0  # the ground refines an aggregated student at most this often (0: every one)
     command_s: float = 0.0  # simulated seconds a satellite's computer takes to answer a command
-    refresh_s: Sequence[float] = ()  # simulated times the ground refreshes its teachers (distill.refresh)
+    refresh_s: Sequence[float] = ()  # simulated times the ground refreshes its teachers
     faults: FaultSettings = FaultSettings()  # injected faults (none by default)
     isl: IslPlan | None = None  # inter-satellite links the federation uses (None: none)
 

@@ -1,4 +1,4 @@
-"""Federation strategies chosen by name (`federation.strategy`).
+"""Federation strategies chosen by name (`get_strategy`).
 
 A strategy says what crosses the links and who learns:
 
@@ -59,8 +59,9 @@ STRATEGIES: dict[str, Strategy] = {
 
 
 def get_strategy(name: str) -> Strategy:
+    """The strategy called `name`; ConfigError (naming ``strategy``) for an unknown one."""
     try:
         return STRATEGIES[name]
     except KeyError:
         known = ", ".join(sorted(STRATEGIES))
-        raise ConfigError(f"federation.strategy must be one of {known}, got {name!r}") from None
+        raise ConfigError(f"strategy must be one of {known}, got {name!r}", "strategy") from None

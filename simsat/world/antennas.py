@@ -17,10 +17,10 @@ from simsat.world.contacts import ContactWindow
 ANTENNA_POLICIES = ("first_come", "highest_elevation", "longest_remaining")
 
 
-def check_policy(policy: str, key: str = "mission.antenna_policy") -> str:
+def check_policy(policy: str, key: str = "policy") -> str:
     """``policy`` if it is known, else ConfigError naming ``key``."""
     if policy not in ANTENNA_POLICIES:
-        raise ConfigError(f"{key} must be one of {', '.join(ANTENNA_POLICIES)}, got {policy!r}")
+        raise ConfigError(f"{key} must be one of {', '.join(ANTENNA_POLICIES)}, got {policy!r}", key)
     return policy
 
 

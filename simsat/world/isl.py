@@ -120,7 +120,7 @@ def orbit_planes(satellites: Satellites, epoch: Epoch, tolerance_deg: float = PL
     """Satellite indices grouped by orbit plane at ``epoch``: planes by right ascension of the
     ascending node, satellites in a plane by argument of latitude. Satellites without a position
     at the epoch belong to no plane."""
-    tolerance = v.in_range("isl.plane_tolerance_deg", tolerance_deg, 0.0, 90.0)
+    tolerance = v.in_range("tolerance_deg", tolerance_deg, 0.0, 90.0)
     r, h = _state(satellites, epoch)
     cos_tol = math.cos(tolerance * DEG)
     refs: list[np.ndarray] = []
@@ -180,7 +180,7 @@ def isl_pairs(
 
 def _mode(pairs: object) -> str:
     if not isinstance(pairs, str) or pairs not in PAIR_MODES:
-        raise ConfigError(f"isl.pairs must be one of {', '.join(PAIR_MODES)}, got {pairs!r}")
+        raise ConfigError(f"pairs must be one of {', '.join(PAIR_MODES)}, got {pairs!r}", "pairs")
     return pairs
 
 
@@ -355,11 +355,13 @@ def compute_isl(
     than ``EDGE_TOLERANCE_S`` may be missed.
     """
     if not isinstance(satellites, Satellites):
-        raise ConfigError(f"isl.satellites must be a set of satellites (e.g. walker_satellites), got {satellites!r}")
-    horizon = v.positive("isl.duration_s", duration_s)
-    max_range = v.positive("isl.max_range_km", max_range_km)
-    grazing = v.in_range("isl.grazing_altitude_km", grazing_altitude_km, 0.0, 10_000.0)
-    step = v.positive("isl.step_s", step_s)
+        raise ConfigError(
+            f"satellites must be a set of satellites (e.g. walker_satellites), got {satellites!r}", "satellites"
+        )
+    horizon = v.positive("duration_s", duration_s)
+    max_range = v.positive("max_range_km", max_range_km)
+    grazing = v.in_range("grazing_altitude_km", grazing_altitude_km, 0.0, 10_000.0)
+    step = v.positive("step_s", step_s)
     mode = _mode(pairs)
     if len(satellites) < 2:
         return []
@@ -399,7 +401,7 @@ def isl_plan(
 ) -> list[IslWindow]:
     """ISL windows by name with aware UTC start/end, from ``start`` (an aware datetime) for ``duration_s``."""
     if not isinstance(start, datetime) or start.tzinfo is None or start.utcoffset() is None:
-        raise ConfigError(f"isl.start must be an aware datetime (with a time zone), got {start!r}")
+        raise ConfigError(f"start must be an aware datetime (with a time zone), got {start!r}", "start")
     epoch = Epoch(start)
     spans = compute_isl(satellites, epoch, duration_s, max_range_km, grazing_altitude_km, pairs, step_s)
     return to_windows(spans, satellites, epoch)

@@ -48,7 +48,7 @@ class LinkBudget:
     source: str = ""
 
     def __post_init__(self) -> None:
-        key = f"link.budget[{self.name}]"
+        key = f"LinkBudget[{self.name}]"
         v.positive(f"{key}.frequency_hz", self.frequency_hz)
         for attr in ("eirp_dbw", "gt_dbk", "required_ebn0_db", "margin_db"):
             v.number(f"{key}.{attr}", getattr(self, attr))
@@ -56,10 +56,13 @@ class LinkBudget:
             v.non_negative(f"{key}.{attr}", getattr(self, attr))
         steps = tuple(float(s) for s in self.rate_steps_bps)
         if any(s <= 0 or not math.isfinite(s) for s in steps) or list(steps) != sorted(set(steps)):
-            raise ConfigError(f"{key}.rate_steps_bps must be increasing positive rates, got {self.rate_steps_bps!r}")
+            raise ConfigError(
+                f"{key}.rate_steps_bps must be increasing positive rates, got {self.rate_steps_bps!r}",
+                f"{key}.rate_steps_bps",
+            )
         object.__setattr__(self, "rate_steps_bps", steps)
         if not self.max_rate_bps > 0:
-            raise ConfigError(f"{key}.max_rate_bps must be > 0, got {self.max_rate_bps}")
+            raise ConfigError(f"{key}.max_rate_bps must be > 0, got {self.max_rate_bps}", f"{key}.max_rate_bps")
 
     def cn0_dbhz(self, range_km: np.ndarray | float, elevation_deg: np.ndarray | float) -> np.ndarray:
         """Carrier-to-noise-density ratio at the receiver."""
@@ -131,8 +134,8 @@ PRESETS: dict[str, LinkBudget] = {
 }
 
 
-def link_preset(name: str, key: str = "link") -> LinkBudget:
-    """A built-in link budget by name."""
+def link_preset(name: str, key: str = "preset") -> LinkBudget:
+    """A built-in link budget by name; ConfigError naming ``key`` for an unknown one."""
     if name not in PRESETS:
-        raise ConfigError(f"{key} must be one of {sorted(PRESETS)}, got {name!r}")
+        raise ConfigError(f"{key} must be one of {sorted(PRESETS)}, got {name!r}", key)
     return PRESETS[name]

@@ -25,8 +25,8 @@ class LinkRates:
     downlink_bps: float
 
     def __post_init__(self) -> None:
-        v.positive("link.uplink_bps", self.uplink_bps)
-        v.positive("link.downlink_bps", self.downlink_bps)
+        v.positive("uplink_bps", self.uplink_bps)
+        v.positive("downlink_bps", self.downlink_bps)
 
     def rate(self, direction: str) -> float:
         """Rate for ``"uplink"`` or ``"downlink"``."""
@@ -100,8 +100,8 @@ def transmit(
     moment of the window, e.g. from a link budget along the pass).
     """
     profile = rate_bps if isinstance(rate_bps, RateProfile) else None
-    rate = 0.0 if profile is not None else v.positive("link.rate_bps", rate_bps)
-    watts = v.non_negative("link.radio_w", radio_w)
+    rate = 0.0 if profile is not None else v.positive("rate_bps", rate_bps)
+    watts = v.non_negative("radio_w", radio_w)
     start = float(env.now)
     available = float(window_end_s) - start
     if transfer.done or available <= 0.0:

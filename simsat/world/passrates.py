@@ -33,7 +33,7 @@ def pass_rate_profile(
     step_s: float = 5.0,
 ) -> RateProfile:
     """Piecewise-constant rate over ``window``: the budget's rate at the middle of each step."""
-    step = v.positive("link.profile_step_s", step_s)
+    step = v.positive("step_s", step_s)
     count = max(1, int(np.ceil(window.duration_s / step)))
     edges = np.linspace(window.start_s, window.end_s, count + 1)
     if window.duration_s <= 0.0:

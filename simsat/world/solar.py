@@ -22,12 +22,12 @@ from simsat.world.sun import Sunlight, sun_direction_eci
 ATTITUDES = ("sun_pointing", "nadir_zenith", "nadir_body")
 
 
-def panel_peak_w(area_m2: float, efficiency: float, key: str = "satellite.power") -> float:
+def panel_peak_w(area_m2: float, efficiency: float) -> float:
     """Electrical power of ``area_m2`` of cells of ``efficiency`` square to the Sun at 1 AU."""
-    area = v.positive(f"{key}.panel_area_m2", area_m2)
-    eff = v.number(f"{key}.panel_efficiency", efficiency)
+    area = v.positive("area_m2", area_m2)
+    eff = v.number("efficiency", efficiency)
     if not 0.0 < eff <= 1.0:
-        raise ConfigError(f"{key}.panel_efficiency must be in (0, 1], got {eff}")
+        raise ConfigError(f"efficiency must be in (0, 1], got {eff}", "efficiency")
     return area * eff * SOLAR_CONSTANT_W_M2
 
 
@@ -46,7 +46,7 @@ def incidence(attitude: str, position: np.ndarray, velocity: np.ndarray, sun_dir
         side_a = np.abs(np.sum(along * sun_dir, axis=-1))  # one of +/- velocity faces is lit
         side_n = np.abs(np.sum(normal * sun_dir, axis=-1))
         return np.maximum(up, 0.0) + side_a + side_n
-    raise ConfigError(f"satellite.power.attitude must be one of {ATTITUDES}, got {attitude!r}")
+    raise ConfigError(f"attitude must be one of {ATTITUDES}, got {attitude!r}", "attitude")
 
 
 class SolarInput:
@@ -54,7 +54,7 @@ class SolarInput:
 
     def __init__(self, sunlight: Sunlight, attitude: str = "sun_pointing") -> None:
         if attitude not in ATTITUDES:
-            raise ConfigError(f"satellite.power.attitude must be one of {ATTITUDES}, got {attitude!r}")
+            raise ConfigError(f"attitude must be one of {ATTITUDES}, got {attitude!r}", "attitude")
         self.sunlight = sunlight
         self.attitude = attitude
 

@@ -29,39 +29,44 @@ CHECKED_YEARS = (2000, 2049)
 
 
 def mission_span(start: datetime, duration_s: float) -> tuple[datetime, datetime]:
-    """(start, end) of a mission; ConfigError when the end is past the calendar (year 9999)."""
+    """(start, end) of a mission; ConfigError (naming ``start``) when the end is past the calendar
+    (year 9999)."""
     try:
         return start, start + timedelta(seconds=float(duration_s))
     except OverflowError:
         raise ConfigError(
-            f"mission.start_utc={start.isoformat()} plus mission.duration_hours={duration_s / 3600.0:g}"
-            " ends after the year 9999"
+            f"start: the mission from {start.isoformat()} for {duration_s / 3600.0:g} hours ends after the year 9999",
+            "start",
         ) from None
 
 
 def check_mission_years(start: datetime, duration_s: float) -> str | None:
-    """ConfigError unless the mission lies within VALID_YEARS; a warning (one line naming
-    mission.start_utc) when it leaves CHECKED_YEARS, else None."""
+    """ConfigError (naming ``start``) unless the mission lies within VALID_YEARS; a warning (one
+    line, about the mission's dates) when it leaves CHECKED_YEARS, else None."""
     first, last = mission_span(start, duration_s)
     low, high = VALID_YEARS
     if first.year < low or last.year > high:
         raise ConfigError(
-            f"mission.start_utc: the mission runs {first:%Y-%m-%d} to {last:%Y-%m-%d}, outside {low}-{high},"
+            f"start: the mission runs {first:%Y-%m-%d} to {last:%Y-%m-%d}, outside {low}-{high},"
             f" the years the Sun's position formula holds for (checked against DE421 for"
-            f" {CHECKED_YEARS[0]}-{CHECKED_YEARS[1]})"
+            f" {CHECKED_YEARS[0]}-{CHECKED_YEARS[1]})",
+            "start",
         )
     low, high = CHECKED_YEARS
     if first.year < low or last.year > high:
         return (
-            f"mission.start_utc: the mission runs {first:%Y-%m-%d} to {last:%Y-%m-%d}, outside {low}-{high}, where"
+            f"the mission runs {first:%Y-%m-%d} to {last:%Y-%m-%d}, outside {low}-{high}, where"
             f" the Sun's position and sidereal time are checked against DE421 (the formulas are stated for"
             f" {VALID_YEARS[0]}-{VALID_YEARS[1]}, to about 0.01 degrees)"
         )
     return None
 
 
-def parse_utc(value: object, key: str = "mission.start_utc") -> datetime:
-    """An aware UTC datetime from an ISO 8601 string (or an aware datetime).
+_ISO_UTC = "an ISO 8601 UTC time like 2025-03-20T00:00:00Z"
+
+
+def parse_utc(value: object, key: str = "time") -> datetime:
+    """An aware UTC datetime from an ISO 8601 string (or an aware datetime); ConfigError naming ``key``.
 
     A time without a zone is refused: ``2025-03-20T00:00:00`` is ambiguous; write
     ``2025-03-20T00:00:00Z`` or ``...+00:00``.
@@ -75,11 +80,11 @@ def parse_utc(value: object, key: str = "mission.start_utc") -> datetime:
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
-            raise ConfigError(f"{key} must be an ISO 8601 UTC time like 2025-03-20T00:00:00Z, got {value!r}") from None
+            raise ConfigError(f"{key} must be {_ISO_UTC}, got {value!r}", key) from None
     else:
-        raise ConfigError(f"{key} must be an ISO 8601 UTC time like 2025-03-20T00:00:00Z, got {value!r}")
+        raise ConfigError(f"{key} must be {_ISO_UTC}, got {value!r}", key)
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ConfigError(f"{key} needs a time zone (e.g. a trailing Z for UTC), got {value!r}")
+        raise ConfigError(f"{key} needs a time zone (e.g. a trailing Z for UTC), got {value!r}", key)
     return moment.astimezone(timezone.utc)
 
 
@@ -109,7 +114,7 @@ class Epoch:
         object.__setattr__(self, "utc", parse_utc(self.utc, "epoch"))
 
     @classmethod
-    def parse(cls, value: object, key: str = "mission.start_utc") -> Epoch:
+    def parse(cls, value: object, key: str = "epoch") -> Epoch:
         """An epoch from ISO 8601 text or an aware datetime; ConfigError naming ``key``."""
         return cls(parse_utc(value, key))
 

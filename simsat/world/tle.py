@@ -134,9 +134,14 @@ class TleSatellites(Satellites):
         return [base.at((s.jdsatepoch - 2451545.0 + s.jdsatepochF) * 86400.0) for s in self.satrecs]
 
     def check_epochs(
-        self, start: Epoch, warn_days: float = TLE_WARN_AGE_DAYS, max_days: float = TLE_MAX_AGE_DAYS
+        self,
+        start: Epoch,
+        warn_days: float = TLE_WARN_AGE_DAYS,
+        max_days: float = TLE_MAX_AGE_DAYS,
+        start_name: str = "the mission start",
     ) -> None:
-        """Warn past ``warn_days`` between a TLE epoch and the mission start; refuse past ``max_days``."""
+        """Warn past ``warn_days`` between a TLE epoch and the mission start; refuse past ``max_days``
+        (ConfigError; ``start_name`` is how its message names the start)."""
         worst = 0.0
         worst_name = ""
         for name, when in zip(self._names, self.epochs(), strict=True):
@@ -145,8 +150,7 @@ class TleSatellites(Satellites):
                 worst, worst_name = age, name
         if worst > max_days:
             raise ConfigError(
-                f"{self.source}: TLE {worst_name!r} epoch is {worst:.0f} days from mission.start_utc "
-                f"(limit {max_days:g})"
+                f"{self.source}: TLE {worst_name!r} epoch is {worst:.0f} days from {start_name} (limit {max_days:g})"
             )
         if worst > warn_days:
             log.warning(
@@ -195,16 +199,17 @@ class TleSatellites(Satellites):
 
 
 def tle_satellites(path: str | Path) -> TleSatellites:
-    """Satellites from a TLE file, named by the name lines (or ``NORAD <number>``)."""
+    """Satellites from a TLE file, named by the name lines (or ``NORAD <number>``); ConfigError
+    naming ``path`` where the file is missing or unreadable."""
     file = Path(path)
     if not file.is_file():
-        raise ConfigError(f"constellation.tle: no such file {str(file)!r}")
+        raise ConfigError(f"path: no such file {str(file)!r}", "path")
     try:
         text = file.read_text(encoding="ascii")
     except UnicodeDecodeError:
         raise ConfigError(f"{file}: a TLE file must be plain ASCII text") from None
     except OSError as exc:  # unreadable (permissions, an I/O error)
-        raise ConfigError(f"constellation.tle: {file} cannot be read: {exc.strerror or exc}") from None
+        raise ConfigError(f"path: {file} cannot be read: {exc.strerror or exc}", "path") from None
     return TleSatellites(parse_tle_text(text, str(file)), str(file))
 
 

@@ -128,9 +128,10 @@ def walker_satellites(
     ltan_hours: float | None = None,
     name: str = "walker",
     j2: bool = True,
-    prefix: str = "constellation",
+    prefix: str = "walker",
 ) -> WalkerSatellites:
-    """A Walker-delta i:T/P/F shell, ordered plane by plane, named ``<name>-p<plane>s<slot>``.
+    """A Walker-delta i:T/P/F shell, ordered plane by plane, named ``<name>-p<plane>s<slot>``;
+    ConfigError naming ``<prefix>.<parameter>`` for a bad value.
 
     Plane p has RAAN raan0 + p*360/P at ``epoch``; slot s in plane p has argument of latitude
     s*360/S + p*F*360/T. Plane 0 is placed by ``raan0_deg`` or by ``ltan_hours`` (not both;
@@ -143,17 +144,19 @@ def walker_satellites(
     n_sats = v.integer(f"{prefix}.sats_per_plane", sats_per_plane)
     phase = v.integer(f"{prefix}.phasing", phasing)
     if n_planes < 1:
-        raise ConfigError(f"{prefix}.planes must be >= 1, got {n_planes}")
+        raise ConfigError(f"{prefix}.planes must be >= 1, got {n_planes}", f"{prefix}.planes")
     if n_sats < 1:
-        raise ConfigError(f"{prefix}.sats_per_plane must be >= 1, got {n_sats}")
+        raise ConfigError(f"{prefix}.sats_per_plane must be >= 1, got {n_sats}", f"{prefix}.sats_per_plane")
     if not 0 <= phase < n_planes:
-        raise ConfigError(f"{prefix}.phasing must be in [0, planes-1] = [0, {n_planes - 1}], got {phase}")
+        raise ConfigError(
+            f"{prefix}.phasing must be in [0, planes-1] = [0, {n_planes - 1}], got {phase}", f"{prefix}.phasing"
+        )
     if raan0_deg is not None and ltan_hours is not None:
         raise ConfigError(f"{prefix}: give raan0_deg or ltan_hours, not both")
     if ltan_hours is not None:
         ltan = v.number(f"{prefix}.ltan_hours", ltan_hours)
         if not 0.0 <= ltan < 24.0:
-            raise ConfigError(f"{prefix}.ltan_hours must be in [0, 24), got {ltan}")
+            raise ConfigError(f"{prefix}.ltan_hours must be in [0, 24), got {ltan}", f"{prefix}.ltan_hours")
         raan0 = mean_sun_right_ascension_deg(at) + 15.0 * (ltan - 12.0)
     else:
         raan0 = v.number(f"{prefix}.raan0_deg", raan0_deg if raan0_deg is not None else 0.0)
