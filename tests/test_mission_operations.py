@@ -296,6 +296,9 @@ class _Counting:
     def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> Reply[tuple[ImageryPacket, int]]:
         return self._track(self.inner.imagery(satellite, start, stop, budget_bytes))
 
+    def prefetch_imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> None:
+        self.inner.prefetch_imagery(satellite, start, stop, budget_bytes)
+
 
 def _play_counted(cache: Path, out: Path, *overrides: str) -> tuple[_Counting, Recorder]:
     config = load_config("tiny", [f"data.cache_dir={cache}", "reference.epochs=0", *overrides])

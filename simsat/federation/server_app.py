@@ -11,7 +11,7 @@ from simsat.federation.transport import FlowerTransport
 from simsat.mission.transport import Transport
 
 
-def make_server_app(num_satellites: int, operate: Callable[[Transport], None], in_flight: int = 8) -> ServerApp:
+def make_server_app(num_satellites: int, operate: Callable[[Transport], None], in_flight: int = 16) -> ServerApp:
     """A ServerApp that connects to the satellites' nodes and hands the transport to `operate`;
     `in_flight`: messages in Flower's hands at a time (a few more than the satellites' workers)."""
     app = ServerApp()

@@ -39,6 +39,11 @@ def _report(reply: Message) -> TrainReport:
     )
 
 
+def _sized(packet: ImageryPacket) -> tuple[ImageryPacket, int]:
+    """The packet with the bytes of the reply that carries it."""
+    return packet, payloads.serialized_bytes(payloads.imagery_content(packet))
+
+
 class MessageTransport(ABC):
     """The mission's Transport expressed as Flower messages to the satellites' ClientApps."""
 
@@ -49,6 +54,10 @@ class MessageTransport(ABC):
     @abstractmethod
     def _pull(self, handle: str, what: str) -> Message:
         """The reply to a pushed message (blocks until it is there)."""
+
+    @abstractmethod
+    def _discard(self, handle: str) -> None:
+        """Drop the reply to a pushed message, now or when it comes: nobody will read it."""
 
     def _send(self, satellite: int, message_type: str, content: RecordDict) -> str:
         self.counts.sent += 1
@@ -76,6 +85,8 @@ class MessageTransport(ABC):
     def __init__(self) -> None:
         self._training: dict[int, tuple[str, str]] = {}  # satellite -> (handle, what)
         self._updates: dict[int, UpdatePacket] = {}  # satellite -> its last training's update, until downlinked
+        # satellite -> ((start, stop, budget) asked ahead, the handle of its message)
+        self._prefetched: dict[int, tuple[tuple[int, int, int], str]] = {}
         self.sizes = payloads.Sizes()
         self.counts = MessageCounts()
         self.interrupt: Callable[[], None] = lambda: None  # called while waiting; raises to stop
@@ -130,10 +141,32 @@ class MessageTransport(ABC):
         return Reply.ready(None if update is None else (update, self.sizes.update(update)))
 
     def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> Reply[tuple[ImageryPacket, int]]:
+        ahead = self._prefetched.pop(satellite, None)
+        if ahead is not None:
+            (first, last, budget), handle = ahead
+            if start == first and stop <= last and budget_bytes <= budget:
+                reply = self._imagery_reply(satellite, handle)
+                return reply.then(lambda packet: _sized(packet.within(stop - start, int(budget_bytes))))
+            self._discard(handle)
+        return self._imagery_reply(satellite, self._ask_imagery(satellite, start, stop, budget_bytes)).then(_sized)
+
+    def prefetch_imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> None:
+        ahead = self._prefetched.pop(satellite, None)
+        if ahead is not None:
+            self._discard(ahead[1])
+        handle = self._ask_imagery(satellite, start, stop, budget_bytes)
+        self._prefetched[satellite] = ((start, stop, int(budget_bytes)), handle)
+
+    def _ask_imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> str:
         ask = RecordDict({"imagery": ConfigRecord({"start": start, "stop": stop, "budget": int(budget_bytes)})})
-        return self._command(satellite, "query.imagery", ask).then(
-            lambda reply: (payloads.content_imagery(reply.content), payloads.serialized_bytes(reply.content))
-        )
+        return self._send(satellite, "query.imagery", ask)
+
+    def _imagery_reply(self, satellite: int, handle: str) -> Reply[ImageryPacket]:
+        what = f"query.imagery (satellite {satellite})"
+        return Reply(lambda: payloads.content_imagery(self._wait(handle, what).content))
+
+
+_IDENTIFY_CHUNK = 128  # identify messages in Flower's hands at a time while the nodes are identified
 
 
 class FlowerTransport(MessageTransport):
@@ -146,7 +179,7 @@ class FlowerTransport(MessageTransport):
     that scan; a few more messages than workers keep every worker busy.
     """
 
-    def __init__(self, grid: Grid, num_satellites: int, timeout_s: float = 3600.0, in_flight: int = 8) -> None:
+    def __init__(self, grid: Grid, num_satellites: int, timeout_s: float = 3600.0, in_flight: int = 16) -> None:
         super().__init__()
         if in_flight < 1:
             raise ValueError(f"in_flight must be >= 1, got {in_flight}")
@@ -156,7 +189,9 @@ class FlowerTransport(MessageTransport):
         self.replies: dict[str, Message] = {}  # local handle -> its reply, pulled and not yet collected
         self._ids = itertools.count()
         self._queued: deque[tuple[str, Message]] = deque()  # (local handle, message) not pushed yet
-        self._flying: dict[str, str] = {}  # Flower's message id -> local handle, reply not pulled yet
+        self._flying: dict[str, tuple[str, int]] = {}  # Flower's message id -> (local handle, node), not pulled
+        self._dropped: set[str] = set()  # local handles whose replies nobody reads
+        self.nodes: dict[int, int] = {}  # satellite -> its node's id
         self.nodes = self._identify(num_satellites)
 
     def _identify(self, num_satellites: int) -> dict[int, int]:
@@ -167,11 +202,9 @@ class FlowerTransport(MessageTransport):
                 raise SatelliteError(f"only {len(node_ids)} of {num_satellites} satellite nodes joined")
             time.sleep(0.1)
             node_ids = list(self.grid.get_node_ids())
-        # every node at once (the engine starts them as they come); the mission's messages queue here
+        # in chunks: the engine's poll costs its nodes times the messages it holds, and waits 0.1 s
         asks = [Message(content=RecordDict(), dst_node_id=node, message_type="query.identify") for node in node_ids]
-        handles = [f"identify-{node}" for node in node_ids]
-        for message_id, handle in zip(self.grid.push_messages(asks), handles, strict=True):
-            self._flying[str(message_id)] = handle
+        handles = [self._enqueue(ask) for ask in asks]
         self.counts.sent += len(handles)
         nodes: dict[int, int] = {}
         for handle in handles:
@@ -204,20 +237,40 @@ class FlowerTransport(MessageTransport):
                 return
 
     def _exchange(self) -> bool:
-        """Pull the replies that are there, then push queued messages while there is room.
-        True if a reply came in."""
+        """Pull the replies that are there, then push queued messages while there is room, one
+        at a time per node (a node takes one message at a time; Flower's engine would run two
+        to one node at once). True if a reply came in."""
         arrived = False
         if self._flying:
             for reply in self.grid.pull_messages(set(self._flying)):
-                self.replies[self._flying.pop(reply.metadata.reply_to_message_id)] = reply
+                handle, _ = self._flying.pop(reply.metadata.reply_to_message_id)
+                if handle in self._dropped:
+                    self._dropped.discard(handle)
+                else:
+                    self.replies[handle] = reply
                 arrived = True
-        room = self.in_flight - len(self._flying)
+        room = max(self.in_flight, _IDENTIFY_CHUNK if not self.nodes else 0) - len(self._flying)
         if room > 0 and self._queued:
-            batch = [self._queued.popleft() for _ in range(min(room, len(self._queued)))]
-            ids = list(self.grid.push_messages([message for _, message in batch]))
-            for (handle, _), message_id in zip(batch, ids, strict=True):
-                self._flying[str(message_id)] = handle
+            busy = {node for _, node in self._flying.values()}
+            batch: list[tuple[str, Message]] = []
+            waiting: deque[tuple[str, Message]] = deque()
+            for handle, message in self._queued:
+                node = message.metadata.dst_node_id
+                if len(batch) < room and node not in busy:
+                    batch.append((handle, message))
+                else:
+                    waiting.append((handle, message))
+                busy.add(node)  # later messages to this node wait for this one
+            self._queued = waiting
+            if batch:
+                ids = list(self.grid.push_messages([message for _, message in batch]))
+                for (handle, message), message_id in zip(batch, ids, strict=True):
+                    self._flying[str(message_id)] = (handle, message.metadata.dst_node_id)
         return arrived
+
+    def _discard(self, handle: str) -> None:
+        if self.replies.pop(handle, None) is None:
+            self._dropped.add(handle)
 
     def _pull(self, handle: str, what: str) -> Message:
         self._hurry(handle)
@@ -278,3 +331,6 @@ class InProcessTransport(MessageTransport):
 
     def _pull(self, handle: str, what: str) -> Message:
         return self._check(self.replies.pop(handle), what)
+
+    def _discard(self, handle: str) -> None:
+        self.replies.pop(handle, None)

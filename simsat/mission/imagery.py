@@ -140,3 +140,8 @@ class ProductSizedImagery:
             return packet, nbytes - packet.encoded_bytes + len(packet) * self.bytes_per_image
 
         return self.inner.imagery(satellite, start, stop, budget_bytes).then(product_sized)
+
+    def prefetch_imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> None:
+        stop = min(stop, start + int(budget_bytes) // self.bytes_per_image)
+        if stop > start:
+            self.inner.prefetch_imagery(satellite, start, stop, budget_bytes)

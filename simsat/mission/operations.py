@@ -43,8 +43,9 @@ from simsat.mission.transport import MessageCounts, Reply, TrainOrder, Transport
 from simsat.results.recorder import EventSlot, Recorder
 from simsat.world.compute import ComputeResult, run_compute
 from simsat.world.contacts import ContactWindow
-from simsat.world.links import Transfer, transmit
+from simsat.world.links import Transfer, bytes_in, transmit
 from simsat.world.power import Battery
+from simsat.world.rates import RateProfile
 
 log = logging.getLogger(__name__)
 
@@ -345,6 +346,7 @@ class Operations:
         for n, window in enumerate(windows):
             if window.end_s <= self.env.now:
                 continue
+            self._prefetch_imagery(sat, window)
             if window.start_s > self.env.now:
                 yield self.env.timeout(window.start_s - self.env.now)
             self._settle(sat.index)
@@ -482,6 +484,27 @@ class Operations:
     def _refine_due(self) -> bool:
         last = self._last_refine_s
         return last is None or self.env.now - last >= self.plan.refine_interval_s
+
+    def _prefetch_imagery(self, sat: SatelliteState, window: ContactWindow) -> None:
+        """Before a contact, ask the node for the most imagery the contact can ask of it (the
+        images acquired by the window's end, within the bytes of its downlink share), so that
+        it is on the ground when the contact asks (`Transport.prefetch_imagery`: the ask is
+        answered from it, the same images and bytes). The images the ground takes are those the
+        ask names, when it names them; the prefetch only takes the message off the critical path."""
+        plan = self.plan.imagery
+        if not self.strategy.imagery or plan.share <= 0 or sat.imagery is not None:
+            return
+        start = self.ground.received[sat.index]
+        stop = plan.acquired(self.plan.images_held[sat.index], window.end_s)
+        begins = max(window.start_s, self.env.now)
+        if stop <= start or begins >= window.end_s:
+            return
+        budget = self.plan.world.bytes_available(window, "downlink", begins, window.end_s)
+        rate = self.plan.world.link_rate(window, "downlink")
+        if not isinstance(rate, RateProfile):  # no ask spans more than the share of the window
+            budget = min(budget, bytes_in(plan.share * (window.end_s - window.start_s), rate))
+        if budget > 0:
+            self.transport.prefetch_imagery(sat.index, start, stop, budget)
 
     def _downlink_imagery(self, sat: SatelliteState, window: ContactWindow) -> Generator[simpy.Event, Any, None]:
         plan = self.plan.imagery

@@ -112,3 +112,11 @@ class ImageryPacket:
     @staticmethod
     def empty() -> ImageryPacket:
         return ImageryPacket(np.zeros(0, np.int64), np.zeros(0, np.uint8), np.zeros(1, np.int64))
+
+    def within(self, count: int, budget_bytes: int) -> ImageryPacket:
+        """The first images of the packet, at most `count`, while their encoded bytes fit
+        `budget_bytes`: what the node would have sent for a smaller ask (it fills the budget in
+        order and stops at the first image that does not fit)."""
+        n = min(count, len(self))
+        fits = int(np.searchsorted(self.offsets[1 : n + 1], budget_bytes, side="right"))
+        return ImageryPacket(self.ids[:fits], self.data[: self.offsets[fits]], self.offsets[: fits + 1])

@@ -46,6 +46,8 @@ class RestorableTransport(Protocol):
 
     def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> Reply[tuple[ImageryPacket, int]]: ...
 
+    def prefetch_imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> None: ...
+
 
 def _no_stop() -> None:
     return None
@@ -169,6 +171,10 @@ class JournaledTransport:
     def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> Reply[tuple[ImageryPacket, int]]:
         self.stop()
         return self.inner.imagery(satellite, start, stop, budget_bytes)
+
+    def prefetch_imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> None:
+        self.stop()
+        self.inner.prefetch_imagery(satellite, start, stop, budget_bytes)
 
 
 # -- the ground --------------------------------------------------------------------------------

@@ -61,11 +61,14 @@ class Transport(Protocol):
     mission needs the answer, so commands to different satellites can be in flight together.
     A satellite usually trains right after an uplink: `deliver(..., train=TrainOrder)` sends
     both in one message, and the training runs on the node while the simulated clock goes on;
-    `start_training` starts one without an uplink. `finish_training` waits for the training's
-    report; the update it left is handed over by `downlink` (the node's reply is kept aside
-    until the simulated downlink). The mission calls them at the simulated start and end of the
-    training, so trainings that overlap in simulated time run at the same time for real. A node
-    holds at most one command or training at a time. An answer that is an error raises
+    `start_training` starts one without an uplink. `prefetch_imagery` asks a node early for
+    the most imagery a coming `imagery` call may ask (same start, no later stop, no larger
+    budget), which is then answered from it: the same images and bytes, without a message.
+    `finish_training` waits for the training's report; the update it left is handed over by
+    `downlink` (the node's reply is kept aside until the simulated downlink). The mission starts
+    a training at its simulated start and reads its report when it next needs it, so trainings
+    run on the nodes while the mission goes on. A node holds at most one command or training at
+    a time. An answer that is an error raises
     `simsat.mission.faults.SatelliteFailure`.
     """
 
@@ -82,3 +85,5 @@ class Transport(Protocol):
     def downlink(self, satellite: int) -> Reply[tuple[UpdatePacket, int] | None]: ...
 
     def imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> Reply[tuple[ImageryPacket, int]]: ...
+
+    def prefetch_imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> None: ...
