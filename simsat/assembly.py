@@ -71,17 +71,7 @@ log = logging.getLogger(__name__)
 def load_mission_data(d: DataSettings, n_sats: int) -> MissionData:
     """The mission's images, split between the ground, validation, test and `n_sats` satellites."""
     if d.source == "synthetic":
-        return synthetic_mission(
-            d.n_images,
-            n_sats,
-            d.seed,
-            ground_fraction=d.ground_fraction,
-            validation_fraction=d.validation_fraction,
-            test_fraction=d.test_fraction,
-            partition=d.partition,
-            alpha=d.alpha,
-            image_size=d.image_size,
-        )
+        return synthetic_mission(d.n_images, n_sats, d.seed, **d.split(), image_size=d.image_size)
     if d.split_dir is not None:
         parts = load_eurosat_splits(d.path, d.split_dir, cache_dir=d.cache_dir)
         return split_mission_from_splits(
@@ -94,16 +84,7 @@ def load_mission_data(d: DataSettings, n_sats: int) -> MissionData:
             d.alpha,
             d.seed,
         )
-    return split_mission(
-        load_eurosat(d.path, cache_dir=d.cache_dir),
-        n_sats,
-        ground_fraction=d.ground_fraction,
-        validation_fraction=d.validation_fraction,
-        test_fraction=d.test_fraction,
-        partition=d.partition,
-        alpha=d.alpha,
-        seed=d.seed,
-    )
+    return split_mission(load_eurosat(d.path, cache_dir=d.cache_dir), n_sats, seed=d.seed, **d.split())
 
 
 @dataclass

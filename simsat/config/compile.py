@@ -139,6 +139,16 @@ class DataSettings:
     partition: str  # iid | dirichlet
     alpha: float  # dirichlet's concentration
 
+    def split(self) -> dict[str, Any]:
+        """The split's keyword arguments, as the data loaders take them."""
+        return {
+            "ground_fraction": self.ground_fraction,
+            "validation_fraction": self.validation_fraction,
+            "test_fraction": self.test_fraction,
+            "partition": self.partition,
+            "alpha": self.alpha,
+        }
+
 
 @dataclass(frozen=True)
 class ImagerySettings:

@@ -40,7 +40,7 @@ def _report(reply: Message) -> TrainReport:
 
 
 def _sized(packet: ImageryPacket) -> tuple[ImageryPacket, int]:
-    """The packet with the bytes of the reply that carries it."""
+    """The packet with the bytes of the reply that would carry it (a part of a reply asked ahead)."""
     return packet, payloads.serialized_bytes(payloads.imagery_content(packet))
 
 
@@ -145,10 +145,12 @@ class MessageTransport(ABC):
         if ahead is not None:
             (first, last, budget), handle = ahead
             if start == first and stop <= last and budget_bytes <= budget:
-                reply = self._imagery_reply(satellite, handle)
-                return reply.then(lambda packet: _sized(packet.within(stop - start, int(budget_bytes))))
+                return self._imagery_reply(satellite, handle).then(
+                    lambda content: _sized(payloads.content_imagery(content).within(stop - start, int(budget_bytes)))
+                )
             self._discard(handle)
-        return self._imagery_reply(satellite, self._ask_imagery(satellite, start, stop, budget_bytes)).then(_sized)
+        asked = self._imagery_reply(satellite, self._ask_imagery(satellite, start, stop, budget_bytes))
+        return asked.then(lambda content: (payloads.content_imagery(content), payloads.serialized_bytes(content)))
 
     def prefetch_imagery(self, satellite: int, start: int, stop: int, budget_bytes: int) -> None:
         ahead = self._prefetched.pop(satellite, None)
@@ -161,9 +163,9 @@ class MessageTransport(ABC):
         ask = RecordDict({"imagery": ConfigRecord({"start": start, "stop": stop, "budget": int(budget_bytes)})})
         return self._send(satellite, "query.imagery", ask)
 
-    def _imagery_reply(self, satellite: int, handle: str) -> Reply[ImageryPacket]:
+    def _imagery_reply(self, satellite: int, handle: str) -> Reply[RecordDict]:
         what = f"query.imagery (satellite {satellite})"
-        return Reply(lambda: payloads.content_imagery(self._wait(handle, what).content))
+        return Reply(lambda: self._wait(handle, what).content)
 
 
 _IDENTIFY_CHUNK = 128  # identify messages in Flower's hands at a time while the nodes are identified
