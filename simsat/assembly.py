@@ -102,6 +102,7 @@ class Mission:
     hardware: list[HardwareProfile]
     inference_flops_per_image: float
     stages: dict[str, float] = field(default_factory=dict)  # wall seconds of each stage before the mission
+    mission_end: float = 0.0  # time.perf_counter() when the mission's simulated time ran out
 
     @property
     def world(self) -> WorldPlan:
@@ -219,14 +220,19 @@ class Mission:
         hours = self.world.duration_s / 3600.0
         check = stop.check if stop is not None else (lambda: None)
 
+        called = time.perf_counter()
+
         def operate(transport: Transport) -> None:
+            # the engine's start-up up to here (its nodes, the satellites' workers, identifying the
+            # nodes) is set-up: the stage "nodes"
+            start = time.perf_counter()
+            self.stages["nodes"] = start - called
             if isinstance(transport, MessageTransport):
                 transport.interrupt = check
             worker = GroundWorker()  # refinement and evaluation beside the mission's loop
             ops = self.operations(transport, recorder, progress, journal, check, worker)
             if isinstance(transport, MessageTransport):
                 ops.messages = transport.counts
-            start = time.perf_counter()
             try:
                 ops.run()
             except Interrupted:
@@ -238,7 +244,8 @@ class Mission:
                 worker.close(cancel=True)
                 raise
             worker.close()
-            ops.mission_wall_seconds = time.perf_counter() - start
+            self.mission_end = time.perf_counter()
+            ops.mission_wall_seconds = self.mission_end - start
             progress("mission", hours, hours)
             state["ops"] = ops
 

@@ -159,10 +159,12 @@ def _write_results(
     final = {k: torch.from_numpy(np.array(v)) for k, v in ops.ground.model.items()}
     write_with(checkpoints / "global_final.pt", lambda handle: torch.save(final, handle))
     write_battery_csv(out / "battery.csv", {s.index: s.battery.history for s in ops.satellites})
-    wall = time.perf_counter() - wall_start
+    now = time.perf_counter()
+    wall = now - wall_start
+    finish = now - mission.mission_end if mission.mission_end else 0.0
     earlier = journal.earlier_wall_seconds if journal.replayed else None
     # a resumed run's total counts the processes before this one up to their last journaled result
-    summary = mission_summary(mission, ops, recorder.rows, reference, wall + (earlier or 0.0))
+    summary = mission_summary(mission, ops, recorder.rows, reference, wall + (earlier or 0.0), finish)
     if journal.replayed:  # its other wall times are this process's alone
         summary["wall"]["replayed_results"] = journal.replayed
         summary["wall"]["seconds_before_resume"] = round(earlier, 2) if earlier is not None else None

@@ -35,7 +35,10 @@ def mission_summary(
     rows: Sequence[dict[str, Any]],
     reference: dict[str, Any] | None,
     wall_seconds: float,
+    finish_seconds: float = 0.0,
 ) -> dict[str, Any]:
+    """The run's summary. `wall_seconds`: start to end; `finish_seconds`: from the mission's end to
+    the summary (the engine's shutdown, the records closed)."""
     config = mission.config
     final = rows[-1]
     sats = ops.satellites
@@ -108,6 +111,7 @@ def mission_summary(
             "teacher_refresh_seconds": _r(ops.clock.teacher_refresh_s, 2),
             "setup_seconds": _r(sum(mission.stages.values()), 2),
             "stages": stages,
+            "finish_seconds": _r(finish_seconds, 2),
             "learning_seconds": _r(learning, 2),
             "messages": ops.messages.sent,
             "message_wait_seconds": _r(ops.messages.wait_seconds, 2),

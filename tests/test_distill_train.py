@@ -182,9 +182,9 @@ def test_predict_and_evaluate_agree() -> None:
 
 
 def test_batches_cover_every_image_once() -> None:
-    from simsat.distill.train import _batches
+    from simsat.distill.train import batch_order
 
     for n, bs in [(9, 4), (10, 4), (1, 4), (64, 64), (65, 64)]:
-        chunks = _batches(n, bs, torch.Generator().manual_seed(0))
+        chunks = batch_order(n, bs, torch.Generator().manual_seed(0))
         assert sorted(torch.cat(chunks).tolist()) == list(range(n))
         assert all(c.numel() > 1 for c in chunks) or n == 1

@@ -82,6 +82,12 @@ def test_summary_and_metrics_agree_with_events(run_folder: Path) -> None:
     wall = summary["wall"]
     assert wall["workers"] == 2
     assert wall["train_wall_seconds"] > 0 and 0 < wall["mission_wall_seconds"] <= wall["total_seconds"]
+    # the split adds up: set-up (with the engine's nodes identified), the mission, the finish
+    assert list(wall["stages"])[-1] == "nodes" and wall["stages"]["nodes"] > 0
+    parts = wall["setup_seconds"] + wall["mission_wall_seconds"] + wall["finish_seconds"]
+    assert parts == pytest.approx(wall["total_seconds"], abs=0.05 * wall["total_seconds"] + 0.5)
+    # the mission's messages: the identify exchange (one per node) is the stage "nodes"
+    assert 0 < wall["messages"] < sum(e["kind"] in ("contact_start", "train_start") for e in events) * 4
     trained = sum(e["wall_s"] for e in events if e["kind"] in ("train_end", "train_cut"))
     assert wall["train_wall_seconds"] == pytest.approx(trained, rel=1e-3, abs=1e-2)
     assert 0.0 <= summary["reference"]["ground_only_accuracy"] <= 1.0

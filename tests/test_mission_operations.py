@@ -23,6 +23,7 @@ from simsat.mission.packets import ImageryPacket, KnowledgePacket, TrainReport, 
 from simsat.mission.transport import Reply, TrainOrder, Transport
 from simsat.results.recorder import Recorder
 from simsat.summary import mission_summary
+from simsat.world.antennas import forecast_grants
 
 T = TypeVar("T")
 
@@ -359,3 +360,17 @@ def test_an_empty_battery_puts_a_satellite_in_safe_mode_and_the_summary_counts_i
         expected = sum(b - a for a, b in zip(enters, exits, strict=True))
         assert summary["safe_mode_seconds"][sat] == pytest.approx(expected, abs=1.0)
         assert expected > 0
+
+
+@pytest.mark.slow
+def test_the_antenna_forecast_names_the_contacts_the_mission_makes(cache: Path, tmp_path: Path) -> None:
+    # 24 satellites, one station with one antenna: passes overlap and some are missed; imagery is
+    # asked ahead only for the windows the forecast grants
+    mission, _, recorder = _play(cache, tmp_path, "constellation=walker_24", "mission.duration_hours=3")
+    world = mission.world
+    forecast = forecast_grants(world.contacts, [s.antennas for s in world.stations], world.antenna_policy)
+    names = [s.name for s in world.stations]
+    starts = [e for e in recorder.events if e["kind"] == "contact_start"]
+    made = {(e["satellite"], e["station"], round(e["end_s"], 3)) for e in starts}
+    assert any(e["kind"] == "contact_missed" for e in recorder.events)
+    assert made == {(w.satellite, names[w.station], round(w.end_s, 3)) for w in forecast}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 import torch
@@ -67,6 +69,33 @@ def test_payload_round_trip_and_size_grows_with_labels() -> None:
     raw_per_label = 8 + 10 * 2 + 4 + 4  # id + float16 targets + two float32 weights
     assert large - small == pytest.approx(90 * raw_per_label, rel=0.05)
     assert small > model["conv.weight"].nbytes
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.arange(12, dtype=np.float32).reshape(3, 4),
+        np.asfortranarray(np.arange(15, dtype=np.float64).reshape(3, 5)),
+        np.arange(24, dtype=">f4").reshape(2, 3, 4),  # big-endian
+        np.array(7, dtype=np.int64),  # a 0-d array, as BatchNorm's num_batches_tracked
+        np.zeros((2, 0, 3), dtype=np.uint8),
+        np.array([1.5, -2.0], dtype=np.float16),
+        np.array([True, False]),
+    ],
+)
+def test_arrays_come_out_of_flower_records_as_numpy_reads_them(array: np.ndarray) -> None:
+    from flwr.app import Array
+
+    wrapped = Array(array)
+    got, expected = payloads.values(wrapped), wrapped.numpy()
+    assert got.dtype == expected.dtype and got.shape == expected.shape and got.tobytes() == expected.tobytes()
+    assert got.flags.writeable and got.flags.c_contiguous == expected.flags.c_contiguous
+    assert got.flags.f_contiguous == expected.flags.f_contiguous
+    pickled = io.BytesIO()
+    np.save(pickled, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    object_array = Array(dtype="O", shape=(1,), stype="numpy.ndarray", data=pickled.getvalue())
+    with pytest.raises(ValueError, match="allow_pickle"):  # refused, as Flower refuses it
+        payloads.values(object_array)
 
 
 def test_build_uplink_fits_budget_and_resumes_queue() -> None:

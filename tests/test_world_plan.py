@@ -12,7 +12,7 @@ from simsat.cli.main import main
 from simsat.config.compile import build_world
 from simsat.config.load import load_config
 from simsat.errors import ConfigError
-from simsat.world.antennas import antenna_priority, order_requests
+from simsat.world.antennas import antenna_priority, forecast_grants, order_requests
 from simsat.world.contacts import ContactWindow
 from simsat.world.rates import RateProfile
 from world_skyfield import ISS_TLE, make_tle
@@ -136,3 +136,21 @@ def test_antenna_policies_order_waiting_windows() -> None:
     assert antenna_priority(a, "first_come") < antenna_priority(b, "first_come")
     with pytest.raises(ConfigError, match="^policy must be one of"):
         antenna_priority(a, "random")
+
+
+def test_the_antenna_forecast_holds_each_antenna_to_the_window_end() -> None:
+    a = ContactWindow(0, 0, 0.0, 100.0, 20.0)
+    b = ContactWindow(1, 0, 50.0, 150.0, 10.0)  # waits for a, then holds the antenna to 150
+    c = ContactWindow(2, 0, 60.0, 90.0, 60.0)  # closes while a holds it
+    d = ContactWindow(3, 0, 120.0, 200.0, 30.0)  # waits for b
+    assert forecast_grants([a, b, c, d], [1], "first_come") == {a, b, d}
+    # served by elevation: when a sets, e (80 deg) goes before b, which then closes
+    e = ContactWindow(4, 0, 70.0, 160.0, 80.0)
+    assert forecast_grants([a, b, e], [1], "highest_elevation") == {a, e}
+    assert forecast_grants([a, b, c, d], [2], "first_come") == {a, b, d}  # c finds both taken
+    assert forecast_grants([a, b, c, d], [3], "first_come") == {a, b, c, d}
+    # a satellite walks its windows in order: the second station is asked only after the first pass
+    first, overlapping = ContactWindow(5, 0, 0.0, 100.0, 40.0), ContactWindow(5, 1, 50.0, 120.0, 40.0)
+    inside = ContactWindow(5, 1, 60.0, 90.0, 40.0)
+    assert forecast_grants([first, overlapping], [1, 1], "first_come") == {first, overlapping}
+    assert forecast_grants([first, inside], [1, 1], "first_come") == {first}

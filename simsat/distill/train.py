@@ -79,7 +79,7 @@ class TrainStats:
     images_per_s: float
 
 
-def _batches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
+def batch_order(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
     """Shuffled index batches; a trailing batch of one image joins the previous one (BatchNorm)."""
     perm = torch.randperm(n, generator=generator)
     chunks = list(torch.split(perm, batch_size))
@@ -144,14 +144,14 @@ def fit(
     net = on_device(model, device)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = len(_batches(n, cfg.batch_size, torch.Generator().manual_seed(0)))
+    steps_per_epoch = len(batch_order(n, cfg.batch_size, torch.Generator().manual_seed(0)))
     sched, per_batch = _scheduler(opt, cfg, steps_per_epoch)
     total_images = cfg.epochs * n
     seen, loss_sum = 0, 0.0
     start = time.perf_counter()
     try:
         for epoch in range(cfg.epochs):
-            for batch, idx in enumerate(_batches(n, cfg.batch_size, gen)):
+            for batch, idx in enumerate(batch_order(n, cfg.batch_size, gen)):
                 xb = x[idx]
                 if cfg.augment:
                     xb = random_flip_rotate(xb, gen)

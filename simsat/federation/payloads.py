@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import math
+from functools import lru_cache
+
 import numpy as np
 from flwr.app import Array, ArrayRecord, ConfigRecord, MetricRecord, RecordDict
 from flwr.common.serde import recorddict_to_proto
@@ -12,6 +16,36 @@ from simsat.mission.packets import ImageryPacket, KnowledgePacket, ModelArrays, 
 MODEL = "model"
 KNOWLEDGE = "knowledge"
 META = "meta"
+
+
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+@lru_cache(maxsize=1024)
+def _npy_layout(header: bytes) -> tuple[np.dtype, tuple[int, ...], bool] | None:
+    """The dtype, shape and order a .npy header describes (None: one `values` leaves to numpy)."""
+    fields = ast.literal_eval(header.decode("latin1"))
+    dtype = np.lib.format.descr_to_dtype(fields["descr"])
+    if dtype.hasobject:
+        return None
+    return dtype, tuple(fields["shape"]), bool(fields["fortran_order"])
+
+
+def values(array: Array) -> np.ndarray:
+    """The numpy array in a Flower `Array`, as `Array.numpy()` gives it (a writable copy), with
+    the .npy header parsed once per layout: a student's update is some 40 arrays whose headers
+    repeat from message to message."""
+    data = array.data
+    if array.stype != "numpy.ndarray" or data[:6] != _NPY_MAGIC or data[6] not in (1, 2, 3):
+        return array.numpy()
+    size = 2 if data[6] == 1 else 4
+    start = 8 + size + int.from_bytes(data[8 : 8 + size], "little")
+    layout = _npy_layout(bytes(data[8 + size : start]))
+    if layout is None:
+        return array.numpy()  # refused there, as Flower refuses pickles
+    dtype, shape, fortran = layout
+    flat = np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=start)
+    return flat.reshape(shape, order="F" if fortran else "C").copy(order="K")
 
 
 def record_int(record: ConfigRecord | MetricRecord, key: str) -> int:
@@ -35,7 +69,7 @@ def model_record(model: ModelArrays) -> ArrayRecord:
 
 
 def record_model(record: ArrayRecord) -> ModelArrays:
-    return {name: array.numpy() for name, array in record.items()}
+    return {name: values(array) for name, array in record.items()}
 
 
 def knowledge_record(packet: KnowledgePacket) -> ArrayRecord:
@@ -51,10 +85,10 @@ def knowledge_record(packet: KnowledgePacket) -> ArrayRecord:
 
 def record_knowledge(record: ArrayRecord) -> KnowledgePacket:
     return KnowledgePacket(
-        ids=record["ids"].numpy(),
-        targets=record["targets"].numpy(),
-        kd_weight=record["kd_weight"].numpy(),
-        ce_weight=record["ce_weight"].numpy(),
+        ids=values(record["ids"]),
+        targets=values(record["targets"]),
+        kd_weight=values(record["kd_weight"]),
+        ce_weight=values(record["ce_weight"]),
     )
 
 
@@ -179,4 +213,4 @@ def imagery_content(packet: ImageryPacket) -> RecordDict:
 
 def content_imagery(content: RecordDict) -> ImageryPacket:
     record = content.array_records[IMAGERY]
-    return ImageryPacket(ids=record["ids"].numpy(), data=record["data"].numpy(), offsets=record["offsets"].numpy())
+    return ImageryPacket(ids=values(record["ids"]), data=values(record["data"]), offsets=values(record["offsets"]))

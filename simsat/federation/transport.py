@@ -195,6 +195,8 @@ class FlowerTransport(MessageTransport):
         self._dropped: set[str] = set()  # local handles whose replies nobody reads
         self.nodes: dict[int, int] = {}  # satellite -> its node's id
         self.nodes = self._identify(num_satellites)
+        # the identify exchange is the run's start-up, not the mission's: its messages and wait apart
+        self.identify_counts, self.counts = self.counts, MessageCounts()
 
     def _identify(self, num_satellites: int) -> dict[int, int]:
         deadline = time.monotonic() + self.timeout_s

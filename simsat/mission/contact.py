@@ -21,6 +21,7 @@ import simpy
 from simsat.mission.imagery import decode_packet
 from simsat.mission.packets import UplinkPacket
 from simsat.mission.state import SatelliteState
+from simsat.world.antennas import forecast_grants
 from simsat.world.contacts import ContactWindow
 from simsat.world.links import Transfer, bytes_in, transmit
 from simsat.world.rates import RateProfile
@@ -38,6 +39,14 @@ class Contacts:
         self.env = ops.env
         self.antennas = [simpy.PriorityResource(ops.env, capacity=s.antennas) for s in ops.plan.world.stations]
         self._model_bytes: dict[int, int] = {}  # global version -> bytes of the student alone in a packet
+        # the windows forecast to get an antenna: imagery is asked ahead only for those
+        world = ops.plan.world
+        asks_ahead = ops.strategy.imagery and ops.plan.imagery.share > 0
+        self._forecast = (
+            forecast_grants(world.contacts, [s.antennas for s in world.stations], world.antenna_policy)
+            if asks_ahead
+            else set()
+        )
 
     def contact(self, sat: SatelliteState, window: ContactWindow) -> Generator[simpy.Event, Any, None]:
         """One contact (a SimPy process): the antenna, then update down, imagery down, uplink."""
@@ -131,7 +140,7 @@ class Contacts:
         ask names, when it names them; the prefetch only takes the message off the critical path."""
         ops = self.ops
         plan = ops.plan.imagery
-        if not ops.strategy.imagery or plan.share <= 0 or sat.imagery is not None:
+        if not ops.strategy.imagery or plan.share <= 0 or sat.imagery is not None or window not in self._forecast:
             return
         start = ops.ground.received[sat.index]
         stop = plan.acquired(ops.plan.images_held[sat.index], window.end_s)
