@@ -102,7 +102,7 @@ class Mission:
     hardware: list[HardwareProfile]
     inference_flops_per_image: float
     stages: dict[str, float] = field(default_factory=dict)  # wall seconds of each stage before the mission
-    mission_end: float = 0.0  # time.perf_counter() when the mission's simulated time ran out
+    mission_end: float = 0.0  # time.perf_counter() at the end of the mission's simulated time
 
     @property
     def world(self) -> WorldPlan:
