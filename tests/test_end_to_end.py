@@ -85,7 +85,7 @@ def test_summary_and_metrics_agree_with_events(run_folder: Path) -> None:
     # the split adds up: set-up (with the engine's nodes identified), the mission, the finish
     assert list(wall["stages"])[-1] == "nodes" and wall["stages"]["nodes"] > 0
     parts = wall["setup_seconds"] + wall["mission_wall_seconds"] + wall["finish_seconds"]
-    assert parts == pytest.approx(wall["total_seconds"], abs=0.05 * wall["total_seconds"] + 0.5)
+    assert parts == pytest.approx(wall["total_seconds"], abs=0.01 * wall["total_seconds"] + 0.2)
     # the mission's messages: the identify exchange (one per node) is the stage "nodes"
     assert 0 < wall["messages"] < sum(e["kind"] in ("contact_start", "train_start") for e in events) * 4
     trained = sum(e["wall_s"] for e in events if e["kind"] in ("train_end", "train_cut"))
@@ -112,9 +112,12 @@ def test_same_metrics_as_the_in_process_transport(run_folder: Path, tmp_path: Pa
     torch.set_num_threads(config.run.threads)
     with assemble(config) as mission:
         recorder = Recorder(tmp_path, utc=mission.world.epoch.at)
-        mission.run(recorder, in_process=True)
+        ops = mission.run(recorder, in_process=True)
         recorder.close()
     assert (tmp_path / "metrics.csv").read_text() == (run_folder / "metrics.csv").read_text()
+    # the same mission sends the same messages on both engines; Flower's identify exchange is not one
+    flower = json.loads((run_folder / "summary.json").read_text())["wall"]
+    assert ops.messages.sent == flower["messages"] > 0
 
 
 def test_checkpoint_loads_safely_into_timm_model(run_folder: Path) -> None:

@@ -78,7 +78,7 @@ class Battery:
         self.sunlit = sunlit
         # stored energy (Wh); updated as simpy.Container would (level += amount / -= amount),
         # without an event per update: nothing waits on the store itself
-        self._level = initial * self.capacity_wh
+        self._level = float(initial * self.capacity_wh)
         self.history: list[tuple[float, float]] = [(float(env.now), initial)]
         self.solar_in_wh = 0.0
         self.baseline_wh = 0.0
@@ -101,7 +101,7 @@ class Battery:
     def level_wh(self) -> float:
         """Stored energy now."""
         self._settle()
-        return float(self._level)
+        return self._level
 
     @property
     def soc(self) -> float:
@@ -225,7 +225,7 @@ class Battery:
         self.baseline_wh += bus * hours
         for name, watts in self._loads.items():
             self._energy[name] += watts * hours
-        level = float(self._level)
+        level = self._level
         target = level + (solar - bus - sum(self._loads.values())) * hours
         new = min(max(target, 0.0), self.capacity_wh)
         self.wasted_wh += max(target - self.capacity_wh, 0.0)
@@ -237,14 +237,14 @@ class Battery:
         self._last = now
 
     def _record(self) -> None:
-        point = (float(self.env.now), float(self._level) / self.capacity_wh)
+        point = (float(self.env.now), self._level / self.capacity_wh)
         if self.history and self.history[-1][0] == point[0]:
             self.history[-1] = point
         else:
             self.history.append(point)
 
     def _fire_watchers(self) -> None:
-        soc = float(self._level) / self.capacity_wh
+        soc = self._level / self.capacity_wh
         if not self.safe_mode and soc <= self.safe_soc + SOC_TOLERANCE:
             self._enter_safe()
         elif self.safe_mode and soc >= self.safe_exit_soc - SOC_TOLERANCE:
@@ -277,7 +277,7 @@ class Battery:
         steps_done = math.floor((now - self._start) / self.step_s + 1e-9)
         delay = self._start + (steps_done + 1) * self.step_s - now
         net = self._net_w(now)
-        level = float(self._level)
+        level = self._level
         rising = [target for target, _ in self._rising] + ([self.safe_exit_soc] if self.safe_mode else [])
         falling = [target for target, _ in self._falling] + ([] if self.safe_mode else [self.safe_soc])
         if net > 0.0:
