@@ -252,13 +252,18 @@ class GroundSegment:
             return np.zeros((0, 1, 1, 3), np.uint8), KnowledgePacket.empty(self.num_classes)
         return np.concatenate(self.pool_images), concat_knowledge(self.pool_knowledge)
 
-    def train_on_pool(self, trainer: GroundTrainer) -> bool:
-        """`ground`: train the student on every labelled image received so far. False: nothing new
-        (no image arrived and no label changed since the last training)."""
+    def train_on_pool(self, trainer: GroundTrainer, worker: GroundWorker | None = None) -> bool:
+        """`ground`: train the student on every labelled image received so far (a new version; on
+        `worker`, a PendingModel until it is done). False: nothing new (no image arrived and no
+        label changed since the last training)."""
         if self.pool_size() <= self.pool_trained:
             return False
         images, knowledge = self.pool()
-        self.model = trainer(self.model, images, knowledge)
+        base = self.model
+        if worker is None:
+            self.model = trainer(base, images, knowledge)
+        else:
+            self.model = PendingModel(worker.submit(lambda: trainer(base, images, knowledge)), base)
         self.version += 1
         self.history[self.version] = self.model
         self.pool_trained = len(knowledge)

@@ -298,15 +298,13 @@ class Operations:
         assert self.ground_trainer is not None
         while True:
             yield self.env.timeout(self.plan.ground_interval_s)
-            start = time.perf_counter()
-            trained = self.ground.train_on_pool(self.ground_trainer)
-            self.clock.ground_train_s += time.perf_counter() - start
-            if trained:
+            # on the ground worker: the mission goes on until the trained student is read
+            if self.ground.train_on_pool(self._ground_train, self.worker):
                 seconds = self._ground_seconds(self.ground.pool_trained, self.plan.epochs)
                 timed = {"compute_s": seconds} if self.plan.ground_hardware is not None else {}
                 self.event("ground_training", version=self.ground.version, images=self.ground.pool_trained, **timed)
                 if seconds > 0:
-                    yield self._train_at_ground(seconds, "ground_training")
+                    yield self._busy_ground_computer(seconds, "ground_training")
                     continue
                 self._global_metric("ground_training")
                 self._new_version()
@@ -395,7 +393,7 @@ class Operations:
             timed = {"compute_s": seconds} if self.plan.ground_hardware is not None else {}
             self.event("ground_refine", version=self.ground.version, images=images, **timed)
         if seconds > 0:
-            self._train_at_ground(seconds, "aggregation", aggregation.satellites, aggregation.staleness)
+            self._busy_ground_computer(seconds, "aggregation", aggregation.satellites, aggregation.staleness)
             return
         self._global_metric("aggregation", aggregation.satellites, aggregation.staleness)
         self._new_version()
@@ -409,7 +407,7 @@ class Operations:
         per_epoch = self.plan.ground_images + images
         return hardware.compute_seconds(self.plan.train_flops_per_image * per_epoch * epochs)
 
-    def _train_at_ground(
+    def _busy_ground_computer(
         self, seconds: float, kind: str, satellites: Sequence[int] = (), staleness: Sequence[int] = ()
     ) -> simpy.Process:
         """The ground's computer trains the current student for `seconds`: until then satellites
@@ -435,9 +433,19 @@ class Operations:
 
     def _refine(self, model: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
         assert self.ground_refiner is not None
+        return self._timed(self.ground_refiner, model, images, knowledge)
+
+    def _ground_train(self, model: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
+        assert self.ground_trainer is not None
+        return self._timed(self.ground_trainer, model, images, knowledge)
+
+    def _timed(
+        self, trainer: GroundTrainer, model: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket
+    ) -> ModelArrays:
+        """A ground training, its wall seconds counted in `clock.ground_train_s`."""
         start = time.perf_counter()
         try:
-            return self.ground_refiner(model, images, knowledge)
+            return trainer(model, images, knowledge)
         finally:
             self.clock.ground_train_s += time.perf_counter() - start
 
