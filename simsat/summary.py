@@ -125,6 +125,9 @@ def mission_summary(
         "device": str(mission.device),
         "machine": machine(),
     }
+    ground_hardware = mission.plan.ground_hardware
+    if ground_hardware is not None:  # the ground's trainings took simulated time on this computer
+        summary["ground_computer"] = {"hardware": ground_hardware.name, "busy_hours": _r(ops.ground_compute_s / 3600.0)}
     if ops.isl is not None:  # crosslinks: bytes by kind, windows, on-orbit aggregations, energy
         summary["bytes"]["isl"] = dict(ops.isl.counts.bytes)
         summary["bytes"]["isl_total"] = sum(ops.isl.counts.bytes.values())

@@ -236,6 +236,7 @@ CASES: list[tuple[str, str, list[str], str, Setup]] = [
     ("board-memory-too-small", "run", ["satellite.hardware=tiny_board", "hardware.files=[{tmp}/board.yaml]"],
      "training.batch_size", _board("memory_mb: 4000", "memory_mb: 1")),
     ("unknown-hardware", "run", ["satellite.hardware=cray_1"], "cray_1", _nothing),
+    ("unknown-ground-hardware", "run", ["ground.hardware=cray_1"], "ground.hardware", _nothing),
     ("unknown-student", "run", ["satellite.model=resnet99"], "satellite.model", _nothing),
     ("unknown-rule", "run", ["distill.weighting=telepathy"], "telepathy", _nothing),
     ("unknown-teacher", "run", ["distill.teachers.0.name=no_such_net"], "no_such_net", _nothing),

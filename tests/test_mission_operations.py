@@ -374,3 +374,62 @@ def test_the_antenna_forecast_names_the_contacts_the_mission_makes(cache: Path, 
     made = {(e["satellite"], e["station"], round(e["end_s"], 3)) for e in starts}
     assert any(e["kind"] == "contact_missed" for e in recorder.events)
     assert made == {(w.satellite, names[w.station], round(w.end_s, 3)) for w in forecast}
+
+
+SLOW_GROUND = (
+    "name: slow_ground\ndescription: a ground computer slow enough that a refinement takes hours\n"
+    "flops_per_s: 5.0e6\nidle_w: 50\nbusy_w: 300\nmemory_mb: 64000\nradio_tx_w: 1\nradio_rx_w: 1\n"
+)
+
+
+@pytest.mark.slow  # about 20 s: a mission whose ground refines each aggregated student for hours
+def test_a_slow_ground_computer_sends_the_refined_student_only_once_it_is_ready(cache: Path, tmp_path: Path) -> None:
+    """`ground.hardware`: each refinement takes its FLOPs over the ground computer's rate in
+    simulated time. Until it is done the satellites get the student before it, updates that
+    arrive wait, and the aggregation's metrics row is written when the refined student is ready."""
+    board = tmp_path / "slow_ground.yaml"
+    board.write_text(SLOW_GROUND)
+    _, ops, recorder = _play(
+        cache,
+        tmp_path / "run",
+        f"hardware.files=[{board}]",
+        "ground.hardware=slow_ground",
+        "federation.ground_refine_epochs=1",
+        "federation.aggregation=fedbuff",
+        "federation.buffer_size=1",
+        "data.image_size=32",
+        "mission.duration_hours=24",
+    )
+    events = recorder.events
+    refines = [e for e in events if e["kind"] == "ground_refine"]
+    ready = {e["version"]: e for e in events if e["kind"] == "ground_ready"}
+    assert refines and all(e["compute_s"] > 3600.0 for e in refines)
+    done = [e for e in refines if e["version"] in ready]
+    assert done, "no refinement finished within the mission"
+    for refine in done:
+        assert ready[refine["version"]]["time_s"] == pytest.approx(refine["time_s"] + refine["compute_s"])
+    # while a refinement runs, a global student sent up is an older one
+    held_back = 0
+    for refine in refines:
+        end = ready[refine["version"]]["time_s"] if refine["version"] in ready else float("inf")
+        sent = [
+            int(e["label"].split("global v")[1].split()[0])
+            for e in events
+            if e["kind"] == "transfer"
+            and e["direction"] == "up"
+            and "global v" in e["label"]
+            and refine["time_s"] <= e["start_s"] < end
+        ]
+        assert all(version < refine["version"] for version in sent)
+        held_back += len(sent)
+    assert held_back > 0, "no student went up while the ground was training: make the ground slower"
+    # updates arriving during a refinement wait, and are aggregated when it is done
+    waits = [e for e in events if e["kind"] == "update_waits"]
+    assert waits, "no update arrived while the ground was training: make the ground slower"
+    for wait in waits:
+        after = [r for r in done if r["time_s"] <= wait["time_s"]]
+        assert after and wait["time_s"] < ready[after[-1]["version"]]["time_s"]
+    rows = [r for r in recorder.rows if r["event"] == "aggregation"]
+    assert [r["version"] for r in rows] == sorted(ready)
+    assert [r["time_s"] for r in rows] == pytest.approx([ready[v]["time_s"] for v in sorted(ready)], abs=0.1)
+    assert ops.ground_compute_s == pytest.approx(sum(e["compute_s"] for e in refines))

@@ -203,3 +203,22 @@ def test_labelled_images_get_cross_entropy_only() -> None:
     assert len(joint) == 5
     assert joint.kd_weight.tolist()[:3] == [0, 0, 0] and joint.ce_weight.tolist()[:3] == [1, 1, 1]
     assert torch.equal(joint.targets[3:], soft.targets) and torch.allclose(joint.kd_weight[3:], soft.kd_weight)
+
+
+def test_a_held_back_student_is_offered_and_kept_until_it_is_published() -> None:
+    """While the ground's computer trains the current student (`hold_back`), uplinks carry the
+    one before it with its version, and that version outlives `forget_versions_before`."""
+    ground = _ground({"w": np.zeros(2, np.float32)}, [_knowledge([1, 2]), _knowledge([3])], "fedasync")
+    update = UpdatePacket(0, {"w": np.ones(2, np.float32)}, 10, 0.0)
+    assert ground.receive_update(0, update, 100.0) is not None and ground.version == 1
+    ground.hold_back(0)
+    assert ground.offered()[0] == 0 and ground.offered()[1] is ground.history[0]
+    packet = ground.build_uplink(1, -1, 10**9, lambda p: 100 + 10 * len(p.knowledge))
+    assert packet is not None and packet.version == 0 and packet.model is ground.history[0]
+    assert ground.build_uplink(0, 0, 10**9, lambda p: 100 + 10 * len(p.knowledge)).model is None  # type: ignore[union-attr]
+    ground.forget_versions_before(5)
+    assert set(ground.history) == {0, 1}
+    ground.publish()
+    assert ground.offered() == (1, ground.model)
+    ground.forget_versions_before(5)
+    assert set(ground.history) == {1}

@@ -91,6 +91,8 @@ class GroundSettings:
     refresh_s: tuple[float, ...]  # when the teachers learn from the received imagery (distill.refresh)
     ground_interval_s: float  # `ground` strategy: how often the ground retrains
     eval_interval_s: float  # a new global student is evaluated at most this often
+    # the ground's computer (`ground.hardware`): its trainings take simulated time (None: none)
+    hardware: HardwareProfile | None = None
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,7 @@ def compile_scenario(config: SimsatConfig, cache_dir: Path | None = None) -> Sce
             refresh_s=tuple(h * 3600.0 for h in config.distill.refresh.hours),
             ground_interval_s=f.ground_interval_hours * 3600.0,
             eval_interval_s=f.eval_interval_hours * 3600.0,
+            hardware=ground_hardware(config),
         ),
         power=PowerSettings(
             p.capacity_wh, p.initial_soc, p.floor_soc, p.resume_soc, p.baseline_w, p.step_s, p.safe_soc, p.safe_exit_soc
@@ -579,3 +582,9 @@ def isl_spans(config: SimsatConfig, world: WorldPlan) -> list[IslSpan]:
 def satellite_hardware(config: SimsatConfig, num_satellites: int) -> list[HardwareProfile]:
     """Each satellite's board: one name for all, a list by satellite, or shares of boards."""
     return assign_fleet(config.satellite.hardware, num_satellites, default_registry(config.hardware.files))
+
+
+def ground_hardware(config: SimsatConfig) -> HardwareProfile | None:
+    """The ground station's computer (`ground.hardware`; None: its work takes no simulated time)."""
+    name = config.ground.hardware
+    return default_registry(config.hardware.files).get(name) if name else None

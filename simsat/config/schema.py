@@ -107,6 +107,16 @@ class SatelliteConfig:
 
 
 @dataclass
+class GroundConfig:
+    """The ground station's computer, where refinement and the `ground` strategy's training run."""
+
+    # A hardware profile name (like satellite.hardware): each ground training then takes its FLOPs
+    # over the profile's rate in simulated time, one at a time, and a student it makes goes up only
+    # once it is done. Empty: the ground's work takes no simulated time.
+    hardware: str = ""
+
+
+@dataclass
 class HardwareConfig:
     """User hardware profiles: YAML/JSON files or folders of them, loaded before validation."""
 
@@ -328,6 +338,7 @@ class SimsatConfig:
     link: LinkConfig = field(default_factory=LinkConfig)
     isl: IslConfig = field(default_factory=IslConfig)
     satellite: SatelliteConfig = field(default_factory=SatelliteConfig)
+    ground: GroundConfig = field(default_factory=GroundConfig)
     hardware: HardwareConfig = field(default_factory=HardwareConfig)
     data: DataConfig = field(default_factory=DataConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)

@@ -193,6 +193,13 @@ def _check_fleet(config: SimsatConfig, n_sats: int, memo: ValidationMemo) -> Non
     for i, path in enumerate(files):
         c.text(f"hardware.files.{i}", path, "a profile file or folder")
     fleet = assign_fleet(config.satellite.hardware, n_sats, memo.registry(files))
+    ground = config.ground.hardware
+    c.require(isinstance(ground, str), "ground.hardware", "must be a hardware profile name, or empty", ground)
+    if ground:
+        try:
+            memo.registry(files).get(ground)
+        except ConfigError as exc:
+            raise s.prefixed("ground.hardware", exc) from None
     model, batch = config.satellite.model, config.training.batch_size
     memory = training_memory(model, len(CLASS_NAMES), batch, STUDENT_INPUT_SIZE)
     short = memory_shortfall(fleet, memory.total)

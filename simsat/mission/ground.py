@@ -57,6 +57,9 @@ class GroundSegment:
     satellite_models: dict[int, ModelArrays] = field(default_factory=dict)
     history: dict[int, ModelArrays] = field(default_factory=dict)
     discarded: int = 0
+    # the version satellites are offered while the ground's computer trains a newer one (`hold_back`);
+    # None: the current one
+    published: int | None = None
 
     def __post_init__(self) -> None:
         n = self.num_satellites
@@ -139,8 +142,9 @@ class GroundSegment:
         self, satellite: int, satellite_version: int, budget_bytes: int, size: SizeFn
     ) -> UplinkPacket | None:
         """The packet `build_uplink` hands out (see there)."""
-        model = self.model if self.strategy.sends_model(satellite_version, self.version) else None
-        packet, pending = self._next_labels(satellite, model)
+        version, current = self.offered()
+        model = current if self.strategy.sends_model(satellite_version, version) else None
+        packet, pending = self._next_labels(satellite, version, model)
         if model is None and pending == 0:
             return None
         count = _most_that_fit(packet, pending, budget_bytes, size)
@@ -155,16 +159,19 @@ class GroundSegment:
         count as relayed from now on: no packet of its own carries them again."""
         if self.in_flight[satellite] > 0:
             return None  # its own packet holds the next labels: they go in order
-        packet, pending = self._next_labels(satellite, None)
+        packet, pending = self._next_labels(satellite, self.offered()[0], None)
         count = _most_that_fit(packet, pending, budget_bytes, size) if pending > 0 else 0
         if count == 0:
             return None
         self.relayed[satellite] += count
         return packet(count).knowledge
 
-    def _next_labels(self, satellite: int, model: ModelArrays | None) -> tuple[Callable[[int], UplinkPacket], int]:
-        """A packet of `model` and the satellite's next `count` labels (as a function of count),
-        and how many labels may go: those no packet has taken, at most `max_labels_per_contact`."""
+    def _next_labels(
+        self, satellite: int, version: int, model: ModelArrays | None
+    ) -> tuple[Callable[[int], UplinkPacket], int]:
+        """A packet of `model` (global `version`) and the satellite's next `count` labels (as a
+        function of count), and how many labels may go: those no packet has taken, at most
+        `max_labels_per_contact`."""
         queue = self.queue[satellite]
         start = self._handed(satellite)
         pending = len(queue) - start
@@ -172,7 +179,7 @@ class GroundSegment:
             pending = min(pending, self.max_labels_per_contact)
 
         def packet(count: int) -> UplinkPacket:
-            return UplinkPacket(self.version, model, queue.take(slice(start, start + count)))
+            return UplinkPacket(version, model, queue.take(slice(start, start + count)))
 
         return packet, pending
 
@@ -186,6 +193,22 @@ class GroundSegment:
         self.in_flight[satellite] = 0
 
     # -- the global student ----------------------------------------------------------------------
+    def offered(self) -> tuple[int, ModelArrays]:
+        """The global student satellites are sent now, and its version: the current one, or the
+        one held back while the ground's computer trains the current one (`hold_back`)."""
+        if self.published is None:
+            return self.version, self.model
+        return self.published, self.history[self.published]
+
+    def hold_back(self, version: int) -> None:
+        """Offer the student of `version` (kept in `history`) until `publish`: the current one is
+        still being trained at the ground."""
+        self.published = version
+
+    def publish(self) -> None:
+        """The current student is ready: it is the one offered from now on."""
+        self.published = None
+
     def _version_model(self, version: int) -> ModelArrays:
         return self.history[version]
 
@@ -216,7 +239,8 @@ class GroundSegment:
 
     def forget_versions_before(self, oldest_in_use: int) -> None:
         """Drop global students no satellite can still send an update from."""
-        for version in [v for v in self.history if v < oldest_in_use and v != self.version]:
+        keep = {self.version, self.published}
+        for version in [v for v in self.history if v < oldest_in_use and v not in keep]:
             del self.history[version]
 
     def pool_size(self) -> int:
@@ -228,13 +252,18 @@ class GroundSegment:
             return np.zeros((0, 1, 1, 3), np.uint8), KnowledgePacket.empty(self.num_classes)
         return np.concatenate(self.pool_images), concat_knowledge(self.pool_knowledge)
 
-    def train_on_pool(self, trainer: GroundTrainer) -> bool:
-        """`ground`: train the student on every labelled image received so far. False: nothing new
-        (no image arrived and no label changed since the last training)."""
+    def train_on_pool(self, trainer: GroundTrainer, worker: GroundWorker | None = None) -> bool:
+        """`ground`: train the student on every labelled image received so far (a new version; on
+        `worker`, a PendingModel until it is done). False: nothing new (no image arrived and no
+        label changed since the last training)."""
         if self.pool_size() <= self.pool_trained:
             return False
         images, knowledge = self.pool()
-        self.model = trainer(self.model, images, knowledge)
+        base = self.model
+        if worker is None:
+            self.model = trainer(base, images, knowledge)
+        else:
+            self.model = PendingModel(worker.submit(lambda: trainer(base, images, knowledge)), base)
         self.version += 1
         self.history[self.version] = self.model
         self.pool_trained = len(knowledge)

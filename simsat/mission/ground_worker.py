@@ -1,11 +1,11 @@
 """The ground's learning off the mission's critical path.
 
-Refining an aggregated student and scoring a new global student take real seconds; the mission
-needs their results only later in simulated time (a refined student when it is next uplinked,
-a score when the metrics are written). `GroundWorker` runs them on one thread of their own, in
-the order they were asked for, while the mission goes on (torch releases the GIL, so this is
-real parallel work with the satellites' trainings and the ground's labelling). A refined
-student in the making is a `PendingModel`: it counts as the global student at once (its byte
+Refining an aggregated student, the `ground` strategy's training and scoring a new global
+student take real seconds; the mission needs their results only later in simulated time (a
+trained student when it is next uplinked, a score when the metrics are written). `GroundWorker`
+runs them on one thread of their own, in the order they were asked for, while the mission goes
+on (torch releases the GIL, so this is real parallel work with the satellites' trainings and the
+ground's labelling). A student in the making is a `PendingModel`: it counts as the global student at once (its byte
 size is known from its architecture) and waits for its values only when they are read.
 
 Results do not depend on the thread: each job gets the same inputs as when it ran in place,

@@ -289,7 +289,7 @@ class IslMission:
         return hops(j) < hops(i)
 
     def _labels_bytes(self, chunks: tuple[KnowledgePacket, ...]) -> int:
-        packet = UplinkPacket(self.ops.ground.version, None, concat_knowledge(list(chunks)))
+        packet = UplinkPacket(self.ops.ground.offered()[0], None, concat_knowledge(list(chunks)))
         return self.ops.transport.uplink_bytes(packet)
 
     def _hold_labels(self, holder: int, mate: int, chunks: tuple[KnowledgePacket, ...]) -> None:

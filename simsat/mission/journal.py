@@ -7,7 +7,9 @@ the global student, the teachers' soft labels, a training at the ground, the gro
 reference) from the journal instead of computing it again. Past the last entry it goes on live.
 
 One entry is one file ``<kind>-<ordinal>.npz`` in the journal folder, written to a temporary
-name, flushed to disk and renamed, so an entry is whole or absent whatever kills the process.
+name and renamed, so an entry is whole or absent whatever kills the process. Entries are not
+flushed to disk one by one (a run writes thousands an hour): a power loss may leave the last
+ones damaged or empty, which a replay tells from a whole entry and computes again.
 Each entry keeps a fingerprint of its inputs: when a replay reaches an entry whose inputs
 differ (the code, data or config changed since), the journal is dropped from there on and the
 run goes on computing live, with a warning.
@@ -36,7 +38,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _META = "__meta__"
-WALL_FILE = "wall.json"  # the run's wall seconds up to its last entry, over every process that worked on it
+WALL_FILE = "wall.json"  # the run's wall seconds up to its last entry (within a second), over every process
+WALL_EVERY_S = 1.0  # wall.json is written again after an entry at most this often
 # what reading or decoding a damaged entry raises: cut short (a copy that broke off, a disk fault),
 # garbage, or whole but of another shape (a field or an array missing, a value of another type)
 DAMAGED = (
@@ -87,6 +90,7 @@ class Journal:
         # written before the journal kept them, or none)
         self.earlier_wall_seconds = self._read_wall()
         self._started = time.perf_counter()
+        self._wall_written = float("-inf")  # when this process last wrote wall.json (perf_counter)
 
     def _read_wall(self) -> float | None:
         path = self.folder / WALL_FILE
@@ -165,9 +169,12 @@ class Journal:
         meta = json.dumps({**entry.meta, "check": check}).encode("utf-8")
         arrays = {**entry.arrays, _META: np.frombuffer(meta, dtype=np.uint8)}
         savez: Callable[..., None] = np.savez  # numpy's stub does not type **arrays
-        write_with(self._path(key), lambda handle: savez(handle, **arrays))
+        write_with(self._path(key), lambda handle: savez(handle, **arrays), durable=False)
         self.recorded += 1
-        write_json(self.folder / WALL_FILE, {"wall_seconds": round(self.wall_seconds(), 2)})
+        now = time.perf_counter()
+        if now - self._wall_written >= WALL_EVERY_S:
+            self._wall_written = now
+            write_json(self.folder / WALL_FILE, {"wall_seconds": round(self.wall_seconds(), 2)}, durable=False)
 
     def remember(
         self,

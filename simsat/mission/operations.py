@@ -87,6 +87,11 @@ class Operations:
         self._last_refine_s: float | None = None  # when the ground last refined (None: never)
         self._unscored: tuple[str, Sequence[int], Sequence[int]] | None = None  # a change not evaluated yet
         self._asked: dict[int, Reply[Any]] = {}  # satellite -> command in flight (plan.command_s > 0)
+        # the ground's computer (plan.ground_hardware) is training a student the satellites do not get yet;
+        # updates that arrive meanwhile wait for it in the inbox
+        self._ground_busy = False
+        self._inbox: list[tuple[SatelliteState, UpdatePacket]] = []
+        self.ground_compute_s = 0.0  # simulated seconds the ground's computer trained
         # metrics rows in mission order, each with its scores (a Future while the ground worker scores it)
         self._rows: list[tuple[dict[str, Any], dict[str, float] | Future[dict[str, float]]]] = []
         self.training = SatelliteTraining(self)  # the satellites' onboard trainings
@@ -155,7 +160,7 @@ class Operations:
         fields = {
             "time_s": self.env.now,
             "event": kind,
-            "version": self.ground.version,
+            "version": self.ground.offered()[0],
             "satellite": ";".join(str(s) for s in satellites),
             "staleness": ";".join(str(s) for s in staleness),
             "bytes_up": self.bytes_up,
@@ -206,7 +211,7 @@ class Operations:
             return
         self._unscored = None
         self._last_eval_s = self.env.now
-        self.metric(kind, satellites, staleness, self.score_later(self.ground.model))
+        self.metric(kind, satellites, staleness, self.score_later(self.ground.offered()[1]))
 
     # -- processes ---------------------------------------------------------------------------
     def run(self) -> None:
@@ -231,7 +236,7 @@ class Operations:
         self.env.run(until=self.plan.duration_s)
         self.training.settle_all()
         if self._unscored is not None:  # the last global student, evaluated at the end of the mission
-            self.metric(*self._unscored, self.score_later(self.ground.model))
+            self.metric(*self._unscored, self.score_later(self.ground.offered()[1]))
         self._write_rows(wait=True)
         self._collect_unfinished()
         for sat in self.satellites:
@@ -265,6 +270,7 @@ class Operations:
         event, self.version_changed = self.version_changed, self.env.event()
         event.succeed()
         in_use = [s.model_version for s in self.satellites if s.model_version >= 0]
+        in_use += [update.base_version for _, update in self._inbox]  # waiting for the ground's computer
         self.ground.forget_versions_before(min(in_use, default=self.ground.version))
 
     def _deadlines(self) -> Generator[simpy.Event, Any, None]:
@@ -279,6 +285,9 @@ class Operations:
             yield timer | changed
             if changed.triggered or self.ground.aggregator.deadline_s() != deadline:
                 continue
+            if self._ground_busy:  # looked at again once the ground's student is ready
+                yield self.version_changed
+                continue
             aggregation = self.ground.expire(self.env.now)
             if aggregation is not None:
                 self._aggregated(aggregation, reason="deadline")
@@ -289,11 +298,14 @@ class Operations:
         assert self.ground_trainer is not None
         while True:
             yield self.env.timeout(self.plan.ground_interval_s)
-            start = time.perf_counter()
-            trained = self.ground.train_on_pool(self.ground_trainer)
-            self.clock.ground_train_s += time.perf_counter() - start
-            if trained:
-                self.event("ground_training", version=self.ground.version, images=self.ground.pool_trained)
+            # on the ground worker: the mission goes on until the trained student is read
+            if self.ground.train_on_pool(self._ground_train, self.worker):
+                seconds = self._ground_seconds(self.ground.pool_trained, self.plan.epochs)
+                timed = {"compute_s": seconds} if self.plan.ground_hardware is not None else {}
+                self.event("ground_training", version=self.ground.version, images=self.ground.pool_trained, **timed)
+                if seconds > 0:
+                    yield self._busy_ground_computer(seconds, "ground_training")
+                    continue
                 self._global_metric("ground_training")
                 self._new_version()
 
@@ -338,6 +350,14 @@ class Operations:
         aggregation, the satellite's own model is scored."""
         if self.isl is not None and self.isl.arrived(sat.index, update):
             return
+        if self._ground_busy:
+            self._inbox.append((sat, update))
+            self.event("update_waits", satellite=sat.index, reason="the ground's computer is training")
+            return
+        self._aggregate(sat, update)
+
+    def _aggregate(self, sat: SatelliteState, update: UpdatePacket) -> None:
+        """`update` handed to the aggregation rule (or, with no aggregation, scored)."""
         outcome = self.ground.receive_update(sat.index, update, self.env.now)
         if not self.strategy.aggregates:  # local: the satellite's own model is scored
             self.local_scores[sat.index] = self._score(update.model)
@@ -364,19 +384,68 @@ class Operations:
             num_examples=aggregation.num_examples,
             reason=reason,
         )
+        seconds = 0.0
         if self.ground_refiner is not None and self._refine_due():
             self._last_refine_s = self.env.now
             # on the ground worker: the mission goes on until the refined student is read
             images = self.ground.refine(self._refine, self.worker)
-            self.event("ground_refine", version=self.ground.version, images=images)
+            seconds = self._ground_seconds(images, self.plan.refine_epochs)
+            timed = {"compute_s": seconds} if self.plan.ground_hardware is not None else {}
+            self.event("ground_refine", version=self.ground.version, images=images, **timed)
+        if seconds > 0:
+            self._busy_ground_computer(seconds, "aggregation", aggregation.satellites, aggregation.staleness)
+            return
         self._global_metric("aggregation", aggregation.satellites, aggregation.staleness)
         self._new_version()
 
+    def _ground_seconds(self, images: int, epochs: int) -> float:
+        """Simulated seconds the ground's computer takes to train the student `epochs` passes over
+        its own labelled images and `images` received ones (0: `plan.ground_hardware` is None)."""
+        hardware = self.plan.ground_hardware
+        if hardware is None:
+            return 0.0
+        per_epoch = self.plan.ground_images + images
+        return hardware.compute_seconds(self.plan.train_flops_per_image * per_epoch * epochs)
+
+    def _busy_ground_computer(
+        self, seconds: float, kind: str, satellites: Sequence[int] = (), staleness: Sequence[int] = ()
+    ) -> simpy.Process:
+        """The ground's computer trains the current student for `seconds`: until then satellites
+        are sent the one before, and updates wait in the inbox; then it is the global student
+        (its metrics row of `kind`, a new version for the satellites) and the inbox is aggregated
+        in order. Returns the process that ends when it is ready."""
+        self.ground.hold_back(self.ground.version - 1)
+        self._ground_busy = True  # from now: an update arriving at this same moment waits too
+        self.ground_compute_s += seconds
+        return self.env.process(self._ready_after(seconds, kind, satellites, staleness))
+
+    def _ready_after(
+        self, seconds: float, kind: str, satellites: Sequence[int], staleness: Sequence[int]
+    ) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(seconds)
+        self._ground_busy = False
+        self.ground.publish()
+        self.event("ground_ready", version=self.ground.version, waiting=len(self._inbox))
+        self._global_metric(kind, satellites, staleness)
+        self._new_version()
+        while self._inbox and not self._ground_busy:
+            self._aggregate(*self._inbox.pop(0))
+
     def _refine(self, model: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
         assert self.ground_refiner is not None
+        return self._timed(self.ground_refiner, model, images, knowledge)
+
+    def _ground_train(self, model: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
+        assert self.ground_trainer is not None
+        return self._timed(self.ground_trainer, model, images, knowledge)
+
+    def _timed(
+        self, trainer: GroundTrainer, model: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket
+    ) -> ModelArrays:
+        """A ground training, its wall seconds counted in `clock.ground_train_s`."""
         start = time.perf_counter()
         try:
-            return self.ground_refiner(model, images, knowledge)
+            return trainer(model, images, knowledge)
         finally:
             self.clock.ground_train_s += time.perf_counter() - start
 

@@ -54,6 +54,10 @@ class OperationsPlan:
     refresh_s: Sequence[float] = ()  # simulated times the ground refreshes its teachers
     faults: FaultSettings = FaultSettings()  # injected faults (none by default)
     isl: IslPlan | None = None  # inter-satellite links the federation uses (None: none)
+    # the ground station's computer: its trainings take simulated time (None: they take none)
+    ground_hardware: HardwareProfile | None = None
+    ground_images: int = 0  # the ground's own labelled images (every ground training passes over them)
+    refine_epochs: int = 0  # passes of an aggregated student's refinement at the ground
 
     @property
     def duration_s(self) -> float:

@@ -29,11 +29,13 @@ _MODE = _file_mode()
 _DIR_MODE = _MODE | ((_MODE & 0o444) >> 2)  # the folder mode `mkdir` would give (x where r)
 
 
-def write_with(path: Path | str, write: Callable[[IO[bytes]], object]) -> Path:
+def write_with(path: Path | str, write: Callable[[IO[bytes]], object], durable: bool = True) -> Path:
     """Call `write(handle)` on a temporary binary file beside `path`, then rename it to `path`.
 
     The parent folder must exist. On any error the temporary file is removed and `path` is left
-    as it was. Returns `path`.
+    as it was. `durable` False skips the flush to disk: the file is still whole or absent
+    whatever kills the process, but a power loss may leave it empty or damaged (for files whose
+    reader checks them, e.g. a run's journal). Returns `path`.
     """
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -41,7 +43,8 @@ def write_with(path: Path | str, write: Callable[[IO[bytes]], object]) -> Path:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(tmp, _MODE)
         os.replace(tmp, target)
     except BaseException:
@@ -50,14 +53,14 @@ def write_with(path: Path | str, write: Callable[[IO[bytes]], object]) -> Path:
     return target
 
 
-def write_bytes(path: Path | str, data: bytes) -> Path:
-    """Write `data` to `path` atomically."""
-    return write_with(path, lambda handle: handle.write(data))
+def write_bytes(path: Path | str, data: bytes, durable: bool = True) -> Path:
+    """Write `data` to `path` atomically (`durable`: see `write_with`)."""
+    return write_with(path, lambda handle: handle.write(data), durable)
 
 
-def write_text(path: Path | str, text: str, encoding: str = "utf-8") -> Path:
-    """Write `text` to `path` atomically."""
-    return write_bytes(path, text.encode(encoding))
+def write_text(path: Path | str, text: str, encoding: str = "utf-8", durable: bool = True) -> Path:
+    """Write `text` to `path` atomically (`durable`: see `write_with`)."""
+    return write_bytes(path, text.encode(encoding), durable)
 
 
 def json_safe(value: Any) -> Any:
@@ -71,10 +74,11 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def write_json(path: Path | str, payload: Any, **dumps: Any) -> Path:
-    """Write `json.dumps(json_safe(payload), **dumps)` (indent 2 unless given) and a final newline atomically."""
+def write_json(path: Path | str, payload: Any, durable: bool = True, **dumps: Any) -> Path:
+    """Write `json.dumps(json_safe(payload), **dumps)` (indent 2 unless given) and a final newline
+    atomically (`durable`: see `write_with`)."""
     dumps.setdefault("indent", 2)
-    return write_text(path, json.dumps(json_safe(payload), **dumps) + "\n")
+    return write_text(path, json.dumps(json_safe(payload), **dumps) + "\n", durable=durable)
 
 
 def _fsync_file(path: Path) -> None:

@@ -75,6 +75,15 @@ EVENT_KINDS: tuple[tuple[str, str], ...] = (
         "onboard training (satellite, images, compute_s simulated, wall_s on this machine, energy_wh)",
     ),
     ("aggregation", "the ground combined updates (version, satellites, staleness)"),
+    (
+        "ground_refine, ground_training",
+        "the ground trained the student (version, images; compute_s simulated with ground.hardware)",
+    ),
+    (
+        "ground_ready, update_waits",
+        "ground.hardware: the student the ground trained is the global one (version, waiting updates); an update "
+        "arrived while it trained and waits for it (satellite)",
+    ),
     ("eclipse_start, eclipse_end", "a satellite in the Earth's shadow"),
     ("safe_mode", "a satellite's battery too low to go on"),
     (
