@@ -100,6 +100,8 @@ def test_scenarios_validate_and_hashes_follow_what_is_computed(tmp_path: Path) -
     assert scenario_hash(load_config("tiny")) == "0429cd176485"
     refreshed = replace(config, distill=replace(config.distill, refresh=replace(config.distill.refresh, hours=[24.0])))
     assert scenario_hash(refreshed) != scenario_hash(config)
+    timed = replace(config, ground=replace(config.ground, hardware="jetson_orin_nano"))
+    assert scenario_hash(timed) != scenario_hash(config)  # the ground's computer changes the results
 
 
 def _open(tmp_path: Path, root: Path, splits: Path, *overrides: str, command: str = "", only: bool = False) -> Grid:

@@ -30,7 +30,7 @@ SCENARIO_EXECUTION_KEYS = (
 )
 # keys added to the schema after runs were recorded: hashed only when they differ from their
 # default, so a run recorded before a key existed keeps its hash (and its record)
-ADDED_KEYS = ("distill.refresh", "isl", "federation.isl_aggregation", "faults.isl_loss_rate")
+ADDED_KEYS = ("distill.refresh", "isl", "federation.isl_aggregation", "faults.isl_loss_rate", "ground")
 
 
 def stable_hash(data: Any, length: int = HASH_LENGTH) -> str:
