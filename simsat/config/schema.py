@@ -108,7 +108,8 @@ class SatelliteConfig:
 
 @dataclass
 class GroundConfig:
-    """The ground station's computer, where refinement and the `ground` strategy's training run."""
+    """The ground's computer, where refinement and the `ground` strategy's training run (the
+    stations themselves are `ground_stations`, which the config group `ground=...` sets)."""
 
     # A hardware profile name (like satellite.hardware): each ground training then takes its FLOPs
     # over the profile's rate in simulated time, one at a time, and a student it makes goes up only
