@@ -205,6 +205,11 @@ class GroundSegment:
         still being trained at the ground."""
         self.published = version
 
+    @property
+    def held_back(self) -> bool:
+        """Whether a student is held back (the ground's computer is training the current one)."""
+        return self.published is not None
+
     def publish(self) -> None:
         """The current student is ready: it is the one offered from now on."""
         self.published = None

@@ -87,9 +87,7 @@ class Operations:
         self._last_refine_s: float | None = None  # when the ground last refined (None: never)
         self._unscored: tuple[str, Sequence[int], Sequence[int]] | None = None  # a change not evaluated yet
         self._asked: dict[int, Reply[Any]] = {}  # satellite -> command in flight (plan.command_s > 0)
-        # the ground's computer (plan.ground_hardware) is training a student the satellites do not get yet;
-        # updates that arrive meanwhile wait for it in the inbox
-        self._ground_busy = False
+        # updates that arrived while the ground's computer trains a student the satellites do not get yet
         self._inbox: list[tuple[SatelliteState, UpdatePacket]] = []
         self.ground_compute_s = 0.0  # simulated seconds the ground's computer trained
         # metrics rows in mission order, each with its scores (a Future while the ground worker scores it)
@@ -285,7 +283,7 @@ class Operations:
             yield timer | changed
             if changed.triggered or self.ground.aggregator.deadline_s() != deadline:
                 continue
-            if self._ground_busy:  # looked at again once the ground's student is ready
+            if self.ground.held_back:  # looked at again once the ground's student is ready
                 yield self.version_changed
                 continue
             aggregation = self.ground.expire(self.env.now)
@@ -350,7 +348,7 @@ class Operations:
         aggregation, the satellite's own model is scored."""
         if self.isl is not None and self.isl.arrived(sat.index, update):
             return
-        if self._ground_busy:
+        if self.ground.held_back:  # the ground's computer is training: the update waits for it
             self._inbox.append((sat, update))
             self.event("update_waits", satellite=sat.index, reason="the ground's computer is training")
             return
@@ -414,8 +412,7 @@ class Operations:
         are sent the one before, and updates wait in the inbox; then it is the global student
         (its metrics row of `kind`, a new version for the satellites) and the inbox is aggregated
         in order. Returns the process that ends when it is ready."""
-        self.ground.hold_back(self.ground.version - 1)
-        self._ground_busy = True  # from now: an update arriving at this same moment waits too
+        self.ground.hold_back(self.ground.version - 1)  # from now: an update arriving at this moment waits too
         self.ground_compute_s += seconds
         return self.env.process(self._ready_after(seconds, kind, satellites, staleness))
 
@@ -423,12 +420,11 @@ class Operations:
         self, seconds: float, kind: str, satellites: Sequence[int], staleness: Sequence[int]
     ) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(seconds)
-        self._ground_busy = False
         self.ground.publish()
         self.event("ground_ready", version=self.ground.version, waiting=len(self._inbox))
         self._global_metric(kind, satellites, staleness)
         self._new_version()
-        while self._inbox and not self._ground_busy:
+        while self._inbox and not self.ground.held_back:
             self._aggregate(*self._inbox.pop(0))
 
     def _refine(self, model: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
