@@ -31,7 +31,7 @@ from simsat.distill.semi import SemiSupervised
 from simsat.distill.teacher_cache import TeacherSpec
 from simsat.errors import ConfigError
 from simsat.federation.simulation import RaySettings
-from simsat.hardware import assign_fleet, default_registry
+from simsat.hardware import HardwareRegistry, assign_fleet, default_registry
 from simsat.hardware.profiles import HardwareProfile
 from simsat.mission.aggregation import AggregatorSettings
 from simsat.mission.faults import DeadSatellite, FaultSettings
@@ -237,9 +237,10 @@ def compile_scenario(config: SimsatConfig, cache_dir: Path | None = None) -> Sce
     world = build_world(config, cache_dir)
     f, p = config.federation, config.satellite.power
     strategy = federation_strategy(config)
+    boards = default_registry(config.hardware.files)
     return Scenario(
         world=world,
-        hardware=tuple(satellite_hardware(config, len(world.satellites))),
+        hardware=tuple(satellite_hardware(config, len(world.satellites), boards)),
         faults=fault_settings(config),
         isl=isl_mission_plan(config, world),
         strategy=strategy,
@@ -253,7 +254,7 @@ def compile_scenario(config: SimsatConfig, cache_dir: Path | None = None) -> Sce
             refresh_s=tuple(h * 3600.0 for h in config.distill.refresh.hours),
             ground_interval_s=f.ground_interval_hours * 3600.0,
             eval_interval_s=f.eval_interval_hours * 3600.0,
-            hardware=ground_hardware(config),
+            hardware=ground_hardware(config, boards),
         ),
         power=PowerSettings(
             p.capacity_wh, p.initial_soc, p.floor_soc, p.resume_soc, p.baseline_w, p.step_s, p.safe_soc, p.safe_exit_soc
@@ -579,12 +580,16 @@ def isl_spans(config: SimsatConfig, world: WorldPlan) -> list[IslSpan]:
         )
 
 
-def satellite_hardware(config: SimsatConfig, num_satellites: int) -> list[HardwareProfile]:
-    """Each satellite's board: one name for all, a list by satellite, or shares of boards."""
-    return assign_fleet(config.satellite.hardware, num_satellites, default_registry(config.hardware.files))
+def satellite_hardware(
+    config: SimsatConfig, num_satellites: int, registry: HardwareRegistry | None = None
+) -> list[HardwareProfile]:
+    """Each satellite's board: one name for all, a list by satellite, or shares of boards (looked
+    up in `registry`, else in one made from `hardware.files`)."""
+    registry = registry if registry is not None else default_registry(config.hardware.files)
+    return assign_fleet(config.satellite.hardware, num_satellites, registry)
 
 
-def ground_hardware(config: SimsatConfig) -> HardwareProfile | None:
-    """The ground station's computer (`ground.hardware`; None: its work takes no simulated time)."""
+def ground_hardware(config: SimsatConfig, registry: HardwareRegistry) -> HardwareProfile | None:
+    """The ground's computer (`ground.hardware`; None: its work takes no simulated time)."""
     name = config.ground.hardware
-    return default_registry(config.hardware.files).get(name) if name else None
+    return registry.get(name) if name else None
