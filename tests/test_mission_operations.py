@@ -429,6 +429,19 @@ def test_a_slow_ground_computer_sends_the_refined_student_only_once_it_is_ready(
     for wait in waits:
         after = [r for r in done if r["time_s"] <= wait["time_s"]]
         assert after and wait["time_s"] < ready[after[-1]["version"]]["time_s"]
+    # a waiting update reaches the rule (buffer_size 1: aggregated at once) when a student is ready
+    ready_s = [e["time_s"] for e in ready.values()]
+    handed = 0
+    for wait in waits:
+        later = [
+            e
+            for e in events
+            if e["kind"] == "aggregation" and e["time_s"] > wait["time_s"] and wait["satellite"] in e["satellites"]
+        ]
+        if later:  # else the mission ended first
+            assert min(abs(later[0]["time_s"] - t) for t in ready_s) < 1e-6
+            handed += 1
+    assert handed > 0, "no waiting update was aggregated within the mission"
     rows = [r for r in recorder.rows if r["event"] == "aggregation"]
     assert [r["version"] for r in rows] == sorted(ready)
     assert [r["time_s"] for r in rows] == pytest.approx([ready[v]["time_s"] for v in sorted(ready)], abs=0.1)

@@ -5,8 +5,9 @@ student take real seconds; the mission needs their results only later in simulat
 trained student when it is next uplinked, a score when the metrics are written). `GroundWorker`
 runs them on one thread of their own, in the order they were asked for, while the mission goes
 on (torch releases the GIL, so this is real parallel work with the satellites' trainings and the
-ground's labelling). A student in the making is a `PendingModel`: it counts as the global student at once (its byte
-size is known from its architecture) and waits for its values only when they are read.
+ground's labelling). A student in the making is a `PendingModel`: it counts as the global student
+at once (its byte size is known from its architecture) and waits for its values only when they
+are read.
 
 Results do not depend on the thread: each job gets the same inputs as when it ran in place,
 and nothing it computes draws from a random state another thread changes.
