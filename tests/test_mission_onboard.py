@@ -9,7 +9,7 @@ from simsat.distill.augment import strong_augment
 from simsat.distill.recipe import TrainRecipe
 from simsat.distill.semi import SemiSupervised
 from simsat.distill.train import TrainHooks, fit
-from simsat.mission.onboard import OnboardSetup, build_student, model_arrays, train_onboard
+from simsat.mission.onboard import OnboardSetup, build_student, model_arrays, train_onboard, warm_up
 from simsat.mission.packets import KnowledgePacket
 
 CLASSES = 10
@@ -109,3 +109,17 @@ def test_fit_calls_the_epoch_hook_after_each_epoch() -> None:
         hooks,
     )
     assert epochs == [1, 2, 3] and batches[-1] == 30
+
+
+def test_the_warm_up_leaves_the_random_state_and_the_trainings_as_they_were() -> None:
+    """A node warms up (one step on blank images) as it boots: what it trains afterwards, and
+    torch's random state, are the same as without it."""
+    images, ids, labels = _shard()
+    knowledge = _knowledge(ids[:8])
+    cold, _ = train_onboard(_setup(), 0, images, ids, labels, 16, _base(), 4, knowledge)
+    torch.manual_seed(11)
+    state = torch.get_rng_state()
+    warm_up(_setup())
+    assert torch.equal(torch.get_rng_state(), state)
+    warm, _ = train_onboard(_setup(), 0, images, ids, labels, 16, _base(), 4, knowledge)
+    assert all(np.array_equal(cold.model[k], warm.model[k]) for k in cold.model)

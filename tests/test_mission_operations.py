@@ -5,6 +5,7 @@ uplinks, each strategy's behaviour, and the same result twice."""
 from __future__ import annotations
 
 import itertools
+import pickle
 from collections import Counter
 from pathlib import Path
 from typing import TypeVar
@@ -446,3 +447,20 @@ def test_a_slow_ground_computer_sends_the_refined_student_only_once_it_is_ready(
     assert [r["version"] for r in rows] == sorted(ready)
     assert [r["time_s"] for r in rows] == pytest.approx([ready[v]["time_s"] for v in sorted(ready)], abs=0.1)
     assert ops.ground_compute_s == pytest.approx(sum(e["compute_s"] for e in refines))
+
+
+def test_a_node_that_boots_beside_its_first_messages_trains_as_one_built_in_place(cache: Path, tmp_path: Path) -> None:
+    """A Ray worker unpickles the ClientApp and warms it up on a thread of its own while the
+    nodes are identified; its trainings wait for that and equal those of an app built here."""
+    trained = []
+    for shipped in (False, True):
+        config = load_config("tiny", [f"data.cache_dir={cache}", "reference.epochs=0", "mission.duration_hours=6"])
+        with assemble(config) as mission:
+            app = make_client_app(mission.setup)
+            if shipped:  # as Flower's engine hands it to a worker
+                app = pickle.loads(pickle.dumps(app))
+            recorder = Recorder(tmp_path / f"shipped-{shipped}")
+            mission.operations(InProcessTransport(app, mission.num_satellites), recorder).run()
+            recorder.close()
+        trained.append([(e["satellite"], str(e["loss"])) for e in recorder.events if e["kind"] == "train_end"])
+    assert trained[0] and trained[1] == trained[0]

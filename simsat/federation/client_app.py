@@ -19,7 +19,9 @@ a failed ClientApp, so the ground records the failure and goes on.
 
 from __future__ import annotations
 
+import logging
 import pickle
+import threading
 from functools import lru_cache
 
 from flwr.app import ConfigRecord, Context, Error, Message, MetricRecord, RecordDict
@@ -31,7 +33,9 @@ from simsat.federation import payloads
 from simsat.federation.storage import NodeMemory, OnboardStorage
 from simsat.mission.faults import InjectedFault
 from simsat.mission.imagery import ImageCodec, encode_within
-from simsat.mission.onboard import OnboardSetup, load_shard, train_onboard
+from simsat.mission.onboard import OnboardSetup, load_shard, train_onboard, warm_up
+
+log = logging.getLogger(__name__)
 
 TRAIN = "train"
 
@@ -69,10 +73,25 @@ class SatelliteApp(ClientApp):
     message, as a satellite's computer stays up between contacts. Flower's engine sends the app
     with each message, so pickling the handlers' code and state would cost every message."""
 
-    def __init__(self, setup: OnboardSetup) -> None:
+    def __init__(self, setup: OnboardSetup, warm: bool = False) -> None:
         super().__init__(mods=[errors_as_replies])
         self.setup = setup
+        # `warm`: the onboard computer boots (`warm_up`) on a thread of its own while the node
+        # answers its first messages (the identify exchange); a training waits for it
+        self.booted = threading.Event()
+        if warm:
+            threading.Thread(target=self._boot, name="simsat-warm-up", daemon=True).start()
+        else:
+            self.booted.set()
         _serve(self, setup)
+
+    def _boot(self) -> None:
+        try:
+            warm_up(self.setup)
+        except Exception as exc:  # the first training meets the same fault and answers with it
+            log.warning("the onboard warm-up failed: %s", exc)
+        finally:
+            self.booted.set()
 
     def __reduce__(self) -> tuple[object, tuple[bytes]]:
         return (_app_in_this_process, (pickle.dumps(self.setup),))
@@ -80,8 +99,9 @@ class SatelliteApp(ClientApp):
 
 @lru_cache(maxsize=4)
 def _app_in_this_process(setup: bytes) -> SatelliteApp:
-    """The app for a pickled setup, built once per process."""
-    return SatelliteApp(pickle.loads(setup))
+    """The app for a pickled setup, built once per process (a Ray worker, at its first message:
+    while the nodes are identified); it warms up before its first training."""
+    return SatelliteApp(pickle.loads(setup), warm=True)
 
 
 def make_client_app(setup: OnboardSetup) -> ClientApp:
@@ -90,7 +110,7 @@ def make_client_app(setup: OnboardSetup) -> ClientApp:
     return SatelliteApp(setup)
 
 
-def _serve(app: ClientApp, setup: OnboardSetup) -> None:
+def _serve(app: SatelliteApp, setup: OnboardSetup) -> None:
     """Register the satellite's message handlers on `app`."""
     codec = ImageCodec(setup.image_size, setup.image_quality)
     storage = OnboardStorage(setup.num_classes, setup.storage_dir)
@@ -101,6 +121,7 @@ def _serve(app: ClientApp, setup: OnboardSetup) -> None:
         return Message(content=content, reply_to=msg)
 
     def _train(msg: Message, context: Context, memory: NodeMemory) -> RecordDict:
+        app.booted.wait()
         order = msg.content.config_records[TRAIN]
         if order.get("fail"):
             raise InjectedFault("injected training failure (train_failure_rate)")

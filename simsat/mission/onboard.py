@@ -29,6 +29,7 @@ from simsat.models.inputs import Normalization, to_input
 from simsat.models.registry import create_student
 
 ONBOARD_MODES = ("distill", "labels", "none")
+WARM_UP_EDGE = 32  # pixels of the blank images `warm_up` trains on
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,18 @@ def build_student(name: str, num_classes: int, weights: ModelArrays | None = Non
     if weights is not None:
         model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
     return model
+
+
+def warm_up(setup: OnboardSetup) -> None:
+    """One training step of the student on blank images, as the onboard computer boots: torch's
+    lazy start-up on the training path (the compiler stack its first optimiser imports, seconds
+    of CPU) then happens before the mission, not inside the first training it waits for. The
+    random state is left as it was (and `fit` seeds its own)."""
+    with torch_threads(setup.threads), torch.random.fork_rng(devices=[]):
+        model = build_student(setup.model_name, setup.num_classes)
+        x = torch.zeros(2, 3, WARM_UP_EDGE, WARM_UP_EDGE)
+        target = torch.zeros(2, dtype=torch.int64)
+        fit(model, x, setup.training, lambda m, xb, idx: F.cross_entropy(m(xb), target[idx]))
 
 
 def model_arrays(model: torch.nn.Module) -> ModelArrays:
