@@ -15,7 +15,7 @@ import pytest
 from simsat.assembly import Mission, assemble
 from simsat.config.load import load_config
 from simsat.federation import payloads
-from simsat.federation.client_app import make_client_app
+from simsat.federation.client_app import SatelliteApp, make_client_app
 from simsat.federation.transport import InProcessTransport
 from simsat.mission.imagery import ImageCodec
 from simsat.mission.onboard import load_shard
@@ -459,8 +459,10 @@ def test_a_node_that_boots_beside_its_first_messages_trains_as_one_built_in_plac
             app = make_client_app(mission.setup)
             if shipped:  # as Flower's engine hands it to a worker
                 app = pickle.loads(pickle.dumps(app))
+                assert isinstance(app, SatelliteApp)
             recorder = Recorder(tmp_path / f"shipped-{shipped}")
             mission.operations(InProcessTransport(app, mission.num_satellites), recorder).run()
             recorder.close()
+            assert app.booted.is_set()  # type: ignore[attr-defined]
         trained.append([(e["satellite"], str(e["loss"])) for e in recorder.events if e["kind"] == "train_end"])
     assert trained[0] and trained[1] == trained[0]

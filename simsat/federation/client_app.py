@@ -100,8 +100,9 @@ class SatelliteApp(ClientApp):
 @lru_cache(maxsize=4)
 def _app_in_this_process(setup: bytes) -> SatelliteApp:
     """The app for a pickled setup, built once per process (a Ray worker, at its first message:
-    while the nodes are identified); it warms up before its first training."""
-    return SatelliteApp(pickle.loads(setup), warm=True)
+    while the nodes are identified); it warms up before its first training, if it trains."""
+    onboard: OnboardSetup = pickle.loads(setup)
+    return SatelliteApp(onboard, warm=onboard.mode != "none")
 
 
 def make_client_app(setup: OnboardSetup) -> ClientApp:
