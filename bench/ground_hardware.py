@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from simsat.summary import machine
+from simsat.machine import machine
 
 # the `simsat` command of this interpreter's environment (the one `pip install -e .` made)
 SIMSAT = str(Path(sys.executable).with_name("simsat"))

@@ -457,12 +457,11 @@ def test_a_node_that_boots_beside_its_first_messages_trains_as_one_built_in_plac
         config = load_config("tiny", [f"data.cache_dir={cache}", "reference.epochs=0", "mission.duration_hours=6"])
         with assemble(config) as mission:
             app = make_client_app(mission.setup)
-            if shipped:  # as Flower's engine hands it to a worker
+            if shipped:  # as Flower's engine hands it to a worker, which boots it on a thread
                 app = pickle.loads(pickle.dumps(app))
-                assert isinstance(app, SatelliteApp)
+                assert isinstance(app, SatelliteApp) and app.booted.wait(60)
             recorder = Recorder(tmp_path / f"shipped-{shipped}")
             mission.operations(InProcessTransport(app, mission.num_satellites), recorder).run()
             recorder.close()
-            assert app.booted.is_set()  # type: ignore[attr-defined]
         trained.append([(e["satellite"], str(e["loss"])) for e in recorder.events if e["kind"] == "train_end"])
     assert trained[0] and trained[1] == trained[0]

@@ -105,7 +105,7 @@ def _app_in_this_process(setup: bytes) -> SatelliteApp:
     return SatelliteApp(onboard, warm=onboard.mode != "none")
 
 
-def make_client_app(setup: OnboardSetup) -> ClientApp:
+def make_client_app(setup: OnboardSetup) -> SatelliteApp:
     """Build the satellites' ClientApp; `setup` is small and travels with the app to Ray actors.
     Nodes keep their memory in `setup.storage_dir` (empty: in this process only)."""
     return SatelliteApp(setup)

@@ -294,10 +294,11 @@ class Operations:
 
     def _ground_training(self) -> Generator[simpy.Event, Any, None]:
         assert self.ground_trainer is not None
+        train = self._timed(self.ground_trainer)
         while True:
             yield self.env.timeout(self.plan.ground_interval_s)
             # on the ground worker: the mission goes on until the trained student is read
-            if self.ground.train_on_pool(self._ground_train, self.worker):
+            if self.ground.train_on_pool(train, self.worker):
                 seconds = self._ground_seconds(self.ground.pool_trained, self.plan.epochs)
                 timed = {"compute_s": seconds} if self.plan.ground_hardware is not None else {}
                 self.event("ground_training", version=self.ground.version, images=self.ground.pool_trained, **timed)
@@ -386,7 +387,7 @@ class Operations:
         if self.ground_refiner is not None and self._refine_due():
             self._last_refine_s = self.env.now
             # on the ground worker: the mission goes on until the refined student is read
-            images = self.ground.refine(self._refine, self.worker)
+            images = self.ground.refine(self._timed(self.ground_refiner), self.worker)
             seconds = self._ground_seconds(images, self.plan.refine_epochs)
             timed = {"compute_s": seconds} if self.plan.ground_hardware is not None else {}
             self.event("ground_refine", version=self.ground.version, images=images, **timed)
@@ -427,23 +428,17 @@ class Operations:
         while self._inbox and not self.ground.held_back:
             self._aggregate(*self._inbox.pop(0))
 
-    def _refine(self, model: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
-        assert self.ground_refiner is not None
-        return self._timed(self.ground_refiner, model, images, knowledge)
+    def _timed(self, trainer: GroundTrainer) -> GroundTrainer:
+        """`trainer`, its wall seconds counted in `clock.ground_train_s`."""
 
-    def _ground_train(self, model: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
-        assert self.ground_trainer is not None
-        return self._timed(self.ground_trainer, model, images, knowledge)
+        def timed(model: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket) -> ModelArrays:
+            start = time.perf_counter()
+            try:
+                return trainer(model, images, knowledge)
+            finally:
+                self.clock.ground_train_s += time.perf_counter() - start
 
-    def _timed(
-        self, trainer: GroundTrainer, model: ModelArrays, images: np.ndarray, knowledge: KnowledgePacket
-    ) -> ModelArrays:
-        """A ground training, its wall seconds counted in `clock.ground_train_s`."""
-        start = time.perf_counter()
-        try:
-            return trainer(model, images, knowledge)
-        finally:
-            self.clock.ground_train_s += time.perf_counter() - start
+        return timed
 
     def _refine_due(self) -> bool:
         last = self._last_refine_s
