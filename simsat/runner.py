@@ -34,7 +34,7 @@ from simsat.results.eclipses import record_eclipses
 from simsat.results.folders import MissionFolder
 from simsat.results.recorder import Recorder
 from simsat.results.report import render_run
-from simsat.results.runfolder import battery_facts, read_battery, write_battery_csv
+from simsat.results.runfolder import battery_facts, write_battery_csv
 from simsat.summary import mission_summary
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ def _write_results(
     checkpoints.mkdir(exist_ok=True)
     final = {k: torch.from_numpy(np.array(v)) for k, v in ops.ground.model.items()}
     write_with(checkpoints / "global_final.pt", lambda handle: torch.save(final, handle))
-    write_battery_csv(out / "battery.csv", {s.index: s.battery.history for s in ops.satellites})
+    battery = write_battery_csv(out / "battery.csv", {s.index: s.battery.history for s in ops.satellites})
     now = time.perf_counter()
     wall = now - wall_start
     finish = now - mission.mission_end if mission.mission_end else 0.0
@@ -168,6 +168,6 @@ def _write_results(
     if journal.replayed:  # its other wall times are this process's alone
         summary["wall"]["replayed_results"] = journal.replayed
         summary["wall"]["seconds_before_resume"] = round(earlier, 2) if earlier is not None else None
-    summary["battery"] = battery_facts(read_battery(out / "battery.csv"))
+    summary["battery"] = battery_facts(battery)  # from the values as battery.csv holds them
     write_json(out / "summary.json", summary)
     render_run(out)

@@ -88,13 +88,34 @@ def test_aggregation_markers_grow_with_contributors_up_to_a_cap() -> None:
 
 
 def test_battery_csv_round_trip_and_facts(tmp_path: Path) -> None:
-    path = write_battery_csv(
-        tmp_path / "battery.csv", {1: [(0, 0.5), (60, 0.0), (120, 0.0), (180, 0.2)], 0: [(0, 0.9), (60, 0.8)]}
+    path = tmp_path / "battery.csv"
+    written = write_battery_csv(
+        path, {1: [(0, 0.5), (60, 0.0), (120, 0.0), (180, 0.2)], 0: [(0, 0.9), (60.04, 0.81234)]}
     )
     histories = read_battery(path)
     assert list(histories) == [0, 1] and histories[1] == ([0.0, 60.0, 120.0, 180.0], [0.5, 0.0, 0.0, 0.2])
+    assert histories[0] == ([0.0, 60.0], [0.9, 0.8123])  # rounded as written
+    assert written == histories  # what the writer hands back is what a reader of the file gets
+    assert path.read_bytes().startswith(b"time_s,satellite,soc\r\n0.0,0,0.9000\r\n")
     facts = battery_facts(histories)
     assert facts == {"min_soc": 0.0, "satellites_empty": [1], "seconds_empty": 120.0}
+
+
+def test_battery_csv_reader_skips_rows_it_cannot_read(tmp_path: Path) -> None:
+    path = tmp_path / "battery.csv"
+    path.write_text(
+        "satellite,time_s,soc,note\n"  # columns found by name, in any order, extra ones ignored
+        "2,0.0,0.5,x\n"
+        "2,60.0,nan,x\n"  # not a number a plot can use
+        "2,bad,0.4,x\n"
+        "2,90.0\n"  # short row
+        "2, 120.0 ,0.3,x\n"
+        "3,,0.2,x\n"
+        "3,10.0,inf,x\n"
+    )
+    assert read_battery(path) == {2: ([0.0, 120.0], [0.5, 0.3])}
+    (tmp_path / "other.csv").write_text("t,sat,charge\n0,1,0.5\n")
+    assert read_battery(tmp_path / "other.csv") == {}  # not a battery file: nothing, not an error
 
 
 def test_summary_table_shows_numbers_and_no_warning_for_a_good_run(run4: Path) -> None:

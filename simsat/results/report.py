@@ -18,7 +18,7 @@ from simsat.results.atomic import write_text
 from simsat.results.battery_plot import plot_battery
 from simsat.results.facts import human_bytes, run_title, run_verdict, run_warnings, summary_facts
 from simsat.results.readme import EVENT_KINDS, FILES, METRIC_COLUMNS, write_run_readme
-from simsat.results.runfolder import RunData, intervals, read_run, transfers
+from simsat.results.runfolder import Interval, RunData, intervals, read_run, transfers
 from simsat.results.timeline_plot import plot_timeline
 
 PLOTS: tuple[tuple[str, str], ...] = (
@@ -60,10 +60,13 @@ class ContactRow:
 
 def contact_rows(run: RunData) -> list[ContactRow]:
     """One row per contact, with the bytes moved in it and how many transfers were cut."""
-    moves = transfers(run)
+    by_satellite: dict[int, list[Interval]] = {}
+    for move in transfers(run):
+        by_satellite.setdefault(move.satellite, []).append(move)
     rows = []
     for c in intervals(run, "contact_start", "contact_end"):
-        inside = [t for t in moves if t.satellite == c.satellite and c.start_s - 1 <= t.end_s <= c.end_s + 1]
+        moves = by_satellite.get(c.satellite, [])
+        inside = [t for t in moves if c.start_s - 1 <= t.end_s <= c.end_s + 1]
         rows.append(
             ContactRow(
                 c.satellite,

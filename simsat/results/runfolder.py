@@ -23,7 +23,6 @@ Every reader tolerates missing files and missing optional keys.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -190,9 +189,17 @@ def read_battery(path: Path) -> dict[int, tuple[list[float], list[float]]]:
         return {}
     histories: dict[int, tuple[list[float], list[float]]] = {}
     with path.open(newline="", encoding="utf-8") as f:
-        for raw in csv.DictReader(f):
-            t, sat, soc = (_number(raw.get(k)) for k in BATTERY_COLUMNS)
-            if t is None or sat is None or soc is None:
+        rows = csv.reader(f)
+        header = next(rows, [])
+        if not all(name in header for name in BATTERY_COLUMNS):
+            return {}
+        at_t, at_sat, at_soc = (header.index(name) for name in BATTERY_COLUMNS)
+        for raw in rows:  # csv.reader and plain float(): a day of 1,000 satellites is millions of rows
+            try:
+                t, sat, soc = float(raw[at_t]), float(raw[at_sat]), float(raw[at_soc])
+            except (ValueError, IndexError):
+                continue  # a short row, or a field that is not a number
+            if not (math.isfinite(t) and math.isfinite(sat) and math.isfinite(soc)):
                 continue
             times, socs = histories.setdefault(int(sat), ([], []))
             times.append(t)
@@ -200,15 +207,28 @@ def read_battery(path: Path) -> dict[int, tuple[list[float], list[float]]]:
     return dict(sorted(histories.items()))
 
 
-def write_battery_csv(path: Path, histories: Mapping[int, Iterable[tuple[float, float]]]) -> Path:
-    """Write battery histories (satellite -> [(time_s, soc), ...]) as ``battery.csv`` (atomically)."""
-    text = io.StringIO(newline="")
-    writer = csv.writer(text)
-    writer.writerow(BATTERY_COLUMNS)
+def write_battery_csv(
+    path: Path, histories: Mapping[int, Iterable[tuple[float, float]]]
+) -> dict[int, tuple[list[float], list[float]]]:
+    """Write battery histories (satellite -> [(time_s, soc), ...]) as ``battery.csv`` (atomically);
+    return them as `read_battery` reads the file back (rounded as written)."""
+    lines = [",".join(BATTERY_COLUMNS)]
+    written: dict[int, tuple[list[float], list[float]]] = {}
     for sat, history in sorted(histories.items()):
+        times: list[float] = []
+        socs: list[float] = []
         for t, soc in history:
-            writer.writerow([f"{float(t):.1f}", int(sat), f"{float(soc):.4f}"])
-    return write_text(path, text.getvalue())
+            t_text, soc_text = f"{float(t):.1f}", f"{float(soc):.4f}"
+            lines.append(f"{t_text},{int(sat)},{soc_text}")
+            t_value, soc_value = float(t_text), float(soc_text)
+            if math.isfinite(t_value) and math.isfinite(soc_value):
+                times.append(t_value)
+                socs.append(soc_value)
+        if times:
+            written[int(sat)] = (times, socs)
+    lines.append("")
+    write_text(path, "\r\n".join(lines))  # csv's own line ends, as the file always had
+    return written
 
 
 def battery_facts(histories: Mapping[int, tuple[Sequence[float], Sequence[float]]]) -> dict[str, Any]:
