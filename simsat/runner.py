@@ -170,4 +170,4 @@ def _write_results(
         summary["wall"]["seconds_before_resume"] = round(earlier, 2) if earlier is not None else None
     summary["battery"] = battery_facts(battery)  # from the values as battery.csv holds them
     write_json(out / "summary.json", summary)
-    render_run(out)
+    render_run(out, battery)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,21 @@ def test_battery_csv_round_trip_and_facts(tmp_path: Path) -> None:
     assert path.read_bytes().startswith(b"time_s,satellite,soc\r\n0.0,0,0.9000\r\n")
     facts = battery_facts(histories)
     assert facts == {"min_soc": 0.0, "satellites_empty": [1], "seconds_empty": 120.0}
+
+
+def test_a_run_rendered_with_the_histories_it_wrote_is_the_run_rendered_from_its_files(
+    run4: Path, tmp_path: Path
+) -> None:
+    """The runner hands `render_run` the battery histories `write_battery_csv` returned, instead
+    of reading battery.csv back: the pages and plots are the same."""
+    folder = tmp_path / "run4"
+    shutil.copytree(run4, folder)
+    for name in OUTPUTS:
+        (folder / name).unlink()
+    render_run(folder, read_battery(folder / "battery.csv"))
+    for name in OUTPUTS:
+        ours, theirs = ((f / name).read_bytes().replace(bytes(f.resolve()), b"RUN") for f in (folder, run4))
+        assert ours == theirs, name  # the same but for the folder the page names
 
 
 def test_battery_csv_reader_skips_rows_it_cannot_read(tmp_path: Path) -> None:

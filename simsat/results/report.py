@@ -18,7 +18,7 @@ from simsat.results.atomic import write_text
 from simsat.results.battery_plot import plot_battery
 from simsat.results.facts import human_bytes, run_title, run_verdict, run_warnings, summary_facts
 from simsat.results.readme import EVENT_KINDS, FILES, METRIC_COLUMNS, write_run_readme
-from simsat.results.runfolder import Interval, RunData, intervals, read_run, transfers
+from simsat.results.runfolder import BatteryHistories, Interval, RunData, intervals, read_run, transfers
 from simsat.results.timeline_plot import plot_timeline
 
 PLOTS: tuple[tuple[str, str], ...] = (
@@ -189,11 +189,12 @@ def report_html(run: RunData) -> str:
     )
 
 
-def render_run(folder: Path) -> None:
+def render_run(folder: Path, battery: BatteryHistories | None = None) -> None:
     """Write accuracy.png, timeline.png, battery.png, report.html and README.md into `folder`
-    from the files the mission wrote there (and tensorboard/ where its config asks for it)."""
+    from the files the mission wrote there (and tensorboard/ where its config asks for it);
+    `battery`: the histories `write_battery_csv` returned for the folder's battery.csv."""
     folder = Path(folder)
-    run = read_run(folder)
+    run = read_run(folder, battery)
     plot_accuracy(run, folder / "accuracy.png")
     plot_timeline(run, folder / "timeline.png")
     plot_battery(run, folder / "battery.png")

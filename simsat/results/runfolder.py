@@ -36,6 +36,7 @@ import yaml
 from simsat.results.atomic import write_text
 
 BATTERY_COLUMNS = ("time_s", "satellite", "soc")
+BatteryHistories = dict[int, tuple[list[float], list[float]]]  # satellite -> (times in s, states of charge)
 EMPTY_SOC = 0.005  # at or below this the battery counts as empty
 
 
@@ -76,7 +77,7 @@ class RunData:
     config_text: str = ""
     metrics: list[MetricRow] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
-    battery: dict[int, tuple[list[float], list[float]]] = field(default_factory=dict)  # sat -> (t_s, soc)
+    battery: BatteryHistories = field(default_factory=dict)
 
     @property
     def duration_s(self) -> float:
@@ -184,10 +185,10 @@ def read_events(path: Path) -> list[dict[str, Any]]:
     return events
 
 
-def read_battery(path: Path) -> dict[int, tuple[list[float], list[float]]]:
+def read_battery(path: Path) -> BatteryHistories:
     if not path.is_file():
         return {}
-    histories: dict[int, tuple[list[float], list[float]]] = {}
+    histories: BatteryHistories = {}
     with path.open(newline="", encoding="utf-8") as f:
         rows = csv.reader(f)
         header = next(rows, [])
@@ -207,13 +208,11 @@ def read_battery(path: Path) -> dict[int, tuple[list[float], list[float]]]:
     return dict(sorted(histories.items()))
 
 
-def write_battery_csv(
-    path: Path, histories: Mapping[int, Iterable[tuple[float, float]]]
-) -> dict[int, tuple[list[float], list[float]]]:
+def write_battery_csv(path: Path, histories: Mapping[int, Iterable[tuple[float, float]]]) -> BatteryHistories:
     """Write battery histories (satellite -> [(time_s, soc), ...]) as ``battery.csv`` (atomically);
     return them as `read_battery` reads the file back (rounded as written)."""
     lines = [",".join(BATTERY_COLUMNS)]
-    written: dict[int, tuple[list[float], list[float]]] = {}
+    written: BatteryHistories = {}
     for sat, history in sorted(histories.items()):
         times: list[float] = []
         socs: list[float] = []
@@ -287,11 +286,12 @@ def load_summary(folder: Path) -> dict[str, Any]:
     return summary
 
 
-def read_run(folder: Path) -> RunData:
-    """Everything a run folder holds that the results need; absent files read as empty."""
+def read_run(folder: Path, battery: BatteryHistories | None = None) -> RunData:
+    """Everything a run folder holds that the results need; absent files read as empty.
+    `battery`: battery.csv's histories as the writer returned them (the file is then not read)."""
     folder = Path(folder)
     config, config_text = read_config(folder / "config.yaml")
-    battery = read_battery(folder / "battery.csv")
+    battery = read_battery(folder / "battery.csv") if battery is None else battery
     return RunData(
         folder=folder,
         summary=with_battery_facts(read_summary(folder / "summary.json"), battery),
